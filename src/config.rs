@@ -1,0 +1,177 @@
+//! Where the provider talks to, and who it says it is.
+//!
+//! Every URL is overridable: the embedded emulator and the tests run on loopback. The defaults
+//! are the real issuer and backend (see `shared/spec/codex-backend.md`).
+
+use anyhow::{Context as _, Result};
+use url::Url;
+
+/// The real OAuth issuer.
+pub const DEFAULT_ISSUER: &str = "https://auth.openai.com";
+/// The real subscription backend (the Responses API and the model catalog live under it).
+pub const DEFAULT_BACKEND: &str = "https://chatgpt.com/backend-api/codex";
+/// The Codex CLI's public OAuth client id; its redirect allow-list holds ports 1455 and 1457.
+pub const CLIENT_ID: &str = "app_EMoamEEZ73f0CkXaXp7hrann";
+/// Sent as the `originator` authorize parameter and request header.
+pub const ORIGINATOR: &str = "openai_subscribed";
+/// The client version sent to `GET /models`. The backend hides models whose
+/// `minimal_client_version` is above it, so this must track a current Codex CLI release
+/// (override with `OPENAI_SUBSCRIBED_CLIENT_VERSION`).
+pub const CLIENT_VERSION: &str = "0.99.0";
+
+/// Environment variable overriding [`DEFAULT_ISSUER`].
+pub const ENV_AUTH_URL: &str = "OPENAI_SUBSCRIBED_AUTH_URL";
+/// Environment variable overriding [`DEFAULT_BACKEND`].
+pub const ENV_BACKEND_URL: &str = "OPENAI_SUBSCRIBED_BACKEND_URL";
+/// Environment variable overriding [`CLIENT_VERSION`].
+pub const ENV_CLIENT_VERSION: &str = "OPENAI_SUBSCRIBED_CLIENT_VERSION";
+
+/// The issuer and backend endpoints plus the client's identity.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Config {
+    /// The OAuth issuer, e.g. `https://auth.openai.com`.
+    pub issuer: Url,
+    /// The backend base, e.g. `https://chatgpt.com/backend-api/codex`.
+    pub backend: Url,
+    /// The OAuth client id.
+    pub client_id: String,
+    /// The `originator` value.
+    pub originator: String,
+    /// The `client_version` sent to the model catalog.
+    pub client_version: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            issuer: Url::parse(DEFAULT_ISSUER).expect("valid default issuer"),
+            backend: Url::parse(DEFAULT_BACKEND).expect("valid default backend"),
+            client_id: CLIENT_ID.to_string(),
+            originator: ORIGINATOR.to_string(),
+            client_version: CLIENT_VERSION.to_string(),
+        }
+    }
+}
+
+impl Config {
+    /// A config with the given issuer and backend base URLs (e.g. the emulator's).
+    pub fn with_urls(issuer: &str, backend: &str) -> Result<Self> {
+        Ok(Self {
+            issuer: parse_base_url(issuer).context("invalid issuer URL")?,
+            backend: parse_base_url(backend).context("invalid backend URL")?,
+            ..Self::default()
+        })
+    }
+
+    /// The defaults, overridden by the `OPENAI_SUBSCRIBED_*` environment variables.
+    pub fn from_env() -> Result<Self> {
+        let mut config = Self::default();
+        if let Ok(issuer) = std::env::var(ENV_AUTH_URL) {
+            config.issuer = parse_base_url(&issuer).with_context(|| format!("{ENV_AUTH_URL}"))?;
+        }
+        if let Ok(backend) = std::env::var(ENV_BACKEND_URL) {
+            config.backend =
+                parse_base_url(&backend).with_context(|| format!("{ENV_BACKEND_URL}"))?;
+        }
+        if let Ok(version) = std::env::var(ENV_CLIENT_VERSION) {
+            config.client_version = version;
+        }
+        Ok(config)
+    }
+
+    /// `{issuer}/oauth/authorize`.
+    pub fn authorize_url(&self) -> Url {
+        join(&self.issuer, "oauth/authorize")
+    }
+    /// `{issuer}/oauth/token`: code exchange and refresh.
+    pub fn token_url(&self) -> Url {
+        join(&self.issuer, "oauth/token")
+    }
+    /// `{issuer}/oauth/revoke`.
+    pub fn revoke_url(&self) -> Url {
+        join(&self.issuer, "oauth/revoke")
+    }
+    /// `{issuer}/api/accounts/deviceauth/usercode`.
+    pub fn device_usercode_url(&self) -> Url {
+        join(&self.issuer, "api/accounts/deviceauth/usercode")
+    }
+    /// `{issuer}/api/accounts/deviceauth/token`.
+    pub fn device_token_url(&self) -> Url {
+        join(&self.issuer, "api/accounts/deviceauth/token")
+    }
+    /// `{issuer}/codex/device`: the page where the user types the device code.
+    pub fn device_verification_url(&self) -> Url {
+        join(&self.issuer, "codex/device")
+    }
+    /// `{issuer}/deviceauth/callback`: the redirect URI of a device-code exchange.
+    pub fn device_redirect_uri(&self) -> Url {
+        join(&self.issuer, "deviceauth/callback")
+    }
+    /// `{backend}/responses`.
+    pub fn responses_url(&self) -> Url {
+        join(&self.backend, "responses")
+    }
+    /// `{backend}/models?client_version=…`.
+    pub fn models_url(&self) -> Url {
+        let mut url = join(&self.backend, "models");
+        url.query_pairs_mut()
+            .append_pair("client_version", &self.client_version);
+        url
+    }
+    /// The `User-Agent` sent with every request: product, version and platform.
+    pub fn user_agent(&self) -> String {
+        format!(
+            "{}/{} ({}; {})",
+            self.originator,
+            env!("CARGO_PKG_VERSION"),
+            std::env::consts::OS,
+            std::env::consts::ARCH
+        )
+    }
+}
+
+/// Parses a base URL, dropping any trailing slash so that paths join predictably.
+fn parse_base_url(input: &str) -> Result<Url> {
+    let url = Url::parse(input.trim_end_matches('/'))?;
+    anyhow::ensure!(
+        matches!(url.scheme(), "http" | "https"),
+        "expected an http or https URL, got {input}"
+    );
+    Ok(url)
+}
+
+/// Appends `path` to the base's path (unlike [`Url::join`], which would replace its last segment).
+fn join(base: &Url, path: &str) -> Url {
+    let mut url = base.clone();
+    let joined = format!("{}/{}", base.path().trim_end_matches('/'), path);
+    url.set_path(&joined);
+    url
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints_keep_the_base_path() {
+        let config = Config::default();
+        assert_eq!(
+            config.responses_url().as_str(),
+            "https://chatgpt.com/backend-api/codex/responses"
+        );
+        assert_eq!(
+            config.token_url().as_str(),
+            "https://auth.openai.com/oauth/token"
+        );
+        let config = Config::with_urls("http://127.0.0.1:9/", "http://127.0.0.1:9/backend/").unwrap();
+        assert_eq!(
+            config.models_url().as_str(),
+            format!("http://127.0.0.1:9/backend/models?client_version={CLIENT_VERSION}")
+        );
+    }
+
+    #[test]
+    fn rejects_non_http_urls() {
+        assert!(Config::with_urls("file:///etc", DEFAULT_BACKEND).is_err());
+    }
+}
