@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The main job: the offline demo. Starts the embedded emulator, signs in through the real browser
+# flow (an HTTP client plays the browser), lists models, streams a reply with reasoning and a
+# tool call, shows usage, forces a refresh and signs out. No network and no account needed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/setup.sh
+export PATH="$HOME/.cargo/bin:$PATH"
+exec cargo run --quiet --bin openai-subscribed -- demo "$@"

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Runs every test: formatting, lints, unit and integration tests (against the embedded emulator,
+# over real loopback sockets), and the real-keychain test inside a private D-Bus session with an
+# unlocked gnome-keyring.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/setup.sh
+export PATH="$HOME/.cargo/bin:$PATH"
+
+cargo fmt --check
+cargo clippy --all-targets --quiet -- -D warnings
+scripts/with-keyring.sh cargo test --all-targets
+cargo test --doc

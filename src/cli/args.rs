@@ -1,0 +1,120 @@
+//! The command line's shape: global options and subcommands (clap derive).
+
+use crate::config;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// Use a ChatGPT Plus/Pro/Team subscription as a language-model provider, from the terminal.
+///
+/// Every subcommand drives the same provider code Zed uses, through a headless gpui application.
+#[derive(Debug, Parser)]
+#[command(name = "openai-subscribed", version, about, long_about = None)]
+pub struct Cli {
+    /// Options every subcommand honours.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Where to sign in, where to send requests, and where to keep the sign-in.
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// The OAuth issuer.
+    #[arg(long, global = true, env = config::ENV_AUTH_URL, default_value = config::DEFAULT_ISSUER)]
+    pub auth_url: String,
+    /// The subscription backend.
+    #[arg(long, global = true, env = config::ENV_BACKEND_URL, default_value = config::DEFAULT_BACKEND)]
+    pub backend_url: String,
+    /// Where the sign-in is kept: the OS keychain, a 0600 file, or memory (gone at exit).
+    /// `auto` uses the keychain and falls back to the file when no keychain answers.
+    #[arg(long, global = true, env = "OPENAI_SUBSCRIBED_STORE", value_enum, default_value_t = StoreArg::Auto)]
+    pub store: StoreArg,
+    /// The file used by the file store (default: the user's config directory).
+    #[arg(long, global = true, env = "OPENAI_SUBSCRIBED_STORE_PATH")]
+    pub store_path: Option<PathBuf>,
+    /// The client version sent to the model catalog (the backend hides newer models from older
+    /// versions).
+    #[arg(long, global = true, env = config::ENV_CLIENT_VERSION, default_value = config::CLIENT_VERSION)]
+    pub client_version: String,
+}
+
+/// `--store`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StoreArg {
+    /// The keychain, else the file.
+    Auto,
+    /// The OS keychain (Secret Service, Keychain, Credential Manager).
+    Keychain,
+    /// A JSON file readable only by you.
+    File,
+    /// Memory only.
+    Memory,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Sign in with ChatGPT (browser, or a device code for SSH and busy ports).
+    Login(LoginArgs),
+    /// Sign out: revoke the sign-in and forget it.
+    Logout,
+    /// Who is signed in.
+    Status(JsonFlag),
+    /// The models your plan offers.
+    Models(JsonFlag),
+    /// Stream an answer to a prompt.
+    Chat(ChatArgs),
+    /// Your plan's usage limits, as last reported by the backend.
+    Usage(JsonFlag),
+    /// Run the embedded emulator of the issuer and backend until killed.
+    Emulator(EmulatorArgs),
+    /// Everything, offline, against the embedded emulator: sign in, models, a chat with
+    /// reasoning and a tool call, usage, a refresh, sign out.
+    Demo,
+}
+
+/// `login` options.
+#[derive(Debug, Args)]
+pub struct LoginArgs {
+    /// Print the sign-in URL instead of opening a browser.
+    #[arg(long)]
+    pub no_browser: bool,
+    /// Sign in with a device code (for SSH, containers, WSL, or when ports 1455 and 1457 are busy).
+    #[arg(long)]
+    pub device: bool,
+}
+
+/// `--json`.
+#[derive(Debug, Args)]
+pub struct JsonFlag {
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `chat` options.
+#[derive(Debug, Args)]
+pub struct ChatArgs {
+    /// The model's slug (default: the catalog's first model).
+    #[arg(long)]
+    pub model: Option<String>,
+    /// The reasoning effort (one the model supports).
+    #[arg(long)]
+    pub effort: Option<String>,
+    /// One JSON object per completion event per line.
+    #[arg(long)]
+    pub json: bool,
+    /// The prompt.
+    #[arg(required = true, num_args = 1..)]
+    pub prompt: Vec<String>,
+}
+
+/// `emulator` options.
+#[derive(Debug, Args)]
+pub struct EmulatorArgs {
+    /// The port to listen on (0 picks a free one).
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+}
