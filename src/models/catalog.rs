@@ -386,6 +386,196 @@ fn opaque_tag(tag: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::models::cache::read_cache_file;
+    use crate::secret::AccessToken;
+    use gpui::TestAppContext;
+    use http_client::{AsyncBody, FakeHttpClient, Response};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    const OPTIONS: CatalogOptions = CatalogOptions {
+        ttl: Duration::from_secs(600),
+        fetch_timeout: Duration::from_secs(5),
+    };
+
+    fn auth(account_id: &str) -> BackendAuth {
+        BackendAuth {
+            access_token: AccessToken::new("token"),
+            account_id: account_id.to_string(),
+        }
+    }
+
+    fn config() -> Config {
+        Config::with_urls("http://127.0.0.1:9", "http://127.0.0.1:9/backend").unwrap()
+    }
+
+    fn model(slug: &str) -> ModelInfo {
+        serde_json::from_value(serde_json::json!({
+            "slug": slug, "display_name": slug, "visibility": "list", "context_window": 1000,
+        }))
+        .unwrap()
+    }
+
+    fn slugs(catalog: &ModelCatalog) -> Vec<String> {
+        catalog.models().iter().map(|m| m.slug.clone()).collect()
+    }
+
+    /// A cache directory holding an expired list for `account_id`.
+    fn cache_with(account_id: &str, slug: &str) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let location = CacheLocation::Directory(dir.path().to_owned());
+        let cached = CachedModels::new(
+            account_id,
+            config().client_version,
+            Utc::now() - chrono::TimeDelta::hours(1),
+            Some("\"old\"".into()),
+            vec![model(slug)],
+        );
+        write_cache_file(&location.file_for(account_id).unwrap(), &cached).unwrap();
+        dir
+    }
+
+    /// A backend answering every request with `status` and `body`, counting requests.
+    fn backend(status: u16, body: &'static str) -> (Arc<dyn HttpClient>, Arc<AtomicUsize>) {
+        let count = Arc::new(AtomicUsize::new(0));
+        let http = FakeHttpClient::create({
+            let count = count.clone();
+            move |_| {
+                count.fetch_add(1, Ordering::SeqCst);
+                async move {
+                    Ok(Response::builder()
+                        .status(status)
+                        .header("ETag", "\"new\"")
+                        .body(AsyncBody::from(body))
+                        .unwrap())
+                }
+            }
+        });
+        (http, count)
+    }
+
+    const ONE_MODEL: &str = r#"{"models":[{"slug":"fetched","display_name":"Fetched",
+        "visibility":"list","context_window":1000}]}"#;
+
+    #[gpui::test]
+    async fn a_slow_fetch_times_out_and_keeps_the_shown_list(cx: &mut TestAppContext) {
+        let dir = cache_with("acct", "cached");
+        let http: Arc<dyn HttpClient> = FakeHttpClient::create(|_| futures::future::pending());
+        let location = CacheLocation::Directory(dir.path().to_owned());
+        let catalog = cx.new(|_| ModelCatalog::with_options(http, config(), location, OPTIONS));
+        let source = catalog.update(cx, |catalog, cx| catalog.load_cached("acct", cx));
+        assert_eq!(source, CatalogSource::Cache);
+
+        let task = catalog.update(cx, |catalog, cx| catalog.refresh(auth("acct"), cx));
+        cx.executor().advance_clock(Duration::from_secs(6));
+        assert_eq!(task.await, Err(FetchError::Timeout(Duration::from_secs(5))));
+        catalog.read_with(cx, |catalog, _| {
+            assert_eq!(slugs(catalog), ["cached"]);
+            assert_eq!(catalog.source(), CatalogSource::Cache);
+            assert!(catalog.is_stale());
+        });
+    }
+
+    #[gpui::test]
+    async fn refreshes_asked_while_one_runs_share_it(cx: &mut TestAppContext) {
+        let (http, count) = backend(200, ONE_MODEL);
+        let catalog = cx.new(|_| {
+            ModelCatalog::with_options(http, config(), CacheLocation::MemoryOnly, OPTIONS)
+        });
+        let first = catalog.update(cx, |catalog, cx| catalog.refresh(auth("acct"), cx));
+        let second = catalog.update(cx, |catalog, cx| catalog.refresh(auth("acct"), cx));
+        assert_eq!(first.await, Ok(RefreshOutcome::Updated));
+        assert_eq!(second.await, Ok(RefreshOutcome::Updated));
+        assert_eq!(count.load(Ordering::SeqCst), 1);
+
+        // Fresh now: no request at all.
+        let third = catalog.update(cx, |catalog, cx| catalog.refresh(auth("acct"), cx));
+        assert_eq!(third.await, Ok(RefreshOutcome::AlreadyFresh));
+        assert_eq!(count.load(Ordering::SeqCst), 1);
+        catalog.read_with(cx, |catalog, _| {
+            assert_eq!(slugs(catalog), ["fetched"]);
+            assert_eq!(catalog.source(), CatalogSource::Network);
+            assert!(!catalog.is_stale());
+        });
+    }
+
+    #[gpui::test]
+    async fn a_refused_token_keeps_the_fallback_and_says_so(cx: &mut TestAppContext) {
+        let (http, _) = backend(401, "{}");
+        let catalog = cx.new(|_| {
+            ModelCatalog::with_options(http, config(), CacheLocation::MemoryOnly, OPTIONS)
+        });
+        let task = catalog.update(cx, |catalog, cx| catalog.refresh(auth("acct"), cx));
+        assert_eq!(task.await, Err(FetchError::Unauthorized(401)));
+        catalog.read_with(cx, |catalog, _| {
+            assert_eq!(catalog.source(), CatalogSource::Fallback);
+            assert_eq!(catalog.models(), bundled_models().as_slice());
+        });
+    }
+
+    #[gpui::test]
+    async fn a_list_with_nothing_usable_keeps_the_shown_list(cx: &mut TestAppContext) {
+        let dir = cache_with("acct", "cached");
+        let (http, _) = backend(
+            200,
+            r#"{"models":[{"slug":"h","display_name":"H","visibility":"hide","context_window":1}]}"#,
+        );
+        let location = CacheLocation::Directory(dir.path().to_owned());
+        let catalog =
+            cx.new(|_| ModelCatalog::with_options(http, config(), location.clone(), OPTIONS));
+        let task = catalog.update(cx, |catalog, cx| catalog.refresh(auth("acct"), cx));
+        assert_eq!(task.await, Err(FetchError::NoUsableModels));
+        catalog.read_with(cx, |catalog, _| {
+            assert_eq!(slugs(catalog), ["cached"]);
+            assert_eq!(catalog.source(), CatalogSource::Cache);
+        });
+        let on_disk = read_cache_file(&location.file_for("acct").unwrap(), "acct").unwrap();
+        assert_eq!(on_disk.models[0].slug, "cached");
+    }
+
+    #[gpui::test]
+    async fn another_account_shows_its_own_list(cx: &mut TestAppContext) {
+        let dir = cache_with("acct_a", "only-a");
+        let (http, _) = backend(200, ONE_MODEL);
+        let location = CacheLocation::Directory(dir.path().to_owned());
+        let catalog =
+            cx.new(|_| ModelCatalog::with_options(http, config(), location.clone(), OPTIONS));
+        catalog.update(cx, |catalog, cx| catalog.load_cached("acct_a", cx));
+        catalog.read_with(cx, |catalog, _| assert_eq!(slugs(catalog), ["only-a"]));
+
+        let task = catalog.update(cx, |catalog, cx| catalog.refresh(auth("acct_b"), cx));
+        // Before the answer: account B has no cache, so the fallback, never A's list.
+        catalog.read_with(cx, |catalog, _| {
+            assert_eq!(catalog.account_id(), Some("acct_b"));
+            assert_eq!(catalog.source(), CatalogSource::Fallback);
+        });
+        assert_eq!(task.await, Ok(RefreshOutcome::Updated));
+        catalog.read_with(cx, |catalog, _| assert_eq!(slugs(catalog), ["fetched"]));
+        // A's file is untouched; B's was written.
+        let a = read_cache_file(&location.file_for("acct_a").unwrap(), "acct_a").unwrap();
+        assert_eq!(a.models[0].slug, "only-a");
+        let b = read_cache_file(&location.file_for("acct_b").unwrap(), "acct_b").unwrap();
+        assert_eq!(
+            (b.models[0].slug.as_str(), b.etag.as_deref()),
+            ("fetched", Some("\"new\""))
+        );
+    }
+
+    #[gpui::test]
+    async fn a_differing_models_etag_marks_the_list_stale(cx: &mut TestAppContext) {
+        let (http, _) = backend(200, ONE_MODEL);
+        let catalog = cx.new(|_| {
+            ModelCatalog::with_options(http, config(), CacheLocation::MemoryOnly, OPTIONS)
+        });
+        let task = catalog.update(cx, |catalog, cx| catalog.refresh(auth("acct"), cx));
+        task.await.unwrap();
+        catalog.update(cx, |catalog, cx| {
+            assert!(!catalog.note_models_etag("W/\"new\"", cx), "same tag");
+            assert!(!catalog.is_stale());
+            assert!(catalog.note_models_etag("\"newer\"", cx));
+            assert!(catalog.is_stale());
+            assert!(!catalog.note_models_etag("\"newer\"", cx), "already stale");
+        });
+    }
 
     #[test]
     fn entity_tags_compare_by_their_opaque_part() {
