@@ -253,9 +253,10 @@ impl ModelCatalog {
         let task = match &self.pending {
             Some(pending) if pending.account_id == auth.account_id => pending.task.clone(),
             _ => {
+                let account_id = auth.account_id.clone();
                 let task = self.start_fetch(auth, freshness, cx);
                 self.pending = Some(PendingRefresh {
-                    account_id: self.account_id.clone().unwrap_or_default(),
+                    account_id,
                     task: task.clone(),
                 });
                 task
@@ -481,11 +482,21 @@ mod tests {
         let catalog = cx.new(|_| {
             ModelCatalog::with_options(http, config(), CacheLocation::MemoryOnly, OPTIONS)
         });
+        let notified = Arc::new(AtomicUsize::new(0));
+        let _subscription = cx.update(|cx| {
+            let notified = notified.clone();
+            cx.observe(&catalog, move |_, _| {
+                notified.fetch_add(1, Ordering::SeqCst);
+            })
+        });
         let first = catalog.update(cx, |catalog, cx| catalog.refresh(auth("acct"), cx));
         let second = catalog.update(cx, |catalog, cx| catalog.refresh(auth("acct"), cx));
         assert_eq!(first.await, Ok(RefreshOutcome::Updated));
         assert_eq!(second.await, Ok(RefreshOutcome::Updated));
         assert_eq!(count.load(Ordering::SeqCst), 1);
+        cx.run_until_parked();
+        let after_fetch = notified.load(Ordering::SeqCst);
+        assert!(after_fetch >= 1, "observers hear of the new list");
 
         // Fresh now: no request at all.
         let third = catalog.update(cx, |catalog, cx| catalog.refresh(auth("acct"), cx));
