@@ -1,6 +1,26 @@
-//! The model catalog: the models the user's plan offers today, fetched from the backend,
-//! cached per account (memory and disk, with the `ETag`), with a bundled fallback list.
+//! The model catalog: the models the user's plan offers today, fetched from the backend
+//! (`GET {backend}/models`, spec §5), cached per account (memory and disk, with the `ETag`),
+//! with a bundled fallback list. Nothing about a model is hard-coded by slug anywhere in the
+//! crate: everything comes from [`ModelInfo`].
+//!
+//! - [`model_info`]: one catalog entry as it arrives on the wire.
+//! - [`parse`]: reading an answer entry by entry, keeping listed models sorted by priority.
+//! - [`fetch`]: the (conditional) request, with a timeout.
+//! - [`cache`]: the per-account cache and its files.
+//! - [`fallback`]: the bundled list.
+//! - [`catalog`]: the [`ModelCatalog`] entity the provider owns.
+//! - [`listing`]: the text and JSON the `openai-subscribed models` command prints.
 
-mod model_info;
+pub mod cache;
+pub mod catalog;
+pub mod fallback;
+pub mod fetch;
+pub mod listing;
+pub mod model_info;
+pub mod parse;
 
+pub use cache::CacheLocation;
+pub use catalog::{CatalogOptions, CatalogSource, ModelCatalog, RefreshOutcome};
+pub use fetch::{FetchError, FetchOutcome};
+pub use listing::{ListingFormat, render_listing};
 pub use model_info::*;
