@@ -1,1 +1,53 @@
-//! (being written)
+//! Zed's provider: [`OpenAiSubscribedProvider`] (`LanguageModelProvider`), its models
+//! ([`OpenAiSubscribedModel`], `LanguageModel`), the provider [`State`] entity the host observes,
+//! and the [`ConfigurationView`] shown in the agent settings.
+//!
+//! How the pieces meet:
+//! - [`State`] owns the auth state machine ([`crate::auth::State`]), the model catalog
+//!   ([`crate::models::ModelCatalog`]) and the last usage-limit snapshot, and re-notifies when
+//!   either changes, so a view observes one entity.
+//! - [`OpenAiSubscribedModel::stream_completion`] asks the auth state for fresh credentials, sends
+//!   the request through [`crate::responses`], retries once after a forced refresh on 401, and
+//!   records the answer's usage limits and model-catalog `ETag` on the state.
+//! - [`ConfigurationView`] renders [`State::status`] and holds no logic of its own.
+//!
+//! Registering the provider with a host is one call:
+//!
+//! ```no_run
+//! # fn f(cx: &mut gpui::App) {
+//! use openai_subscribed::credentials::KeychainStore;
+//! use openai_subscribed::provider::register;
+//! use std::sync::Arc;
+//!
+//! let provider = register(
+//!     cx.http_client(),
+//!     Arc::new(KeychainStore::new(openai_subscribed::config::DEFAULT_ISSUER)),
+//!     openai_subscribed::config::Config::default(),
+//!     cx,
+//! );
+//! # }
+//! ```
+
+mod completion;
+mod configuration_view;
+mod language_model_provider;
+mod model;
+pub mod model_capabilities;
+mod state;
+mod status;
+mod usage_cache;
+
+pub use configuration_view::ConfigurationView;
+pub use language_model_provider::{OpenAiSubscribedProvider, register};
+pub use model::OpenAiSubscribedModel;
+pub use state::{State, StateOptions, UrlOpener};
+pub use status::{ConfigurationStatus, SignInStep, UsageBar, describe_reset};
+pub use usage_cache::UsageCache;
+
+use crate::language_model::{LanguageModelProviderId, LanguageModelProviderName};
+
+/// The provider's id in Zed's settings.
+pub const PROVIDER_ID: LanguageModelProviderId = LanguageModelProviderId::new("openai-subscribed");
+/// The provider's name in Zed's UI.
+pub const PROVIDER_NAME: LanguageModelProviderName =
+    LanguageModelProviderName::new("ChatGPT Subscription");

@@ -1,0 +1,135 @@
+//! [`OpenAiSubscribedProvider`]: the `LanguageModelProvider` Zed registers.
+
+use super::configuration_view::ConfigurationView;
+use super::model::OpenAiSubscribedModel;
+use super::model_capabilities::fast_model;
+use super::state::{State, StateOptions};
+use super::{PROVIDER_ID, PROVIDER_NAME};
+use crate::config::Config;
+use crate::credentials::CredentialsProvider;
+use crate::language_model::*;
+use crate::models::ModelInfo;
+use anyhow::Result;
+use gpui::{AnyView, App, AppContext as _, Entity, Task, Window};
+use http_client::HttpClient;
+use std::sync::Arc;
+
+/// The ChatGPT-subscription provider.
+pub struct OpenAiSubscribedProvider {
+    state: Entity<State>,
+}
+
+impl OpenAiSubscribedProvider {
+    /// A provider over `http` keeping its sign-in in `credentials`, as Zed builds its providers.
+    /// It starts loading the stored sign-in at once.
+    pub fn new(
+        http: Arc<dyn HttpClient>,
+        credentials: Arc<dyn CredentialsProvider>,
+        config: Config,
+        cx: &mut App,
+    ) -> Self {
+        Self::with_options(http, credentials, config, StateOptions::default(), cx)
+    }
+
+    /// [`new`](Self::new) with explicit cache location, catalog timing and browser opener.
+    pub fn with_options(
+        http: Arc<dyn HttpClient>,
+        credentials: Arc<dyn CredentialsProvider>,
+        config: Config,
+        options: StateOptions,
+        cx: &mut App,
+    ) -> Self {
+        let state = cx.new(|cx| State::new(config, http, credentials, options, cx));
+        Self { state }
+    }
+
+    /// The provider's state entity.
+    pub fn state(&self) -> &Entity<State> {
+        &self.state
+    }
+
+    fn model(&self, info: &ModelInfo) -> Arc<dyn LanguageModel> {
+        Arc::new(OpenAiSubscribedModel::new(info.clone(), self.state.clone()))
+    }
+}
+
+/// Builds the provider and registers it with the app's [`LanguageModelRegistry`]: the one call a
+/// host makes.
+pub fn register(
+    http: Arc<dyn HttpClient>,
+    credentials: Arc<dyn CredentialsProvider>,
+    config: Config,
+    cx: &mut App,
+) -> Arc<OpenAiSubscribedProvider> {
+    let provider = Arc::new(OpenAiSubscribedProvider::new(http, credentials, config, cx));
+    let registry = LanguageModelRegistry::global(cx);
+    let registered = provider.clone();
+    registry.update(cx, |registry, cx| registry.register_provider(registered, cx));
+    provider
+}
+
+impl LanguageModelProviderState for OpenAiSubscribedProvider {
+    type ObservableEntity = State;
+
+    fn observable_entity(&self) -> Option<Entity<State>> {
+        Some(self.state.clone())
+    }
+}
+
+impl LanguageModelProvider for OpenAiSubscribedProvider {
+    fn id(&self) -> LanguageModelProviderId {
+        PROVIDER_ID
+    }
+
+    fn name(&self) -> LanguageModelProviderName {
+        PROVIDER_NAME
+    }
+
+    fn icon(&self) -> IconName {
+        IconName::AiOpenAi
+    }
+
+    fn default_model(&self, cx: &App) -> Option<Arc<dyn LanguageModel>> {
+        // The catalog is sorted by the backend's priority: its first model is the recommended one.
+        let state = self.state.read(cx);
+        state.models(cx).first().map(|info| self.model(info))
+    }
+
+    fn default_fast_model(&self, cx: &App) -> Option<Arc<dyn LanguageModel>> {
+        let state = self.state.read(cx);
+        fast_model(state.models(cx)).map(|info| self.model(info))
+    }
+
+    fn provided_models(&self, cx: &App) -> Vec<Arc<dyn LanguageModel>> {
+        let state = self.state.read(cx);
+        state.models(cx).iter().map(|info| self.model(info)).collect()
+    }
+
+    fn recommended_models(&self, cx: &App) -> Vec<Arc<dyn LanguageModel>> {
+        self.default_model(cx).into_iter().collect()
+    }
+
+    fn is_authenticated(&self, cx: &App) -> bool {
+        self.state.read(cx).is_signed_in(cx)
+    }
+
+    fn authenticate(&self, cx: &mut App) -> Task<Result<(), AuthenticateError>> {
+        let auth = self.state.read(cx).auth().clone();
+        auth.update(cx, |auth, cx| auth.authenticate(cx))
+    }
+
+    fn configuration_view(
+        &self,
+        _target_agent: ConfigurationViewTargetAgent,
+        _window: &mut Window,
+        cx: &mut App,
+    ) -> AnyView {
+        let state = self.state.clone();
+        cx.new(|cx| ConfigurationView::new(state, cx)).into()
+    }
+
+    fn reset_credentials(&self, cx: &mut App) -> Task<Result<()>> {
+        let sign_out = self.state.update(cx, |state, cx| state.sign_out(cx));
+        cx.background_spawn(async move { sign_out.await.map_err(anyhow::Error::from) })
+    }
+}

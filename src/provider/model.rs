@@ -1,0 +1,105 @@
+//! [`OpenAiSubscribedModel`]: one catalog entry as Zed's `LanguageModel`.
+
+use super::completion::start_completion;
+use super::model_capabilities::{effort_levels, supports_tool_choice};
+use super::state::State;
+use super::{PROVIDER_ID, PROVIDER_NAME};
+use crate::language_model::*;
+use crate::models::ModelInfo;
+use anyhow::Result;
+use futures::FutureExt as _;
+use futures::future::BoxFuture;
+use futures::stream::BoxStream;
+use gpui::{App, AsyncApp, Entity};
+
+/// A model from the catalog. Everything it reports comes from its [`ModelInfo`].
+pub struct OpenAiSubscribedModel {
+    info: ModelInfo,
+    state: Entity<State>,
+}
+
+impl OpenAiSubscribedModel {
+    /// The model `info`, served through `state`.
+    pub fn new(info: ModelInfo, state: Entity<State>) -> Self {
+        Self { info, state }
+    }
+
+    /// The catalog entry.
+    pub fn info(&self) -> &ModelInfo {
+        &self.info
+    }
+}
+
+impl LanguageModel for OpenAiSubscribedModel {
+    fn id(&self) -> LanguageModelId {
+        LanguageModelId::from(self.info.slug.clone())
+    }
+
+    fn name(&self) -> LanguageModelName {
+        LanguageModelName::from(self.info.display_name.clone())
+    }
+
+    fn provider_id(&self) -> LanguageModelProviderId {
+        PROVIDER_ID
+    }
+
+    fn provider_name(&self) -> LanguageModelProviderName {
+        PROVIDER_NAME
+    }
+
+    fn telemetry_id(&self) -> String {
+        format!("openai-subscribed/{}", self.info.slug)
+    }
+
+    fn supports_images(&self) -> bool {
+        self.info.supports_images()
+    }
+
+    fn supports_tools(&self) -> bool {
+        true
+    }
+
+    fn supports_tool_choice(&self, choice: LanguageModelToolChoice) -> bool {
+        supports_tool_choice(&self.info, choice)
+    }
+
+    fn supports_thinking(&self) -> bool {
+        self.info.supports_reasoning()
+    }
+
+    fn supported_effort_levels(&self) -> Vec<LanguageModelEffortLevel> {
+        effort_levels(&self.info)
+    }
+
+    fn max_token_count(&self) -> u64 {
+        self.info.max_token_count()
+    }
+
+    fn max_output_tokens(&self) -> Option<u64> {
+        None
+    }
+
+    fn count_tokens(
+        &self,
+        request: LanguageModelRequest,
+        cx: &App,
+    ) -> BoxFuture<'static, Result<u64>> {
+        // The tokenizer is built once per process; counting runs off the UI thread.
+        cx.background_spawn(async move { crate::responses::count_tokens(&request) })
+            .boxed()
+    }
+
+    fn stream_completion(
+        &self,
+        request: LanguageModelRequest,
+        cx: &AsyncApp,
+    ) -> BoxFuture<
+        'static,
+        Result<
+            BoxStream<'static, Result<LanguageModelCompletionEvent, LanguageModelCompletionError>>,
+            LanguageModelCompletionError,
+        >,
+    > {
+        start_completion(self.state.clone(), self.info.clone(), request, cx).boxed()
+    }
+}

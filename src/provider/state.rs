@@ -1,0 +1,299 @@
+//! The provider's [`State`] entity: sign-in, models and usage limits in one place the host and
+//! the configuration view observe.
+
+use super::status::{ConfigurationStatus, status_of};
+use super::usage_cache::UsageCache;
+use crate::auth::{self, AuthError, SignInMethod, SignInProgress};
+use crate::backend_request::BackendAuth;
+use crate::config::Config;
+use crate::credentials::CredentialsProvider;
+use crate::models::{
+    CacheLocation, CatalogOptions, FetchError, ModelCatalog, ModelInfo, RefreshOutcome,
+};
+use crate::responses::{ResponsesError, UsageLimits};
+use anyhow::Result;
+use gpui::{App, AppContext as _, Context, Entity, SharedString, Subscription, Task};
+use http_client::HttpClient;
+use std::rc::Rc;
+use std::sync::Arc;
+use url::Url;
+
+/// How the authorize URL of a browser sign-in reaches a browser.
+#[derive(Clone)]
+pub enum UrlOpener {
+    /// The system browser, through gpui (`App::open_url`).
+    System,
+    /// Something else: the command line's `--no-browser` prints it; the demo and tests follow it
+    /// with an HTTP client.
+    Custom(Rc<dyn Fn(&Url, &mut App)>),
+}
+
+impl UrlOpener {
+    fn open(&self, url: &Url, cx: &mut App) {
+        match self {
+            Self::System => cx.open_url(url.as_str()),
+            Self::Custom(open) => open(url, cx),
+        }
+    }
+}
+
+/// Where the provider keeps what it caches, and how it opens the browser.
+#[derive(Clone)]
+pub struct StateOptions {
+    /// Where the model list and the last usage snapshot are cached.
+    pub cache: CacheLocation,
+    /// The catalog's TTL and fetch timeout.
+    pub catalog: CatalogOptions,
+    /// How the sign-in page is opened.
+    pub url_opener: UrlOpener,
+}
+
+impl Default for StateOptions {
+    fn default() -> Self {
+        Self {
+            cache: CacheLocation::user_default(),
+            catalog: CatalogOptions::default(),
+            url_opener: UrlOpener::System,
+        }
+    }
+}
+
+/// The provider's state (see the module docs).
+pub struct State {
+    config: Config,
+    http: Arc<dyn HttpClient>,
+    auth: Entity<auth::State>,
+    catalog: Entity<ModelCatalog>,
+    usage_cache: UsageCache,
+    /// The account whose models and usage are shown.
+    account_id: Option<String>,
+    /// The plan's windows and credits, from the latest answer (or the cache).
+    usage: Option<UsageLimits>,
+    /// Why the last request was refused by the plan (usage limit, plan without Codex), in words.
+    limit_notice: Option<SharedString>,
+    url_opener: UrlOpener,
+    /// The sign-in generation whose authorize URL was already opened (open it once).
+    opened_browser_for: Option<u64>,
+    _subscriptions: Vec<Subscription>,
+}
+
+impl State {
+    /// Creates the state; it starts loading the stored sign-in at once.
+    pub fn new(
+        config: Config,
+        http: Arc<dyn HttpClient>,
+        store: Arc<dyn CredentialsProvider>,
+        options: StateOptions,
+        cx: &mut Context<Self>,
+    ) -> Self {
+        let auth = cx.new(|cx| auth::State::new(config.clone(), store, http.clone(), cx));
+        let catalog = cx.new(|_| {
+            ModelCatalog::with_options(
+                http.clone(),
+                config.clone(),
+                options.cache.clone(),
+                options.catalog,
+            )
+        });
+        let subscriptions = vec![
+            cx.observe(&auth, |this, auth, cx| this.auth_changed(auth, cx)),
+            cx.observe(&catalog, |_, _, cx| cx.notify()),
+        ];
+        Self {
+            config,
+            http,
+            auth,
+            catalog,
+            usage_cache: UsageCache::new(options.cache),
+            account_id: None,
+            usage: None,
+            limit_notice: None,
+            url_opener: options.url_opener,
+            opened_browser_for: None,
+            _subscriptions: subscriptions,
+        }
+    }
+
+    /// The endpoints in use.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The HTTP client requests go through.
+    pub fn http(&self) -> Arc<dyn HttpClient> {
+        self.http.clone()
+    }
+
+    /// The auth state machine.
+    pub fn auth(&self) -> &Entity<auth::State> {
+        &self.auth
+    }
+
+    /// The model catalog.
+    pub fn catalog(&self) -> &Entity<ModelCatalog> {
+        &self.catalog
+    }
+
+    /// The models to offer.
+    pub fn models<'a>(&self, cx: &'a App) -> &'a [ModelInfo] {
+        self.catalog.read(cx).models()
+    }
+
+    /// The latest usage-limit snapshot, if any answer carried one.
+    pub fn usage(&self) -> Option<&UsageLimits> {
+        self.usage.as_ref()
+    }
+
+    /// Why the plan refused the last request, if it did.
+    pub fn limit_notice(&self) -> Option<&SharedString> {
+        self.limit_notice.as_ref()
+    }
+
+    /// Whether someone is signed in.
+    pub fn is_signed_in(&self, cx: &App) -> bool {
+        self.auth.read(cx).is_signed_in()
+    }
+
+    /// What the configuration view shows.
+    pub fn status(&self, cx: &App) -> ConfigurationStatus {
+        status_of(self, cx)
+    }
+
+    /// Starts signing in (does nothing while a sign-in runs or someone is signed in).
+    pub fn sign_in(&mut self, method: SignInMethod, cx: &mut Context<Self>) {
+        self.limit_notice = None;
+        self.auth.update(cx, |auth, cx| auth.sign_in(method, cx));
+    }
+
+    /// Cancels a running sign-in, releasing its callback port.
+    pub fn cancel_sign_in(&mut self, cx: &mut Context<Self>) {
+        self.auth.update(cx, |auth, cx| auth.cancel_sign_in(cx));
+    }
+
+    /// Signs out: revokes and forgets the sign-in, the account's cached usage and models.
+    pub fn sign_out(&mut self, cx: &mut Context<Self>) -> Task<Result<(), AuthError>> {
+        if let Some(account) = self.account_id.take() {
+            self.usage_cache.forget(&account);
+            // The model list is cached per account too: forget it with the sign-in.
+            if let Some(path) = self.usage_cache.location().file_for(&account) {
+                std::fs::remove_file(path).ok();
+            }
+        }
+        self.usage = None;
+        self.limit_notice = None;
+        self.catalog.update(cx, |catalog, cx| catalog.clear(cx));
+        cx.notify();
+        self.auth.update(cx, |auth, cx| auth.sign_out(cx))
+    }
+
+    /// Credentials for a backend request, refreshed first when close to expiry.
+    pub fn fresh_credentials(&self, cx: &mut App) -> Task<Result<BackendAuth, AuthError>> {
+        self.auth
+            .update(cx, |auth, cx| auth.get_fresh_credentials(cx))
+    }
+
+    /// Fetches or revalidates the model list for the signed-in account.
+    pub fn refresh_models(
+        &mut self,
+        cx: &mut Context<Self>,
+    ) -> Task<Result<RefreshOutcome, RefreshModelsError>> {
+        let credentials = self.fresh_credentials(cx);
+        let catalog = self.catalog.clone();
+        cx.spawn(async move |_, cx| {
+            let auth = credentials.await.map_err(RefreshModelsError::Auth)?;
+            let refresh = catalog.update(cx, |catalog, cx| catalog.refresh(auth, cx))?;
+            refresh.await.map_err(RefreshModelsError::Fetch)
+        })
+    }
+
+    /// Records what an accepted answer's headers said.
+    pub(crate) fn record_answer(
+        &mut self,
+        usage: Option<UsageLimits>,
+        models_etag: Option<String>,
+        cx: &mut Context<Self>,
+    ) {
+        self.limit_notice = None;
+        if let Some(usage) = usage {
+            if let Some(account) = &self.account_id {
+                self.usage_cache.save(account, &usage, cx);
+            }
+            self.usage = Some(usage);
+        }
+        if let Some(etag) = models_etag {
+            let changed = self
+                .catalog
+                .update(cx, |catalog, cx| catalog.note_models_etag(&etag, cx));
+            if changed {
+                self.refresh_models(cx).detach();
+            }
+        }
+        cx.notify();
+    }
+
+    /// Records a refusal the user should see in the settings (usage limits, plan limits).
+    pub(crate) fn record_refusal(&mut self, error: &ResponsesError, cx: &mut Context<Self>) {
+        if matches!(
+            error,
+            ResponsesError::UsageLimitReached { .. } | ResponsesError::UsageNotIncluded { .. }
+        ) {
+            self.limit_notice = Some(error.to_string().into());
+            cx.notify();
+        }
+    }
+
+    fn auth_changed(&mut self, auth: Entity<auth::State>, cx: &mut Context<Self>) {
+        let (generation, browser_url, account) = {
+            let auth = auth.read(cx);
+            let browser_url = match auth.auth_state() {
+                auth::AuthState::SigningIn {
+                    progress: SignInProgress::WaitingForBrowser { authorize_url },
+                    ..
+                } => Some(authorize_url.clone()),
+                _ => None,
+            };
+            let account = auth.account().and_then(|identity| identity.account_id.clone());
+            (auth.generation(), browser_url, account)
+        };
+
+        if let Some(url) = browser_url
+            && self.opened_browser_for != Some(generation)
+        {
+            self.opened_browser_for = Some(generation);
+            self.url_opener.open(&url, cx);
+        }
+
+        match account {
+            Some(account) if self.account_id.as_deref() != Some(account.as_str()) => {
+                // Show the cached list at once, then revalidate in the background.
+                self.catalog
+                    .update(cx, |catalog, cx| catalog.load_cached(&account, cx));
+                self.usage = self.usage_cache.load(&account);
+                self.account_id = Some(account);
+                self.refresh_models(cx).detach();
+            }
+            Some(_) => {}
+            None => {
+                if self.account_id.take().is_some() {
+                    self.usage = None;
+                    self.catalog.update(cx, |catalog, cx| catalog.clear(cx));
+                }
+            }
+        }
+        cx.notify();
+    }
+}
+
+/// Why the model list could not be refreshed.
+#[derive(Debug, thiserror::Error)]
+pub enum RefreshModelsError {
+    /// No usable sign-in.
+    #[error(transparent)]
+    Auth(AuthError),
+    /// The catalog could not be fetched.
+    #[error(transparent)]
+    Fetch(FetchError),
+    /// The app is shutting down.
+    #[error(transparent)]
+    App(#[from] anyhow::Error),
+}

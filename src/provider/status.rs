@@ -1,0 +1,260 @@
+//! [`ConfigurationStatus`]: what the configuration view shows, decided here so the view only
+//! lays it out.
+//!
+//! Every sentence the settings panel shows is built in this file from the provider's state, which
+//! keeps the view free of logic and lets tests check the words without rendering.
+
+use super::state::State;
+use crate::auth::{AuthState, SignInMethod, SignInProgress};
+use crate::models::CatalogSource;
+use crate::responses::{UsageLimits, human_duration};
+use chrono::{DateTime, Local, Utc};
+use gpui::{App, SharedString};
+use url::Url;
+
+/// Where a running sign-in stands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SignInStep {
+    /// Binding the callback port or asking for a device code.
+    Starting {
+        /// How.
+        method: SignInMethod,
+    },
+    /// The browser was sent to this page; the user approves there.
+    ApproveInBrowser {
+        /// The sign-in page (shown in case the browser did not open).
+        authorize_url: Url,
+    },
+    /// The user types `user_code` at `verification_url` on any device.
+    EnterDeviceCode {
+        /// Where.
+        verification_url: Url,
+        /// What.
+        user_code: String,
+    },
+}
+
+/// One usage window as a bar.
+#[derive(Clone, Debug, PartialEq)]
+pub struct UsageBar {
+    /// "5-hour limit", "Weekly limit".
+    pub label: SharedString,
+    /// 0–100.
+    pub used_percent: f32,
+    /// "resets 14:05 (in 1h 12m)", when known.
+    pub resets: Option<SharedString>,
+}
+
+/// The settings panel's content.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ConfigurationStatus {
+    /// Reading the stored sign-in.
+    Loading,
+    /// Nobody signed in; `error` says why the last attempt or session ended, if it did.
+    SignedOut {
+        /// The last error, in words.
+        error: Option<SharedString>,
+    },
+    /// A sign-in is running.
+    SigningIn {
+        /// What the user should do.
+        step: SignInStep,
+    },
+    /// Signed in.
+    SignedIn {
+        /// "Signed in as ada@example.com · Plus".
+        account: SharedString,
+        /// The plan's usage windows, when an answer has reported them.
+        usage: Vec<UsageBar>,
+        /// "Credits: 12.50", when reported.
+        credits: Option<SharedString>,
+        /// Things worth knowing: a usage limit hit, the model list being the built-in one, a
+        /// renewal that failed for now.
+        notices: Vec<SharedString>,
+    },
+}
+
+impl ConfigurationStatus {
+    /// The text of every line, for logs, the command line and tests.
+    pub fn lines(&self) -> Vec<String> {
+        match self {
+            Self::Loading => vec!["Loading your ChatGPT sign-in…".into()],
+            Self::SignedOut { error } => {
+                let mut lines = vec!["Not signed in.".to_string()];
+                lines.extend(error.iter().map(|error| error.to_string()));
+                lines
+            }
+            Self::SigningIn { step } => match step {
+                SignInStep::Starting { method: SignInMethod::Browser } => {
+                    vec!["Signing in… starting the browser sign-in.".into()]
+                }
+                SignInStep::Starting { method: SignInMethod::DeviceCode } => {
+                    vec!["Signing in… asking for a device code.".into()]
+                }
+                SignInStep::ApproveInBrowser { authorize_url } => vec![
+                    "Signing in… approve in your browser.".into(),
+                    format!("If no browser opened, visit {authorize_url}"),
+                ],
+                SignInStep::EnterDeviceCode {
+                    verification_url,
+                    user_code,
+                } => vec![
+                    format!("Signing in… visit {verification_url}"),
+                    format!("and enter the code {user_code}"),
+                ],
+            },
+            Self::SignedIn {
+                account,
+                usage,
+                credits,
+                notices,
+            } => {
+                let mut lines = vec![account.to_string()];
+                for bar in usage {
+                    let mut line = format!("{}: {:.0}% used", bar.label, bar.used_percent);
+                    if let Some(resets) = &bar.resets {
+                        line.push_str(&format!(", {resets}"));
+                    }
+                    lines.push(line);
+                }
+                lines.extend(credits.iter().map(|c| c.to_string()));
+                lines.extend(notices.iter().map(|n| n.to_string()));
+                lines
+            }
+        }
+    }
+}
+
+/// "resets 14:05 (in 1h 12m)"; beyond a day the date is named too.
+pub fn describe_reset(resets_at: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    let remaining = (resets_at - now).max(chrono::Duration::zero());
+    let local = resets_at.with_timezone(&Local);
+    let when = if remaining < chrono::Duration::hours(24) {
+        local.format("%H:%M").to_string()
+    } else {
+        local.format("%a %-d %b %H:%M").to_string()
+    };
+    format!("resets {when} (in {})", human_duration(remaining))
+}
+
+/// The bars for a usage snapshot, labelled by each window's length (never by its position).
+pub fn usage_bars(usage: &UsageLimits, now: DateTime<Utc>) -> Vec<UsageBar> {
+    usage
+        .windows
+        .iter()
+        .map(|window| {
+            let label = window.label();
+            let mut label_chars = label.chars();
+            let label = match label_chars.next() {
+                Some(first) => format!("{}{} limit", first.to_uppercase(), label_chars.as_str()),
+                None => "Limit".to_string(),
+            };
+            UsageBar {
+                label: label.into(),
+                used_percent: window.used_percent.clamp(0.0, 100.0) as f32,
+                resets: window
+                    .resets_at
+                    .map(|at| describe_reset(at, now).into()),
+            }
+        })
+        .collect()
+}
+
+pub(super) fn status_of(state: &State, cx: &App) -> ConfigurationStatus {
+    let auth = state.auth().read(cx);
+    let error = auth.last_error().map(|error| SharedString::from(error.to_string()));
+    match auth.auth_state() {
+        AuthState::Loading => ConfigurationStatus::Loading,
+        AuthState::SignedOut => ConfigurationStatus::SignedOut { error },
+        AuthState::SigningIn {
+            method, progress, ..
+        } => ConfigurationStatus::SigningIn {
+            step: match progress {
+                SignInProgress::Starting => SignInStep::Starting { method: *method },
+                SignInProgress::WaitingForBrowser { authorize_url } => {
+                    SignInStep::ApproveInBrowser {
+                        authorize_url: authorize_url.clone(),
+                    }
+                }
+                SignInProgress::WaitingForDeviceCode {
+                    verification_url,
+                    user_code,
+                } => SignInStep::EnterDeviceCode {
+                    verification_url: verification_url.clone(),
+                    user_code: user_code.clone(),
+                },
+            },
+        },
+        AuthState::SignedIn { credentials, .. } => {
+            let identity = &credentials.identity;
+            let mut account = match &identity.email {
+                Some(email) => format!("Signed in as {email}"),
+                None => "Signed in to ChatGPT".to_string(),
+            };
+            if let Some(plan) = &identity.plan {
+                account.push_str(&format!(" · {plan}"));
+            }
+            let now = Utc::now();
+            let usage = state.usage();
+            let mut notices: Vec<SharedString> = Vec::new();
+            notices.extend(state.limit_notice().cloned());
+            if state.catalog().read(cx).source() == CatalogSource::Fallback {
+                notices.push(
+                    "Showing the built-in model list: the model catalog could not be fetched yet."
+                        .into(),
+                );
+            }
+            notices.extend(error);
+            ConfigurationStatus::SignedIn {
+                account: account.into(),
+                usage: usage.map(|usage| usage_bars(usage, now)).unwrap_or_default(),
+                credits: usage
+                    .and_then(|usage| usage.credits.as_ref())
+                    .and_then(|credits| {
+                        if credits.unlimited {
+                            Some("Credits: unlimited".into())
+                        } else {
+                            credits
+                                .balance
+                                .as_ref()
+                                .map(|balance| format!("Credits: {balance}").into())
+                        }
+                    }),
+                notices,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::responses::UsageWindow;
+
+    #[test]
+    fn bars_are_labelled_by_window_length_not_position() {
+        let now = Utc::now();
+        let usage = UsageLimits {
+            // The weekly window alone, reported as "primary": it must still read "Weekly".
+            windows: vec![UsageWindow {
+                used_percent: 42.4,
+                window_minutes: Some(10080),
+                resets_at: Some(now + chrono::Duration::minutes(72)),
+            }],
+            credits: None,
+            observed_at: now,
+        };
+        let bars = usage_bars(&usage, now);
+        assert_eq!(bars.len(), 1);
+        assert_eq!(bars[0].label.as_ref(), "Weekly limit");
+        assert!(bars[0].resets.as_ref().unwrap().ends_with("(in 1h 12m)"));
+    }
+
+    #[test]
+    fn resets_beyond_a_day_name_the_date() {
+        let now = Utc::now();
+        let text = describe_reset(now + chrono::Duration::hours(50), now);
+        assert!(text.starts_with("resets "), "{text}");
+        assert!(text.ends_with("(in 2d 2h)"), "{text}");
+    }
+}

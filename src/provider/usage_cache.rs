@@ -1,0 +1,106 @@
+//! The last usage-limit snapshot of each account, kept on disk so that the configuration view
+//! and `openai-subscribed usage` can show the plan's limits before the next request.
+//!
+//! The backend reports limits only in the headers of `/responses` answers, so the snapshot is as
+//! old as the last answer; it carries its `observed_at` time and the UI says so.
+
+use crate::models::CacheLocation;
+use crate::responses::UsageLimits;
+use gpui::App;
+use std::io::Write as _;
+use std::path::PathBuf;
+
+/// Reads and writes `usage-<account>.json` beside the model cache.
+#[derive(Clone, Debug)]
+pub struct UsageCache {
+    location: CacheLocation,
+}
+
+impl UsageCache {
+    /// A cache in `location` (nothing is written for [`CacheLocation::MemoryOnly`]).
+    pub fn new(location: CacheLocation) -> Self {
+        Self { location }
+    }
+
+    /// Where the files go.
+    pub fn location(&self) -> &CacheLocation {
+        &self.location
+    }
+
+    fn path(&self, account_id: &str) -> Option<PathBuf> {
+        let CacheLocation::Directory(dir) = &self.location else {
+            return None;
+        };
+        let safe: String = account_id
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+            .collect();
+        Some(dir.join(format!("usage-{safe}.json")))
+    }
+
+    /// The snapshot last saved for `account_id`; a missing or unreadable file is `None`.
+    pub fn load(&self, account_id: &str) -> Option<UsageLimits> {
+        let bytes = std::fs::read(self.path(account_id)?).ok()?;
+        match serde_json::from_slice(&bytes) {
+            Ok(usage) => Some(usage),
+            Err(error) => {
+                log::warn!("ignoring an unreadable usage snapshot: {error}");
+                None
+            }
+        }
+    }
+
+    /// Saves `usage` for `account_id` in the background, atomically (temp file + rename).
+    pub fn save(&self, account_id: &str, usage: &UsageLimits, cx: &App) {
+        let Some(path) = self.path(account_id) else {
+            return;
+        };
+        let Ok(bytes) = serde_json::to_vec_pretty(usage) else {
+            return;
+        };
+        cx.background_spawn(async move {
+            if let Err(error) = write_atomically(&path, &bytes) {
+                log::warn!("could not cache the usage snapshot: {error}");
+            }
+        })
+        .detach();
+    }
+
+    /// Deletes `account_id`'s snapshot (on sign-out).
+    pub fn forget(&self, account_id: &str) {
+        if let Some(path) = self.path(account_id) {
+            std::fs::remove_file(path).ok();
+        }
+    }
+}
+
+fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(std::path::Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let mut file = tempfile::NamedTempFile::new_in(dir)?;
+    file.write_all(bytes)?;
+    file.as_file().sync_all()?;
+    file.persist(path).map_err(|error| error.error)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_and_forgets() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = UsageCache::new(CacheLocation::Directory(dir.path().to_path_buf()));
+        assert!(cache.load("acct/1").is_none());
+        let usage = UsageLimits::default();
+        let path = cache.path("acct/1").unwrap();
+        assert_eq!(path.file_name().unwrap(), "usage-acct_1.json");
+        write_atomically(&path, &serde_json::to_vec(&usage).unwrap()).unwrap();
+        assert_eq!(cache.load("acct/1"), Some(usage));
+        std::fs::write(&path, b"{not json").unwrap();
+        assert!(cache.load("acct/1").is_none());
+        cache.forget("acct/1");
+        assert!(!path.exists());
+    }
+}
