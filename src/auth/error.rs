@@ -1,0 +1,68 @@
+//! [`AuthError`]: what went wrong with the sign-in, in words the user can act on.
+//!
+//! Every message says what happened and what to do. None quotes a token, a code or a response
+//! body: details come from transport errors, file paths and the issuer's error *codes* only.
+
+use super::refresh_error::{PermanentReason, RefreshError, TransientReason};
+
+/// A sign-in, renewal or storage failure, ready to show.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum AuthError {
+    /// Nobody is signed in.
+    #[error("You are not signed in to ChatGPT. Sign in to use your subscription.")]
+    NotSignedIn,
+    /// The refresh token is dead (expired, revoked, reused): only a new sign-in helps.
+    #[error("Your ChatGPT session has ended; sign in again.")]
+    SessionEnded(PermanentReason),
+    /// The session could not be renewed this time; the sign-in is kept.
+    #[error(
+        "Could not renew your ChatGPT session: {0}. You are still signed in; the next request will try again."
+    )]
+    RenewalFailed(TransientReason),
+    /// The user signed out (or signed in anew) while this operation ran; its result was dropped.
+    #[error("You signed out of ChatGPT while this was in progress.")]
+    SignedOutMeanwhile,
+    /// The credential store could not be read or changed.
+    #[error(
+        "Could not save your ChatGPT sign-in in the {store}: {detail}. Try again, or choose another credential store."
+    )]
+    Store {
+        /// Which store.
+        store: String,
+        /// What it said.
+        detail: String,
+    },
+    /// Signing in did not complete.
+    #[error("Signing in with ChatGPT did not complete: {0}")]
+    SignIn(String),
+    /// The tokens do not name a ChatGPT account, so the backend cannot be called.
+    #[error("The ChatGPT sign-in does not name a ChatGPT account; sign in again.")]
+    NoAccount,
+}
+
+impl AuthError {
+    /// True when the user has to sign in (again) before anything works.
+    pub fn needs_sign_in(&self) -> bool {
+        matches!(
+            self,
+            Self::NotSignedIn | Self::SessionEnded(_) | Self::NoAccount
+        )
+    }
+
+    /// A store error, from the store's name and its error chain.
+    pub fn store(store: String, error: &anyhow::Error) -> Self {
+        Self::Store {
+            store,
+            detail: format!("{error:#}"),
+        }
+    }
+}
+
+impl From<RefreshError> for AuthError {
+    fn from(error: RefreshError) -> Self {
+        match error {
+            RefreshError::Permanent(reason) => Self::SessionEnded(reason),
+            RefreshError::Transient(reason) => Self::RenewalFailed(reason),
+        }
+    }
+}

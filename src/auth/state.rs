@@ -1,0 +1,536 @@
+//! [`State`]: who is signed in, as one gpui entity holding one [`AuthState`].
+//!
+//! The provider, its configuration view and the command line all read this entity and call its
+//! methods; it notifies observers on every change. Its rules:
+//!
+//! - **One enum, no loose flags.** [`AuthState`] is `Loading`, `SignedOut`, `SigningIn` (with the
+//!   flow's task) or `SignedIn` (with the tokens and the shared refresh, if one runs), plus the last
+//!   error to show. Nothing can be "signed in and signing in" at once.
+//! - **Generations.** A counter bumped by every sign-in, sign-out and session end. Every task
+//!   remembers the generation it started in and drops its result if the counter moved: a refresh
+//!   that finishes after a sign-out never brings the credentials back, in memory or in the store.
+//! - **One refresh.** All callers of [`State::get_fresh_credentials`] during a refresh await the
+//!   same shared task; the procedure itself is [`super::renew`].
+//! - **Store operations one at a time** (an async lock), so a sign-out's delete cannot overtake a
+//!   refresh's write that started before it.
+
+use super::error::AuthError;
+use super::policy::RefreshPolicy;
+use super::renew::{RenewFailed, Renewal, Renewed};
+use super::revoke::revoke_refresh_token;
+use super::sign_in::{OAuthSignIn, ProgressReporter, SignInFlows, SignInMethod, SignInProgress};
+use crate::backend_request::BackendAuth;
+use crate::config::Config;
+use crate::credentials::{CredentialsProvider, StoredCredentials};
+use crate::language_model::AuthenticateError;
+use crate::oauth::{IdentityClaims, TokenSet};
+use crate::secret::AccessToken;
+use chrono::Utc;
+use futures::future::Shared;
+use futures::{FutureExt as _, StreamExt as _};
+use gpui::{AppContext as _, AsyncApp, Context, Task, WeakEntity};
+use http_client::HttpClient;
+use std::rc::Rc;
+use std::sync::Arc;
+
+/// The result every caller of one refresh receives.
+pub type RefreshResult = Result<TokenSet, AuthError>;
+
+/// A refresh shared by all its waiters.
+pub type SharedRefresh = Shared<Task<RefreshResult>>;
+
+/// Where the sign-in stands.
+pub enum AuthState {
+    /// The stored credentials are being read (at start-up).
+    Loading,
+    /// Nobody is signed in.
+    SignedOut,
+    /// A sign-in flow is running; dropping this state drops `task`, which cancels the flow and
+    /// releases its callback port.
+    SigningIn {
+        /// How.
+        method: SignInMethod,
+        /// What the user should do now.
+        progress: SignInProgress,
+        /// The flow and the storing of its result.
+        task: Task<()>,
+    },
+    /// Signed in.
+    SignedIn {
+        /// The current tokens.
+        credentials: TokenSet,
+        /// The refresh in progress, shared by everyone waiting for fresh credentials.
+        refresh: Option<SharedRefresh>,
+    },
+}
+
+impl std::fmt::Debug for AuthState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Loading => f.write_str("Loading"),
+            Self::SignedOut => f.write_str("SignedOut"),
+            Self::SigningIn {
+                method, progress, ..
+            } => f
+                .debug_struct("SigningIn")
+                .field("method", method)
+                .field("progress", progress)
+                .finish_non_exhaustive(),
+            Self::SignedIn {
+                credentials,
+                refresh,
+            } => f
+                .debug_struct("SignedIn")
+                .field("credentials", credentials)
+                .field("refreshing", &refresh.is_some())
+                .finish(),
+        }
+    }
+}
+
+/// The auth state machine. Create it with `cx.new(|cx| State::new(config, store, http, cx))`.
+pub struct State {
+    auth: AuthState,
+    last_error: Option<AuthError>,
+    generation: u64,
+    renewal: Renewal,
+    sign_in_flows: Rc<dyn SignInFlows>,
+    loaded: Shared<Task<()>>,
+}
+
+impl std::fmt::Debug for State {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("State")
+            .field("auth", &self.auth)
+            .field("last_error", &self.last_error)
+            .field("generation", &self.generation)
+            .field("store", &self.renewal.store.name())
+            .finish_non_exhaustive()
+    }
+}
+
+impl State {
+    /// A state that starts by loading the stored credentials from `store`. Sign-in uses the real
+    /// OAuth flows ([`OAuthSignIn`]); see [`State::with_sign_in_flows`] to replace them.
+    pub fn new(
+        config: Config,
+        store: Arc<dyn CredentialsProvider>,
+        http: Arc<dyn HttpClient>,
+        cx: &mut Context<Self>,
+    ) -> Self {
+        let load = cx.spawn({
+            let store = store.clone();
+            async move |this: WeakEntity<Self>, cx: &mut AsyncApp| {
+                let stored = store.read(cx).await;
+                this.update(cx, |state, cx| state.finish_load(stored, cx))
+                    .ok();
+            }
+        });
+        Self {
+            auth: AuthState::Loading,
+            last_error: None,
+            generation: 0,
+            sign_in_flows: Rc::new(OAuthSignIn {
+                config: config.clone(),
+                http: http.clone(),
+            }),
+            renewal: Renewal {
+                store,
+                store_lock: Arc::default(),
+                http,
+                config,
+                policy: RefreshPolicy::default(),
+            },
+            loaded: load.shared(),
+        }
+    }
+
+    /// Replaces the renewal timing rules.
+    pub fn with_policy(mut self, policy: RefreshPolicy) -> Self {
+        self.renewal.policy = policy;
+        self
+    }
+
+    /// Replaces how sign-in flows are started (tests, or a host with its own flows).
+    pub fn with_sign_in_flows(mut self, flows: impl SignInFlows) -> Self {
+        self.sign_in_flows = Rc::new(flows);
+        self
+    }
+
+    /// Where the sign-in stands.
+    pub fn auth_state(&self) -> &AuthState {
+        &self.auth
+    }
+
+    /// True once credentials are loaded or obtained.
+    pub fn is_signed_in(&self) -> bool {
+        matches!(self.auth, AuthState::SignedIn { .. })
+    }
+
+    /// True while the stored credentials are being read.
+    pub fn is_loading(&self) -> bool {
+        matches!(self.auth, AuthState::Loading)
+    }
+
+    /// Who is signed in (email, account, plan), for display.
+    pub fn account(&self) -> Option<&IdentityClaims> {
+        match &self.auth {
+            AuthState::SignedIn { credentials, .. } => Some(&credentials.identity),
+            _ => None,
+        }
+    }
+
+    /// The last error to show the user, cleared by a successful sign-in or a sign-out.
+    pub fn last_error(&self) -> Option<&AuthError> {
+        self.last_error.as_ref()
+    }
+
+    /// The generation counter (bumped by every sign-in, sign-out and session end).
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// The store's name, for messages ("keychain", "credentials file …").
+    pub fn store_name(&self) -> String {
+        self.renewal.store.name()
+    }
+
+    /// Waits for the stored credentials to load, then answers signed in or
+    /// [`AuthenticateError::CredentialsNotFound`] (what Zed calls at start-up).
+    pub fn authenticate(&mut self, cx: &mut Context<Self>) -> Task<Result<(), AuthenticateError>> {
+        let loaded = self.loaded.clone();
+        cx.spawn(async move |this, cx| {
+            loaded.await;
+            let signed_in = this.read_with(cx, |state, _| state.is_signed_in())?;
+            if signed_in {
+                Ok(())
+            } else {
+                Err(AuthenticateError::CredentialsNotFound)
+            }
+        })
+    }
+
+    /// Starts signing in with `method`. Does nothing unless signed out: a second click while a
+    /// sign-in runs must not start a second listener, and switching accounts means signing out
+    /// first. The tokens are stored before the state says "signed in"; if storing fails, the
+    /// sign-in ends with [`AuthError::Store`] shown, never a stuck "signing in".
+    pub fn sign_in(&mut self, method: SignInMethod, cx: &mut Context<Self>) {
+        if !matches!(self.auth, AuthState::SignedOut) {
+            log::debug!("sign-in requested while {:?}; ignored", self.auth);
+            return;
+        }
+        let generation = self.next_generation();
+        self.last_error = None;
+        let (reporter, mut reports) = ProgressReporter::channel();
+        let flow = self.sign_in_flows.start(method, reporter, cx);
+        let renewal = self.renewal.clone();
+        let task = cx.spawn(async move |this, cx| {
+            let mut flow = flow.fuse();
+            let tokens = loop {
+                futures::select_biased! {
+                    tokens = flow => break tokens,
+                    progress = reports.next() => if let Some(progress) = progress {
+                        this.update(cx, |state, cx| state.set_progress(generation, progress, cx)).ok();
+                    },
+                }
+            };
+            let outcome = match tokens {
+                Ok(tokens) if tokens.identity.account_id.is_none() => Err(AuthError::NoAccount),
+                Ok(tokens) => {
+                    let _serial = renewal.store_lock.lock().await;
+                    let current = this
+                        .read_with(cx, |state, _| state.generation == generation)
+                        .unwrap_or(false);
+                    if !current {
+                        return;
+                    }
+                    let record = StoredCredentials::from_token_set(&tokens);
+                    match renewal.store.write(record, cx).await {
+                        Ok(()) => Ok(tokens),
+                        Err(error) => Err(AuthError::store(renewal.store.name(), &error)),
+                    }
+                }
+                Err(error) => Err(AuthError::SignIn(format!("{error:#}"))),
+            };
+            this.update(cx, |state, cx| state.finish_sign_in(generation, outcome, cx))
+                .ok();
+        });
+        self.auth = AuthState::SigningIn {
+            method,
+            progress: SignInProgress::Starting,
+            task,
+        };
+        cx.notify();
+    }
+
+    /// Cancels a running sign-in (dropping its task releases the callback port).
+    pub fn cancel_sign_in(&mut self, cx: &mut Context<Self>) {
+        if matches!(self.auth, AuthState::SigningIn { .. }) {
+            self.next_generation();
+            self.auth = AuthState::SignedOut;
+            cx.notify();
+        }
+    }
+
+    /// Signs out: drops any sign-in or refresh, revokes the refresh token in the background (best
+    /// effort, never waited for), deletes the store entry, and says `SignedOut` at once. The
+    /// returned task ends when the store entry is gone.
+    pub fn sign_out(&mut self, cx: &mut Context<Self>) -> Task<Result<(), AuthError>> {
+        self.next_generation();
+        let previous = std::mem::replace(&mut self.auth, AuthState::SignedOut);
+        self.last_error = None;
+        if let AuthState::SignedIn { credentials, .. } = &previous {
+            let http = self.renewal.http.clone();
+            let config = self.renewal.config.clone();
+            let refresh_token = credentials.refresh_token.clone();
+            cx.background_spawn(async move {
+                match revoke_refresh_token(&*http, &config, &refresh_token).await {
+                    Ok(()) => log::debug!("revoked the ChatGPT refresh token"),
+                    Err(error) => log::debug!("could not revoke the refresh token: {error:#}"),
+                }
+            })
+            .detach();
+        }
+        // Dropping the previous state drops the sign-in task or our handle on the refresh.
+        drop(previous);
+        cx.notify();
+        let renewal = self.renewal.clone();
+        cx.spawn(async move |_, cx| {
+            let _serial = renewal.store_lock.lock().await;
+            renewal
+                .store
+                .delete(cx)
+                .await
+                .map_err(|error| AuthError::store(renewal.store.name(), &error))
+        })
+    }
+
+    /// Credentials ready for a backend request, renewed first if fewer than five minutes remain.
+    /// Concurrent callers share one refresh. Waits for the initial load.
+    pub fn get_fresh_credentials(
+        &mut self,
+        cx: &mut Context<Self>,
+    ) -> Task<Result<BackendAuth, AuthError>> {
+        self.credentials_task(None, cx)
+    }
+
+    /// For a request the backend answered 401: renews once, unless the tokens already changed
+    /// since `rejected` was handed out (then the current ones are returned). The caller retries
+    /// its request once with the result.
+    pub fn force_refresh(
+        &mut self,
+        rejected: &AccessToken,
+        cx: &mut Context<Self>,
+    ) -> Task<Result<BackendAuth, AuthError>> {
+        self.credentials_task(Some(rejected.clone()), cx)
+    }
+
+    fn credentials_task(
+        &mut self,
+        rejected: Option<AccessToken>,
+        cx: &mut Context<Self>,
+    ) -> Task<Result<BackendAuth, AuthError>> {
+        let refresh = match &self.auth {
+            AuthState::Loading => {
+                let loaded = self.loaded.clone();
+                return cx.spawn(async move |this, cx| {
+                    loaded.await;
+                    let task = this
+                        .update(cx, |state, cx| state.credentials_task(rejected, cx))
+                        .map_err(|_| AuthError::NotSignedIn)?;
+                    task.await
+                });
+            }
+            AuthState::SignedOut | AuthState::SigningIn { .. } => {
+                return Task::ready(Err(AuthError::NotSignedIn));
+            }
+            AuthState::SignedIn {
+                refresh: Some(refresh),
+                ..
+            } => refresh.clone(),
+            AuthState::SignedIn { credentials, .. } => {
+                let stale = match &rejected {
+                    Some(rejected) => credentials.access_token == *rejected,
+                    None => credentials.expires_at - Utc::now() <= self.renewal.policy.margin,
+                };
+                if !stale {
+                    return Task::ready(backend_auth(credentials));
+                }
+                self.start_refresh(cx)
+            }
+        };
+        cx.spawn(async move |_, _| refresh.await.and_then(|tokens| backend_auth(&tokens)))
+    }
+
+    /// Starts the one shared refresh.
+    fn start_refresh(&mut self, cx: &mut Context<Self>) -> SharedRefresh {
+        let AuthState::SignedIn {
+            credentials,
+            refresh,
+        } = &mut self.auth
+        else {
+            unreachable!("start_refresh is only called when signed in");
+        };
+        let generation = self.generation;
+        let previous = credentials.clone();
+        let renewal = self.renewal.clone();
+        log::debug!("renewing the ChatGPT session");
+        let task = cx
+            .spawn(async move |this, cx| {
+                let still_current = {
+                    let this = this.clone();
+                    move |cx: &AsyncApp| {
+                        this.read_with(cx, |state, _| state.generation == generation)
+                            .unwrap_or(false)
+                    }
+                };
+                let outcome = renewal.run(previous.clone(), still_current, cx).await;
+                let result = this
+                    .update(cx, |state, cx| {
+                        state.finish_refresh(generation, outcome, cx)
+                    })
+                    .unwrap_or(Err(AuthError::SignedOutMeanwhile));
+                if let Err(AuthError::SessionEnded(_)) = &result {
+                    renewal.forget_if_ours(&previous, cx).await;
+                }
+                result
+            })
+            .shared();
+        *refresh = Some(task.clone());
+        cx.notify();
+        task
+    }
+
+    fn finish_load(
+        &mut self,
+        stored: anyhow::Result<Option<StoredCredentials>>,
+        cx: &mut Context<Self>,
+    ) {
+        if !matches!(self.auth, AuthState::Loading) {
+            return;
+        }
+        self.auth = match stored {
+            Ok(Some(stored)) => {
+                log::debug!("loaded a ChatGPT sign-in from the {}", self.store_name());
+                AuthState::SignedIn {
+                    credentials: stored.to_token_set(),
+                    refresh: None,
+                }
+            }
+            Ok(None) => AuthState::SignedOut,
+            Err(error) => {
+                log::warn!("could not read the {}: {error:#}", self.store_name());
+                self.last_error = Some(AuthError::store(self.store_name(), &error));
+                AuthState::SignedOut
+            }
+        };
+        cx.notify();
+    }
+
+    fn set_progress(&mut self, generation: u64, new: SignInProgress, cx: &mut Context<Self>) {
+        if generation != self.generation {
+            return;
+        }
+        if let AuthState::SigningIn { progress, .. } = &mut self.auth {
+            *progress = new;
+            cx.notify();
+        }
+    }
+
+    fn finish_sign_in(
+        &mut self,
+        generation: u64,
+        outcome: Result<TokenSet, AuthError>,
+        cx: &mut Context<Self>,
+    ) {
+        if generation != self.generation {
+            return;
+        }
+        match outcome {
+            Ok(credentials) => {
+                log::info!("signed in to ChatGPT");
+                self.auth = AuthState::SignedIn {
+                    credentials,
+                    refresh: None,
+                };
+                self.last_error = None;
+            }
+            Err(error) => {
+                log::warn!("{error}");
+                self.auth = AuthState::SignedOut;
+                self.last_error = Some(error);
+            }
+        }
+        cx.notify();
+    }
+
+    fn finish_refresh(
+        &mut self,
+        generation: u64,
+        outcome: Result<Renewed, RenewFailed>,
+        cx: &mut Context<Self>,
+    ) -> RefreshResult {
+        if generation != self.generation {
+            return Err(AuthError::SignedOutMeanwhile);
+        }
+        let AuthState::SignedIn {
+            credentials,
+            refresh,
+        } = &mut self.auth
+        else {
+            return Err(AuthError::SignedOutMeanwhile);
+        };
+        *refresh = None;
+        let result = match outcome {
+            Ok(Renewed::Adopted(tokens)) => {
+                *credentials = tokens.clone();
+                Ok(tokens)
+            }
+            Ok(Renewed::Refreshed {
+                tokens,
+                store_error,
+            }) => {
+                if let Some(error) = store_error {
+                    // The issuer already rotated the refresh token: dropping the new tokens would
+                    // sign the user out for nothing. Keep them, and say that they were not saved.
+                    let error = AuthError::store(self.renewal.store.name(), &error);
+                    log::warn!("{error}");
+                    self.last_error = Some(error);
+                }
+                *credentials = tokens.clone();
+                Ok(tokens)
+            }
+            Err(RenewFailed::Superseded) => Err(AuthError::SignedOutMeanwhile),
+            Err(RenewFailed::Refresh(error)) => {
+                let error = AuthError::from(error);
+                log::warn!("{error}");
+                if error.needs_sign_in() {
+                    // The session has ended: forget it here; the caller forgets the store entry.
+                    self.next_generation();
+                    self.auth = AuthState::SignedOut;
+                    self.last_error = Some(error.clone());
+                }
+                Err(error)
+            }
+        };
+        cx.notify();
+        result
+    }
+
+    fn next_generation(&mut self) -> u64 {
+        self.generation += 1;
+        self.generation
+    }
+}
+
+/// The backend's view of a token set.
+fn backend_auth(tokens: &TokenSet) -> Result<BackendAuth, AuthError> {
+    Ok(BackendAuth {
+        access_token: tokens.access_token.clone(),
+        account_id: tokens
+            .identity
+            .account_id
+            .clone()
+            .ok_or(AuthError::NoAccount)?,
+    })
+}

@@ -1,0 +1,234 @@
+//! [`FileStore`]: the sign-in as a JSON file, readable by its owner only.
+//!
+//! For machines with no keychain service (headless Linux, WSL, containers, CI), and for people who
+//! choose it. The file is created with mode 0600 inside a 0700 directory, and every write goes to
+//! a temporary file in the same directory that is flushed to disk and then renamed over the old
+//! one (`rename(2)` is atomic within a file system): a crash or a full disk leaves the old record
+//! or the new one, never half of either. Operations of one store run one at a time, so a write that
+//! has started is finished before a later delete runs (sign-out after a refresh stays signed out).
+
+use super::{CredentialsProvider, StoredCredentials};
+use anyhow::{Context as _, Result};
+use futures::FutureExt as _;
+use futures::future::LocalBoxFuture;
+use gpui::{AppContext as _, AsyncApp};
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// The file's name inside the default directory.
+const FILE_NAME: &str = "chatgpt-credentials.json";
+
+/// A credential store backed by one JSON file.
+#[derive(Clone)]
+pub struct FileStore {
+    path: Arc<PathBuf>,
+    /// Serialises this store's file operations (they run on background threads).
+    io: Arc<std::sync::Mutex<()>>,
+}
+
+impl FileStore {
+    /// A store keeping its record at `path`.
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        Self {
+            path: Arc::new(path.into()),
+            io: Arc::default(),
+        }
+    }
+
+    /// `$XDG_CONFIG_HOME/openai_subscribed/chatgpt-credentials.json` (or the platform's config
+    /// directory), when the platform has one.
+    pub fn default_path() -> Option<PathBuf> {
+        Some(
+            dirs::config_dir()?
+                .join("openai_subscribed")
+                .join(FILE_NAME),
+        )
+    }
+
+    /// The file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Reads the record (blocking).
+    fn read_blocking(&self) -> Result<Option<StoredCredentials>> {
+        let _serial = self.io.lock().unwrap_or_else(|poison| poison.into_inner());
+        let bytes = match std::fs::read(&*self.path) {
+            Ok(bytes) => bytes,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(error) => {
+                return Err(error).with_context(|| format!("cannot read {}", self.path.display()));
+            }
+        };
+        Ok(StoredCredentials::decode_or_warn(&bytes, &self.name()))
+    }
+
+    /// Replaces the record atomically (blocking).
+    fn write_blocking(&self, credentials: &StoredCredentials) -> Result<()> {
+        let _serial = self.io.lock().unwrap_or_else(|poison| poison.into_inner());
+        let directory = self
+            .path
+            .parent()
+            .filter(|parent| !parent.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        create_private_dir(directory)
+            .with_context(|| format!("cannot create {}", directory.display()))?;
+        // The temporary file is created 0600 (tempfile's default on Unix) in the same directory,
+        // so the rename below never crosses file systems.
+        let mut temp = tempfile::Builder::new()
+            .prefix(".chatgpt-credentials")
+            .suffix(".tmp")
+            .tempfile_in(directory)
+            .with_context(|| format!("cannot create a file in {}", directory.display()))?;
+        set_owner_only(temp.as_file())?;
+        temp.write_all(&credentials.encode())
+            .and_then(|()| temp.as_file().sync_all())
+            .with_context(|| format!("cannot write to {}", directory.display()))?;
+        temp.persist(&*self.path)
+            .map_err(|error| error.error)
+            .with_context(|| format!("cannot replace {}", self.path.display()))?;
+        Ok(())
+    }
+
+    /// Removes the file (blocking); an absent file is fine.
+    fn delete_blocking(&self) -> Result<()> {
+        let _serial = self.io.lock().unwrap_or_else(|poison| poison.into_inner());
+        match std::fs::remove_file(&*self.path) {
+            Ok(()) => Ok(()),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(error) => {
+                Err(error).with_context(|| format!("cannot delete {}", self.path.display()))
+            }
+        }
+    }
+}
+
+#[cfg(unix)]
+fn create_private_dir(directory: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt as _;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(directory)
+}
+
+#[cfg(not(unix))]
+fn create_private_dir(directory: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(directory)
+}
+
+#[cfg(unix)]
+fn set_owner_only(file: &std::fs::File) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt as _;
+    file.set_permissions(std::fs::Permissions::from_mode(0o600))
+        .context("cannot restrict the credentials file to its owner")
+}
+
+#[cfg(not(unix))]
+fn set_owner_only(_file: &std::fs::File) -> Result<()> {
+    // On Windows the file inherits the user profile's ACL, which is already private.
+    Ok(())
+}
+
+impl CredentialsProvider for FileStore {
+    fn name(&self) -> String {
+        format!("credentials file {}", self.path.display())
+    }
+
+    fn read(&self, cx: &AsyncApp) -> LocalBoxFuture<'static, Result<Option<StoredCredentials>>> {
+        let this = self.clone();
+        cx.background_spawn(async move { this.read_blocking() })
+            .boxed_local()
+    }
+
+    fn write(
+        &self,
+        credentials: StoredCredentials,
+        cx: &AsyncApp,
+    ) -> LocalBoxFuture<'static, Result<()>> {
+        let this = self.clone();
+        cx.background_spawn(async move { this.write_blocking(&credentials) })
+            .boxed_local()
+    }
+
+    fn delete(&self, cx: &AsyncApp) -> LocalBoxFuture<'static, Result<()>> {
+        let this = self.clone();
+        cx.background_spawn(async move { this.delete_blocking() })
+            .boxed_local()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::credentials::CREDENTIALS_FORMAT_VERSION;
+    use crate::secret::{AccessToken, IdToken, RefreshToken};
+
+    fn record(access: &str) -> StoredCredentials {
+        StoredCredentials {
+            version: CREDENTIALS_FORMAT_VERSION,
+            access_token: AccessToken::new(access),
+            refresh_token: RefreshToken::new("r"),
+            id_token: IdToken::new("i"),
+            expires_at: chrono::Utc::now(),
+            account_id: Some("acct".into()),
+            email: None,
+            plan: None,
+            user_id: None,
+        }
+    }
+
+    #[test]
+    fn writes_owner_only_replaces_atomically_and_deletes() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FileStore::new(dir.path().join("nested/creds.json"));
+        assert_eq!(store.read_blocking().unwrap(), None);
+        store.write_blocking(&record("one")).unwrap();
+        store.write_blocking(&record("two")).unwrap();
+        assert_eq!(store.read_blocking().unwrap(), Some(record("two")));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = std::fs::metadata(store.path())
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+            let dir_mode = std::fs::metadata(store.path().parent().unwrap())
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(dir_mode & 0o777, 0o700);
+        }
+        // No temporary file is left behind.
+        let names: Vec<_> = std::fs::read_dir(store.path().parent().unwrap())
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("creds.json")]);
+        store.delete_blocking().unwrap();
+        store.delete_blocking().unwrap();
+        assert_eq!(store.read_blocking().unwrap(), None);
+    }
+
+    #[test]
+    fn an_unusable_file_is_signed_out_and_left_in_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("creds.json");
+        std::fs::write(&path, br#"{"version":0,"token":"old"}"#).unwrap();
+        let store = FileStore::new(&path);
+        assert_eq!(store.read_blocking().unwrap(), None);
+        assert!(path.exists(), "an old record is not wiped by reading");
+    }
+
+    #[test]
+    fn an_impossible_path_is_an_error_not_a_panic() {
+        let dir = tempfile::tempdir().unwrap();
+        let not_a_dir = dir.path().join("file");
+        std::fs::write(&not_a_dir, b"x").unwrap();
+        let store = FileStore::new(not_a_dir.join("creds.json"));
+        assert!(store.write_blocking(&record("x")).is_err());
+        assert_eq!(std::fs::read(&not_a_dir).unwrap(), b"x");
+    }
+}
