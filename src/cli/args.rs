@@ -1,7 +1,8 @@
 //! The command line's shape: global options and subcommands (clap derive).
 
 use crate::config;
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use crate::credentials::StoreKind;
+use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
 /// Use a ChatGPT Plus/Pro/Team subscription as a language-model provider, from the terminal.
@@ -29,8 +30,8 @@ pub struct GlobalArgs {
     pub backend_url: String,
     /// Where the sign-in is kept: the OS keychain, a 0600 file, or memory (gone at exit).
     /// `auto` uses the keychain and falls back to the file when no keychain answers.
-    #[arg(long, global = true, env = "OPENAI_SUBSCRIBED_STORE", value_enum, default_value_t = StoreArg::Auto)]
-    pub store: StoreArg,
+    #[arg(long, global = true, env = "OPENAI_SUBSCRIBED_STORE", value_enum, default_value_t = StoreKind::Auto)]
+    pub store: StoreKind,
     /// The file used by the file store (default: the user's config directory).
     #[arg(long, global = true, env = "OPENAI_SUBSCRIBED_STORE_PATH")]
     pub store_path: Option<PathBuf>,
@@ -38,19 +39,6 @@ pub struct GlobalArgs {
     /// versions).
     #[arg(long, global = true, env = config::ENV_CLIENT_VERSION, default_value = config::CLIENT_VERSION)]
     pub client_version: String,
-}
-
-/// `--store`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum StoreArg {
-    /// The keychain, else the file.
-    Auto,
-    /// The OS keychain (Secret Service, Keychain, Credential Manager).
-    Keychain,
-    /// A JSON file readable only by you.
-    File,
-    /// Memory only.
-    Memory,
 }
 
 /// The subcommands.

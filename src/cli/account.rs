@@ -1,0 +1,160 @@
+//! `login`, `logout` and `status`.
+
+use super::args::LoginArgs;
+use super::context::CommandContext;
+use super::spinner::Spinner;
+use super::wait::wait_for;
+use crate::auth::{AuthState, SignInMethod, SignInProgress};
+use crate::provider::{OpenAiSubscribedProvider, UrlOpener};
+use anyhow::{Result, anyhow};
+use gpui::AsyncApp;
+use std::rc::Rc;
+
+/// Waits for the stored sign-in to load.
+async fn loaded(provider: &OpenAiSubscribedProvider, cx: &mut AsyncApp) -> Result<()> {
+    let auth = provider.state().read_with(cx, |state, _| state.auth().clone())?;
+    // `CredentialsNotFound` only means "signed out" here.
+    auth.update(cx, |auth, cx| auth.authenticate(cx))?.await.ok();
+    Ok(())
+}
+
+/// "ada@example.com (Plus)", from the signed-in identity.
+fn who(provider: &OpenAiSubscribedProvider, cx: &mut AsyncApp) -> Result<Option<String>> {
+    provider.state().read_with(cx, |state, cx| {
+        state.auth().read(cx).account().map(|identity| {
+            let email = identity.email.clone().unwrap_or_else(|| "your ChatGPT account".into());
+            match &identity.plan {
+                Some(plan) => format!("{email} ({plan})"),
+                None => email,
+            }
+        })
+    })
+}
+
+/// `login [--no-browser] [--device]`.
+pub async fn login(context: CommandContext, args: LoginArgs, cx: &mut AsyncApp) -> Result<()> {
+    let opener = if args.no_browser {
+        // The URL alone on one line of stdout, for scripts and remote shells.
+        UrlOpener::Custom(Rc::new(|url, _| println!("{url}")))
+    } else {
+        UrlOpener::Custom(Rc::new(|url, _| {
+            if let Err(error) = open::that_detached(url.as_str()) {
+                eprintln!("Could not open a browser ({error}); visit:\n{url}");
+            }
+        }))
+    };
+    let provider = context.provider(opener, cx)?;
+    loaded(&provider, cx).await?;
+    if let Some(who) = who(&provider, cx)? {
+        println!("Already signed in as {who}. Run `openai-subscribed logout` first to switch accounts.");
+        return Ok(());
+    }
+
+    let method = if args.device {
+        SignInMethod::DeviceCode
+    } else {
+        SignInMethod::Browser
+    };
+    provider
+        .state()
+        .update(cx, |state, cx| state.sign_in(method, cx))?;
+
+    let mut spinner = Spinner::new("Waiting for you to approve the sign-in (Ctrl-C to cancel)…");
+    let mut shown_code = false;
+    let auth = provider.state().read_with(cx, |state, _| state.auth().clone())?;
+    let outcome = wait_for(
+        &auth,
+        cx,
+        |auth, _| match auth.auth_state() {
+            AuthState::SignedIn { .. } => Some(Ok(())),
+            AuthState::SignedOut => Some(Err(auth
+                .last_error()
+                .map(|error| anyhow!(error.to_string()))
+                .unwrap_or_else(|| anyhow!("the sign-in was cancelled")))),
+            AuthState::SigningIn {
+                progress:
+                    SignInProgress::WaitingForDeviceCode {
+                        verification_url,
+                        user_code,
+                    },
+                ..
+            } if !shown_code => {
+                shown_code = true;
+                eprintln!("\rTo sign in, visit {verification_url} on any device and enter the code:\n\n    {user_code}\n");
+                None
+            }
+            _ => None,
+        },
+        || spinner.tick(),
+    )
+    .await?;
+    spinner.clear();
+    outcome?;
+    let who = who(&provider, cx)?.unwrap_or_else(|| "your ChatGPT account".into());
+    println!("Signed in as {who}");
+    Ok(())
+}
+
+/// `logout`.
+pub async fn logout(context: CommandContext, cx: &mut AsyncApp) -> Result<()> {
+    let provider = context.provider(UrlOpener::System, cx)?;
+    loaded(&provider, cx).await?;
+    let was = who(&provider, cx)?;
+    let sign_out = provider.state().update(cx, |state, cx| state.sign_out(cx))?;
+    sign_out.await.map_err(|error| anyhow!(error.to_string()))?;
+    match was {
+        Some(who) => println!("Signed out {who}."),
+        None => println!("Not signed in."),
+    }
+    Ok(())
+}
+
+/// `status [--json]`.
+pub async fn status(context: CommandContext, json: bool, cx: &mut AsyncApp) -> Result<()> {
+    let provider = context.provider(UrlOpener::System, cx)?;
+    loaded(&provider, cx).await?;
+    let (record, store) = provider.state().read_with(cx, |state, cx| {
+        let auth = state.auth().read(cx);
+        let record = match auth.auth_state() {
+            AuthState::SignedIn { credentials, .. } => Some((
+                credentials.identity.clone(),
+                credentials.expires_at,
+            )),
+            _ => None,
+        };
+        (record, auth.store_name())
+    })?;
+    if json {
+        let value = match &record {
+            Some((identity, expires_at)) => serde_json::json!({
+                "signed_in": true,
+                "email": identity.email,
+                "plan": identity.plan.as_ref().map(|plan| plan.wire_name().to_string()),
+                "account_id": identity.account_id,
+                "expires_at": expires_at.to_rfc3339(),
+                "store": store,
+            }),
+            None => serde_json::json!({
+                "signed_in": false, "email": null, "plan": null, "account_id": null,
+                "expires_at": null, "store": null,
+            }),
+        };
+        println!("{value}");
+        return Ok(());
+    }
+    match record {
+        Some((identity, expires_at)) => {
+            let email = identity.email.unwrap_or_else(|| "(no email)".into());
+            let plan = identity.plan.map(|plan| plan.to_string()).unwrap_or_else(|| "unknown".into());
+            println!("Signed in as {email} · {plan}");
+            println!("Account:  {}", identity.account_id.unwrap_or_default());
+            println!(
+                "Session:  access token valid until {} (renewed automatically)",
+                expires_at.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M")
+            );
+            println!("Stored in the {store}");
+        }
+        None => println!("Not signed in. Run `openai-subscribed login` (or `login --device` over SSH)."),
+    }
+    Ok(())
+}

@@ -1,0 +1,184 @@
+//! `chat [--model SLUG] [--effort LEVEL] [--json] PROMPT`: one streamed answer.
+
+use super::args::ChatArgs;
+use super::context::CommandContext;
+use super::event_json::event_to_json;
+use crate::language_model::{
+    LanguageModel, LanguageModelCompletionError, LanguageModelCompletionEvent,
+    LanguageModelProvider as _, LanguageModelRequest, LanguageModelRequestMessage, MessageContent,
+    Role,
+};
+use crate::provider::{OpenAiSubscribedProvider, UrlOpener};
+use anyhow::{Result, anyhow, bail};
+use futures::StreamExt as _;
+use gpui::AsyncApp;
+use std::io::{IsTerminal as _, Write as _};
+use std::sync::Arc;
+
+/// Streams the answer to `args.prompt`.
+pub async fn chat(context: CommandContext, args: ChatArgs, cx: &mut AsyncApp) -> Result<()> {
+    let provider = context.provider(UrlOpener::System, cx)?;
+    let state = provider.state().clone();
+    let auth = state.read_with(cx, |state, _| state.auth().clone())?;
+    if auth.update(cx, |auth, cx| auth.authenticate(cx))?.await.is_err() {
+        bail!("not signed in; run `openai-subscribed login` (or `login --device` over SSH)");
+    }
+    // Resolve --model against the plan's current list (cached lists revalidate quickly).
+    let refresh = state.update(cx, |state, cx| state.refresh_models(cx))?;
+    if let Err(error) = refresh.await {
+        log::warn!("could not refresh the model list: {error}");
+    }
+    let model = pick_model(&provider, args.model.as_deref(), cx)?;
+    if let Some(effort) = &args.effort {
+        let levels = model.supported_effort_levels();
+        if !levels.iter().any(|level| level.value.as_ref() == effort) {
+            let supported: Vec<_> = levels.iter().map(|level| level.value.to_string()).collect();
+            bail!(
+                "{} does not take the effort {effort:?}; it takes: {}",
+                model.name(),
+                if supported.is_empty() { "none (it does not reason)".into() } else { supported.join(", ") }
+            );
+        }
+    }
+
+    let request = LanguageModelRequest {
+        thread_id: Some(new_thread_id()),
+        messages: vec![LanguageModelRequestMessage {
+            role: Role::User,
+            content: vec![MessageContent::Text(args.prompt.join(" "))],
+            cache: false,
+            reasoning_details: None,
+        }],
+        thinking_allowed: true,
+        thinking_effort: args.effort.clone(),
+        ..LanguageModelRequest::default()
+    };
+    let mut events = match model.stream_completion(request, cx).await {
+        Ok(events) => events,
+        Err(error) => return Err(explain(error, &provider, cx)),
+    };
+    let mut printer = Printer::new(args.json);
+    while let Some(event) = events.next().await {
+        match event {
+            Ok(event) => printer.print(&event),
+            Err(error) => {
+                printer.finish();
+                return Err(explain(error, &provider, cx));
+            }
+        }
+    }
+    printer.finish();
+    Ok(())
+}
+
+fn pick_model(
+    provider: &OpenAiSubscribedProvider,
+    slug: Option<&str>,
+    cx: &mut AsyncApp,
+) -> Result<Arc<dyn LanguageModel>> {
+    cx.update(|cx| match slug {
+        Some(slug) => provider
+            .provided_models(cx)
+            .into_iter()
+            .find(|model| model.id().0.as_ref() == slug)
+            .ok_or_else(|| {
+                let known: Vec<_> = provider
+                    .provided_models(cx)
+                    .iter()
+                    .map(|model| model.id().0.to_string())
+                    .collect();
+                anyhow!("no model {slug:?} in your plan's list; available: {}", known.join(", "))
+            }),
+        None => provider
+            .default_model(cx)
+            .ok_or_else(|| anyhow!("the model list is empty")),
+    })?
+}
+
+/// The words for a failed completion: a plan refusal is explained by the provider state's
+/// notice ("ChatGPT Plus usage limit reached; resets at 14:05 (in 1h 12m)").
+fn explain(
+    error: LanguageModelCompletionError,
+    provider: &OpenAiSubscribedProvider,
+    cx: &mut AsyncApp,
+) -> anyhow::Error {
+    let notice = provider
+        .state()
+        .read_with(cx, |state, _| state.limit_notice().cloned())
+        .ok()
+        .flatten();
+    match (&error, notice) {
+        (LanguageModelCompletionError::RateLimitExceeded { .. }, Some(notice))
+        | (LanguageModelCompletionError::HttpResponseError { .. }, Some(notice))
+        | (LanguageModelCompletionError::PermissionError { .. }, Some(notice)) => {
+            anyhow!(notice.to_string())
+        }
+        _ => anyhow!(error),
+    }
+}
+
+fn new_thread_id() -> String {
+    use rand::Rng as _;
+    let bytes: [u8; 16] = rand::thread_rng().r#gen();
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+/// Prints events as text (answer on stdout, reasoning dimmed on stderr) or JSON lines.
+struct Printer {
+    json: bool,
+    dim: bool,
+    in_thinking: bool,
+}
+
+impl Printer {
+    fn new(json: bool) -> Self {
+        Self {
+            json,
+            dim: std::io::stderr().is_terminal(),
+            in_thinking: false,
+        }
+    }
+
+    fn print(&mut self, event: &LanguageModelCompletionEvent) {
+        if self.json {
+            println!("{}", event_to_json(event));
+            return;
+        }
+        match event {
+            LanguageModelCompletionEvent::Thinking { text, .. } => {
+                let mut stderr = std::io::stderr();
+                if self.dim {
+                    write!(stderr, "\x1b[2m{text}\x1b[0m").ok();
+                } else {
+                    write!(stderr, "{text}").ok();
+                }
+                stderr.flush().ok();
+                self.in_thinking = true;
+            }
+            LanguageModelCompletionEvent::Text(text) => {
+                self.end_thinking();
+                print!("{text}");
+                std::io::stdout().flush().ok();
+            }
+            LanguageModelCompletionEvent::ToolUse(tool_use) if tool_use.is_input_complete => {
+                self.end_thinking();
+                eprintln!("[tool call {} {}]", tool_use.name, tool_use.input);
+            }
+            _ => {}
+        }
+    }
+
+    fn end_thinking(&mut self) {
+        if self.in_thinking {
+            eprintln!();
+            self.in_thinking = false;
+        }
+    }
+
+    fn finish(&mut self) {
+        self.end_thinking();
+        if !self.json {
+            println!();
+        }
+    }
+}

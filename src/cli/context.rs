@@ -1,0 +1,78 @@
+//! What every headless subcommand starts from: the endpoints, the credential store and the HTTP
+//! client chosen by the global options, and a way to build the provider inside the app.
+
+use super::args::GlobalArgs;
+use super::headless::run_headless;
+use crate::config::Config;
+use crate::credentials::{CredentialsProvider, StoreKind};
+use crate::http::ReqwestHttpClient;
+use crate::provider::{OpenAiSubscribedProvider, StateOptions, UrlOpener};
+use anyhow::Result;
+use gpui::AsyncApp;
+use http_client::HttpClient;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+/// The global options, resolved.
+#[derive(Clone)]
+pub struct CommandContext {
+    /// Issuer and backend.
+    pub config: Config,
+    /// Which credential store.
+    pub store: StoreKind,
+    /// The file store's path, if given.
+    pub store_path: Option<PathBuf>,
+    /// The HTTP client.
+    pub http: Arc<dyn HttpClient>,
+}
+
+impl CommandContext {
+    /// Resolves the global options.
+    pub fn from_args(args: &GlobalArgs) -> Result<Self> {
+        let mut config = Config::with_urls(&args.auth_url, &args.backend_url)?;
+        config.client_version = args.client_version.clone();
+        let http: Arc<dyn HttpClient> = ReqwestHttpClient::new(&config.user_agent())?;
+        Ok(Self {
+            config,
+            store: args.store,
+            store_path: args.store_path.clone(),
+            http,
+        })
+    }
+
+    /// The credential store the options name.
+    pub fn credentials(&self) -> Arc<dyn CredentialsProvider> {
+        self.store.build(&self.config, self.store_path.clone())
+    }
+
+    /// Runs `command` in a headless app; its error becomes a one-line message and exit code 1.
+    pub fn run<F>(self, command: F) -> ExitCode
+    where
+        F: AsyncFnOnce(CommandContext, &mut AsyncApp) -> Result<()> + 'static,
+    {
+        let http = self.http.clone();
+        run_headless(http, async move |cx| command(self, cx).await)
+    }
+
+    /// Builds the provider in the app, as Zed would, opening sign-in pages with `url_opener`.
+    pub fn provider(
+        &self,
+        url_opener: UrlOpener,
+        cx: &mut AsyncApp,
+    ) -> Result<OpenAiSubscribedProvider> {
+        let options = StateOptions {
+            url_opener,
+            ..StateOptions::default()
+        };
+        cx.update(|cx| {
+            OpenAiSubscribedProvider::with_options(
+                self.http.clone(),
+                self.credentials(),
+                self.config.clone(),
+                options,
+                cx,
+            )
+        })
+    }
+}

@@ -1,0 +1,36 @@
+//! `emulator [--port N]`: the embedded issuer and backend as a standalone server.
+
+use super::args::EmulatorArgs;
+use crate::emulator::{Emulator, EmulatorOptions};
+use std::process::ExitCode;
+
+/// Starts the emulator, prints its URLs and serves until killed.
+pub fn run(args: EmulatorArgs) -> ExitCode {
+    let options = EmulatorOptions {
+        port: args.port,
+        ..EmulatorOptions::default()
+    };
+    let emulator = match Emulator::start_with(options) {
+        Ok(emulator) => emulator,
+        Err(error) => {
+            eprintln!("error: could not start the emulator: {error:#}");
+            return ExitCode::FAILURE;
+        }
+    };
+    println!("issuer:  {}", emulator.issuer_url());
+    println!("backend: {}", emulator.backend_url());
+    println!(
+        "Point the other commands at it with\n  export {}={} {}={}",
+        crate::config::ENV_AUTH_URL,
+        emulator.issuer_url(),
+        crate::config::ENV_BACKEND_URL,
+        emulator.backend_url()
+    );
+    match emulator.serve_forever() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
