@@ -1,1 +1,57 @@
-//! (being written)
+//! The Responses API streamer: a host request in, completion events out.
+//!
+//! ```text
+//! LanguageModelRequest + ModelInfo
+//!   └─ request_mapping::build_request ─→ ResponsesRequest          (request.rs: wire types)
+//!        └─ stream::send_request ─→ POST {backend}/responses
+//!             ├─ refused → ResponsesError::from_http               (error.rs)
+//!             └─ accepted → ResponseStream { usage_limits (usage_limits.rs), models_etag, events }
+//!                  events: body bytes → sse::SseParser → events::ResponsesEvent
+//!                          → event_mapping::EventMapper → LanguageModelCompletionEvent
+//!                          (chained without I/O in decoder::CompletionDecoder)
+//! ```
+//!
+//! A provider drives it as:
+//!
+//! ```no_run
+//! # use openai_subscribed::responses::*;
+//! # async fn f(http: &dyn http_client::HttpClient, config: &openai_subscribed::config::Config,
+//! #     auth: openai_subscribed::backend_request::BackendAuth,
+//! #     request: openai_subscribed::language_model::LanguageModelRequest,
+//! #     model: openai_subscribed::models::ModelInfo) -> Result<(), ResponsesError> {
+//! let body = build_request(&request, &model)?;           // fails before sending on bad input
+//! let answer = match send_request(http, config, &auth, &body).await {
+//!     Err(error) if error.is_unauthorized() => {
+//!         // refresh the token once, then:
+//!         send_request(http, config, &auth, &body).await?
+//!     }
+//!     other => other?,
+//! };
+//! // store answer.usage_limits on the provider state; forward answer.events, mapping errors
+//! // with error.to_completion_error(provider_name)
+//! # Ok(()) }
+//! ```
+//!
+//! Token counts for the host's context meter come from [`count_tokens`] (tiktoken, locally).
+
+mod decoder;
+mod error;
+mod event_mapping;
+mod events;
+mod request;
+mod request_mapping;
+mod sse;
+mod stream;
+mod token_count;
+mod usage_limits;
+
+pub use decoder::CompletionDecoder;
+pub use error::{ResponsesError, plan_display_name, usage_limit_message};
+pub use event_mapping::{EventMapper, token_usage};
+pub use events::*;
+pub use request::*;
+pub use request_mapping::{DEFAULT_INSTRUCTIONS, MAX_INSTRUCTIONS_CHARS, build_request};
+pub use sse::{SseEvent, SseParser};
+pub use stream::{ResponseStream, completion_events, send_request};
+pub use token_count::{TOKENS_PER_IMAGE, TOKENS_PER_MESSAGE, count_tokens, warm_up};
+pub use usage_limits::{Credits, UsageLimits, UsageWindow};

@@ -1,0 +1,119 @@
+//! [`CompletionDecoder`]: body bytes → completion events, synchronously.
+//!
+//! It chains the three stages — [`SseParser`] (bytes → SSE events), [`ResponsesEvent::parse`]
+//! (JSON → typed event) and [`EventMapper`] (typed event → host events) — without any I/O, so
+//! the same code serves the network stream ([`super::stream`]), the tests that split a recorded
+//! stream at every byte, and the benchmarks.
+
+use super::error::ResponsesError;
+use super::event_mapping::EventMapper;
+use super::events::ResponsesEvent;
+use super::sse::SseParser;
+use crate::language_model::LanguageModelCompletionEvent;
+
+/// Decodes one response's body.
+#[derive(Default)]
+pub struct CompletionDecoder {
+    sse: SseParser,
+    mapper: EventMapper,
+}
+
+impl CompletionDecoder {
+    /// A decoder for a new response.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Feeds a chunk of the body, appending the completion events it completes to `out`.
+    ///
+    /// An error ends the response: events before it are in `out`, nothing after it is read.
+    pub fn push(
+        &mut self,
+        chunk: &[u8],
+        out: &mut Vec<LanguageModelCompletionEvent>,
+    ) -> Result<(), ResponsesError> {
+        self.sse.push(chunk);
+        while !self.mapper.is_finished() {
+            let Some(sse_event) = self.sse.next_event() else {
+                break;
+            };
+            let data = sse_event.data.trim_ascii();
+            if data.is_empty() || data == "[DONE]" {
+                continue;
+            }
+            let event = ResponsesEvent::parse(data)?;
+            self.mapper.handle(event, out)?;
+        }
+        Ok(())
+    }
+
+    /// Whether the response reached a terminal event (nothing more needs reading).
+    pub fn is_finished(&self) -> bool {
+        self.mapper.is_finished()
+    }
+
+    /// The body ended: an error unless the response reached a terminal event.
+    pub fn finish(&self) -> Result<(), ResponsesError> {
+        self.mapper.finish()
+    }
+
+    /// Bytes buffered for events not yet complete.
+    pub fn buffered_len(&self) -> usize {
+        self.sse.buffered_len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::language_model::LanguageModelCompletionEvent as Event;
+
+    /// A stream recorded from the backend's shapes: reasoning with two summary parts, text with
+    /// multi-byte characters, a tool call, keep-alive comments, CRLF line endings, usage.
+    const RECORDED: &str = include_str!("testdata/recorded.sse");
+
+    fn decode(splits: &[usize]) -> (Vec<Event>, Result<(), String>) {
+        let bytes = RECORDED.as_bytes();
+        let mut decoder = CompletionDecoder::new();
+        let mut events = Vec::new();
+        let mut last = 0;
+        for &split in splits.iter().chain(std::iter::once(&bytes.len())) {
+            if let Err(error) = decoder.push(&bytes[last..split], &mut events) {
+                return (events, Err(error.to_string()));
+            }
+            last = split;
+        }
+        (events, decoder.finish().map_err(|error| error.to_string()))
+    }
+
+    #[test]
+    fn recorded_stream_decodes_to_the_same_events_at_every_split_point() {
+        let (whole, result) = decode(&[]);
+        assert_eq!(result, Ok(()));
+        assert!(whole.len() > 10, "{whole:?}");
+        assert!(matches!(whole.last(), Some(Event::Stop(_))));
+        let text: String = whole
+            .iter()
+            .filter_map(|event| match event {
+                Event::Text(text) => Some(text.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(text, "Voilà — naïve 漢字 🦀 done.");
+        for split in 0..=RECORDED.len() {
+            let (events, result) = decode(&[split]);
+            assert_eq!(result, Ok(()), "split at {split}");
+            // Splits may cut a delta event in two only at the SSE level; events are identical.
+            assert_eq!(events, whole, "split at {split}");
+        }
+    }
+
+    #[test]
+    fn truncated_recording_ends_unexpectedly() {
+        let cut = RECORDED.find("response.completed").unwrap();
+        let mut decoder = CompletionDecoder::new();
+        let mut events = Vec::new();
+        decoder.push(&RECORDED.as_bytes()[..cut], &mut events).unwrap();
+        assert!(matches!(decoder.finish(), Err(ResponsesError::StreamEndedUnexpectedly)));
+    }
+}

@@ -1,0 +1,565 @@
+//! [`ResponsesError`]: every way a `POST /responses` can fail, in words a user can act on, and
+//! its mapping onto the host's [`LanguageModelCompletionError`].
+//!
+//! The backend answers errors in three places, all funnelled here:
+//! - the HTTP status and JSON body of a refused request ([`ResponsesError::from_http`]):
+//!   `{"error":{"type"|"code","message","plan_type","resets_at"|"resets_in_seconds"}}` or
+//!   `{"detail":"…"}`;
+//! - a `response.failed` event (`response.error {code, message}`) or an `error` event mid-stream
+//!   ([`ResponsesError::from_code`]);
+//! - the transport (connection, read, a stream that stops before `response.completed`).
+//!
+//! The host's agent retries on `RateLimitExceeded` and `ServerOverloaded` after `retry_after`, so
+//! [`ResponsesError::to_completion_error`] carries the backend's timing faithfully: a plan's usage
+//! limit waits until the limit resets, an overload honours `Retry-After`.
+
+use crate::language_model::{LanguageModelCompletionError, LanguageModelProviderName};
+use chrono::{DateTime, Local, Utc};
+use http_client::StatusCode;
+use http_client::http::HeaderMap;
+use std::time::Duration;
+use thiserror::Error;
+
+/// Why a Responses request failed.
+#[derive(Error, Debug)]
+pub enum ResponsesError {
+    /// 401: the access token was refused. The caller refreshes the token once and retries once.
+    #[error("the ChatGPT sign-in was refused ({message}); sign in again")]
+    Unauthorized {
+        /// What the backend said.
+        message: String,
+    },
+    /// 429 `usage_limit_reached`: the plan's limit is used up until `resets_at`.
+    #[error("{}", usage_limit_message(plan.as_deref(), *resets_at, Local::now()))]
+    UsageLimitReached {
+        /// The plan, as the backend names it (`plus`, `pro`, `team`…).
+        plan: Option<String>,
+        /// When the limit resets.
+        resets_at: Option<DateTime<Utc>>,
+    },
+    /// `usage_not_included`: the account's plan has no Codex access.
+    #[error(
+        "your ChatGPT plan{} does not include Codex; upgrade the plan or sign in with another account",
+        plan.as_deref().map(|plan| format!(" ({})", plan_display_name(plan))).unwrap_or_default()
+    )]
+    UsageNotIncluded {
+        /// The plan, when the backend said.
+        plan: Option<String>,
+    },
+    /// A short-term rate limit (429 without a plan limit, or `rate_limit_exceeded`).
+    #[error("ChatGPT is rate limiting requests{}", retry_suffix(*retry_after))]
+    RateLimited {
+        /// When to try again, if the backend said.
+        retry_after: Option<Duration>,
+    },
+    /// 503 `server_is_overloaded` / `slow_down`: transient, retry after `retry_after`.
+    #[error("the ChatGPT backend is overloaded{}", retry_suffix(*retry_after))]
+    Overloaded {
+        /// From `Retry-After`, when present.
+        retry_after: Option<Duration>,
+    },
+    /// `context_length_exceeded`: the conversation does not fit the model's window.
+    #[error("the conversation is too long for this model: {message}")]
+    ContextLengthExceeded {
+        /// What the backend said.
+        message: String,
+    },
+    /// A 4xx the request caused: the backend's own message, which names what was wrong.
+    #[error("the ChatGPT backend rejected the request ({status}): {message}")]
+    BadRequest {
+        /// The HTTP status.
+        status: StatusCode,
+        /// What the backend said.
+        message: String,
+    },
+    /// A 5xx other than overload.
+    #[error("the ChatGPT backend failed ({status}): {message}")]
+    Server {
+        /// The HTTP status.
+        status: StatusCode,
+        /// What the backend said.
+        message: String,
+    },
+    /// `response.failed` or an `error` event with a code not covered above.
+    #[error("the response failed ({code}): {message}")]
+    Failed {
+        /// The backend's error code.
+        code: String,
+        /// What the backend said.
+        message: String,
+    },
+    /// The system prompt is over the backend's size cap; refused before sending.
+    #[error(
+        "the instructions are {chars} characters long, over the backend's limit of {limit}; shorten the system prompt or rules"
+    )]
+    InstructionsTooLong {
+        /// Their length in characters.
+        chars: usize,
+        /// The cap.
+        limit: usize,
+    },
+    /// The request has images but the model takes text only; refused before sending.
+    #[error("{model} does not accept images; remove them or pick a model that does")]
+    ImagesNotSupported {
+        /// The model's slug.
+        model: String,
+    },
+    /// The request could not be sent (connection refused, DNS, TLS…).
+    #[error("could not reach the ChatGPT backend: {0:#}")]
+    Send(anyhow::Error),
+    /// Reading the streamed answer failed.
+    #[error("reading the answer failed: {0}")]
+    Read(#[from] std::io::Error),
+    /// An event was not the JSON the backend documents.
+    #[error("the backend sent an event this client cannot read: {0}")]
+    Deserialize(#[from] serde_json::Error),
+    /// The stream closed before `response.completed`.
+    #[error("the answer stream ended before the response was complete")]
+    StreamEndedUnexpectedly,
+}
+
+/// How much of an unparseable error body is kept for the message.
+const MAX_BODY_IN_MESSAGE: usize = 500;
+
+/// The JSON error shapes the backend uses, all fields optional.
+#[derive(serde::Deserialize, Default)]
+struct ErrorBody {
+    #[serde(default)]
+    error: Option<ErrorDetail>,
+    #[serde(default)]
+    detail: Option<serde_json::Value>,
+}
+
+#[derive(serde::Deserialize, Default)]
+struct ErrorDetail {
+    #[serde(default, rename = "type")]
+    kind: Option<String>,
+    #[serde(default)]
+    code: Option<String>,
+    #[serde(default)]
+    message: Option<String>,
+    #[serde(default)]
+    plan_type: Option<String>,
+    #[serde(default)]
+    resets_at: Option<i64>,
+    #[serde(default)]
+    resets_in_seconds: Option<i64>,
+}
+
+impl ResponsesError {
+    /// The error a refused request stands for, from its status, headers and (whole, small) body.
+    pub fn from_http(
+        status: StatusCode,
+        headers: &HeaderMap,
+        body: &[u8],
+        now: DateTime<Utc>,
+    ) -> Self {
+        let parsed: ErrorBody = serde_json::from_slice(body).unwrap_or_default();
+        let detail = parsed.error.unwrap_or_default();
+        let kind = detail.kind.as_deref().or(detail.code.as_deref());
+        let code = detail.code.as_deref().or(detail.kind.as_deref());
+        let message = detail
+            .message
+            .clone()
+            .or_else(|| match parsed.detail {
+                Some(serde_json::Value::String(text)) => Some(text),
+                Some(other) => Some(other.to_string()),
+                None => None,
+            })
+            .unwrap_or_else(|| body_excerpt(body, status));
+        let retry_after = retry_after(headers);
+
+        if kind == Some("usage_limit_reached") {
+            let resets_at = detail
+                .resets_at
+                .and_then(|secs| DateTime::from_timestamp(secs, 0))
+                .or_else(|| {
+                    detail
+                        .resets_in_seconds
+                        .map(|secs| now + chrono::Duration::seconds(secs.max(0)))
+                });
+            return Self::UsageLimitReached {
+                plan: detail.plan_type,
+                resets_at,
+            };
+        }
+        if kind == Some("usage_not_included") || code == Some("usage_not_included") {
+            return Self::UsageNotIncluded {
+                plan: detail.plan_type,
+            };
+        }
+        if code == Some("context_length_exceeded") {
+            return Self::ContextLengthExceeded { message };
+        }
+        if matches!(code, Some("server_is_overloaded" | "slow_down"))
+            || status == StatusCode::SERVICE_UNAVAILABLE
+        {
+            return Self::Overloaded { retry_after };
+        }
+        match status {
+            StatusCode::UNAUTHORIZED => Self::Unauthorized { message },
+            StatusCode::TOO_MANY_REQUESTS => Self::RateLimited { retry_after },
+            status if status.is_server_error() => Self::Server { status, message },
+            status => Self::BadRequest { status, message },
+        }
+    }
+
+    /// The error a `response.failed` or `error` event stands for, from its code and message.
+    pub fn from_code(code: Option<&str>, message: Option<&str>) -> Self {
+        let message = message.unwrap_or("no message").to_string();
+        match code {
+            Some("context_length_exceeded") => Self::ContextLengthExceeded { message },
+            Some("usage_not_included") => Self::UsageNotIncluded { plan: None },
+            Some("usage_limit_reached") => Self::UsageLimitReached {
+                plan: None,
+                resets_at: None,
+            },
+            Some("insufficient_quota") => Self::UsageLimitReached {
+                plan: None,
+                resets_at: None,
+            },
+            Some("rate_limit_exceeded") => Self::RateLimited {
+                retry_after: parse_try_again_in(&message),
+            },
+            Some("server_is_overloaded" | "slow_down") => Self::Overloaded { retry_after: None },
+            code => Self::Failed {
+                code: code.unwrap_or("unknown").to_string(),
+                message,
+            },
+        }
+    }
+
+    /// Whether this is a refused token: the caller refreshes once and retries once.
+    pub fn is_unauthorized(&self) -> bool {
+        matches!(self, Self::Unauthorized { .. })
+    }
+
+    /// The host's variant for this error, with the timing the agent's retry logic needs.
+    pub fn to_completion_error(
+        &self,
+        provider: LanguageModelProviderName,
+    ) -> LanguageModelCompletionError {
+        self.to_completion_error_at(provider, Utc::now())
+    }
+
+    /// [`Self::to_completion_error`] at a given time (for tests).
+    pub fn to_completion_error_at(
+        &self,
+        provider: LanguageModelProviderName,
+        now: DateTime<Utc>,
+    ) -> LanguageModelCompletionError {
+        use LanguageModelCompletionError as E;
+        match self {
+            Self::Unauthorized { .. } => E::AuthenticationError {
+                provider,
+                message: self.to_string(),
+            },
+            Self::UsageLimitReached { resets_at, .. } => E::RateLimitExceeded {
+                provider,
+                retry_after: resets_at.and_then(|at| (at - now).to_std().ok()),
+            },
+            Self::UsageNotIncluded { .. } => E::PermissionError {
+                provider,
+                message: self.to_string(),
+            },
+            Self::RateLimited { retry_after } => E::RateLimitExceeded {
+                provider,
+                retry_after: *retry_after,
+            },
+            Self::Overloaded { retry_after } => E::ServerOverloaded {
+                provider,
+                retry_after: *retry_after,
+            },
+            Self::ContextLengthExceeded { .. } => E::PromptTooLarge { tokens: None },
+            Self::BadRequest { status, message } if *status == StatusCode::BAD_REQUEST => {
+                E::BadRequestFormat {
+                    provider,
+                    message: message.clone(),
+                }
+            }
+            Self::BadRequest { status, message } => E::HttpResponseError {
+                provider,
+                status_code: *status,
+                message: message.clone(),
+            },
+            Self::Server { status, message } if *status == StatusCode::INTERNAL_SERVER_ERROR => {
+                E::ApiInternalServerError {
+                    provider,
+                    message: message.clone(),
+                }
+            }
+            Self::Server { status, message } => E::HttpResponseError {
+                provider,
+                status_code: *status,
+                message: message.clone(),
+            },
+            Self::Failed { .. } | Self::InstructionsTooLong { .. } | Self::ImagesNotSupported { .. } => {
+                E::Other(anyhow::anyhow!(self.to_string()))
+            }
+            Self::Send(error) => E::HttpSend {
+                provider,
+                error: anyhow::anyhow!("{error:#}"),
+            },
+            Self::Read(error) => E::ApiReadResponseError {
+                provider,
+                error: std::io::Error::new(error.kind(), error.to_string()),
+            },
+            Self::Deserialize(error) => E::Other(anyhow::anyhow!(
+                "the backend sent an event this client cannot read: {error}"
+            )),
+            Self::StreamEndedUnexpectedly => E::StreamEndedUnexpectedly { provider },
+        }
+    }
+}
+
+/// "ChatGPT Plus usage limit reached; resets at 14:05 (in 1h 12m)", in the user's local time.
+pub fn usage_limit_message(
+    plan: Option<&str>,
+    resets_at: Option<DateTime<Utc>>,
+    now: DateTime<Local>,
+) -> String {
+    let plan = plan
+        .map(|plan| format!("ChatGPT {}", plan_display_name(plan)))
+        .unwrap_or_else(|| "ChatGPT".to_string());
+    let Some(resets_at) = resets_at else {
+        return format!("{plan} usage limit reached; try again later");
+    };
+    let local = resets_at.with_timezone(&Local);
+    let remaining = (resets_at - now.with_timezone(&Utc)).max(chrono::Duration::zero());
+    // Within a day the clock time is unambiguous; beyond it, name the day too.
+    let when = if remaining < chrono::Duration::hours(24) {
+        local.format("%H:%M").to_string()
+    } else {
+        local.format("%a %-d %b %H:%M").to_string()
+    };
+    format!(
+        "{plan} usage limit reached; resets at {when} (in {})",
+        human_duration(remaining)
+    )
+}
+
+/// "2d 3h", "1h 12m", "5m", "under a minute".
+fn human_duration(duration: chrono::Duration) -> String {
+    // Round up: "in 0m" for 59 seconds would read as "now".
+    let minutes = (duration.num_seconds() + 59) / 60;
+    let (days, hours, minutes) = (minutes / 1440, minutes % 1440 / 60, minutes % 60);
+    match (days, hours, minutes) {
+        (0, 0, 0) => "under a minute".to_string(),
+        (0, 0, m) => format!("{m}m"),
+        (0, h, m) => format!("{h}h {m}m"),
+        (d, h, _) => format!("{d}d {h}h"),
+    }
+}
+
+/// "Plus" for `plus`, "Pro" for `pro`…, the raw name capitalised for plans this crate does not know.
+pub fn plan_display_name(plan: &str) -> String {
+    match plan {
+        "plus" => "Plus".to_string(),
+        "pro" => "Pro".to_string(),
+        "team" => "Team".to_string(),
+        "business" => "Business".to_string(),
+        "enterprise" => "Enterprise".to_string(),
+        "edu" => "Edu".to_string(),
+        "free" => "Free".to_string(),
+        other => {
+            let mut chars = other.chars();
+            chars
+                .next()
+                .map(|first| first.to_uppercase().chain(chars).collect())
+                .unwrap_or_default()
+        }
+    }
+}
+
+fn retry_suffix(retry_after: Option<Duration>) -> String {
+    retry_after
+        .map(|after| format!("; try again in {}s", after.as_secs().max(1)))
+        .unwrap_or_default()
+}
+
+/// `Retry-After` in its delay-seconds form (RFC 9110 §10.2.3); the HTTP-date form is not used by
+/// this backend and is ignored.
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers.get("retry-after")?.to_str().ok()?;
+    value.trim().parse::<u64>().ok().map(Duration::from_secs)
+}
+
+/// The delay in "Rate limit reached … Please try again in 1.5s." / "in 20ms".
+fn parse_try_again_in(message: &str) -> Option<Duration> {
+    let start = message.find("try again in ")? + "try again in ".len();
+    let rest = &message[start..];
+    let end = rest
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(rest.len());
+    let number: f64 = rest[..end].parse().ok()?;
+    let unit = &rest[end..];
+    let seconds = if unit.starts_with("ms") {
+        number / 1000.0
+    } else if unit.starts_with('m') {
+        number * 60.0
+    } else {
+        number
+    };
+    Duration::try_from_secs_f64(seconds).ok()
+}
+
+fn body_excerpt(body: &[u8], status: StatusCode) -> String {
+    let text = String::from_utf8_lossy(body);
+    let text = text.trim();
+    if text.is_empty() {
+        return status
+            .canonical_reason()
+            .unwrap_or("no message")
+            .to_string();
+    }
+    match text.char_indices().nth(MAX_BODY_IN_MESSAGE) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone as _;
+    use serde_json::json;
+
+    fn error(status: u16, body: serde_json::Value) -> ResponsesError {
+        let now = Utc.with_ymd_and_hms(2026, 1, 1, 12, 0, 0).unwrap();
+        ResponsesError::from_http(
+            StatusCode::from_u16(status).unwrap(),
+            &HeaderMap::new(),
+            body.to_string().as_bytes(),
+            now,
+        )
+    }
+
+    #[test]
+    fn usage_limit_with_resets_at_or_resets_in_seconds() {
+        let at = Utc.with_ymd_and_hms(2026, 1, 1, 13, 12, 0).unwrap();
+        let by_time = error(
+            429,
+            json!({"error": {"type": "usage_limit_reached", "plan_type": "plus", "resets_at": at.timestamp()}}),
+        );
+        let by_delay = error(
+            429,
+            json!({"error": {"type": "usage_limit_reached", "plan_type": "plus", "resets_in_seconds": 4320}}),
+        );
+        for error in [by_time, by_delay] {
+            let ResponsesError::UsageLimitReached { plan, resets_at } = &error else {
+                panic!("{error:?}");
+            };
+            assert_eq!(plan.as_deref(), Some("plus"));
+            assert_eq!(*resets_at, Some(at));
+            let now = Utc.with_ymd_and_hms(2026, 1, 1, 12, 0, 0).unwrap();
+            match error.to_completion_error_at("ChatGPT".into(), now) {
+                LanguageModelCompletionError::RateLimitExceeded { retry_after, .. } => {
+                    assert_eq!(retry_after, Some(Duration::from_secs(72 * 60)))
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn usage_limit_message_names_plan_local_time_and_remaining() {
+        let now = Local.with_ymd_and_hms(2026, 3, 2, 12, 53, 0).unwrap();
+        let resets = Local.with_ymd_and_hms(2026, 3, 2, 14, 5, 0).unwrap();
+        assert_eq!(
+            usage_limit_message(Some("plus"), Some(resets.with_timezone(&Utc)), now),
+            "ChatGPT Plus usage limit reached; resets at 14:05 (in 1h 12m)"
+        );
+        let far = Local.with_ymd_and_hms(2026, 3, 5, 9, 0, 0).unwrap();
+        assert_eq!(
+            usage_limit_message(Some("pro"), Some(far.with_timezone(&Utc)), now),
+            "ChatGPT Pro usage limit reached; resets at Thu 5 Mar 09:00 (in 2d 20h)"
+        );
+        assert_eq!(
+            usage_limit_message(None, None, now),
+            "ChatGPT usage limit reached; try again later"
+        );
+    }
+
+    #[test]
+    fn maps_each_status_and_code() {
+        assert!(matches!(
+            error(403, json!({"error": {"code": "usage_not_included", "plan_type": "free"}})),
+            ResponsesError::UsageNotIncluded { .. }
+        ));
+        assert!(
+            error(403, json!({"error": {"type": "usage_not_included", "plan_type": "free"}}))
+                .to_string()
+                .starts_with("your ChatGPT plan (Free) does not include Codex")
+        );
+        assert!(error(401, json!({"detail": "token expired"})).is_unauthorized());
+        assert!(matches!(
+            error(400, json!({"error": {"code": "context_length_exceeded", "message": "too long"}})),
+            ResponsesError::ContextLengthExceeded { .. }
+        ));
+        let bad = error(400, json!({"detail": "Instructions are required"}));
+        assert_eq!(
+            bad.to_string(),
+            "the ChatGPT backend rejected the request (400 Bad Request): Instructions are required"
+        );
+        match bad.to_completion_error("ChatGPT".into()) {
+            LanguageModelCompletionError::BadRequestFormat { message, .. } => {
+                assert_eq!(message, "Instructions are required")
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            error(502, json!("oops")),
+            ResponsesError::Server { .. }
+        ));
+        let raw = ResponsesError::from_http(
+            StatusCode::NOT_FOUND,
+            &HeaderMap::new(),
+            b"not json",
+            Utc::now(),
+        );
+        assert_eq!(
+            raw.to_string(),
+            "the ChatGPT backend rejected the request (404 Not Found): not json"
+        );
+    }
+
+    #[test]
+    fn overload_honours_retry_after() {
+        let mut headers = HeaderMap::new();
+        headers.insert("retry-after", "7".parse().unwrap());
+        let error = ResponsesError::from_http(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &headers,
+            br#"{"error":{"code":"server_is_overloaded","message":"busy"}}"#,
+            Utc::now(),
+        );
+        match error.to_completion_error("ChatGPT".into()) {
+            LanguageModelCompletionError::ServerOverloaded { retry_after, .. } => {
+                assert_eq!(retry_after, Some(Duration::from_secs(7)))
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn failed_event_codes() {
+        match ResponsesError::from_code(
+            Some("rate_limit_exceeded"),
+            Some("Rate limit reached. Please try again in 1.5s."),
+        ) {
+            ResponsesError::RateLimited { retry_after } => {
+                assert_eq!(retry_after, Some(Duration::from_millis(1500)))
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            ResponsesError::from_code(Some("context_length_exceeded"), None)
+                .to_completion_error("ChatGPT".into()),
+            LanguageModelCompletionError::PromptTooLarge { .. }
+        ));
+        assert_eq!(
+            ResponsesError::from_code(Some("server_error"), Some("boom")).to_string(),
+            "the response failed (server_error): boom"
+        );
+    }
+}

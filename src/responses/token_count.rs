@@ -1,0 +1,137 @@
+//! [`count_tokens`]: how many tokens a request will use, counted locally with the `o200k_base`
+//! encoding (the tokenizer of the GPT-4o/GPT-5 families the subscription backend serves).
+//!
+//! The count is an estimate the host uses to warn before the context window overflows: it
+//! counts the instructions, every message's text, tool calls and results, and the tool
+//! schemas exactly, and adds fixed allowances where the real cost is not visible here (the
+//! message framing, images, encrypted reasoning).
+//!
+//! Building the BPE tables takes tens of milliseconds, so it happens once per process, on first
+//! use ([`OnceLock`]), on whatever thread first counts; the host calls this from a background
+//! task, never the UI thread. [`warm_up`] builds it ahead of time.
+
+use crate::language_model::{
+    LanguageModelRequest, LanguageModelToolResultContent, MessageContent,
+};
+use anyhow::{Result, anyhow};
+use std::sync::OnceLock;
+use tiktoken_rs::CoreBPE;
+
+/// Tokens the backend spends framing each message (role and separators), as in OpenAI's
+/// published counting recipe for chat formats.
+pub const TOKENS_PER_MESSAGE: u64 = 4;
+/// The allowance for one image: a 1024×1024 image at high detail (85 + 4 × 170).
+pub const TOKENS_PER_IMAGE: u64 = 765;
+/// Encrypted reasoning is base64 of ciphertext of the reasoning text; about this many bytes of
+/// it stand for one token of reasoning.
+const ENCRYPTED_BYTES_PER_TOKEN: u64 = 6;
+
+static BPE: OnceLock<Result<CoreBPE, String>> = OnceLock::new();
+
+/// The shared `o200k_base` encoder, built on first use.
+fn bpe() -> Result<&'static CoreBPE> {
+    BPE.get_or_init(|| tiktoken_rs::o200k_base().map_err(|error| format!("{error:#}")))
+        .as_ref()
+        .map_err(|error| anyhow!("could not build the o200k_base tokenizer: {error}"))
+}
+
+/// Builds the tokenizer now (e.g. from a background task at start-up) so the first count is fast.
+pub fn warm_up() -> Result<()> {
+    bpe().map(|_| ())
+}
+
+/// The tokens `request` will use as input, estimated locally.
+pub fn count_tokens(request: &LanguageModelRequest) -> Result<u64> {
+    let bpe = bpe()?;
+    let count = |text: &str| bpe.encode_ordinary(text).len() as u64;
+    let mut total = 0;
+    for message in &request.messages {
+        total += TOKENS_PER_MESSAGE;
+        for content in &message.content {
+            total += match content {
+                MessageContent::Text(text) => count(text),
+                MessageContent::Thinking { text, .. } => count(text),
+                MessageContent::RedactedThinking(data) => {
+                    data.len() as u64 / ENCRYPTED_BYTES_PER_TOKEN
+                }
+                MessageContent::Image(_) => TOKENS_PER_IMAGE,
+                MessageContent::ToolUse(tool_use) => {
+                    count(&tool_use.name) + count(&tool_use.raw_input)
+                }
+                MessageContent::ToolResult(result) => match &result.content {
+                    LanguageModelToolResultContent::Text(text) => count(text),
+                    LanguageModelToolResultContent::Image(_) => TOKENS_PER_IMAGE,
+                },
+            };
+        }
+    }
+    for tool in &request.tools {
+        total += count(&tool.name) + count(&tool.description);
+        total += count(&tool.input_schema.to_string());
+    }
+    Ok(total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::language_model::*;
+
+    #[test]
+    fn counts_text_tools_and_images() {
+        let request = LanguageModelRequest {
+            messages: vec![
+                LanguageModelRequestMessage {
+                    role: Role::System,
+                    content: vec![MessageContent::Text("You are helpful.".into())],
+                    cache: false,
+                    reasoning_details: None,
+                },
+                LanguageModelRequestMessage {
+                    role: Role::User,
+                    content: vec![
+                        MessageContent::Text("hello world".into()),
+                        MessageContent::Image(LanguageModelImage {
+                            source: "AAAA".into(),
+                            size: None,
+                        }),
+                    ],
+                    cache: false,
+                    reasoning_details: None,
+                },
+            ],
+            tools: vec![LanguageModelRequestTool {
+                name: "read_file".into(),
+                description: "Reads a file".into(),
+                input_schema: serde_json::json!({"type": "object"}),
+            }],
+            ..Default::default()
+        };
+        let bpe = bpe().unwrap();
+        let tokens = |text: &str| bpe.encode_ordinary(text).len() as u64;
+        let expected = 2 * TOKENS_PER_MESSAGE
+            + tokens("You are helpful.")
+            + tokens("hello world")
+            + TOKENS_PER_IMAGE
+            + tokens("read_file")
+            + tokens("Reads a file")
+            + tokens(r#"{"type":"object"}"#);
+        assert_eq!(count_tokens(&request).unwrap(), expected);
+        assert_eq!(tokens("hello world"), 2);
+    }
+
+    #[test]
+    fn counts_from_several_threads_share_one_tokenizer() {
+        let request = LanguageModelRequest::default();
+        let handles: Vec<_> = (0..4)
+            .map(|_| {
+                let request = request.clone();
+                std::thread::spawn(move || count_tokens(&request).unwrap())
+            })
+            .collect();
+        for handle in handles {
+            assert_eq!(handle.join().unwrap(), 0);
+        }
+        assert!(std::ptr::eq(bpe().unwrap(), bpe().unwrap()));
+    }
+}
