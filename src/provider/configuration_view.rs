@@ -8,7 +8,8 @@ use super::state::State;
 use super::status::{ConfigurationStatus, SignInStep, UsageBar};
 use crate::auth::SignInMethod;
 use gpui::{
-    App, ClickEvent, Context, Div, Entity, FontWeight, IntoElement, ParentElement as _, Render,
+    App, ClickEvent, Context, Div, Entity, FontWeight, InteractiveElement as _, IntoElement,
+    ParentElement as _, Render,
     SharedString, Stateful, StatefulInteractiveElement as _, Styled as _, Subscription, Window,
     div, prelude::FluentBuilder as _, px, relative, rgb,
 };

@@ -10,7 +10,7 @@ use anyhow::Result;
 use futures::FutureExt as _;
 use futures::future::BoxFuture;
 use futures::stream::BoxStream;
-use gpui::{App, AsyncApp, Entity};
+use gpui::{App, AppContext as _, AsyncApp, Entity};
 
 /// A model from the catalog. Everything it reports comes from its [`ModelInfo`].
 pub struct OpenAiSubscribedModel {

@@ -6,7 +6,7 @@
 
 use crate::models::CacheLocation;
 use crate::responses::UsageLimits;
-use gpui::App;
+use gpui::{App, AppContext as _};
 use std::io::Write as _;
 use std::path::PathBuf;
 

@@ -339,7 +339,7 @@ pub fn usage_limit_message(
 }
 
 /// "2d 3h", "1h 12m", "5m", "under a minute".
-fn human_duration(duration: chrono::Duration) -> String {
+pub fn human_duration(duration: chrono::Duration) -> String {
     // Round up: "in 0m" for 59 seconds would read as "now".
     let minutes = (duration.num_seconds() + 59) / 60;
     let (days, hours, minutes) = (minutes / 1440, minutes % 1440 / 60, minutes % 60);
