@@ -9,7 +9,8 @@
 
 use crate::config::Config;
 use crate::oauth::TokenSet;
-use anyhow::{Result, anyhow};
+use crate::oauth::{self, CallbackServerOptions, DeviceCodeOptions};
+use anyhow::Result;
 use futures::channel::mpsc;
 use gpui::{App, Task};
 use http_client::HttpClient;
@@ -94,18 +95,64 @@ pub struct OAuthSignIn {
     pub config: Config,
     /// The HTTP client for the token and device-code requests.
     pub http: Arc<dyn HttpClient>,
+    /// The loopback callback server's ports and timeouts (default: 1455, then 1457).
+    pub callback: CallbackServerOptions,
+    /// How long device-code polling may take.
+    pub device_code: DeviceCodeOptions,
+}
+
+impl OAuthSignIn {
+    /// The real flows with the default ports and time limits.
+    pub fn new(config: Config, http: Arc<dyn HttpClient>) -> Self {
+        Self {
+            config,
+            http,
+            callback: CallbackServerOptions::default(),
+            device_code: DeviceCodeOptions::default(),
+        }
+    }
 }
 
 impl SignInFlows for OAuthSignIn {
     fn start(
         &self,
         method: SignInMethod,
-        _progress: ProgressReporter,
-        _cx: &mut App,
+        progress: ProgressReporter,
+        cx: &mut App,
     ) -> Task<Result<TokenSet>> {
-        // Wired to `crate::oauth`'s browser and device-code flows when that module lands.
-        Task::ready(Err(anyhow!(
-            "{method:?} sign-in is not available in this build"
-        )))
+        let http = self.http.clone();
+        let config = self.config.clone();
+        let executor = cx.background_executor().clone();
+        let device_code = self.device_code.clone();
+        match method {
+            SignInMethod::Browser => {
+                // The listener is bound before the URL is reported, so the browser can never
+                // reach the callback port before it is listening.
+                let sign_in = match oauth::start_browser_sign_in(
+                    http,
+                    &config,
+                    &executor,
+                    self.callback.clone(),
+                ) {
+                    Ok(sign_in) => sign_in,
+                    Err(error) => return Task::ready(Err(error.into())),
+                };
+                progress.report(SignInProgress::WaitingForBrowser {
+                    authorize_url: sign_in.authorize_url.clone(),
+                });
+                let task = sign_in.task;
+                executor.spawn(async move { task.await.map_err(anyhow::Error::from) })
+            }
+            SignInMethod::DeviceCode => executor.clone().spawn(async move {
+                let code = oauth::request_device_code(http.clone(), &config, &executor).await?;
+                progress.report(SignInProgress::WaitingForDeviceCode {
+                    verification_url: code.verification_url().clone(),
+                    user_code: code.user_code().to_string(),
+                });
+                let sign_in =
+                    code.wait_for_approval(http, &config, &executor, device_code);
+                Ok(sign_in.task.await?)
+            }),
+        }
     }
 }

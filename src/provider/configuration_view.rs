@@ -1,8 +1,10 @@
 //! [`ConfigurationView`]: the agent-settings panel for the provider.
 //!
 //! It renders [`State::status`](super::State::status) and forwards clicks to the state; it holds
-//! no logic of its own. Every clickable element has a debug selector (`sign-in`,
-//! `sign-in-device`, `cancel-sign-in`, `sign-out`, `retry-sign-in`) so tests can click it.
+//! no logic of its own. Every clickable element has a debug selector (`sign-in` — labelled "Try
+//! again" after a failure —, `sign-in-device`, `cancel-sign-in`, `sign-out`) so tests can click
+//! it; the account line (`account`), the device code (`device-code`) and the error
+//! (`sign-in-error`) have one too.
 
 use super::state::State;
 use super::status::{ConfigurationStatus, SignInStep, UsageBar};
@@ -105,14 +107,22 @@ impl Render for ConfigurationView {
                      Requests count against your plan's usage limits.",
                     MUTED,
                 ))
-                .when_some(error, |panel, error| panel.child(line(error, DANGER)))
+                .when_some(error.clone(), |panel, error| {
+                    panel.child(
+                        line(error, DANGER).debug_selector(|| "sign-in-error".to_string()),
+                    )
+                })
                 .child(
                     div()
                         .flex()
                         .gap_2()
-                        .child(self.button("sign-in", "Sign in with ChatGPT", true, |state, cx| {
-                            state.sign_in(SignInMethod::Browser, cx)
-                        }))
+                        .child(self.button(
+                            "sign-in",
+                            // After a failure the same button is the retry.
+                            if error.is_some() { "Try again" } else { "Sign in with ChatGPT" },
+                            true,
+                            |state, cx| state.sign_in(SignInMethod::Browser, cx),
+                        ))
                         .child(self.button(
                             "sign-in-device",
                             "Use a device code",

@@ -3,7 +3,8 @@
 
 use super::status::{ConfigurationStatus, status_of};
 use super::usage_cache::UsageCache;
-use crate::auth::{self, AuthError, SignInMethod, SignInProgress};
+use crate::auth::{self, AuthError, OAuthSignIn, SignInMethod, SignInProgress};
+use crate::oauth::{CallbackServerOptions, DeviceCodeOptions};
 use crate::backend_request::BackendAuth;
 use crate::config::Config;
 use crate::credentials::CredentialsProvider;
@@ -46,6 +47,10 @@ pub struct StateOptions {
     pub catalog: CatalogOptions,
     /// How the sign-in page is opened.
     pub url_opener: UrlOpener,
+    /// The browser sign-in's callback ports and timeouts (tests use ephemeral ports).
+    pub callback: CallbackServerOptions,
+    /// The device-code sign-in's time limit.
+    pub device_code: DeviceCodeOptions,
 }
 
 impl Default for StateOptions {
@@ -54,6 +59,8 @@ impl Default for StateOptions {
             cache: CacheLocation::user_default(),
             catalog: CatalogOptions::default(),
             url_opener: UrlOpener::System,
+            callback: CallbackServerOptions::default(),
+            device_code: DeviceCodeOptions::default(),
         }
     }
 }
@@ -86,7 +93,15 @@ impl State {
         options: StateOptions,
         cx: &mut Context<Self>,
     ) -> Self {
-        let auth = cx.new(|cx| auth::State::new(config.clone(), store, http.clone(), cx));
+        let flows = OAuthSignIn {
+            config: config.clone(),
+            http: http.clone(),
+            callback: options.callback.clone(),
+            device_code: options.device_code.clone(),
+        };
+        let auth = cx.new(|cx| {
+            auth::State::new(config.clone(), store, http.clone(), cx).with_sign_in_flows(flows)
+        });
         let catalog = cx.new(|_| {
             ModelCatalog::with_options(
                 http.clone(),

@@ -200,7 +200,7 @@ pub(super) fn status_of(state: &State, cx: &App) -> ConfigurationStatus {
             notices.extend(state.limit_notice().cloned());
             if state.catalog().read(cx).source() == CatalogSource::Fallback {
                 notices.push(
-                    "Showing the built-in model list: the model catalog could not be fetched yet."
+                    "Showing the built-in model list until your plan's list arrives from the backend."
                         .into(),
                 );
             }

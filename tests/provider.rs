@@ -1,0 +1,379 @@
+//! The provider as Zed drives it, over real sockets against the embedded emulator: the
+//! configuration view's sign-in and sign-out (clicked, through the real browser flow), models
+//! from the catalog, completions with usage limits, the 401 retry, and the error states.
+
+use futures::{FutureExt as _, StreamExt as _};
+use gpui::{Modifiers, TestAppContext, VisualTestContext};
+use openai_subscribed::credentials::{CredentialsProvider, MemoryStore, StoredCredentials};
+use openai_subscribed::emulator::{Emulator, Fault, MintedTokens};
+use openai_subscribed::http::ReqwestHttpClient;
+use openai_subscribed::language_model::*;
+use openai_subscribed::models::CacheLocation;
+use openai_subscribed::oauth::{CallbackServerOptions, TokenResponse, TokenSet};
+use openai_subscribed::provider::{
+    ConfigurationStatus, ConfigurationView, OpenAiSubscribedProvider, SignInStep, StateOptions,
+    UrlOpener,
+};
+use openai_subscribed::secret::{AccessToken, IdToken, RefreshToken};
+use parking_lot::Mutex;
+use std::future::Future;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Everything one test needs; the emulator and the cache directory live as long as it.
+struct Harness {
+    emulator: Emulator,
+    store: MemoryStore,
+    provider: Arc<OpenAiSubscribedProvider>,
+    /// The last authorize URL the provider asked to open.
+    opened: Arc<Mutex<Option<url::Url>>>,
+    _cache: tempfile::TempDir,
+}
+
+fn harness(cx: &mut TestAppContext, emulator: Emulator, store: MemoryStore) -> Harness {
+    cx.executor().allow_parking();
+    let cache = tempfile::tempdir().unwrap();
+    let opened: Arc<Mutex<Option<url::Url>>> = Arc::default();
+    let slot = opened.clone();
+    let options = StateOptions {
+        cache: CacheLocation::Directory(cache.path().to_path_buf()),
+        // The test plays the browser itself, so it can look at "signing in" first.
+        url_opener: UrlOpener::Custom(Rc::new(move |url, _| *slot.lock() = Some(url.clone()))),
+        callback: CallbackServerOptions {
+            ports: vec![0],
+            ..CallbackServerOptions::default()
+        },
+        ..StateOptions::default()
+    };
+    let http = ReqwestHttpClient::new("openai-subscribed-tests").unwrap();
+    let credentials: Arc<dyn CredentialsProvider> = Arc::new(store.clone());
+    let config = emulator.config();
+    let provider = cx.update(|cx| {
+        Arc::new(OpenAiSubscribedProvider::with_options(
+            http,
+            credentials,
+            config,
+            options,
+            cx,
+        ))
+    });
+    Harness {
+        emulator,
+        store,
+        provider,
+        opened,
+        _cache: cache,
+    }
+}
+
+fn stored(minted: &MintedTokens) -> StoredCredentials {
+    let response = TokenResponse {
+        id_token: Some(IdToken::new(minted.id_token.clone())),
+        access_token: AccessToken::new(minted.access_token.clone()),
+        refresh_token: Some(RefreshToken::new(minted.refresh_token.clone())),
+        expires_in: None,
+    };
+    let tokens = TokenSet::from_response(response, None, chrono::Utc::now()).unwrap();
+    StoredCredentials::from_token_set(&tokens)
+}
+
+/// A harness already signed in with live emulator tokens.
+fn signed_in(cx: &mut TestAppContext) -> Harness {
+    let emulator = Emulator::start().unwrap();
+    let store = MemoryStore::with(&stored(&emulator.mint_tokens(3600)));
+    let harness = harness(cx, emulator, store);
+    let authenticate = cx.update(|cx| harness.provider.authenticate(cx));
+    block(cx, authenticate).expect("stored credentials load");
+    harness
+}
+
+/// Drives `future` while real sockets deliver, advancing gpui's fake clock a little each round
+/// so timers fire. Bounded: panics instead of hanging.
+fn block<F: Future>(cx: &mut TestAppContext, future: F) -> F::Output {
+    let mut future = Box::pin(future);
+    for _ in 0..3000 {
+        cx.run_until_parked();
+        if let Some(output) = (&mut future).now_or_never() {
+            return output;
+        }
+        cx.executor().advance_clock(Duration::from_millis(10));
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    panic!("the future did not finish");
+}
+
+/// Waits (bounded) until `condition` holds.
+fn wait_until(cx: &mut TestAppContext, mut condition: impl FnMut(&mut TestAppContext) -> bool) {
+    for _ in 0..3000 {
+        cx.run_until_parked();
+        if condition(cx) {
+            return;
+        }
+        cx.executor().advance_clock(Duration::from_millis(10));
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    panic!("the condition never held");
+}
+
+fn status(cx: &mut TestAppContext, provider: &OpenAiSubscribedProvider) -> ConfigurationStatus {
+    provider.state().read_with(cx, |state, cx| state.status(cx))
+}
+
+/// Plays the browser: follows the authorize URL's 302 to the loopback callback, on its own thread.
+fn approve_in_browser(url: url::Url) -> std::thread::JoinHandle<u16> {
+    std::thread::spawn(move || {
+        use http_client::{AsyncBody, HttpClient as _, HttpRequestExt as _, RedirectPolicy};
+        let http = ReqwestHttpClient::new("browser").unwrap();
+        let request = http_client::Request::builder()
+            .uri(url.as_str())
+            .follow_redirects(RedirectPolicy::FollowAll)
+            .body(AsyncBody::empty())
+            .unwrap();
+        let response = futures::executor::block_on(http.send(request)).unwrap();
+        response.status().as_u16()
+    })
+}
+
+fn click(cx: &mut VisualTestContext, selector: &'static str) {
+    let bounds = cx
+        .debug_bounds(selector)
+        .unwrap_or_else(|| panic!("no element {selector:?} is rendered"));
+    cx.simulate_click(bounds.center(), Modifiers::none());
+}
+
+#[gpui::test]
+async fn clicking_sign_in_and_sign_out_in_the_view(cx: &mut TestAppContext) {
+    let h = harness(cx, Emulator::start().unwrap(), MemoryStore::new());
+    let authenticate = cx.update(|cx| h.provider.authenticate(cx));
+    assert!(matches!(
+        block(cx, authenticate),
+        Err(AuthenticateError::CredentialsNotFound)
+    ));
+    let state = h.provider.state().clone();
+    let (_, view) = cx.add_window_view(|_, cx| ConfigurationView::new(state, cx));
+    view.run_until_parked();
+    assert!(matches!(
+        status(view, &h.provider),
+        ConfigurationStatus::SignedOut { error: None }
+    ));
+
+    click(view, "sign-in");
+    view.run_until_parked();
+    let url = h.opened.lock().clone().expect("the provider opened the sign-in page");
+    match status(view, &h.provider) {
+        ConfigurationStatus::SigningIn {
+            step: SignInStep::ApproveInBrowser { authorize_url },
+        } => assert_eq!(authorize_url, url),
+        other => panic!("expected signing in, got {other:?}"),
+    }
+    assert!(view.debug_bounds("cancel-sign-in").is_some());
+
+    let browser = approve_in_browser(url);
+    wait_until(view, |cx| h.provider.state().read_with(cx, |s, cx| s.is_signed_in(cx)));
+    assert_eq!(browser.join().unwrap(), 200);
+    view.run_until_parked();
+    let lines = status(view, &h.provider).lines();
+    assert_eq!(lines[0], "Signed in as ada@example.com · Plus");
+    assert!(view.debug_bounds("account").is_some());
+    assert!(h.store.current().is_some());
+    assert_eq!(h.emulator.stats().code_exchanges, 1);
+
+    click(view, "sign-out");
+    view.run_until_parked();
+    assert!(matches!(
+        status(view, &h.provider),
+        ConfigurationStatus::SignedOut { .. }
+    ));
+    wait_until(view, |_| h.store.current().is_none() && h.emulator.stats().revocations == 1);
+    assert!(view.debug_bounds("sign-in").is_some());
+}
+
+#[gpui::test]
+async fn a_refused_sign_in_shows_its_message_and_offers_a_retry(cx: &mut TestAppContext) {
+    let h = harness(cx, Emulator::start().unwrap(), MemoryStore::new());
+    h.emulator.inject(Fault::AuthorizeDenied {
+        description: "missing_codex_entitlement".into(),
+    });
+    let state = h.provider.state().clone();
+    let (_, view) = cx.add_window_view(|_, cx| ConfigurationView::new(state, cx));
+    view.run_until_parked();
+    click(view, "sign-in");
+    view.run_until_parked();
+    let url = h.opened.lock().clone().unwrap();
+    // The callback server runs on the test's executor: keep driving it while the browser waits.
+    let browser = approve_in_browser(url);
+    wait_until(view, |cx| {
+        matches!(status(cx, &h.provider), ConfigurationStatus::SignedOut { error: Some(_) })
+    });
+    // The callback page tells the browser the sign-in was refused.
+    assert_eq!(browser.join().unwrap(), 403);
+    let ConfigurationStatus::SignedOut { error: Some(error) } = status(view, &h.provider) else {
+        unreachable!()
+    };
+    assert!(error.contains("Codex"), "{error}");
+    assert!(view.debug_bounds("sign-in-error").is_some());
+    // The retry is the sign-in button, still there.
+    assert!(view.debug_bounds("sign-in").is_some());
+    assert!(h.store.current().is_none());
+}
+
+#[gpui::test]
+async fn models_come_from_the_catalog_with_their_capabilities(cx: &mut TestAppContext) {
+    let h = signed_in(cx);
+    wait_until(cx, |_| h.emulator.stats().models_requests >= 1);
+    let refresh = h.provider.state().update(cx, |state, cx| state.refresh_models(cx));
+    block(cx, refresh).unwrap();
+    let models = cx.update(|cx| h.provider.provided_models(cx));
+    let catalog = h
+        .provider
+        .state()
+        .read_with(cx, |state, cx| state.models(cx).to_vec());
+    assert!(!models.is_empty());
+    assert_eq!(models.len(), catalog.len());
+    for (model, info) in models.iter().zip(&catalog) {
+        assert_eq!(model.id().0.as_ref(), info.slug);
+        assert_eq!(model.max_token_count(), info.max_token_count());
+        assert_eq!(model.supports_images(), info.supports_images());
+        assert_eq!(model.supports_thinking(), info.supports_reasoning());
+        assert_eq!(
+            model.default_effort_level().map(|level| level.value.to_string()),
+            info.default_effort().map(|effort| effort.as_str().to_string())
+        );
+    }
+    let default = cx.update(|cx| h.provider.default_model(cx)).unwrap();
+    assert_eq!(default.id().0.as_ref(), catalog[0].slug);
+}
+
+fn prompt(text: &str) -> LanguageModelRequest {
+    LanguageModelRequest {
+        thread_id: Some("thread-1".into()),
+        messages: vec![LanguageModelRequestMessage {
+            role: Role::User,
+            content: vec![MessageContent::Text(text.into())],
+            cache: false,
+            reasoning_details: None,
+        }],
+        thinking_allowed: true,
+        ..LanguageModelRequest::default()
+    }
+}
+
+fn complete(
+    cx: &mut TestAppContext,
+    h: &Harness,
+    request: LanguageModelRequest,
+) -> Result<Vec<LanguageModelCompletionEvent>, LanguageModelCompletionError> {
+    let model = cx.update(|cx| h.provider.default_model(cx)).unwrap();
+    let future = model.stream_completion(request, &cx.to_async());
+    let events = block(cx, future)?;
+    block(cx, events.collect::<Vec<_>>()).into_iter().collect()
+}
+
+#[gpui::test]
+async fn a_completion_streams_and_records_the_usage_limits(cx: &mut TestAppContext) {
+    let h = signed_in(cx);
+    let events = complete(cx, &h, prompt("Hello there")).unwrap();
+    let text: String = events
+        .iter()
+        .filter_map(|event| match event {
+            LanguageModelCompletionEvent::Text(text) => Some(text.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert!(text.contains("Hello there"), "{text}");
+    assert!(events.iter().any(|e| matches!(e, LanguageModelCompletionEvent::UsageUpdate(_))));
+    assert_eq!(
+        events.last(),
+        Some(&LanguageModelCompletionEvent::Stop(StopReason::EndTurn))
+    );
+    let usage = h.provider.state().read_with(cx, |state, _| state.usage().cloned());
+    let usage = usage.expect("the answer's usage headers are recorded");
+    assert!(!usage.windows.is_empty());
+    match status(cx, &h.provider) {
+        ConfigurationStatus::SignedIn { usage, .. } => assert!(!usage.is_empty()),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[gpui::test]
+async fn a_refused_token_is_refreshed_once_and_the_request_retried(cx: &mut TestAppContext) {
+    let h = signed_in(cx);
+    h.emulator.revoke_access_tokens();
+    let before = h.emulator.stats();
+    let events = complete(cx, &h, prompt("again")).unwrap();
+    assert!(events.iter().any(|e| matches!(e, LanguageModelCompletionEvent::Stop(_))));
+    let after = h.emulator.stats();
+    assert_eq!(after.refreshes - before.refreshes, 1);
+    assert_eq!(after.responses_requests - before.responses_requests, 2);
+}
+
+#[gpui::test]
+async fn a_usage_limit_is_a_rate_limit_with_its_reset_and_is_explained(cx: &mut TestAppContext) {
+    let h = signed_in(cx);
+    h.emulator
+        .inject(Fault::ResponsesUsageLimit { resets_in_secs: 72 * 60 });
+    let error = complete(cx, &h, prompt("hi")).unwrap_err();
+    match error {
+        LanguageModelCompletionError::RateLimitExceeded { retry_after, .. } => {
+            let retry_after = retry_after.expect("a reset time");
+            assert!(retry_after > Duration::from_secs(70 * 60), "{retry_after:?}");
+        }
+        other => panic!("expected a rate limit, got {other:?}"),
+    }
+    let notice = h
+        .provider
+        .state()
+        .read_with(cx, |state, _| state.limit_notice().cloned())
+        .expect("the limit is explained");
+    assert!(notice.starts_with("ChatGPT Plus usage limit reached; resets at"), "{notice}");
+    assert!(notice.ends_with("(in 1h 12m)"), "{notice}");
+    // A later successful answer clears the notice.
+    complete(cx, &h, prompt("hi")).unwrap();
+    assert!(h.provider.state().read_with(cx, |state, _| state.limit_notice().is_none()));
+}
+
+#[gpui::test]
+async fn a_changed_models_etag_on_an_answer_refetches_the_catalog(cx: &mut TestAppContext) {
+    let h = signed_in(cx);
+    let refresh = h.provider.state().update(cx, |state, cx| state.refresh_models(cx));
+    block(cx, refresh).unwrap();
+    let before = h.emulator.stats().models_requests;
+    h.emulator.bump_models_revision();
+    complete(cx, &h, prompt("hi")).unwrap();
+    wait_until(cx, |_| h.emulator.stats().models_requests > before);
+}
+
+#[gpui::test]
+async fn not_signed_in_is_no_api_key_and_reset_credentials_signs_out(cx: &mut TestAppContext) {
+    let h = signed_in(cx);
+    let reset = cx.update(|cx| h.provider.reset_credentials(cx));
+    block(cx, reset).unwrap();
+    assert!(!cx.update(|cx| h.provider.is_authenticated(cx)));
+    assert!(h.store.current().is_none());
+    let error = complete(cx, &h, prompt("hi")).unwrap_err();
+    assert!(
+        matches!(error, LanguageModelCompletionError::NoApiKey { .. }),
+        "{error:?}"
+    );
+}
+
+#[gpui::test]
+async fn registering_is_one_call(cx: &mut TestAppContext) {
+    let emulator = Emulator::start().unwrap();
+    let provider = cx.update(|cx| {
+        openai_subscribed::provider::register(
+            ReqwestHttpClient::new("t").unwrap(),
+            Arc::new(MemoryStore::new()),
+            emulator.config(),
+            cx,
+        )
+    });
+    let registered = cx.update(|cx| {
+        LanguageModelRegistry::global(cx)
+            .read(cx)
+            .provider(&provider.id())
+            .map(|p| p.name())
+    });
+    assert_eq!(registered, Some(LanguageModelProviderName::new("ChatGPT Subscription")));
+}
