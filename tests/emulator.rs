@@ -290,6 +290,24 @@ async fn refresh_tokens_rotate_and_a_reused_one_is_refused() {
 }
 
 #[tokio::test]
+async fn concurrent_refreshes_of_one_token_let_exactly_one_win() {
+    let emulator = Emulator::start().unwrap();
+    let tokens = emulator.mint_tokens(3600);
+    // Both requests are in flight together while the issuer "thinks".
+    emulator.set_token_delay(std::time::Duration::from_millis(100));
+    let (first, second) = tokio::join!(
+        refresh(&emulator, &tokens.refresh_token),
+        refresh(&emulator, &tokens.refresh_token)
+    );
+    let mut statuses = [first.0, second.0];
+    statuses.sort();
+    assert_eq!(statuses, [200, 401]);
+    let loser = if first.0 == 401 { &first.1 } else { &second.1 };
+    assert_eq!(loser["error"]["code"], "refresh_token_reused");
+    assert_eq!(emulator.stats().refreshes, 2);
+}
+
+#[tokio::test]
 async fn refresh_requires_client_id_a_json_body_and_a_known_token() {
     let emulator = Emulator::start().unwrap();
     let tokens = emulator.mint_tokens(3600);

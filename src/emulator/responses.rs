@@ -20,7 +20,7 @@
 //! answers. A request that passes is answered by [`script`](super::script).
 
 use super::backend_auth::{self, unauthorized};
-use super::errors::{invalid_request, raw};
+use super::errors::{Rejection, invalid_request, raw};
 use super::faults::Fault;
 use super::models;
 use super::script;
@@ -97,11 +97,11 @@ pub async fn create_response(
         _ => {}
     }
     if let Err(answer) = backend_auth::check(&state, &headers) {
-        return answer;
+        return answer.into_response();
     }
     let request = match validate(&body) {
         Ok(request) => request,
-        Err(answer) => return answer,
+        Err(answer) => return answer.into_response(),
     };
     script::answer(&state, request)
 }
@@ -127,9 +127,9 @@ fn usage_limit(state: &SharedState, resets_in_secs: i64) -> Response {
 }
 
 /// Checks a request body as the backend does.
-pub fn validate(body: &[u8]) -> Result<ValidRequest, Response> {
+pub fn validate(body: &[u8]) -> Result<ValidRequest, Rejection> {
     let body: Map<String, Value> = serde_json::from_slice(body).map_err(|_| {
-        invalid_request(
+        reject(
             None,
             "We could not parse the JSON body of your request. The body must be a JSON object.",
         )
@@ -137,7 +137,7 @@ pub fn validate(body: &[u8]) -> Result<ValidRequest, Response> {
 
     let model = match body.get("model") {
         Some(Value::String(slug)) => models::find(slug).ok_or_else(|| {
-            invalid_request(
+            reject(
                 Some("model"),
                 &format!(
                     "The '{slug}' model is not supported when using Codex with a ChatGPT account."
@@ -147,19 +147,16 @@ pub fn validate(body: &[u8]) -> Result<ValidRequest, Response> {
         _ => return Err(missing("model")),
     };
     if body.get("store") != Some(&Value::Bool(false)) {
-        return Err(invalid_request(Some("store"), "Store must be set to false"));
+        return Err(reject(Some("store"), "Store must be set to false"));
     }
     if body.get("stream") != Some(&Value::Bool(true)) {
-        return Err(invalid_request(
-            Some("stream"),
-            "Stream must be set to true",
-        ));
+        return Err(reject(Some("stream"), "Stream must be set to true"));
     }
     match body.get("instructions") {
         Some(Value::String(text)) if !text.trim().is_empty() => {
             let length = text.chars().count();
             if length > MAX_INSTRUCTIONS_CHARS {
-                return Err(invalid_request(
+                return Err(reject(
                     Some("instructions"),
                     &format!(
                         "Invalid 'instructions': string too long. Expected a string with \
@@ -170,10 +167,7 @@ pub fn validate(body: &[u8]) -> Result<ValidRequest, Response> {
             }
         }
         _ => {
-            return Err(invalid_request(
-                Some("instructions"),
-                "Instructions are required",
-            ));
+            return Err(reject(Some("instructions"), "Instructions are required"));
         }
     }
 
@@ -183,7 +177,7 @@ pub fn validate(body: &[u8]) -> Result<ValidRequest, Response> {
             vec![json!({"type": "message", "role": "user", "content": text})]
         }
         Some(_) => {
-            return Err(invalid_request(
+            return Err(reject(
                 Some("input"),
                 "Invalid type for 'input': expected a string or an array of input items.",
             ));
@@ -203,16 +197,16 @@ pub fn validate(body: &[u8]) -> Result<ValidRequest, Response> {
     })
 }
 
-fn missing(param: &str) -> Response {
-    invalid_request(
+fn missing(param: &str) -> Rejection {
+    reject(
         Some(param),
         &format!("Missing required parameter: '{param}'."),
     )
 }
 
-fn invalid_value(param: &str, value: &str, supported: &[&str]) -> Response {
+fn invalid_value(param: &str, value: &str, supported: &[&str]) -> Rejection {
     let supported: Vec<String> = supported.iter().map(|s| format!("'{s}'")).collect();
-    invalid_request(
+    reject(
         Some(param),
         &format!(
             "Invalid value: '{value}'. Supported values are: {}.",
@@ -222,18 +216,18 @@ fn invalid_value(param: &str, value: &str, supported: &[&str]) -> Response {
 }
 
 /// The input items, in order.
-fn check_input(items: &[Value]) -> Result<(), Response> {
+fn check_input(items: &[Value]) -> Result<(), Rejection> {
     let mut calls: HashSet<&str> = HashSet::new();
     for (index, item) in items.iter().enumerate() {
         let at = |field: &str| format!("input[{index}].{field}");
         let Some(item) = item.as_object() else {
-            return Err(invalid_request(
+            return Err(reject(
                 Some(&format!("input[{index}]")),
                 "Invalid type: expected an object.",
             ));
         };
         if let Some(id) = item.get("id").and_then(Value::as_str) {
-            return Err(invalid_request(
+            return Err(reject(
                 Some("input"),
                 &format!(
                     "Item with id '{id}' not found. Items are not persisted when store is false. \
@@ -264,7 +258,7 @@ fn check_input(items: &[Value]) -> Result<(), Response> {
                     return Err(missing(&at("output")));
                 }
                 if !calls.contains(call_id) {
-                    return Err(invalid_request(
+                    return Err(reject(
                         Some("input"),
                         &format!(
                             "No tool call found for function call output with call_id {call_id}."
@@ -299,7 +293,7 @@ fn check_input(items: &[Value]) -> Result<(), Response> {
     Ok(())
 }
 
-fn check_message(item: &Map<String, Value>, index: usize) -> Result<(), Response> {
+fn check_message(item: &Map<String, Value>, index: usize) -> Result<(), Rejection> {
     let role = item.get("role").and_then(Value::as_str).unwrap_or_default();
     let allowed_parts: &[&str] = match role {
         "user" | "system" | "developer" => &["input_text", "input_image", "input_file"],
@@ -330,7 +324,7 @@ fn check_message(item: &Map<String, Value>, index: usize) -> Result<(), Response
             "input_image" => {
                 let url = part["image_url"].as_str().unwrap_or_default();
                 if !(url.starts_with("data:image/") || url.starts_with("https://")) {
-                    return Err(invalid_request(
+                    return Err(reject(
                         Some(&at("image_url")),
                         "Invalid 'image_url': expected a base64-encoded data URL with an image \
                          MIME type, or an https URL.",
@@ -344,12 +338,12 @@ fn check_message(item: &Map<String, Value>, index: usize) -> Result<(), Response
 }
 
 /// The function tools, flat as the Responses API takes them; other tool types pass unchecked.
-fn check_tools(tools: Option<&Value>) -> Result<Vec<Value>, Response> {
+fn check_tools(tools: Option<&Value>) -> Result<Vec<Value>, Rejection> {
     let tools = match tools {
         None | Some(Value::Null) => return Ok(Vec::new()),
         Some(Value::Array(tools)) => tools,
         Some(_) => {
-            return Err(invalid_request(
+            return Err(reject(
                 Some("tools"),
                 "Invalid type for 'tools': expected an array.",
             ));
@@ -369,7 +363,7 @@ fn check_tools(tools: Option<&Value>) -> Result<Vec<Value>, Response> {
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
         if !valid_name {
-            return Err(invalid_request(
+            return Err(reject(
                 Some(&format!("tools[{index}].name")),
                 &format!(
                     "Invalid 'tools[{index}].name': string does not match pattern. Expected a \
@@ -378,7 +372,7 @@ fn check_tools(tools: Option<&Value>) -> Result<Vec<Value>, Response> {
             ));
         }
         if !matches!(tool.get("parameters"), None | Some(Value::Object(_))) {
-            return Err(invalid_request(
+            return Err(reject(
                 Some(&format!("tools[{index}].parameters")),
                 "Invalid type for parameters: expected a JSON schema object.",
             ));
@@ -400,7 +394,7 @@ fn supported_efforts(model: &Value) -> Vec<&str> {
         .unwrap_or_default()
 }
 
-fn check_reasoning(model: &Value, reasoning: Option<&Value>) -> Result<(), Response> {
+fn check_reasoning(model: &Value, reasoning: Option<&Value>) -> Result<(), Rejection> {
     let Some(reasoning) = reasoning.filter(|r| !r.is_null()) else {
         return Ok(());
     };
@@ -419,7 +413,7 @@ fn check_reasoning(model: &Value, reasoning: Option<&Value>) -> Result<(), Respo
     Ok(())
 }
 
-fn check_verbosity(model: &Value, text: Option<&Value>) -> Result<(), Response> {
+fn check_verbosity(model: &Value, text: Option<&Value>) -> Result<(), Rejection> {
     let Some(verbosity) = text
         .and_then(|t| t.get("verbosity"))
         .and_then(Value::as_str)
@@ -442,9 +436,9 @@ fn check_verbosity(model: &Value, text: Option<&Value>) -> Result<(), Response> 
     Ok(())
 }
 
-fn unsupported_value(param: &str, value: &str, model: &Value, supported: &[&str]) -> Response {
+fn unsupported_value(param: &str, value: &str, model: &Value, supported: &[&str]) -> Rejection {
     let supported: Vec<String> = supported.iter().map(|s| format!("'{s}'")).collect();
-    invalid_request(
+    reject(
         Some(param),
         &format!(
             "Unsupported value: '{value}' is not supported with the '{}' model. Supported values \
@@ -453,4 +447,9 @@ fn unsupported_value(param: &str, value: &str, model: &Value, supported: &[&str]
             supported.join(", ")
         ),
     )
+}
+
+/// A 400 `invalid_request_error` about `param`.
+fn reject(param: Option<&str>, message: &str) -> Rejection {
+    invalid_request(param, message).into()
 }
