@@ -1025,6 +1025,8 @@ fn dropping_the_emulator_frees_its_port() {
         emulator.backend_url(),
         format!("http://{address}/backend-api/codex")
     );
+    fn shareable<T: Send + Sync>(_: &T) {}
+    shareable(&emulator);
     drop(emulator);
     std::net::TcpListener::bind(address).expect("the port is free again");
 }

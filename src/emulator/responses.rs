@@ -1,10 +1,12 @@
 //! `POST {backend}/responses`: the checks the real backend makes before it streams an answer.
 //!
 //! In order: the caller (bearer token issued, live, not revoked; `ChatGPT-Account-Id` matching,
-//! see [`backend_auth`](super::backend_auth)), then the body:
+//! see [`backend_auth`]), then the body:
 //! - `model` must be in the catalog (hidden models are usable), else "The 'x' model is not
 //!   supported when using Codex with a ChatGPT account.";
 //! - `store` must be `false` ("Store must be set to false") and `stream` must be `true`;
+//! - no `previous_response_id` (nothing is stored to continue from) and no
+//!   `max_output_tokens`/`max_completion_tokens` (the subscription backend takes no output cap);
 //! - `instructions` must be a non-empty string ("Instructions are required") of at most
 //!   [`MAX_INSTRUCTIONS_CHARS`] characters;
 //! - `input` items: no `id` at all (nothing is stored server-side, so any id is a dangling
@@ -17,7 +19,7 @@
 //!   model supports verbosity.
 //!
 //! Every rejection is a 400 `invalid_request_error` with `param` set, as the real backend
-//! answers. A request that passes is answered by [`script`](super::script).
+//! answers. A request that passes is answered by [`script`].
 
 use super::backend_auth::{self, unauthorized};
 use super::errors::{Rejection, invalid_request, raw};
@@ -151,6 +153,23 @@ pub fn validate(body: &[u8]) -> Result<ValidRequest, Rejection> {
     }
     if body.get("stream") != Some(&Value::Bool(true)) {
         return Err(reject(Some("stream"), "Stream must be set to true"));
+    }
+    if let Some(previous) = body.get("previous_response_id").and_then(Value::as_str) {
+        return Err(reject(
+            Some("previous_response_id"),
+            &format!(
+                "Previous response with id '{previous}' not found. Responses are not persisted \
+                 when store is false."
+            ),
+        ));
+    }
+    for unsupported in ["max_output_tokens", "max_completion_tokens"] {
+        if body.get(unsupported).is_some_and(|value| !value.is_null()) {
+            return Err(reject(
+                Some(unsupported),
+                &format!("Unsupported parameter: {unsupported}"),
+            ));
+        }
     }
     match body.get("instructions") {
         Some(Value::String(text)) if !text.trim().is_empty() => {

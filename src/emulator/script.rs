@@ -1,6 +1,6 @@
 //! The streamed answer to a valid `/responses` request: deterministic, so tests can assert on it.
 //!
-//! - Text: "You said: <last user message>", in several `response.output_text.delta` events.
+//! - Text: `"You said: <last user message>"`, in several `response.output_text.delta` events.
 //! - With `reasoning` in the request: first a `reasoning` output item with two summary parts,
 //!   each streamed as `response.reasoning_summary_part.added` then several
 //!   `response.reasoning_summary_text.delta`; its `encrypted_content` is filled when the request
@@ -10,7 +10,7 @@
 //!   the first one, with arguments built from its JSON schema (`{"path":"README.md"}` for a
 //!   `path` string), streamed as `response.function_call_arguments.delta`. `tool_choice:"none"`
 //!   never calls a tool.
-//! - When the last input item is a `function_call_output`: "The tool returned: <output>".
+//! - When the last input item is a `function_call_output`: `"The tool returned: <output>"`.
 //! - Always `response.created`, `response.in_progress`, `output_item.added`/`.done` around each
 //!   item, and `response.completed` with `usage` (input tokens ≈ request characters / 4;
 //!   `cached_tokens` = the previous request's input under the same `prompt_cache_key`).
