@@ -1030,3 +1030,62 @@ fn dropping_the_emulator_frees_its_port() {
     drop(emulator);
     std::net::TcpListener::bind(address).expect("the port is free again");
 }
+
+#[gpui::test]
+async fn serves_gpui_tests_through_the_crates_http_client(cx: &mut gpui::TestAppContext) {
+    use futures::AsyncReadExt as _;
+    use http_client::{AsyncBody, HttpClient as _, Method};
+    use openai_subscribed::backend_request::{BackendAuth, authenticated_request};
+    use openai_subscribed::http::ReqwestHttpClient;
+    use openai_subscribed::secret::AccessToken;
+
+    // The emulator and the HTTP client run on their own threads: let the test executor wait.
+    cx.executor().allow_parking();
+    let emulator = Emulator::start().unwrap();
+    let config = emulator.config();
+    let auth = BackendAuth {
+        access_token: AccessToken::new(emulator.mint_tokens(3600).access_token),
+        account_id: "acct_emulated".into(),
+    };
+    let client = ReqwestHttpClient::new(&config.user_agent()).unwrap();
+    let request = authenticated_request(&config, &auth, Method::GET, &config.models_url())
+        .body(AsyncBody::empty())
+        .unwrap();
+    let mut response = client.send(request).await.unwrap();
+    assert_eq!(response.status(), 200);
+    let mut body = String::new();
+    response.body_mut().read_to_string(&mut body).await.unwrap();
+    let body: Value = serde_json::from_str(&body).unwrap();
+    assert!(slugs(&body).contains(&"gpt-5.1-codex"));
+}
+
+#[tokio::test]
+async fn a_paced_stream_arrives_event_by_event() {
+    use futures::StreamExt as _;
+    let emulator = Emulator::start().unwrap();
+    let access = emulator.mint_tokens(3600).access_token;
+    emulator.set_stream_pause(std::time::Duration::from_millis(20));
+    let response = respond(
+        &emulator,
+        &access,
+        &request_body(json!([user("one two three")])),
+    )
+    .await;
+    let mut chunks = response.bytes_stream();
+    let first = chunks.next().await.unwrap().unwrap();
+    let first = std::str::from_utf8(&first).unwrap();
+    assert!(first.starts_with("event: response.created\n"));
+    assert!(
+        !first.contains("response.completed"),
+        "the rest is still to come"
+    );
+    let mut rest = Vec::new();
+    while let Some(chunk) = chunks.next().await {
+        rest.extend_from_slice(&chunk.unwrap());
+    }
+    assert!(
+        String::from_utf8(rest)
+            .unwrap()
+            .contains("event: response.completed\n")
+    );
+}

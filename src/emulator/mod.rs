@@ -299,6 +299,12 @@ impl Emulator {
         self.state.set_token_delay(delay);
     }
 
+    /// Makes every `/responses` stream pause this long between events, so that a test can
+    /// cancel or observe a stream while it is still arriving (zero, the default: all at once).
+    pub fn set_stream_pause(&self, pause: Duration) {
+        self.state.set_stream_pause(pause);
+    }
+
     /// Mints live tokens for the emulated account without a browser, as a code exchange would.
     /// A negative `expires_in_secs` mints an access token that has already expired.
     pub fn mint_tokens(&self, expires_in_secs: i64) -> MintedTokens {

@@ -490,7 +490,7 @@ fn stream(state: &SharedState, request: &ValidRequest, log: EventLog) -> Respons
     }
     let used = state.stats().responses_requests.min(99) as f64;
     insert_limit_headers(headers, used, now_secs() + 3600, state);
-    *response.body_mut() = log.into_body();
+    *response.body_mut() = log.into_body(state.stream_pause());
     response
 }
 

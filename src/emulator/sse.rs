@@ -3,8 +3,10 @@
 //! a `sequence_number` that counts up from 0.
 
 use axum::body::{Body, Bytes};
+use futures::StreamExt as _;
 use serde_json::{Map, Value};
 use std::convert::Infallible;
+use std::time::Duration;
 
 /// The events of one answer, numbered as they are added.
 #[derive(Debug, Default)]
@@ -34,13 +36,21 @@ impl EventLog {
         self.events.truncate(count);
     }
 
-    /// The events as a streamed body, one chunk per event.
-    pub fn into_body(self) -> Body {
-        let chunks = self
-            .events
-            .into_iter()
-            .map(|event| Ok::<_, Infallible>(frame(&event)));
-        Body::from_stream(futures::stream::iter(chunks))
+    /// The events as a streamed body, one chunk per event, with `pause` before every event
+    /// after the first (zero: all at once).
+    pub fn into_body(self, pause: Duration) -> Body {
+        let chunks = self.events.into_iter().map(|event| frame(&event));
+        if pause.is_zero() {
+            return Body::from_stream(futures::stream::iter(chunks.map(Ok::<_, Infallible>)));
+        }
+        let paced =
+            futures::stream::iter(chunks.enumerate()).then(move |(index, chunk)| async move {
+                if index > 0 {
+                    tokio::time::sleep(pause).await;
+                }
+                Ok::<_, Infallible>(chunk)
+            });
+        Body::from_stream(paced)
     }
 }
 
