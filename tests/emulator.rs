@@ -1089,3 +1089,35 @@ async fn a_paced_stream_arrives_event_by_event() {
             .contains("event: response.completed\n")
     );
 }
+
+#[tokio::test]
+async fn the_browser_stand_in_follows_the_redirect_to_the_callback() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let emulator = Emulator::start().unwrap();
+    // A one-shot callback server, as the client's sign-in would run.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = tokio::spawn(async move {
+        let (mut socket, _) = listener.accept().await.unwrap();
+        let mut request = Vec::new();
+        while !request.ends_with(b"\r\n\r\n") {
+            let mut byte = [0u8; 1];
+            if socket.read(&mut byte).await.unwrap() == 0 {
+                break;
+            }
+            request.push(byte[0]);
+        }
+        let page = b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\nConnection: close\r\n\r\nSigned in";
+        socket.write_all(page).await.unwrap();
+        String::from_utf8(request).unwrap()
+    });
+    let redirect = format!("http://localhost:{port}/auth/callback");
+    let url = authorize_url(&emulator, &[("redirect_uri", &redirect)]);
+    let visit = emulator.visit_in_browser(url.as_str()).await.unwrap();
+    assert_eq!(visit.authorize_status, 302);
+    assert_eq!(visit.callback_status, Some(200));
+    assert_eq!(visit.callback_body.as_deref(), Some("Signed in"));
+    let request = server.await.unwrap();
+    assert!(request.starts_with("GET /auth/callback?code="), "{request}");
+    assert!(request.contains("state=state-123"));
+}

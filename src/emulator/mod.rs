@@ -60,6 +60,7 @@
 
 pub mod admin;
 pub mod backend_auth;
+pub mod browser;
 pub mod device_code;
 mod errors;
 pub mod faults;
@@ -71,6 +72,7 @@ pub mod script;
 mod sse;
 pub mod state;
 
+pub use browser::BrowserVisit;
 pub use faults::Fault;
 pub use state::EmulatorStats;
 
@@ -189,6 +191,7 @@ impl std::fmt::Debug for MintedTokens {
 pub struct Emulator {
     address: SocketAddr,
     state: Arc<SharedState>,
+    runtime: tokio::runtime::Handle,
     shutdown: Option<oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
 }
@@ -217,6 +220,7 @@ impl Emulator {
             .enable_all()
             .build()
             .context("could not start the emulator's runtime")?;
+        let handle = runtime.handle().clone();
         let thread = std::thread::Builder::new()
             .name("openai-subscribed-emulator".into())
             .spawn(move || {
@@ -245,6 +249,7 @@ impl Emulator {
         Ok(Self {
             address,
             state,
+            runtime: handle,
             shutdown: Some(shutdown),
             thread: Some(thread),
         })
@@ -309,6 +314,15 @@ impl Emulator {
     /// A negative `expires_in_secs` mints an access token that has already expired.
     pub fn mint_tokens(&self, expires_in_secs: i64) -> MintedTokens {
         self.state.mint_tokens(expires_in_secs)
+    }
+
+    /// Plays the user's browser: opens `authorize_url`, follows the issuer's redirect to the
+    /// client's callback, and reports both answers (see [`browser`]). Await it from any executor.
+    pub fn visit_in_browser(
+        &self,
+        authorize_url: &str,
+    ) -> impl std::future::Future<Output = Result<BrowserVisit>> + Send + 'static {
+        browser::visit(&self.runtime, authorize_url)
     }
 
     /// Changes the model catalog's revision: its `ETag` (and `x-models-etag`) change, as when
