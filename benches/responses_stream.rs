@@ -72,13 +72,44 @@ fn baseline(bytes: &[u8]) -> usize {
     })
 }
 
+/// SSE framing alone, with this crate's parser: events counted, their data untouched.
+fn sse_only_ours(bytes: &[u8]) -> usize {
+    let mut parser = openai_subscribed::responses::SseParser::new();
+    let mut count = 0;
+    for chunk in bytes.chunks(CHUNK) {
+        parser.push(chunk);
+        while let Some(event) = parser.next_event() {
+            count += usize::from(!black_box(event.data).is_empty());
+        }
+    }
+    count
+}
+
+/// SSE framing alone, with `eventsource-stream`.
+fn sse_only_eventsource(bytes: &[u8]) -> usize {
+    let chunks = bytes
+        .chunks(CHUNK)
+        .map(|chunk| Ok::<_, std::convert::Infallible>(bytes::Bytes::copy_from_slice(chunk)));
+    let stream = futures::stream::iter(chunks).eventsource();
+    futures::executor::block_on(stream.fold(0, |count, event| async move {
+        count + usize::from(!black_box(event.unwrap().data).is_empty())
+    }))
+}
+
 fn ceiling(bytes: &[u8]) -> usize {
-    bytes.chunks(CHUNK).map(|chunk| memchr::memchr_iter(b'\n', chunk).count()).sum()
+    bytes
+        .chunks(CHUNK)
+        .map(|chunk| memchr::memchr_iter(b'\n', chunk).count())
+        .sum()
 }
 
 fn sse_to_events(c: &mut Criterion) {
     let bytes = support::stream(STREAM_BYTES);
-    assert_eq!(ours(&bytes), baseline(&bytes) + 1, "both paths must see the same events");
+    assert_eq!(
+        ours(&bytes),
+        baseline(&bytes) + 1,
+        "both paths must see the same events"
+    );
     let mut group = c.benchmark_group("sse_to_events");
     group.throughput(Throughput::Bytes(bytes.len() as u64));
     group.sample_size(10);
@@ -87,11 +118,28 @@ fn sse_to_events(c: &mut Criterion) {
     group.bench_function(BenchmarkId::new("openai_subscribed", "50MB"), |b| {
         b.iter(|| ours(black_box(&bytes)))
     });
-    group.bench_function(BenchmarkId::new("eventsource_stream+serde_json_value", "50MB"), |b| {
-        b.iter(|| baseline(black_box(&bytes)))
-    });
+    group.bench_function(
+        BenchmarkId::new("eventsource_stream+serde_json_value", "50MB"),
+        |b| b.iter(|| baseline(black_box(&bytes))),
+    );
     group.bench_function(BenchmarkId::new("memchr_newline_scan", "50MB"), |b| {
         b.iter(|| ceiling(black_box(&bytes)))
+    });
+    group.finish();
+
+    // The SSE stage alone: the evidence for hand-writing the parser (see `src/responses/sse.rs`).
+    assert_eq!(sse_only_ours(&bytes), sse_only_eventsource(&bytes));
+    let mut group = c.benchmark_group("sse_framing_only");
+    group.throughput(Throughput::Bytes(bytes.len() as u64));
+    group.sample_size(10);
+    group.measurement_time(Duration::from_secs(8));
+    group.warm_up_time(Duration::from_secs(1));
+    group.bench_function(
+        BenchmarkId::new("openai_subscribed::SseParser", "50MB"),
+        |b| b.iter(|| sse_only_ours(black_box(&bytes))),
+    );
+    group.bench_function(BenchmarkId::new("eventsource_stream", "50MB"), |b| {
+        b.iter(|| sse_only_eventsource(black_box(&bytes)))
     });
     group.finish();
 }
@@ -160,7 +208,9 @@ fn token_counting(c: &mut Criterion) {
     let mut group = c.benchmark_group("bpe_build");
     group.sample_size(10);
     group.measurement_time(Duration::from_secs(5));
-    group.bench_function("o200k_base", |b| b.iter(|| tiktoken_rs::o200k_base().unwrap()));
+    group.bench_function("o200k_base", |b| {
+        b.iter(|| tiktoken_rs::o200k_base().unwrap())
+    });
     group.finish();
 }
 

@@ -50,13 +50,22 @@ struct GeneratedBody {
 }
 
 impl AsyncRead for GeneratedBody {
-    fn poll_read(mut self: Pin<&mut Self>, _: &mut Context<'_>, buf: &mut [u8]) -> Poll<std::io::Result<usize>> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<std::io::Result<usize>> {
         let this = &mut *self;
         if this.offset == this.pending.len() {
             this.pending.clear();
             this.offset = 0;
             if this.produced < ANSWER_BYTES {
-                support::text_deltas(&mut this.rng, &mut this.sequence, 64 * 1024, &mut this.pending);
+                support::text_deltas(
+                    &mut this.rng,
+                    &mut this.sequence,
+                    64 * 1024,
+                    &mut this.pending,
+                );
                 this.produced += this.pending.len();
             } else if !this.tail_sent {
                 this.pending = support::tail();

@@ -18,9 +18,7 @@ use openai_subscribed::language_model::{
     Role, StopReason,
 };
 use openai_subscribed::models::ModelInfo;
-use openai_subscribed::responses::{
-    ResponseStream, ResponsesError, build_request, send_request,
-};
+use openai_subscribed::responses::{ResponseStream, ResponsesError, build_request, send_request};
 use openai_subscribed::secret::AccessToken;
 use serde_json::json;
 use std::sync::Arc;
@@ -46,7 +44,7 @@ impl Harness {
             access_token: AccessToken::new(tokens.access_token),
             account_id: "acct_emulated".into(),
         };
-        let models = futures::executor::block_on(fetch_models(&*http, &config, &auth));
+        let models = futures::executor::block_on(fetch_models(&http, &config, &auth));
         Self {
             emulator,
             http,
@@ -64,7 +62,11 @@ impl Harness {
             .clone()
     }
 
-    fn send(&self, request: &LanguageModelRequest, model: &ModelInfo) -> Result<ResponseStream, ResponsesError> {
+    fn send(
+        &self,
+        request: &LanguageModelRequest,
+        model: &ModelInfo,
+    ) -> Result<ResponseStream, ResponsesError> {
         let body = build_request(request, model)?;
         futures::executor::block_on(send_request(&*self.http, &self.config, &self.auth, &body))
     }
@@ -104,13 +106,18 @@ async fn fetch_models(
 ) -> Vec<ModelInfo> {
     use futures::AsyncReadExt as _;
     use http_client::HttpClient as _;
-    let request = authenticated_request(config, auth, http_client::Method::GET, &config.models_url())
-        .body(http_client::AsyncBody::empty())
-        .unwrap();
+    let request =
+        authenticated_request(config, auth, http_client::Method::GET, &config.models_url())
+            .body(http_client::AsyncBody::empty())
+            .unwrap();
     let response = http.send(request).await.unwrap();
     assert!(response.status().is_success(), "{}", response.status());
     let mut body = String::new();
-    response.into_body().read_to_string(&mut body).await.unwrap();
+    response
+        .into_body()
+        .read_to_string(&mut body)
+        .await
+        .unwrap();
     #[derive(serde::Deserialize)]
     struct Catalog {
         models: Vec<ModelInfo>,
@@ -214,7 +221,10 @@ fn reasoning_is_streamed_and_replayed_next_turn() {
     let (events, error) = harness.complete(&request, &model);
     assert!(error.is_none(), "{error:?}");
     let thinking = thinking_of(&events);
-    assert!(thinking.contains("\n\n"), "two summary parts, separated: {thinking:?}");
+    assert!(
+        thinking.contains("\n\n"),
+        "two summary parts, separated: {thinking:?}"
+    );
     let encrypted = events
         .iter()
         .find_map(|event| match event {
@@ -349,7 +359,11 @@ fn the_emulator_accepts_every_request_the_mapping_builds() {
         };
         let (events, error) = harness.complete(&request, model);
         assert!(error.is_none(), "{}: {error:?}", model.slug);
-        assert!(matches!(events.last(), Some(Event::Stop(_))), "{}", model.slug);
+        assert!(
+            matches!(events.last(), Some(Event::Stop(_))),
+            "{}",
+            model.slug
+        );
     }
 }
 
@@ -360,22 +374,27 @@ fn images_for_a_text_only_model_fail_before_sending() {
         panic!("the catalog has a text-only model");
     };
     let mut request = chat("What is this?");
-    request.messages[1].content.push(MessageContent::Image(LanguageModelImage {
-        source: "AAAA".into(),
-        size: None,
-    }));
+    request.messages[1]
+        .content
+        .push(MessageContent::Image(LanguageModelImage {
+            source: "AAAA".into(),
+            size: None,
+        }));
     let before = harness.emulator.stats().responses_requests;
     let error = harness.send(&request, text_only).err().expect("refused");
-    assert!(matches!(error, ResponsesError::ImagesNotSupported { .. }), "{error}");
+    assert!(
+        matches!(error, ResponsesError::ImagesNotSupported { .. }),
+        "{error}"
+    );
     assert_eq!(harness.emulator.stats().responses_requests, before);
 }
 
 #[test]
 fn usage_limit_says_when_it_resets_and_retries_then() {
     let harness = Harness::start();
-    harness
-        .emulator
-        .inject(Fault::ResponsesUsageLimit { resets_in_secs: 3600 });
+    harness.emulator.inject(Fault::ResponsesUsageLimit {
+        resets_in_secs: 3600,
+    });
     let (_, error) = harness.complete(&chat("hi"), &harness.model("gpt-5.1-codex"));
     let error = error.expect("refused");
     let ResponsesError::UsageLimitReached { plan, resets_at } = &error else {
@@ -392,7 +411,9 @@ fn usage_limit_says_when_it_resets_and_retries_then() {
     match completion_error(&error) {
         LanguageModelCompletionError::RateLimitExceeded { retry_after, .. } => {
             let retry_after = retry_after.expect("until the reset");
-            assert!(retry_after > Duration::from_secs(3500) && retry_after <= Duration::from_secs(3600));
+            assert!(
+                retry_after > Duration::from_secs(3500) && retry_after <= Duration::from_secs(3600)
+            );
         }
         other => panic!("{other:?}"),
     }
@@ -467,7 +488,10 @@ fn context_length_exceeded_is_prompt_too_large() {
     });
     let (_, error) = harness.complete(&chat("hi"), &model);
     let error = error.expect("failed mid-stream");
-    assert!(matches!(error, ResponsesError::ContextLengthExceeded { .. }), "{error:?}");
+    assert!(
+        matches!(error, ResponsesError::ContextLengthExceeded { .. }),
+        "{error:?}"
+    );
     assert!(matches!(
         completion_error(&error),
         LanguageModelCompletionError::PromptTooLarge { .. }
@@ -522,12 +546,16 @@ fn other_rejections_carry_the_backends_message() {
 fn a_cut_stream_ends_unexpectedly() {
     let harness = Harness::start();
     harness.emulator.inject(Fault::ResponsesCutStream);
-    let (events, error) = harness.complete(&chat("Tell me a story"), &harness.model("gpt-5.1-codex"));
+    let (events, error) =
+        harness.complete(&chat("Tell me a story"), &harness.model("gpt-5.1-codex"));
     assert!(!events.is_empty(), "some deltas arrive first");
     assert!(!events.iter().any(|e| matches!(e, Event::Stop(_))));
     let error = error.expect("the cut is an error");
-    assert!(matches!(
-        completion_error(&error),
-        LanguageModelCompletionError::StreamEndedUnexpectedly { .. }
-    ), "{error:?}");
+    assert!(
+        matches!(
+            completion_error(&error),
+            LanguageModelCompletionError::StreamEndedUnexpectedly { .. }
+        ),
+        "{error:?}"
+    );
 }

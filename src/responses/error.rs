@@ -293,9 +293,9 @@ impl ResponsesError {
                 status_code: *status,
                 message: message.clone(),
             },
-            Self::Failed { .. } | Self::InstructionsTooLong { .. } | Self::ImagesNotSupported { .. } => {
-                E::Other(anyhow::anyhow!(self.to_string()))
-            }
+            Self::Failed { .. }
+            | Self::InstructionsTooLong { .. }
+            | Self::ImagesNotSupported { .. } => E::Other(anyhow::anyhow!(self.to_string())),
             Self::Send(error) => E::HttpSend {
                 provider,
                 error: anyhow::anyhow!("{error:#}"),
@@ -483,17 +483,26 @@ mod tests {
     #[test]
     fn maps_each_status_and_code() {
         assert!(matches!(
-            error(403, json!({"error": {"code": "usage_not_included", "plan_type": "free"}})),
+            error(
+                403,
+                json!({"error": {"code": "usage_not_included", "plan_type": "free"}})
+            ),
             ResponsesError::UsageNotIncluded { .. }
         ));
         assert!(
-            error(403, json!({"error": {"type": "usage_not_included", "plan_type": "free"}}))
-                .to_string()
-                .starts_with("your ChatGPT plan (Free) does not include Codex")
+            error(
+                403,
+                json!({"error": {"type": "usage_not_included", "plan_type": "free"}})
+            )
+            .to_string()
+            .starts_with("your ChatGPT plan (Free) does not include Codex")
         );
         assert!(error(401, json!({"detail": "token expired"})).is_unauthorized());
         assert!(matches!(
-            error(400, json!({"error": {"code": "context_length_exceeded", "message": "too long"}})),
+            error(
+                400,
+                json!({"error": {"code": "context_length_exceeded", "message": "too long"}})
+            ),
             ResponsesError::ContextLengthExceeded { .. }
         ));
         let bad = error(400, json!({"detail": "Instructions are required"}));

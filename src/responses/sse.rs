@@ -214,7 +214,11 @@ mod tests {
     fn every_single_and_double_split_gives_the_same_events() {
         let input = MIXED.as_bytes();
         for a in 0..=input.len() {
-            assert_eq!(parse_in_chunks(input, &[a]), expected_mixed(), "split at {a}");
+            assert_eq!(
+                parse_in_chunks(input, &[a]),
+                expected_mixed(),
+                "split at {a}"
+            );
             for b in a..=input.len() {
                 assert_eq!(parse_in_chunks(input, &[a, b]), expected_mixed(), "{a},{b}");
             }
