@@ -1,5 +1,5 @@
 //! [`EventMapper`]: the state machine that turns Responses API events into the host's
-//! [`LanguageModelCompletionEvent`]s.
+//! [`LanguageModelCompletionEvent`](crate::language_model::LanguageModelCompletionEvent)s.
 //!
 //! | Responses event | completion events |
 //! |---|---|
