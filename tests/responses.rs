@@ -397,9 +397,20 @@ fn usage_limit_says_when_it_resets_and_retries_then() {
     });
     let (_, error) = harness.complete(&chat("hi"), &harness.model("gpt-5.1-codex"));
     let error = error.expect("refused");
-    let ResponsesError::UsageLimitReached { plan, resets_at } = &error else {
+    let ResponsesError::UsageLimitReached {
+        plan,
+        resets_at,
+        limits,
+    } = &error
+    else {
         panic!("{error:?}");
     };
+    // The refusal's headers show the spent window, for the usage view.
+    let spent = limits
+        .as_ref()
+        .and_then(|limits| limits.window(300))
+        .expect("5-hour window");
+    assert_eq!(spent.used_percent, 100.0);
     assert_eq!(plan.as_deref(), Some("plus"));
     assert!(resets_at.is_some());
     let message = error.to_string();
