@@ -113,7 +113,12 @@ mod tests {
         let cut = RECORDED.find("response.completed").unwrap();
         let mut decoder = CompletionDecoder::new();
         let mut events = Vec::new();
-        decoder.push(&RECORDED.as_bytes()[..cut], &mut events).unwrap();
-        assert!(matches!(decoder.finish(), Err(ResponsesError::StreamEndedUnexpectedly)));
+        decoder
+            .push(&RECORDED.as_bytes()[..cut], &mut events)
+            .unwrap();
+        assert!(matches!(
+            decoder.finish(),
+            Err(ResponsesError::StreamEndedUnexpectedly)
+        ));
     }
 }

@@ -13,6 +13,7 @@
 //! [`ResponsesError::to_completion_error`] carries the backend's timing faithfully: a plan's usage
 //! limit waits until the limit resets, an overload honours `Retry-After`.
 
+use super::usage_limits::UsageLimits;
 use crate::language_model::{LanguageModelCompletionError, LanguageModelProviderName};
 use chrono::{DateTime, Local, Utc};
 use http_client::StatusCode;
@@ -36,6 +37,8 @@ pub enum ResponsesError {
         plan: Option<String>,
         /// When the limit resets.
         resets_at: Option<DateTime<Utc>>,
+        /// The limit headers of the refusal (the spent window at 100%), for the usage view.
+        limits: Option<UsageLimits>,
     },
     /// `usage_not_included`: the account's plan has no Codex access.
     #[error(
@@ -181,6 +184,7 @@ impl ResponsesError {
             return Self::UsageLimitReached {
                 plan: detail.plan_type,
                 resets_at,
+                limits: UsageLimits::from_headers(headers, now),
             };
         }
         if kind == Some("usage_not_included") || code == Some("usage_not_included") {
@@ -210,13 +214,10 @@ impl ResponsesError {
         match code {
             Some("context_length_exceeded") => Self::ContextLengthExceeded { message },
             Some("usage_not_included") => Self::UsageNotIncluded { plan: None },
-            Some("usage_limit_reached") => Self::UsageLimitReached {
+            Some("usage_limit_reached" | "insufficient_quota") => Self::UsageLimitReached {
                 plan: None,
                 resets_at: None,
-            },
-            Some("insufficient_quota") => Self::UsageLimitReached {
-                plan: None,
-                resets_at: None,
+                limits: None,
             },
             Some("rate_limit_exceeded") => Self::RateLimited {
                 retry_after: parse_try_again_in(&message),
@@ -293,9 +294,9 @@ impl ResponsesError {
                 status_code: *status,
                 message: message.clone(),
             },
-            Self::Failed { .. } | Self::InstructionsTooLong { .. } | Self::ImagesNotSupported { .. } => {
-                E::Other(anyhow::anyhow!(self.to_string()))
-            }
+            Self::Failed { .. }
+            | Self::InstructionsTooLong { .. }
+            | Self::ImagesNotSupported { .. } => E::Other(anyhow::anyhow!(self.to_string())),
             Self::Send(error) => E::HttpSend {
                 provider,
                 error: anyhow::anyhow!("{error:#}"),
@@ -446,7 +447,10 @@ mod tests {
             json!({"error": {"type": "usage_limit_reached", "plan_type": "plus", "resets_in_seconds": 4320}}),
         );
         for error in [by_time, by_delay] {
-            let ResponsesError::UsageLimitReached { plan, resets_at } = &error else {
+            let ResponsesError::UsageLimitReached {
+                plan, resets_at, ..
+            } = &error
+            else {
                 panic!("{error:?}");
             };
             assert_eq!(plan.as_deref(), Some("plus"));
@@ -483,17 +487,26 @@ mod tests {
     #[test]
     fn maps_each_status_and_code() {
         assert!(matches!(
-            error(403, json!({"error": {"code": "usage_not_included", "plan_type": "free"}})),
+            error(
+                403,
+                json!({"error": {"code": "usage_not_included", "plan_type": "free"}})
+            ),
             ResponsesError::UsageNotIncluded { .. }
         ));
         assert!(
-            error(403, json!({"error": {"type": "usage_not_included", "plan_type": "free"}}))
-                .to_string()
-                .starts_with("your ChatGPT plan (Free) does not include Codex")
+            error(
+                403,
+                json!({"error": {"type": "usage_not_included", "plan_type": "free"}})
+            )
+            .to_string()
+            .starts_with("your ChatGPT plan (Free) does not include Codex")
         );
         assert!(error(401, json!({"detail": "token expired"})).is_unauthorized());
         assert!(matches!(
-            error(400, json!({"error": {"code": "context_length_exceeded", "message": "too long"}})),
+            error(
+                400,
+                json!({"error": {"code": "context_length_exceeded", "message": "too long"}})
+            ),
             ResponsesError::ContextLengthExceeded { .. }
         ));
         let bad = error(400, json!({"detail": "Instructions are required"}));

@@ -1,5 +1,5 @@
 //! [`EventMapper`]: the state machine that turns Responses API events into the host's
-//! [`LanguageModelCompletionEvent`]s.
+//! [`LanguageModelCompletionEvent`](crate::language_model::LanguageModelCompletionEvent)s.
 //!
 //! | Responses event | completion events |
 //! |---|---|
@@ -87,7 +87,11 @@ impl EventMapper {
     }
 
     /// Maps one event, appending the completion events it stands for to `out`.
-    pub fn handle(&mut self, event: ResponsesEvent, out: &mut Vec<Event>) -> Result<(), ResponsesError> {
+    pub fn handle(
+        &mut self,
+        event: ResponsesEvent,
+        out: &mut Vec<Event>,
+    ) -> Result<(), ResponsesError> {
         if self.phase == Phase::Finished {
             return Ok(());
         }
@@ -205,7 +209,10 @@ impl EventMapper {
             }
             ResponsesEvent::Error { code, message } => {
                 self.phase = Phase::Finished;
-                return Err(ResponsesError::from_code(code.as_deref(), message.as_deref()));
+                return Err(ResponsesError::from_code(
+                    code.as_deref(),
+                    message.as_deref(),
+                ));
             }
         }
         Ok(())
@@ -230,7 +237,8 @@ impl EventMapper {
                 arguments,
             } => {
                 let position = self.pending_tool_calls.iter().position(|call| {
-                    call.call_id == call_id || (output_index.is_some() && call.output_index == output_index)
+                    call.call_id == call_id
+                        || (output_index.is_some() && call.output_index == output_index)
                 });
                 let streamed = position.map(|i| self.pending_tool_calls.remove(i));
                 // The done item carries the whole arguments; fall back to what was streamed.
@@ -278,7 +286,11 @@ pub fn token_usage(usage: Usage) -> TokenUsage {
 
 fn complete_tool_use(call_id: String, name: Arc<str>, raw_input: String) -> Event {
     // A tool without parameters may be called with no arguments at all.
-    let text = if raw_input.trim().is_empty() { "{}" } else { &raw_input };
+    let text = if raw_input.trim().is_empty() {
+        "{}"
+    } else {
+        &raw_input
+    };
     match serde_json::from_str(text) {
         Ok(input) => Event::ToolUse(LanguageModelToolUse {
             id: call_id.into(),
@@ -351,7 +363,9 @@ mod tests {
         assert_eq!(
             events,
             vec![
-                Event::StartMessage { message_id: "resp_1".into() },
+                Event::StartMessage {
+                    message_id: "resp_1".into()
+                },
                 thinking("First"),
                 thinking("\n\n"),
                 thinking("Second"),
@@ -394,8 +408,16 @@ mod tests {
             events[1..],
             [
                 tool("{\"path\": \"src/ma", json!({"path": "src/ma"}), false),
-                tool("{\"path\": \"src/main.rs\"}", json!({"path": "src/main.rs"}), false),
-                tool("{\"path\": \"src/main.rs\"}", json!({"path": "src/main.rs"}), true),
+                tool(
+                    "{\"path\": \"src/main.rs\"}",
+                    json!({"path": "src/main.rs"}),
+                    false
+                ),
+                tool(
+                    "{\"path\": \"src/main.rs\"}",
+                    json!({"path": "src/main.rs"}),
+                    true
+                ),
                 Event::Stop(StopReason::ToolUse),
             ]
         );
@@ -435,14 +457,21 @@ mod tests {
     fn failures_and_early_end() {
         let (_, error) = run(&[json!({"type": "response.failed",
             "response": {"error": {"code": "context_length_exceeded", "message": "too long"}}})]);
-        assert!(matches!(error, Some(ResponsesError::ContextLengthExceeded { .. })));
-        let (_, error) = run(&[json!({"type": "error", "code": "server_error", "message": "boom"})]);
+        assert!(matches!(
+            error,
+            Some(ResponsesError::ContextLengthExceeded { .. })
+        ));
+        let (_, error) =
+            run(&[json!({"type": "error", "code": "server_error", "message": "boom"})]);
         assert!(matches!(error, Some(ResponsesError::Failed { .. })));
         let (events, error) = run(&[
             json!({"type": "response.created", "response": {"id": "r"}}),
             json!({"type": "response.output_text.delta", "delta": "Hel"}),
         ]);
         assert_eq!(events.len(), 2);
-        assert!(matches!(error, Some(ResponsesError::StreamEndedUnexpectedly)));
+        assert!(matches!(
+            error,
+            Some(ResponsesError::StreamEndedUnexpectedly)
+        ));
     }
 }

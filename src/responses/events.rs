@@ -320,8 +320,12 @@ mod tests {
             ResponsesEvent::Other
         );
         assert_eq!(
-            ResponsesEvent::parse(r#"{"type":"error","error":{"code":"c","message":"m"}}"#).unwrap(),
-            ResponsesEvent::Error { code: Some("c".into()), message: Some("m".into()) }
+            ResponsesEvent::parse(r#"{"type":"error","error":{"code":"c","message":"m"}}"#)
+                .unwrap(),
+            ResponsesEvent::Error {
+                code: Some("c".into()),
+                message: Some("m".into())
+            }
         );
         let ResponsesEvent::Completed { response } = ResponsesEvent::parse(
             r#"{"type":"response.completed","response":{"id":"resp_1","instructions":"long…","tools":[],"usage":{"input_tokens":10,"input_tokens_details":{"cached_tokens":4},"output_tokens":5,"output_tokens_details":{"reasoning_tokens":2},"total_tokens":15}}}"#,

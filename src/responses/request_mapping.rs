@@ -178,9 +178,9 @@ impl InputBuilder<'_> {
     fn push_part(&mut self, role: MessageRole, part: ContentPart) {
         if self.items.len() > self.message_start
             && let Some(InputItem::Message {
-            role: last_role,
-            content,
-        }) = self.items.last_mut()
+                role: last_role,
+                content,
+            }) = self.items.last_mut()
             && *last_role == role
         {
             content.push(part);
@@ -202,7 +202,10 @@ impl InputBuilder<'_> {
         }
     }
 
-    fn user_message(&mut self, message: &LanguageModelRequestMessage) -> Result<(), ResponsesError> {
+    fn user_message(
+        &mut self,
+        message: &LanguageModelRequestMessage,
+    ) -> Result<(), ResponsesError> {
         self.message_start = self.items.len();
         for content in &message.content {
             match content {
@@ -251,7 +254,11 @@ impl InputBuilder<'_> {
                 if replayed.insert(encrypted_content) {
                     self.items.push(InputItem::Reasoning {
                         summary: summary
-                            .map(|text| vec![SummaryText::SummaryText { text: text.to_string() }])
+                            .map(|text| {
+                                vec![SummaryText::SummaryText {
+                                    text: text.to_string(),
+                                }]
+                            })
                             .unwrap_or_default(),
                         encrypted_content: encrypted_content.to_string(),
                     });
@@ -443,7 +450,9 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(
-            build_request(&request, &model(json!({}))).unwrap().instructions,
+            build_request(&request, &model(json!({})))
+                .unwrap()
+                .instructions,
             DEFAULT_INSTRUCTIONS
         );
         let huge = LanguageModelRequest {
@@ -451,7 +460,10 @@ mod tests {
             ..Default::default()
         };
         let error = build_request(&huge, &model(json!({}))).unwrap_err();
-        assert!(matches!(error, ResponsesError::InstructionsTooLong { .. }), "{error}");
+        assert!(
+            matches!(error, ResponsesError::InstructionsTooLong { .. }),
+            "{error}"
+        );
     }
 
     fn tool_use(id: &str) -> MessageContent {
@@ -533,7 +545,10 @@ mod tests {
         let request = LanguageModelRequest {
             messages: vec![message(
                 Role::User,
-                vec![MessageContent::Text("What is this?".into()), MessageContent::Image(image)],
+                vec![
+                    MessageContent::Text("What is this?".into()),
+                    MessageContent::Image(image),
+                ],
             )],
             ..Default::default()
         };
@@ -586,7 +601,10 @@ mod tests {
             ])
         );
         assert!(!body.to_string().contains("rs_"));
-        assert_eq!(body["reasoning"], json!({"effort": "high", "summary": "auto"}));
+        assert_eq!(
+            body["reasoning"],
+            json!({"effort": "high", "summary": "auto"})
+        );
         assert_eq!(body["include"], json!(["reasoning.encrypted_content"]));
         assert_eq!(body["text"], json!({"verbosity": "low"}));
     }
@@ -596,7 +614,10 @@ mod tests {
         let request = LanguageModelRequest {
             messages: vec![
                 text(Role::User, "Q"),
-                message(Role::Assistant, vec![MessageContent::RedactedThinking("enc".into())]),
+                message(
+                    Role::Assistant,
+                    vec![MessageContent::RedactedThinking("enc".into())],
+                ),
                 text(Role::User, "tool please"),
             ],
             tools: vec![LanguageModelRequestTool {
@@ -609,17 +630,32 @@ mod tests {
         };
         // Plain model: no reasoning, no replay, no include, no parallel calls, no verbosity.
         let plain = to_json(&request, &model(json!({})));
-        for absent in ["reasoning", "include", "parallel_tool_calls", "text", "tool_choice"] {
+        for absent in [
+            "reasoning",
+            "include",
+            "parallel_tool_calls",
+            "text",
+            "tool_choice",
+        ] {
             assert!(plain.get(absent).is_none(), "{absent} in {plain}");
         }
         assert_eq!(plain["input"].as_array().unwrap().len(), 2);
         // Reasoning model: an effort it does not offer falls back to its default.
         let rich = to_json(&request, &reasoning_model());
-        assert_eq!(rich["reasoning"], json!({"effort": "medium", "summary": "auto"}));
+        assert_eq!(
+            rich["reasoning"],
+            json!({"effort": "medium", "summary": "auto"})
+        );
         assert_eq!(rich["parallel_tool_calls"], true);
-        assert_eq!(rich["input"][1], json!({"type": "reasoning", "summary": [], "encrypted_content": "enc"}));
+        assert_eq!(
+            rich["input"][1],
+            json!({"type": "reasoning", "summary": [], "encrypted_content": "enc"})
+        );
         // No summaries for a model without them.
         let quiet = model(json!({"supported_reasoning_levels": [{"effort": "low"}]}));
-        assert_eq!(to_json(&request, &quiet)["reasoning"], json!({"effort": "low"}));
+        assert_eq!(
+            to_json(&request, &quiet)["reasoning"],
+            json!({"effort": "low"})
+        );
     }
 }

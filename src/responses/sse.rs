@@ -33,6 +33,9 @@ pub struct SseParser {
     buffer: Vec<u8>,
     /// Where unconsumed input starts in `buffer`.
     position: usize,
+    /// How far `buffer` is known to hold no line end: a long line arriving in many chunks is
+    /// scanned once, not once per chunk.
+    scanned: usize,
     /// The previous chunk ended with `\r`: a `\n` starting the next one belongs to it.
     skip_line_feed: bool,
     /// The event being assembled.
@@ -56,6 +59,7 @@ impl SseParser {
         // largest unfinished line rather than by the whole body.
         if self.position > 0 {
             self.buffer.drain(..self.position);
+            self.scanned = self.scanned.saturating_sub(self.position);
             self.position = 0;
         }
         let chunk = if self.skip_line_feed && !chunk.is_empty() {
@@ -70,8 +74,13 @@ impl SseParser {
     /// The next complete event in what was pushed so far, if any.
     pub fn next_event(&mut self) -> Option<SseEvent<'_>> {
         loop {
+            let search_from = self.position.max(self.scanned);
+            let Some(found) = memchr::memchr2(b'\n', b'\r', &self.buffer[search_from..]) else {
+                self.scanned = self.buffer.len();
+                return None;
+            };
+            let end = search_from + found - self.position;
             let rest = &self.buffer[self.position..];
-            let end = memchr::memchr2(b'\n', b'\r', rest)?;
             let line_start = self.position;
             let mut next = self.position + end + 1;
             if rest[end] == b'\r' {
@@ -214,7 +223,11 @@ mod tests {
     fn every_single_and_double_split_gives_the_same_events() {
         let input = MIXED.as_bytes();
         for a in 0..=input.len() {
-            assert_eq!(parse_in_chunks(input, &[a]), expected_mixed(), "split at {a}");
+            assert_eq!(
+                parse_in_chunks(input, &[a]),
+                expected_mixed(),
+                "split at {a}"
+            );
             for b in a..=input.len() {
                 assert_eq!(parse_in_chunks(input, &[a, b]), expected_mixed(), "{a},{b}");
             }

@@ -17,9 +17,9 @@ use super::usage_limits::UsageLimits;
 use crate::backend_request::{BackendAuth, authenticated_request};
 use crate::config::Config;
 use crate::language_model::LanguageModelCompletionEvent;
+use futures::AsyncRead;
 use futures::io::AsyncReadExt as _;
 use futures::stream::{self, BoxStream, StreamExt as _};
-use futures::AsyncRead;
 use http_client::{AsyncBody, HttpClient, Method};
 use std::collections::VecDeque;
 

@@ -10,9 +10,7 @@
 //! use ([`OnceLock`]), on whatever thread first counts; the host calls this from a background
 //! task, never the UI thread. [`warm_up`] builds it ahead of time.
 
-use crate::language_model::{
-    LanguageModelRequest, LanguageModelToolResultContent, MessageContent,
-};
+use crate::language_model::{LanguageModelRequest, LanguageModelToolResultContent, MessageContent};
 use anyhow::{Result, anyhow};
 use std::sync::OnceLock;
 use tiktoken_rs::CoreBPE;
