@@ -67,11 +67,10 @@ impl Config {
     pub fn from_env() -> Result<Self> {
         let mut config = Self::default();
         if let Ok(issuer) = std::env::var(ENV_AUTH_URL) {
-            config.issuer = parse_base_url(&issuer).with_context(|| format!("{ENV_AUTH_URL}"))?;
+            config.issuer = parse_base_url(&issuer).context(ENV_AUTH_URL)?;
         }
         if let Ok(backend) = std::env::var(ENV_BACKEND_URL) {
-            config.backend =
-                parse_base_url(&backend).with_context(|| format!("{ENV_BACKEND_URL}"))?;
+            config.backend = parse_base_url(&backend).context(ENV_BACKEND_URL)?;
         }
         if let Ok(version) = std::env::var(ENV_CLIENT_VERSION) {
             config.client_version = version;

@@ -269,8 +269,10 @@ async fn run_turn(
             LanguageModelCompletionEvent::UsageUpdate(usage) => {
                 write!(
                     stdout,
-                    "\n    tokens: {} in ({} cached), {} out",
-                    usage.input_tokens, usage.cache_read_input_tokens, usage.output_tokens
+                    "\n    tokens: {} in ({} of them from the prompt cache), {} out",
+                    usage.input_tokens + usage.cache_read_input_tokens,
+                    usage.cache_read_input_tokens,
+                    usage.output_tokens
                 )
                 .ok();
                 current = "";
