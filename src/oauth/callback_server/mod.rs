@@ -196,7 +196,10 @@ impl CallbackServer {
     /// Waits for the callback that carries `expected_state`, serving (and turning away) every
     /// other request meanwhile. Ends with [`OAuthError::TimedOut`] after the overall timeout.
     /// Dropping the future stops the wait and frees the port.
-    pub async fn wait_for_callback(self, expected_state: CsrfState) -> Result<Callback, OAuthError> {
+    pub async fn wait_for_callback(
+        self,
+        expected_state: CsrfState,
+    ) -> Result<Callback, OAuthError> {
         let Self {
             listener,
             options,
@@ -230,7 +233,9 @@ impl CallbackServer {
                 match incoming.poll_next_unpin(cx) {
                     Poll::Ready(Some(Ok(stream))) => {
                         if connections.len() >= MAX_CONNECTIONS {
-                            log::debug!("sign-in callback server: too many connections, closing one");
+                            log::debug!(
+                                "sign-in callback server: too many connections, closing one"
+                            );
                             drop(stream);
                         } else {
                             connections.push(connection::serve(stream, context.clone()).boxed());
