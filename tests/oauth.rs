@@ -339,10 +339,9 @@ async fn a_plan_without_codex_is_explained(cx: &mut TestAppContext) {
     let (status, page) = browse(&sign_in.authorize_url).await;
     assert_eq!(status, 403);
     assert!(page.contains("does not include Codex"), "{page}");
-    assert_eq!(
-        sign_in.task.await.unwrap_err(),
-        OAuthError::NoCodexEntitlement
-    );
+    let error = sign_in.task.await.unwrap_err();
+    assert_eq!(error, OAuthError::NoCodexEntitlement);
+    assert!(error.to_string().contains("plan does not include Codex"));
     assert_eq!(emulator.stats().code_exchanges, 0);
 }
 
@@ -354,10 +353,13 @@ async fn an_issuer_error_on_the_exchange_is_shown(cx: &mut TestAppContext) {
         body: serde_json::json!({"error": "invalid_grant", "error_description": "Code <expired>"}),
     });
     let sign_in = start(cx, &emulator, ephemeral_port());
+    let state = query_param(&sign_in.authorize_url, "state");
     let (status, page) = browse(&sign_in.authorize_url).await;
     assert_eq!(status, 502);
     assert!(page.contains("Code &lt;expired&gt;"), "{page}");
-    match sign_in.task.await.unwrap_err() {
+    let error = sign_in.task.await.unwrap_err();
+    assert_no_secret(&format!("{error:?} {error}"), &[&state]);
+    match error {
         OAuthError::IssuerError {
             status,
             code,
@@ -369,6 +371,30 @@ async fn an_issuer_error_on_the_exchange_is_shown(cx: &mut TestAppContext) {
         }
         other => panic!("{other:?}"),
     }
+}
+
+#[gpui::test]
+async fn an_issuer_that_never_answers_the_exchange_is_reported(cx: &mut TestAppContext) {
+    let emulator = Emulator::start().unwrap();
+    emulator.inject(Fault::TokenHang);
+    let sign_in = start(cx, &emulator, ephemeral_port());
+    let state = query_param(&sign_in.authorize_url, "state");
+    // The exchange's own time limit runs on the fake clock: keep it moving.
+    let ((status, page), result) = with_clock_running(
+        cx,
+        Duration::from_secs(1),
+        futures::future::join(browse(&sign_in.authorize_url), sign_in.task),
+    )
+    .await;
+    assert_eq!(status, 502);
+    assert!(page.contains("no answer within 30 s"), "{page}");
+    let error = result.unwrap_err();
+    assert!(
+        matches!(&error, OAuthError::IssuerUnreachable { url, .. } if url.ends_with("/oauth/token")),
+        "{error:?}"
+    );
+    assert_no_secret(&format!("{error:?} {error}"), &[&state]);
+    assert!(port_is_free(sign_in.port));
 }
 
 #[gpui::test]
