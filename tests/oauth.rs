@@ -14,10 +14,13 @@ use http_client::{AsyncBody, HttpClient, HttpRequestExt as _, RedirectPolicy, ht
 use openai_subscribed::config::Config;
 use openai_subscribed::emulator::{Emulator, EmulatorOptions, Fault, RedirectPorts};
 use openai_subscribed::http::ReqwestHttpClient;
+use openai_subscribed::oauth::callback_server::{CallbackOutcome, CallbackServer};
+use openai_subscribed::oauth::html_page::Page;
 use openai_subscribed::oauth::{
     BrowserSignIn, CallbackServerOptions, DeviceCodeOptions, OAuthError, PlanType,
     request_device_code, start_browser_sign_in,
 };
+use openai_subscribed::secret::CsrfState;
 use std::future::Future;
 use std::pin::pin;
 use std::sync::Arc;
@@ -415,6 +418,45 @@ async fn an_unreachable_issuer_is_named(cx: &mut TestAppContext) {
         matches!(&error, OAuthError::IssuerUnreachable { url, .. } if url.contains(&dead_port.to_string())),
         "{error:?}"
     );
+}
+
+#[gpui::test]
+async fn the_callback_server_serves_any_oauth_flow(cx: &mut TestAppContext) {
+    // The server on its own, as another OAuth flow would use it: its own path, its own page.
+    cx.executor().allow_parking();
+    let options = CallbackServerOptions {
+        ports: vec![0],
+        path: "/oauth2/done".into(),
+        ..CallbackServerOptions::default()
+    };
+    let server = CallbackServer::bind(options, cx.executor()).unwrap();
+    let port = server.port();
+    assert_eq!(
+        server.redirect_uri().as_str(),
+        format!("http://localhost:{port}/oauth2/done")
+    );
+    let state = CsrfState::generate();
+    let target = format!("/oauth2/done?code=abc%2Bdef&state={}", state.secret());
+    let waiting = cx
+        .executor()
+        .spawn(server.wait_for_callback(CsrfState::new(state.secret())));
+
+    let old_path = raw_request(port, get("/auth/callback?code=x")).await;
+    assert_eq!(status_of(&old_path), 404);
+    let browser = cx.executor().spawn(raw_request(port, get(&target)));
+    let callback = waiting.await.unwrap();
+    match callback.outcome {
+        CallbackOutcome::Code(code) => assert_eq!(code.secret(), "abc+def"),
+        other => panic!("{other:?}"),
+    }
+    callback
+        .responder
+        .respond(Page::success("Done", "Linked <your> account."))
+        .await;
+    let page = browser.await;
+    assert_eq!(status_of(&page), 200);
+    assert!(page.contains("Linked &lt;your&gt; account."), "{page}");
+    assert!(port_is_free(port));
 }
 
 // ---------------------------------------------------------------------------------------------
