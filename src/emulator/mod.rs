@@ -27,6 +27,9 @@
 //! | `POST /backend-api/codex/responses` | [`responses`] (checks) and [`script`] (the SSE answer) |
 //! | `POST /__emulator/faults`, `GET /__emulator/stats` | [`admin`] |
 //!
+//! Shared pieces: [`state`] (issued codes and tokens, counters), [`jwt`] (minting),
+//! [`backend_auth`] (the backend's bearer and account checks), [`faults`] (the fault queue).
+//!
 //! ## Asking for a fault
 //! A fault is one-shot: it sits in a queue until the next request it applies to consumes it
 //! (see [`Fault`] for which request that is). A test in the same process calls
@@ -56,7 +59,7 @@
 //! executor is not tokio), from `#[tokio::test]`s and from the command line alike.
 
 pub mod admin;
-mod backend_auth;
+pub mod backend_auth;
 pub mod device_code;
 mod errors;
 pub mod faults;
@@ -294,6 +297,12 @@ impl Emulator {
     /// Makes every `/oauth/token` answer wait this long (for tests of concurrent refreshes).
     pub fn set_token_delay(&self, delay: Duration) {
         self.state.set_token_delay(delay);
+    }
+
+    /// Makes every `/responses` stream pause this long between events, so that a test can
+    /// cancel or observe a stream while it is still arriving (zero, the default: all at once).
+    pub fn set_stream_pause(&self, pause: Duration) {
+        self.state.set_stream_pause(pause);
     }
 
     /// Mints live tokens for the emulated account without a browser, as a code exchange would.

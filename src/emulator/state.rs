@@ -122,6 +122,7 @@ struct Inner {
     stats: EmulatorStats,
     faults: FaultQueue,
     token_delay: Duration,
+    stream_pause: Duration,
     codes: HashMap<String, PendingCode>,
     refresh_tokens: HashMap<String, RefreshRecord>,
     access_tokens: HashMap<String, AccessRecord>,
@@ -195,6 +196,16 @@ impl SharedState {
     /// The delay before every token answer.
     pub fn token_delay(&self) -> Duration {
         self.inner.lock().token_delay
+    }
+
+    /// Sets the pause between the events of every `/responses` stream.
+    pub fn set_stream_pause(&self, pause: Duration) {
+        self.inner.lock().stream_pause = pause;
+    }
+
+    /// The pause between the events of every `/responses` stream.
+    pub fn stream_pause(&self) -> Duration {
+        self.inner.lock().stream_pause
     }
 
     /// Remembers a new authorization code and returns it.
