@@ -72,7 +72,10 @@ mod tests {
         let state = CsrfState::new("st+ate/=");
         let url = authorize_url(&config, &redirect, &challenge, &state);
 
-        assert_eq!(url.origin().ascii_serialization(), "https://auth.openai.com");
+        assert_eq!(
+            url.origin().ascii_serialization(),
+            "https://auth.openai.com"
+        );
         assert_eq!(url.path(), "/oauth/authorize");
         let keys: Vec<String> = url.query_pairs().map(|(k, _)| k.into_owned()).collect();
         assert_eq!(

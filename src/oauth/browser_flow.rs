@@ -7,9 +7,7 @@
 //! and resolves to the [`TokenSet`]. It stores nothing: the caller does.
 
 use super::authorize_url::{authorize_url, redacted};
-use super::callback_server::{
-    Callback, CallbackOutcome, CallbackServer, CallbackServerOptions,
-};
+use super::callback_server::{Callback, CallbackOutcome, CallbackServer, CallbackServerOptions};
 use super::cancel::{CancelHandle, cancellable};
 use super::error::OAuthError;
 use super::html_page::Page;

@@ -25,10 +25,7 @@ impl CancelHandle {
 /// Wraps `future` so that the returned handle can stop it.
 pub(crate) fn cancellable<T>(
     future: impl Future<Output = Result<T, OAuthError>>,
-) -> (
-    CancelHandle,
-    impl Future<Output = Result<T, OAuthError>>,
-) {
+) -> (CancelHandle, impl Future<Output = Result<T, OAuthError>>) {
     let (handle, registration) = AbortHandle::new_pair();
     let future = Abortable::new(future, registration)
         .map(|outcome| outcome.unwrap_or(Err(OAuthError::Cancelled)));

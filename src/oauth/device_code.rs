@@ -167,9 +167,13 @@ impl DeviceCode {
         let time_limit = options.time_limit;
         let (cancel, polling) = cancellable(async move {
             let executor = task_executor;
-            let approval = within(&executor, time_limit, self.poll(http.as_ref(), &executor, &config))
-                .await
-                .map_err(|_| OAuthError::TimedOut { after: time_limit })??;
+            let approval = within(
+                &executor,
+                time_limit,
+                self.poll(http.as_ref(), &executor, &config),
+            )
+            .await
+            .map_err(|_| OAuthError::TimedOut { after: time_limit })??;
             log::debug!("device sign-in approved; exchanging the code");
             exchange_code(
                 http.as_ref(),
@@ -284,15 +288,20 @@ mod tests {
 
     #[test]
     fn pending_answers_are_recognised() {
-        let error = |status: u16, code: Option<&str>| {
-            OAuthError::issuer(Some(status), code, "message")
-        };
+        let error =
+            |status: u16, code: Option<&str>| OAuthError::issuer(Some(status), code, "message");
         let check = |status: u16, code: Option<&str>| {
-            Pending::from_status_and_error(StatusCode::from_u16(status).unwrap(), &error(status, code))
+            Pending::from_status_and_error(
+                StatusCode::from_u16(status).unwrap(),
+                &error(status, code),
+            )
         };
         assert_eq!(check(403, None), Some(Pending::Waiting));
         assert_eq!(check(404, None), Some(Pending::Waiting));
-        assert_eq!(check(400, Some("authorization_pending")), Some(Pending::Waiting));
+        assert_eq!(
+            check(400, Some("authorization_pending")),
+            Some(Pending::Waiting)
+        );
         assert_eq!(check(400, Some("slow_down")), Some(Pending::SlowDown));
         assert_eq!(check(400, Some("expired_token")), None);
         assert_eq!(check(500, None), None);

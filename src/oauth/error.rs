@@ -40,7 +40,9 @@ pub enum OAuthError {
         ports: Vec<u16>,
     },
     /// The local callback listener could not be started for another reason.
-    #[error("Cannot start the local sign-in listener on 127.0.0.1: {reason}. Use the device-code sign-in instead.")]
+    #[error(
+        "Cannot start the local sign-in listener on 127.0.0.1: {reason}. Use the device-code sign-in instead."
+    )]
     CallbackServer {
         /// What the operating system said.
         reason: String,
@@ -55,7 +57,9 @@ pub enum OAuthError {
     #[error("Sign-in was cancelled.")]
     Cancelled,
     /// The issuer could not be reached (network, DNS, TLS, proxy, or no answer in time).
-    #[error("Cannot reach the sign-in server at {url}: {reason}. Check the network connection or proxy, then try again.")]
+    #[error(
+        "Cannot reach the sign-in server at {url}: {reason}. Check the network connection or proxy, then try again."
+    )]
     IssuerUnreachable {
         /// The endpoint (no query, no secrets).
         url: String,
@@ -73,7 +77,9 @@ pub enum OAuthError {
         message: String,
     },
     /// The issuer has device-code sign-in switched off (HTTP 404 on the user-code request).
-    #[error("Device-code sign-in is not enabled for this server or workspace. Use the browser sign-in instead.")]
+    #[error(
+        "Device-code sign-in is not enabled for this server or workspace. Use the browser sign-in instead."
+    )]
     DeviceCodeDisabled,
     /// A token from the issuer could not be read.
     #[error("{0}. Try signing in again.")]

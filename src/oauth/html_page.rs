@@ -83,8 +83,14 @@ mod tests {
         let html = page.render();
         assert!(!html.contains("<script>"), "{html}");
         assert!(!html.contains("<b>"), "{html}");
-        assert!(html.contains("&lt;script&gt;alert('x')&lt;/script&gt; &amp;"), "{html}");
-        assert!(html.contains("<title>&lt;b&gt;title&lt;/b&gt;</title>"), "{html}");
+        assert!(
+            html.contains("&lt;script&gt;alert('x')&lt;/script&gt; &amp;"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<title>&lt;b&gt;title&lt;/b&gt;</title>"),
+            "{html}"
+        );
     }
 
     #[test]

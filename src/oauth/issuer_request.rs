@@ -99,7 +99,9 @@ impl IssuerAnswer {
         let status = Some(self.status.as_u16());
         let json: Option<serde_json::Value> = serde_json::from_slice(&self.body).ok();
         let text = |value: Option<&serde_json::Value>| {
-            value.and_then(serde_json::Value::as_str).map(str::to_string)
+            value
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_string)
         };
         if let Some(json) = json.as_ref().filter(|json| json.is_object()) {
             let (code, message) = match json.get("error") {
@@ -156,8 +158,16 @@ mod tests {
     #[test]
     fn reads_every_error_shape() {
         let cases = [
-            (r#"{"error":"invalid_grant","error_description":"Code used"}"#, Some("invalid_grant"), "Code used"),
-            (r#"{"error":{"code":"token_expired","message":"Expired"}}"#, Some("token_expired"), "Expired"),
+            (
+                r#"{"error":"invalid_grant","error_description":"Code used"}"#,
+                Some("invalid_grant"),
+                "Code used",
+            ),
+            (
+                r#"{"error":{"code":"token_expired","message":"Expired"}}"#,
+                Some("token_expired"),
+                "Expired",
+            ),
             (r#"{"code":"bad","message":"Nope"}"#, Some("bad"), "Nope"),
             ("<html>Bad Gateway</html>", None, "<html>Bad Gateway</html>"),
             ("", None, "Bad Request"),
@@ -177,7 +187,11 @@ mod tests {
             }
         }
         assert_eq!(
-            answer(403, r#"{"error":{"code":"missing_codex_entitlement","message":"x"}}"#).error(),
+            answer(
+                403,
+                r#"{"error":{"code":"missing_codex_entitlement","message":"x"}}"#
+            )
+            .error(),
             OAuthError::NoCodexEntitlement
         );
     }

@@ -80,8 +80,9 @@ mod tests {
         let id = jwt(serde_json::json!({"email": "ada@example.com"}));
         let http = FakeHttpClient::create({
             let seen = seen.clone();
-            let body = serde_json::json!({"id_token": id, "access_token": access, "refresh_token": "r1"})
-                .to_string();
+            let body =
+                serde_json::json!({"id_token": id, "access_token": access, "refresh_token": "r1"})
+                    .to_string();
             move |mut request| {
                 let seen = seen.clone();
                 let body = body.clone();
@@ -90,7 +91,9 @@ mod tests {
                     let mut sent = String::new();
                     request.body_mut().read_to_string(&mut sent).await?;
                     *seen.lock() = Some((content_type, sent));
-                    Ok(Response::builder().status(200).body(AsyncBody::from(body))?)
+                    Ok(Response::builder()
+                        .status(200)
+                        .body(AsyncBody::from(body))?)
                 }
             }
         });
@@ -133,7 +136,11 @@ mod tests {
         ] {
             let http = FakeHttpClient::create(move |_| {
                 let body = body.to_string();
-                async move { Ok(Response::builder().status(200).body(AsyncBody::from(body))?) }
+                async move {
+                    Ok(Response::builder()
+                        .status(200)
+                        .body(AsyncBody::from(body))?)
+                }
             });
             let result = exchange_code(
                 http.as_ref(),

@@ -58,12 +58,12 @@ impl TokenSet {
         } else {
             parse_identity(id_token.secret())?
         };
-        if identity.account_id.is_none() || identity.plan.is_none() {
-            if let Ok(from_access) = parse_identity(response.access_token.secret()) {
-                identity.account_id = identity.account_id.or(from_access.account_id);
-                identity.plan = identity.plan.or(from_access.plan);
-                identity.email = identity.email.or(from_access.email);
-            }
+        if (identity.account_id.is_none() || identity.plan.is_none())
+            && let Ok(from_access) = parse_identity(response.access_token.secret())
+        {
+            identity.account_id = identity.account_id.or(from_access.account_id);
+            identity.plan = identity.plan.or(from_access.plan);
+            identity.email = identity.email.or(from_access.email);
         }
         let expires_at = match parse_expiry(response.access_token.secret()) {
             Ok(expiry) => expiry,

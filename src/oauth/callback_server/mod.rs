@@ -196,7 +196,10 @@ impl CallbackServer {
     /// Waits for the callback that carries `expected_state`, serving (and turning away) every
     /// other request meanwhile. Ends with [`OAuthError::TimedOut`] after the overall timeout.
     /// Dropping the future stops the wait and frees the port.
-    pub async fn wait_for_callback(self, expected_state: CsrfState) -> Result<Callback, OAuthError> {
+    pub async fn wait_for_callback(
+        self,
+        expected_state: CsrfState,
+    ) -> Result<Callback, OAuthError> {
         let Self {
             listener,
             options,
@@ -230,7 +233,9 @@ impl CallbackServer {
                 match incoming.poll_next_unpin(cx) {
                     Poll::Ready(Some(Ok(stream))) => {
                         if connections.len() >= MAX_CONNECTIONS {
-                            log::debug!("sign-in callback server: too many connections, closing one");
+                            log::debug!(
+                                "sign-in callback server: too many connections, closing one"
+                            );
                             drop(stream);
                         } else {
                             connections.push(connection::serve(stream, context.clone()).boxed());
@@ -259,5 +264,45 @@ impl CallbackServer {
 fn server_error(error: std::io::Error) -> OAuthError {
     OAuthError::CallbackServer {
         reason: error.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[gpui::test]
+    fn busy_ports_are_named_and_the_next_free_one_is_taken(cx: &mut gpui::TestAppContext) {
+        let first = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let second = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let busy = [first, second].map(|l| (l.local_addr().unwrap().port(), l));
+        let ports = vec![busy[0].0, busy[1].0];
+
+        let options = CallbackServerOptions {
+            ports: ports.clone(),
+            ..CallbackServerOptions::default()
+        };
+        let error = CallbackServer::bind(options.clone(), cx.executor()).unwrap_err();
+        assert_eq!(
+            error,
+            OAuthError::PortsBusy {
+                ports: ports.clone()
+            }
+        );
+        let message = error.to_string();
+        assert!(
+            message.contains(&format!("{} and {}", ports[0], ports[1])),
+            "{message}"
+        );
+
+        // Free the second: it is taken, and the still-busy first is skipped.
+        let [(_, _first), (second_port, second)] = busy;
+        drop(second);
+        let server = CallbackServer::bind(options, cx.executor()).unwrap();
+        assert_eq!(server.port(), second_port);
+        assert_eq!(
+            server.redirect_uri().as_str(),
+            format!("http://localhost:{second_port}/auth/callback")
+        );
     }
 }

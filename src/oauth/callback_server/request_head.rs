@@ -126,15 +126,24 @@ mod tests {
             Err(HeadError::TooLarge)
         ));
         assert!(matches!(
-            block_on(read_head(&mut Cursor::new(b"GET /\xff\xfe HTTP/1.1\r\n\r\n".to_vec()), 1024)),
+            block_on(read_head(
+                &mut Cursor::new(b"GET /\xff\xfe HTTP/1.1\r\n\r\n".to_vec()),
+                1024
+            )),
             Err(HeadError::Malformed)
         ));
         assert!(matches!(
-            block_on(read_head(&mut Cursor::new(b"\x00\x01\x02\r\n\r\n".to_vec()), 1024)),
+            block_on(read_head(
+                &mut Cursor::new(b"\x00\x01\x02\r\n\r\n".to_vec()),
+                1024
+            )),
             Err(HeadError::Malformed)
         ));
         assert!(matches!(
-            block_on(read_head(&mut Cursor::new(b"GET / HTTP/1.1\r\n".to_vec()), 1024)),
+            block_on(read_head(
+                &mut Cursor::new(b"GET / HTTP/1.1\r\n".to_vec()),
+                1024
+            )),
             Err(HeadError::ClosedEarly)
         ));
     }

@@ -134,12 +134,24 @@ mod tests {
         let run = |method: &str, target: &str| route(&head(method, target), path, &state);
 
         assert_eq!(status(&run("GET", "/favicon.ico")), Some(404));
-        assert_eq!(status(&run("POST", "/auth/callback?code=c&state=good")), Some(405));
-        assert_eq!(status(&run("GET", "/auth/callback?code=c&state=bad")), Some(400));
+        assert_eq!(
+            status(&run("POST", "/auth/callback?code=c&state=good")),
+            Some(405)
+        );
+        assert_eq!(
+            status(&run("GET", "/auth/callback?code=c&state=bad")),
+            Some(400)
+        );
         assert_eq!(status(&run("GET", "/auth/callback?code=c")), Some(400));
         assert_eq!(status(&run("GET", "/auth/callback?state=good")), Some(400));
-        assert_eq!(status(&run("GET", "/auth/callback?code=&state=good")), Some(400));
-        assert_eq!(status(&run("GET", "/auth/callback?code=%FF%FE&state=%FF")), Some(400));
+        assert_eq!(
+            status(&run("GET", "/auth/callback?code=&state=good")),
+            Some(400)
+        );
+        assert_eq!(
+            status(&run("GET", "/auth/callback?code=%FF%FE&state=%FF")),
+            Some(400)
+        );
 
         match run("GET", "/auth/callback?code=abc&state=good&code=other") {
             Route::Callback(CallbackOutcome::Code(code)) => assert_eq!(code.secret(), "abc"),
