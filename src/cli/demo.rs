@@ -57,7 +57,7 @@ async fn demo(context: CommandContext, emulator: Arc<Emulator>, cx: &mut AsyncAp
     let store = Arc::new(MemoryStore::new());
     let options = StateOptions {
         cache: CacheLocation::Directory(cache_dir.path().to_path_buf()),
-        url_opener: browser(context.http.clone()),
+        url_opener: http_browser(context.http.clone()),
         ..StateOptions::default()
     };
     let store_for_provider: Arc<dyn CredentialsProvider> = store.clone();
@@ -289,7 +289,7 @@ async fn run_turn(
 
 /// The demo's "browser": follows the authorize URL's redirect to the loopback callback with an
 /// HTTP client, as a person's browser would after they approve.
-fn browser(http: Arc<dyn HttpClient>) -> UrlOpener {
+pub fn http_browser(http: Arc<dyn HttpClient>) -> UrlOpener {
     UrlOpener::Custom(Rc::new(move |url, cx| {
         let http = http.clone();
         let url = url.clone();
