@@ -571,10 +571,7 @@ async fn sign_out_forgets_the_store_entry_and_revokes(cx: &mut TestAppContext) {
         .update(cx, |state, cx| state.sign_out(cx))
         .await
         .unwrap();
-    assert!(matches!(
-        fixture.state.read_with(cx, |state, _| state.is_signed_in()),
-        false
-    ));
+    assert!(!fixture.state.read_with(cx, |state, _| state.is_signed_in()));
     assert_eq!(fixture.store.raw(), None);
     // The revoked refresh token no longer works at the issuer.
     wait_until(|| fixture.emulator.stats().revocations == 1);
@@ -721,10 +718,7 @@ async fn cancelling_or_signing_out_releases_the_callback_port(cx: &mut TestAppCo
         }
         cx.run_until_parked();
         assert!(port_is_free(port), "the port is released");
-        assert!(matches!(
-            state.read_with(cx, |state, _| state.is_signed_in()),
-            false
-        ));
+        assert!(!state.read_with(cx, |state, _| state.is_signed_in()));
         // A new sign-in may start again.
         state.update(cx, |state, cx| state.sign_in(SignInMethod::Browser, cx));
         assert_eq!(starts.load(Ordering::SeqCst), 2);
