@@ -1,11 +1,42 @@
 //! Signing in with ChatGPT: OAuth 2.0 authorization code + PKCE (RFC 6749, RFC 7636) with a
-//! loopback callback, and the device-code flow for SSH and busy ports.
+//! loopback callback (RFC 8252), and the device-code flow for SSH and busy ports.
 //!
-//! This module depends on neither the provider nor the UI: it returns results ([`TokenSet`]),
-//! and the caller stores them.
+//! This module depends on neither the provider nor the UI: it takes an
+//! [`HttpClient`](http_client::HttpClient), a [`Config`](crate::config::Config) and a gpui
+//! executor, and returns results ([`TokenSet`]) in gpui `Task`s; the caller stores them.
+//! Refreshing and revoking tokens belong to [`crate::auth`].
+//!
+//! - Browser: [`start_browser_sign_in`] → [`BrowserSignIn`] (open its `authorize_url`, await its
+//!   `task`).
+//! - Device code: [`request_device_code`] → [`DeviceCode`] (show its `verification_url` and
+//!   `user_code`) → [`DeviceCode::wait_for_approval`] → [`DeviceSignIn`] (await its `task`).
+//! - Both can be stopped with their [`CancelHandle`] or by dropping the task, and fail with an
+//!   [`OAuthError`] written for the user.
+//!
+//! The pieces, one concern each: [`pkce`], [`state`], [`authorize_url`], [`callback_server`],
+//! [`html_page`], [`token_exchange`], [`device_code`], [`browser_flow`], [`error`], plus the
+//! token types [`tokens`] and [`jwt_claims`].
 
+pub mod authorize_url;
+pub mod browser_flow;
+pub mod callback_server;
+pub mod cancel;
+pub mod device_code;
+pub mod error;
+pub mod html_page;
+mod issuer_request;
 pub mod jwt_claims;
+pub mod pkce;
+pub mod state;
+mod time_limit;
+pub mod token_exchange;
 pub mod tokens;
 
+pub use browser_flow::{BrowserSignIn, start_browser_sign_in};
+pub use callback_server::CallbackServerOptions;
+pub use cancel::CancelHandle;
+pub use device_code::{DeviceCode, DeviceCodeOptions, DeviceSignIn, request_device_code};
+pub use error::OAuthError;
 pub use jwt_claims::{IdentityClaims, InvalidJwt, PlanType};
+pub use pkce::PkceChallenge;
 pub use tokens::{TokenResponse, TokenSet};
