@@ -10,15 +10,16 @@
 use chrono::Utc;
 use futures::FutureExt as _;
 use gpui::{App, AppContext as _, Entity, Task, TestAppContext};
+use http_client::{AsyncBody, HttpClient as _, HttpRequestExt as _, RedirectPolicy, http};
 use openai_subscribed::auth::{
-    AuthError, AuthState, PermanentReason, ProgressReporter, RefreshPolicy, SignInMethod,
-    SignInProgress, State, TransientReason,
+    AuthError, AuthState, BrowserLaunch, OAuthSignIn, PermanentReason, ProgressReporter,
+    RefreshPolicy, SignInMethod, SignInProgress, State, TransientReason,
 };
 use openai_subscribed::credentials::{CredentialsProvider, MemoryStore, StoredCredentials};
 use openai_subscribed::emulator::{Emulator, Fault, MintedTokens};
 use openai_subscribed::http::ReqwestHttpClient;
 use openai_subscribed::language_model::AuthenticateError;
-use openai_subscribed::oauth::{TokenResponse, TokenSet};
+use openai_subscribed::oauth::{CallbackServerOptions, OAuthError, TokenResponse, TokenSet};
 use openai_subscribed::secret::{AccessToken, IdToken, RefreshToken};
 use parking_lot::Mutex;
 use std::rc::Rc;
@@ -554,13 +555,7 @@ async fn sign_out_during_a_refresh_stays_signed_out(cx: &mut TestAppContext) {
         AuthError::NotSignedIn
     );
     // The refresh token was revoked, best effort, in the background.
-    for _ in 0..1000 {
-        if fixture.emulator.stats().revocations == 1 {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    assert_eq!(fixture.emulator.stats().revocations, 1);
+    wait_until(cx, || fixture.emulator.stats().revocations == 1);
 }
 
 #[gpui::test]
@@ -574,7 +569,7 @@ async fn sign_out_forgets_the_store_entry_and_revokes(cx: &mut TestAppContext) {
     assert!(!fixture.state.read_with(cx, |state, _| state.is_signed_in()));
     assert_eq!(fixture.store.raw(), None);
     // The revoked refresh token no longer works at the issuer.
-    wait_until(|| fixture.emulator.stats().revocations == 1);
+    wait_until(cx, || fixture.emulator.stats().revocations == 1);
     let again = new_state(
         cx,
         fixture.emulator.config(),
@@ -592,8 +587,10 @@ async fn sign_out_forgets_the_store_entry_and_revokes(cx: &mut TestAppContext) {
     assert_eq!(error, AuthError::SessionEnded(PermanentReason::Invalidated));
 }
 
-fn wait_until(condition: impl Fn() -> bool) {
+/// Runs the executor until `condition` holds (bounded), letting real sockets deliver meanwhile.
+fn wait_until(cx: &mut TestAppContext, condition: impl Fn() -> bool) {
     for _ in 0..1000 {
+        cx.run_until_parked();
         if condition() {
             return;
         }
@@ -617,7 +614,8 @@ fn test_flows(
     state_starts: &Arc<AtomicUsize>,
     port: &Arc<Mutex<Option<u16>>>,
     release: futures::channel::oneshot::Receiver<TokenSet>,
-) -> impl Fn(SignInMethod, ProgressReporter, &mut App) -> Task<anyhow::Result<TokenSet>> + 'static {
+) -> impl Fn(SignInMethod, ProgressReporter, &mut App) -> Task<Result<TokenSet, OAuthError>> + 'static
+{
     let flows = TestFlows {
         starts: state_starts.clone(),
         port: port.clone(),
@@ -634,7 +632,7 @@ fn test_flows(
         cx.background_spawn(async move {
             let _listener = listener;
             match release {
-                Some(release) => release.await.map_err(|_| anyhow::anyhow!("cancelled")),
+                Some(release) => release.await.map_err(|_| OAuthError::Cancelled),
                 None => futures::future::pending().await,
             }
         })
@@ -725,6 +723,190 @@ async fn cancelling_or_signing_out_releases_the_callback_port(cx: &mut TestAppCo
     }
 }
 
+/// A state whose sign-in uses the real OAuth flows against the emulator, on an ephemeral callback
+/// port, without opening a browser.
+fn state_with_real_flows(
+    cx: &mut TestAppContext,
+    emulator: &Emulator,
+    store: &MemoryStore,
+) -> Entity<State> {
+    cx.executor().allow_parking();
+    let config = emulator.config();
+    let http = ReqwestHttpClient::new(&config.user_agent()).unwrap();
+    let flows = OAuthSignIn {
+        callback: CallbackServerOptions {
+            ports: vec![0],
+            ..CallbackServerOptions::default()
+        },
+        browser: BrowserLaunch::Manual,
+        ..OAuthSignIn::new(config.clone(), http.clone())
+    };
+    let provider: Arc<dyn CredentialsProvider> = Arc::new(store.clone());
+    let state = cx.new(|cx| State::new(config, provider, http, cx).with_sign_in_flows(flows));
+    cx.run_until_parked();
+    state
+}
+
+/// Runs the executor (and, with `tick`, the fake clock) until `condition` holds; bounded.
+fn run_until(
+    cx: &mut TestAppContext,
+    tick: Option<Duration>,
+    condition: impl Fn(&State) -> bool,
+    state: &Entity<State>,
+) {
+    for _ in 0..2000 {
+        cx.run_until_parked();
+        if state.read_with(cx, |state, _| condition(state)) {
+            return;
+        }
+        if let Some(tick) = tick {
+            cx.executor().advance_clock(tick);
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    panic!(
+        "the state never got there: {:?}",
+        state.read_with(cx, |s, _| format!("{s:?}"))
+    );
+}
+
+/// Does what the user's browser does: opens the authorize URL, follows the issuer's redirect to
+/// the callback, and answers the callback page's status. The issuer is asked over a plain socket:
+/// the HTTP client logs the URLs it is redirected to, and these carry the code and the state —
+/// which only a browser, never this crate, fetches.
+async fn play_browser(authorize_url: &url::Url) -> u16 {
+    use std::io::{Read as _, Write as _};
+    let mut issuer = std::net::TcpStream::connect((
+        authorize_url.host_str().unwrap(),
+        authorize_url.port().unwrap(),
+    ))
+    .unwrap();
+    let target = &authorize_url[url::Position::BeforePath..];
+    write!(
+        issuer,
+        "GET {target} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+        authorize_url.authority()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    issuer.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 302"), "{answer}");
+    let callback = answer
+        .lines()
+        .find_map(|line| {
+            let (name, value) = line.split_once(':')?;
+            name.eq_ignore_ascii_case("location")
+                .then(|| value.trim().to_string())
+        })
+        .expect("a Location header");
+    let request = http::Request::get(callback.as_str())
+        .follow_redirects(RedirectPolicy::NoFollow)
+        .body(AsyncBody::empty())
+        .unwrap();
+    let browser = ReqwestHttpClient::new("browser").unwrap();
+    browser.send(request).await.unwrap().status().as_u16()
+}
+
+#[gpui::test]
+async fn browser_sign_in_through_the_state_machine(cx: &mut TestAppContext) {
+    let emulator = Emulator::start().unwrap();
+    let store = MemoryStore::new();
+    let state = state_with_real_flows(cx, &emulator, &store);
+    state.update(cx, |state, cx| state.sign_in(SignInMethod::Browser, cx));
+    cx.run_until_parked();
+    let authorize_url = state.read_with(cx, |state, _| match state.auth_state() {
+        AuthState::SigningIn {
+            progress: SignInProgress::WaitingForBrowser { authorize_url },
+            ..
+        } => authorize_url.clone(),
+        other => panic!("not waiting for the browser: {other:?}"),
+    });
+    let debug = state.read_with(cx, |state, _| format!("{state:?}"));
+    assert!(!debug.contains(authorize_url.query().unwrap()), "{debug}");
+
+    // Play the browser: open the URL and follow the issuer's redirect to our callback.
+    assert_eq!(play_browser(&authorize_url).await, 200);
+    run_until(cx, None, |state| state.is_signed_in(), &state);
+
+    assert_eq!(emulator.stats().code_exchanges, 1);
+    let stored = store.current().expect("stored before signed in");
+    assert_eq!(
+        current_access(cx, &state).as_deref(),
+        Some(stored.access_token.secret())
+    );
+    assert_eq!(stored.email.as_deref(), Some("ada@example.com"));
+}
+
+#[gpui::test]
+async fn cancelling_a_real_browser_sign_in_frees_its_callback_port(cx: &mut TestAppContext) {
+    let emulator = Emulator::start().unwrap();
+    let state = state_with_real_flows(cx, &emulator, &MemoryStore::new());
+    state.update(cx, |state, cx| state.sign_in(SignInMethod::Browser, cx));
+    cx.run_until_parked();
+    let port = state.read_with(cx, |state, _| match state.auth_state() {
+        AuthState::SigningIn {
+            progress: SignInProgress::WaitingForBrowser { authorize_url },
+            ..
+        } => {
+            let redirect = authorize_url
+                .query_pairs()
+                .find(|(key, _)| key == "redirect_uri")
+                .map(|(_, value)| url::Url::parse(&value).unwrap())
+                .unwrap();
+            redirect.port().unwrap()
+        }
+        other => panic!("not waiting for the browser: {other:?}"),
+    });
+    assert!(!port_is_free(port));
+    state.update(cx, |state, cx| state.cancel_sign_in(cx));
+    cx.run_until_parked();
+    assert!(port_is_free(port));
+    assert!(matches!(
+        state.read_with(cx, |state, _| state.last_error().cloned()),
+        None
+    ));
+}
+
+#[gpui::test]
+async fn device_code_sign_in_through_the_state_machine(cx: &mut TestAppContext) {
+    let emulator = Emulator::start().unwrap();
+    let store = MemoryStore::new();
+    let state = state_with_real_flows(cx, &emulator, &store);
+    state.update(cx, |state, cx| state.sign_in(SignInMethod::DeviceCode, cx));
+    run_until(
+        cx,
+        None,
+        |state| {
+            matches!(
+                state.auth_state(),
+                AuthState::SigningIn {
+                    progress: SignInProgress::WaitingForDeviceCode { .. },
+                    ..
+                }
+            )
+        },
+        &state,
+    );
+    let (user_code, debug) = state.read_with(cx, |state, _| match state.auth_state() {
+        AuthState::SigningIn {
+            progress: SignInProgress::WaitingForDeviceCode { user_code, .. },
+            ..
+        } => (user_code.clone(), format!("{state:?}")),
+        _ => unreachable!(),
+    });
+    assert!(!user_code.is_empty());
+    assert!(!debug.contains(&user_code), "{debug}");
+    // The emulator approves after two "pending" polls, five (fake) seconds apart.
+    run_until(
+        cx,
+        Some(Duration::from_secs(1)),
+        |state| state.is_signed_in(),
+        &state,
+    );
+    assert_eq!(emulator.stats().code_exchanges, 1);
+    assert!(store.current().is_some());
+}
+
 #[gpui::test]
 async fn a_failing_store_write_ends_the_sign_in_with_an_error(cx: &mut TestAppContext) {
     let emulator = Emulator::start().unwrap();
@@ -802,74 +984,76 @@ fn capturing_logger() -> &'static CapturingLogger {
 #[gpui::test]
 async fn no_token_in_any_log_line_or_debug_output(cx: &mut TestAppContext) {
     let logger = capturing_logger();
-    cx.executor().allow_parking();
     let emulator = Emulator::start().unwrap();
-    let minted = emulator.mint_tokens(-60);
     let store = MemoryStore::new();
-    let (starts, port) = (Arc::default(), Arc::default());
-    let (release, released) = futures::channel::oneshot::channel();
-    let flows = test_flows(&starts, &port, released);
-    let http = ReqwestHttpClient::new("test").unwrap();
-    let provider: Arc<dyn CredentialsProvider> = Arc::new(store.clone());
-    let config = emulator.config();
-    let state = cx.new(|cx| {
-        State::new(config, provider, http, cx)
-            .with_sign_in_flows(flows)
-            .with_policy(policy())
-    });
-    cx.run_until_parked();
-    let mut secrets = vec![
-        minted.access_token.clone(),
-        minted.refresh_token.clone(),
-        minted.id_token.clone(),
-    ];
+    let state = state_with_real_flows(cx, &emulator, &store);
+    let mut secrets = Vec::new();
     let mut debug_output = Vec::new();
+    let remember = |record: &StoredCredentials, secrets: &mut Vec<String>| {
+        secrets.extend([
+            record.access_token.secret().to_string(),
+            record.refresh_token.secret().to_string(),
+            record.id_token.secret().to_string(),
+        ]);
+    };
 
-    // Sign in, refresh (the minted token is expired), look at everything, sign out.
+    // A real browser sign-in; its `state` parameter is a secret of the flow.
     state.update(cx, |state, cx| state.sign_in(SignInMethod::Browser, cx));
-    release.send(token_set(&minted)).unwrap();
     cx.run_until_parked();
+    let authorize_url = state.read_with(cx, |state, _| match state.auth_state() {
+        AuthState::SigningIn {
+            progress: SignInProgress::WaitingForBrowser { authorize_url },
+            ..
+        } => authorize_url.clone(),
+        other => panic!("not waiting for the browser: {other:?}"),
+    });
+    let csrf_state = authorize_url
+        .query_pairs()
+        .find(|(key, _)| key == "state")
+        .map(|(_, value)| value.into_owned())
+        .unwrap();
+    secrets.push(csrf_state);
+    state.read_with(cx, |state, _| debug_output.push(format!("{state:?}")));
+    assert_eq!(play_browser(&authorize_url).await, 200);
+    run_until(cx, None, |state| state.is_signed_in(), &state);
+    let signed_in = store.current().unwrap();
+    remember(&signed_in, &mut secrets);
+
+    // A forced refresh (as after a 401).
     let auth = state
-        .update(cx, |state, cx| state.get_fresh_credentials(cx))
+        .update(cx, |state, cx| {
+            state.force_refresh(&signed_in.access_token, cx)
+        })
         .await
         .unwrap();
-    let stored = store.current().unwrap();
-    secrets.extend([
-        stored.access_token.secret().to_string(),
-        stored.refresh_token.secret().to_string(),
-        stored.id_token.secret().to_string(),
-    ]);
+    let refreshed = store.current().unwrap();
+    remember(&refreshed, &mut secrets);
     debug_output.push(format!("{auth:?}"));
-    debug_output.push(format!("{stored:#?}"));
-    debug_output.push(format!("{:?}", stored.to_token_set()));
+    debug_output.push(format!("{refreshed:#?}"));
+    debug_output.push(format!("{:?}", refreshed.to_token_set()));
     state.read_with(cx, |state, _| {
         debug_output.push(format!("{state:?}"));
         debug_output.push(format!("{:#?}", state.auth_state()));
     });
+
+    // Sign out (revokes), then a refresh with the revoked token ends the session.
     state
         .update(cx, |state, cx| state.sign_out(cx))
         .await
         .unwrap();
-    wait_until(|| emulator.stats().revocations == 1);
-    // A refresh that fails permanently logs too.
-    emulator.inject(Fault::TokenStatus {
-        status: 400,
-        body: serde_json::json!({"error": "refresh_token_expired"}),
-    });
+    wait_until(cx, || emulator.stats().revocations == 1);
     let ended = new_state(
         cx,
         emulator.config(),
-        &MemoryStore::with(&stored),
-        RefreshPolicy {
-            reuse_polls: 0,
-            ..policy()
-        },
+        &MemoryStore::with(&refreshed),
+        policy(),
     );
-    let rejected = stored.access_token.clone();
+    let rejected = refreshed.access_token.clone();
     let error = ended
         .update(cx, |state, cx| state.force_refresh(&rejected, cx))
         .await
         .unwrap_err();
+    assert_eq!(error, AuthError::SessionEnded(PermanentReason::Invalidated));
     debug_output.push(format!("{error:?} {error}"));
     cx.run_until_parked();
 
@@ -880,12 +1064,13 @@ async fn no_token_in_any_log_line_or_debug_output(cx: &mut TestAppContext) {
             .any(|line| line.contains("signed in to ChatGPT")),
         "the logger captured this test's lines"
     );
+    assert_eq!(secrets.len(), 7);
     for secret in &secrets {
-        assert!(secret.len() > 16);
+        assert!(secret.len() >= 16, "a real secret");
         for line in lines.iter().chain(&debug_output) {
             assert!(
                 !line.contains(secret.as_str()),
-                "a token leaked into: {line}"
+                "a secret leaked into: {line}"
             );
         }
     }

@@ -130,10 +130,7 @@ impl State {
             auth: AuthState::Loading,
             last_error: None,
             generation: 0,
-            sign_in_flows: Rc::new(OAuthSignIn {
-                config: config.clone(),
-                http: http.clone(),
-            }),
+            sign_in_flows: Rc::new(OAuthSignIn::new(config.clone(), http.clone())),
             renewal: Renewal {
                 store,
                 store_lock: Arc::default(),
@@ -250,7 +247,7 @@ impl State {
                         Err(error) => Err(AuthError::store(renewal.store.name(), &error)),
                     }
                 }
-                Err(error) => Err(AuthError::SignIn(format!("{error:#}"))),
+                Err(error) => Err(AuthError::SignIn(error)),
             };
             this.update(cx, |state, cx| state.finish_sign_in(generation, outcome, cx))
                 .ok();
