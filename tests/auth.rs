@@ -861,10 +861,10 @@ async fn cancelling_a_real_browser_sign_in_frees_its_callback_port(cx: &mut Test
     state.update(cx, |state, cx| state.cancel_sign_in(cx));
     cx.run_until_parked();
     assert!(port_is_free(port));
-    assert!(matches!(
+    assert_eq!(
         state.read_with(cx, |state, _| state.last_error().cloned()),
         None
-    ));
+    );
 }
 
 #[gpui::test]
