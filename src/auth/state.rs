@@ -222,13 +222,20 @@ impl State {
         let flow = self.sign_in_flows.start(method, reporter, cx);
         let renewal = self.renewal.clone();
         let task = cx.spawn(async move |this, cx| {
-            let mut flow = flow.fuse();
-            let tokens = loop {
-                futures::select_biased! {
-                    tokens = flow => break tokens,
-                    progress = reports.next() => if let Some(progress) = progress {
-                        this.update(cx, |state, cx| state.set_progress(generation, progress, cx)).ok();
-                    },
+            // Show each step the flow reports until it yields; a flow that stops reporting (it
+            // dropped its reporter) just leaves the last step shown.
+            let tokens = {
+                let forward_progress = async {
+                    while let Some(progress) = reports.next().await {
+                        this.update(cx, |state, cx| state.set_progress(generation, progress, cx))
+                            .ok();
+                    }
+                    futures::future::pending::<std::convert::Infallible>().await
+                };
+                futures::pin_mut!(forward_progress);
+                match futures::future::select(flow, forward_progress).await {
+                    futures::future::Either::Left((tokens, _)) => tokens,
+                    futures::future::Either::Right((never, _)) => match never {},
                 }
             };
             let outcome = match tokens {
@@ -249,8 +256,10 @@ impl State {
                 }
                 Err(error) => Err(AuthError::SignIn(error)),
             };
-            this.update(cx, |state, cx| state.finish_sign_in(generation, outcome, cx))
-                .ok();
+            this.update(cx, |state, cx| {
+                state.finish_sign_in(generation, outcome, cx)
+            })
+            .ok();
         });
         self.auth = AuthState::SigningIn {
             method,
