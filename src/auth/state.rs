@@ -207,12 +207,13 @@ impl State {
         })
     }
 
-    /// Starts signing in with `method`. Does nothing unless signed out: a second click while a
-    /// sign-in runs must not start a second listener, and switching accounts means signing out
-    /// first. The tokens are stored before the state says "signed in"; if storing fails, the
+    /// Starts signing in with `method`. Does nothing while a sign-in runs (a second click must not
+    /// start a second listener) or while signed in (switching accounts means signing out first).
+    /// Started while the stored credentials are still loading, it wins: the load's result is
+    /// dropped. The tokens are stored before the state says "signed in"; if storing fails, the
     /// sign-in ends with [`AuthError::Store`] shown, never a stuck "signing in".
     pub fn sign_in(&mut self, method: SignInMethod, cx: &mut Context<Self>) {
-        if !matches!(self.auth, AuthState::SignedOut) {
+        if !matches!(self.auth, AuthState::SignedOut | AuthState::Loading) {
             log::debug!("sign-in requested while {:?}; ignored", self.auth);
             return;
         }
