@@ -11,7 +11,8 @@
 //!    `refresh_token_reused`) at the same moment. Nobody may end up signed out: the loser adopts
 //!    the winner's tokens from the store.
 //!
-//! 3. **`auto` without a keychain** falls back to the file store, saying so in one log line.
+//! 3. **`auto` without a keychain** falls back to the file store, saying so in one log line; with
+//!    one, it keeps the sign-in in the keychain and never creates the file.
 //!
 //! A child's role comes from the `OPENAI_SUBSCRIBED_TEST_ROLE` variable; it reports one
 //! `RESULT ok …` or `RESULT err …` line on stdout (token fingerprints, never tokens).
@@ -60,6 +61,7 @@ fn main() {
             "auto_falls_back_to_the_file_with_one_log_line",
             auto_fallback,
         ),
+        ("auto_uses_the_keychain_when_it_answers", auto_keychain),
     ] {
         match test() {
             Ok(Outcome::Passed) => println!("test {name} ... ok"),
@@ -217,7 +219,7 @@ fn auto_fallback() -> Result<Outcome> {
         .map_err(|error| anyhow!("the auto store failed: {error}"))?;
     let expected = fingerprint(sample_record(&url).access_token.secret());
     ensure!(
-        result == format!("{expected} fallback_lines=1"),
+        result == format!("{expected} fallback_lines=1 choice=File"),
         "the child reported {result:?}"
     );
     ensure!(
@@ -233,6 +235,52 @@ fn auto_fallback() -> Result<Outcome> {
         let mode = std::fs::metadata(&path)?.permissions().mode() & 0o777;
         ensure!(mode == 0o600, "the file's mode is {mode:o}");
     }
+    Ok(Outcome::Passed)
+}
+
+fn auto_keychain() -> Result<Outcome> {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("credentials.json");
+    let url = format!(
+        "https://openai-subscribed-auto-keychain-test.invalid/{}",
+        std::process::id()
+    );
+    let path_text = path.to_string_lossy().into_owned();
+    let child = spawn_child(
+        "auto",
+        &[
+            (KEYCHAIN_URL, url.as_str()),
+            (STORE_PATH, path_text.as_str()),
+        ],
+        Stdio::null(),
+    )?;
+    let result = wait_for_result(child)?.1;
+    // Clean the keychain entry up whatever happened (a no-op without a keychain).
+    let cleanup = spawn_child(
+        "keychain-delete",
+        &[(KEYCHAIN_URL, url.as_str())],
+        Stdio::null(),
+    )?;
+    let cleaned = wait_for_result(cleanup)?.1;
+    let result = result.map_err(|error| anyhow!("the auto store failed: {error}"))?;
+    if result.ends_with("choice=File") {
+        if std::env::var_os(REQUIRE_KEYRING).is_some() {
+            bail!("{REQUIRE_KEYRING} is set but the auto store fell back to the file");
+        }
+        return Ok(Outcome::Skipped(
+            "no Secret Service answered; run under scripts/with-keyring.sh".into(),
+        ));
+    }
+    let expected = fingerprint(sample_record(&url).access_token.secret());
+    ensure!(
+        result == format!("{expected} fallback_lines=0 choice=Keychain"),
+        "the child reported {result:?}"
+    );
+    ensure!(
+        !path.exists(),
+        "the file store was written although the keychain answered"
+    );
+    cleaned.map_err(|error| anyhow!("could not delete the test entry: {error}"))?;
     Ok(Outcome::Passed)
 }
 
@@ -451,10 +499,11 @@ async fn auto_role(cx: &mut AsyncApp) -> Result<String> {
     );
     store.write(sample_record(&url), cx).await?;
     let read = store.read(cx).await?.context("the record was not kept")?;
-    ensure!(store.choice() == AutoChoice::File, "{:?}", store.choice());
+    ensure!(store.choice() != AutoChoice::Undecided);
     Ok(format!(
-        "{} fallback_lines={}",
+        "{} fallback_lines={} choice={:?}",
         fingerprint(read.access_token.secret()),
-        COUNTER.0.load(std::sync::atomic::Ordering::SeqCst)
+        COUNTER.0.load(std::sync::atomic::Ordering::SeqCst),
+        store.choice()
     ))
 }

@@ -177,6 +177,14 @@ impl State {
         }
     }
 
+    /// When the current access token expires (it is renewed five minutes before), for display.
+    pub fn expires_at(&self) -> Option<chrono::DateTime<Utc>> {
+        match &self.auth {
+            AuthState::SignedIn { credentials, .. } => Some(credentials.expires_at),
+            _ => None,
+        }
+    }
+
     /// The last error to show the user, cleared by a successful sign-in or a sign-out.
     pub fn last_error(&self) -> Option<&AuthError> {
         self.last_error.as_ref()
