@@ -32,9 +32,9 @@ pub enum AuthError {
         /// What it said.
         detail: String,
     },
-    /// Signing in did not complete.
-    #[error("Signing in with ChatGPT did not complete: {0}")]
-    SignIn(String),
+    /// Signing in did not complete (the flow's own message, written for the user).
+    #[error(transparent)]
+    SignIn(#[from] crate::oauth::OAuthError),
     /// The tokens do not name a ChatGPT account, so the backend cannot be called.
     #[error("The ChatGPT sign-in does not name a ChatGPT account; sign in again.")]
     NoAccount,

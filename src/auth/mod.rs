@@ -23,5 +23,7 @@ mod state;
 pub use error::AuthError;
 pub use policy::RefreshPolicy;
 pub use refresh_error::{PermanentReason, RefreshError, TransientReason};
-pub use sign_in::{OAuthSignIn, ProgressReporter, SignInFlows, SignInMethod, SignInProgress};
+pub use sign_in::{
+    BrowserLaunch, OAuthSignIn, ProgressReporter, SignInFlows, SignInMethod, SignInProgress,
+};
 pub use state::{AuthState, RefreshResult, SharedRefresh, State};

@@ -9,6 +9,8 @@
 //! 3. **On `refresh_token_reused`**, another process won a race for the same refresh token and
 //!    may still be waiting for its answer: re-read the store every `reuse_poll_interval`, up to
 //!    `reuse_polls` times, and adopt the winner's tokens when they appear.
+//!    (This works for every store. A lock file beside the file store would serialise refreshes
+//!    across processes instead, but the keychain has no such lock, and the wait is needed anyway.)
 //! 4. **Store before memory.** New tokens are written to the store (under the state's store lock,
 //!    and only if the user has not signed out meanwhile) before [`super::State`] puts them in
 //!    memory, so a crash never leaves the only copy of a rotated refresh token in memory.

@@ -8,9 +8,10 @@
 //! [`OAuthSignIn`] is the production implementation; tests substitute their own.
 
 use crate::config::Config;
-use crate::oauth::TokenSet;
-use crate::oauth::{self, CallbackServerOptions, DeviceCodeOptions};
-use anyhow::Result;
+use crate::oauth::{
+    CallbackServerOptions, DeviceCodeOptions, OAuthError, TokenSet, request_device_code,
+    start_browser_sign_in,
+};
 use futures::channel::mpsc;
 use gpui::{App, Task};
 use http_client::HttpClient;
@@ -26,14 +27,14 @@ pub enum SignInMethod {
     DeviceCode,
 }
 
-/// What a running sign-in is waiting for, to show the user.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// What a running sign-in is waiting for, to show the user. Its `Debug` output leaves out the
+/// authorize URL's query (it carries the sign-in's `state`) and the device code.
+#[derive(Clone, PartialEq, Eq)]
 pub enum SignInProgress {
     /// The flow is starting (binding the callback port, asking for a device code).
     Starting,
-    /// Waiting for the user to finish in the browser; the URL is shown in case it did not open.
-    /// (The URL carries only public values: the PKCE challenge and the state are not secrets
-    /// beyond this sign-in, and the verifier never leaves the process.)
+    /// Waiting for the user to finish in the browser. Show the URL (in case no browser opened),
+    /// but never log it: its `state` parameter binds the callback to this sign-in.
     WaitingForBrowser {
         /// The authorize URL.
         authorize_url: Url,
@@ -45,6 +46,32 @@ pub enum SignInProgress {
         /// The code to type.
         user_code: String,
     },
+}
+
+impl std::fmt::Debug for SignInProgress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Starting => f.write_str("Starting"),
+            Self::WaitingForBrowser { authorize_url } => f
+                .debug_struct("WaitingForBrowser")
+                .field("authorize_url", &without_query(authorize_url))
+                .finish(),
+            Self::WaitingForDeviceCode {
+                verification_url, ..
+            } => f
+                .debug_struct("WaitingForDeviceCode")
+                .field("verification_url", &without_query(verification_url))
+                .field("user_code", &crate::secret::REDACTED)
+                .finish(),
+        }
+    }
+}
+
+fn without_query(url: &Url) -> String {
+    let mut url = url.clone();
+    url.set_query(None);
+    url.set_fragment(None);
+    url.to_string()
 }
 
 /// Lets a flow tell the state machine what the user should do now.
@@ -72,21 +99,31 @@ pub trait SignInFlows: 'static {
         method: SignInMethod,
         progress: ProgressReporter,
         cx: &mut App,
-    ) -> Task<Result<TokenSet>>;
+    ) -> Task<Result<TokenSet, OAuthError>>;
 }
 
 impl<F> SignInFlows for F
 where
-    F: Fn(SignInMethod, ProgressReporter, &mut App) -> Task<Result<TokenSet>> + 'static,
+    F: Fn(SignInMethod, ProgressReporter, &mut App) -> Task<Result<TokenSet, OAuthError>> + 'static,
 {
     fn start(
         &self,
         method: SignInMethod,
         progress: ProgressReporter,
         cx: &mut App,
-    ) -> Task<Result<TokenSet>> {
+    ) -> Task<Result<TokenSet, OAuthError>> {
         self(method, progress, cx)
     }
+}
+
+/// Whether the browser flow opens the authorize URL itself.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum BrowserLaunch {
+    /// Open it with the platform's browser (`App::open_url`).
+    #[default]
+    Open,
+    /// Only report it (as [`SignInProgress::WaitingForBrowser`]); the host shows or opens it.
+    Manual,
 }
 
 /// The real flows of [`crate::oauth`], against `config`'s issuer.
@@ -95,20 +132,23 @@ pub struct OAuthSignIn {
     pub config: Config,
     /// The HTTP client for the token and device-code requests.
     pub http: Arc<dyn HttpClient>,
-    /// The loopback callback server's ports and timeouts (default: 1455, then 1457).
+    /// The loopback callback server's ports and timeouts.
     pub callback: CallbackServerOptions,
-    /// How long device-code polling may take.
-    pub device_code: DeviceCodeOptions,
+    /// The device-code flow's time limit.
+    pub device: DeviceCodeOptions,
+    /// Whether to open the browser.
+    pub browser: BrowserLaunch,
 }
 
 impl OAuthSignIn {
-    /// The real flows with the default ports and time limits.
+    /// The real issuer's rules: callback ports 1455 then 1457, the browser opened for the user.
     pub fn new(config: Config, http: Arc<dyn HttpClient>) -> Self {
         Self {
             config,
             http,
             callback: CallbackServerOptions::default(),
-            device_code: DeviceCodeOptions::default(),
+            device: DeviceCodeOptions::default(),
+            browser: BrowserLaunch::Open,
         }
     }
 }
@@ -119,40 +159,44 @@ impl SignInFlows for OAuthSignIn {
         method: SignInMethod,
         progress: ProgressReporter,
         cx: &mut App,
-    ) -> Task<Result<TokenSet>> {
-        let http = self.http.clone();
-        let config = self.config.clone();
+    ) -> Task<Result<TokenSet, OAuthError>> {
         let executor = cx.background_executor().clone();
-        let device_code = self.device_code.clone();
         match method {
             SignInMethod::Browser => {
-                // The listener is bound before the URL is reported, so the browser can never
-                // reach the callback port before it is listening.
-                let sign_in = match oauth::start_browser_sign_in(
-                    http,
-                    &config,
+                let sign_in = match start_browser_sign_in(
+                    self.http.clone(),
+                    &self.config,
                     &executor,
                     self.callback.clone(),
                 ) {
                     Ok(sign_in) => sign_in,
-                    Err(error) => return Task::ready(Err(error.into())),
+                    Err(error) => return Task::ready(Err(error)),
                 };
+                if self.browser == BrowserLaunch::Open {
+                    cx.open_url(sign_in.authorize_url.as_str());
+                }
                 progress.report(SignInProgress::WaitingForBrowser {
-                    authorize_url: sign_in.authorize_url.clone(),
+                    authorize_url: sign_in.authorize_url,
                 });
-                let task = sign_in.task;
-                executor.spawn(async move { task.await.map_err(anyhow::Error::from) })
+                // Dropping this task drops the flow's task, which frees the callback port.
+                sign_in.task
             }
-            SignInMethod::DeviceCode => executor.clone().spawn(async move {
-                let code = oauth::request_device_code(http.clone(), &config, &executor).await?;
-                progress.report(SignInProgress::WaitingForDeviceCode {
-                    verification_url: code.verification_url().clone(),
-                    user_code: code.user_code().to_string(),
-                });
-                let sign_in =
-                    code.wait_for_approval(http, &config, &executor, device_code);
-                Ok(sign_in.task.await?)
-            }),
+            SignInMethod::DeviceCode => {
+                let http = self.http.clone();
+                let config = self.config.clone();
+                let options = self.device.clone();
+                let code = request_device_code(http.clone(), &config, &executor);
+                cx.spawn(async move |_| {
+                    let code = code.await?;
+                    progress.report(SignInProgress::WaitingForDeviceCode {
+                        verification_url: code.verification_url().clone(),
+                        user_code: code.user_code().to_string(),
+                    });
+                    code.wait_for_approval(http, &config, &executor, options)
+                        .task
+                        .await
+                })
+            }
         }
     }
 }

@@ -177,6 +177,14 @@ impl State {
         }
     }
 
+    /// When the current access token expires (it is renewed five minutes before), for display.
+    pub fn expires_at(&self) -> Option<chrono::DateTime<Utc>> {
+        match &self.auth {
+            AuthState::SignedIn { credentials, .. } => Some(credentials.expires_at),
+            _ => None,
+        }
+    }
+
     /// The last error to show the user, cleared by a successful sign-in or a sign-out.
     pub fn last_error(&self) -> Option<&AuthError> {
         self.last_error.as_ref()
@@ -207,12 +215,13 @@ impl State {
         })
     }
 
-    /// Starts signing in with `method`. Does nothing unless signed out: a second click while a
-    /// sign-in runs must not start a second listener, and switching accounts means signing out
-    /// first. The tokens are stored before the state says "signed in"; if storing fails, the
+    /// Starts signing in with `method`. Does nothing while a sign-in runs (a second click must not
+    /// start a second listener) or while signed in (switching accounts means signing out first).
+    /// Started while the stored credentials are still loading, it wins: the load's result is
+    /// dropped. The tokens are stored before the state says "signed in"; if storing fails, the
     /// sign-in ends with [`AuthError::Store`] shown, never a stuck "signing in".
     pub fn sign_in(&mut self, method: SignInMethod, cx: &mut Context<Self>) {
-        if !matches!(self.auth, AuthState::SignedOut) {
+        if !matches!(self.auth, AuthState::SignedOut | AuthState::Loading) {
             log::debug!("sign-in requested while {:?}; ignored", self.auth);
             return;
         }
@@ -222,13 +231,20 @@ impl State {
         let flow = self.sign_in_flows.start(method, reporter, cx);
         let renewal = self.renewal.clone();
         let task = cx.spawn(async move |this, cx| {
-            let mut flow = flow.fuse();
-            let tokens = loop {
-                futures::select_biased! {
-                    tokens = flow => break tokens,
-                    progress = reports.next() => if let Some(progress) = progress {
-                        this.update(cx, |state, cx| state.set_progress(generation, progress, cx)).ok();
-                    },
+            // Show each step the flow reports until it yields; a flow that stops reporting (it
+            // dropped its reporter) just leaves the last step shown.
+            let tokens = {
+                let forward_progress = async {
+                    while let Some(progress) = reports.next().await {
+                        this.update(cx, |state, cx| state.set_progress(generation, progress, cx))
+                            .ok();
+                    }
+                    futures::future::pending::<std::convert::Infallible>().await
+                };
+                futures::pin_mut!(forward_progress);
+                match futures::future::select(flow, forward_progress).await {
+                    futures::future::Either::Left((tokens, _)) => tokens,
+                    futures::future::Either::Right((never, _)) => match never {},
                 }
             };
             let outcome = match tokens {
@@ -247,10 +263,12 @@ impl State {
                         Err(error) => Err(AuthError::store(renewal.store.name(), &error)),
                     }
                 }
-                Err(error) => Err(AuthError::SignIn(format!("{error:#}"))),
+                Err(error) => Err(AuthError::SignIn(error)),
             };
-            this.update(cx, |state, cx| state.finish_sign_in(generation, outcome, cx))
-                .ok();
+            this.update(cx, |state, cx| {
+                state.finish_sign_in(generation, outcome, cx)
+            })
+            .ok();
         });
         self.auth = AuthState::SigningIn {
             method,

@@ -171,7 +171,7 @@ mod tests {
             access_token: AccessToken::new(access),
             refresh_token: RefreshToken::new("r"),
             id_token: IdToken::new("i"),
-            expires_at: chrono::Utc::now(),
+            expires_at: chrono::DateTime::from_timestamp(1_900_000_000, 0).unwrap(),
             account_id: Some("acct".into()),
             email: None,
             plan: None,

@@ -23,7 +23,7 @@ mod kind;
 mod memory;
 mod record;
 
-pub use auto::AutoStore;
+pub use auto::{AutoChoice, AutoStore};
 pub use file::FileStore;
 pub use keychain::KeychainStore;
 pub use kind::StoreKind;

@@ -3,7 +3,7 @@
 
 use super::status::{ConfigurationStatus, status_of};
 use super::usage_cache::UsageCache;
-use crate::auth::{self, AuthError, OAuthSignIn, SignInMethod, SignInProgress};
+use crate::auth::{self, AuthError, BrowserLaunch, OAuthSignIn, SignInMethod, SignInProgress};
 use crate::oauth::{CallbackServerOptions, DeviceCodeOptions};
 use crate::backend_request::BackendAuth;
 use crate::config::Config;
@@ -97,7 +97,9 @@ impl State {
             config: config.clone(),
             http: http.clone(),
             callback: options.callback.clone(),
-            device_code: options.device_code.clone(),
+            device: options.device_code.clone(),
+            // The provider opens the page itself, through `url_opener`.
+            browser: BrowserLaunch::Manual,
         };
         let auth = cx.new(|cx| {
             auth::State::new(config.clone(), store, http.clone(), cx).with_sign_in_flows(flows)
