@@ -1,0 +1,70 @@
+//! The error answers the emulator sends, in the shapes the real services use.
+//!
+//! Two shapes exist on the wire, and clients must read both:
+//! - the OAuth 2.0 shape (RFC 6749 §5.2) for the authorization-code grant:
+//!   `{"error": "invalid_grant", "error_description": "…"}`;
+//! - the OpenAI API shape for the refresh grant and the backend:
+//!   `{"error": {"message", "type", "param", "code"}}`.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use serde_json::json;
+
+/// An RFC 6749 §5.2 error: `{"error": code, "error_description": description}`.
+pub fn oauth_error(status: StatusCode, code: &str, description: &str) -> Response {
+    let mut response = (
+        status,
+        Json(json!({"error": code, "error_description": description})),
+    )
+        .into_response();
+    // RFC 6749 §5.1: token responses must not be cached.
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// An OpenAI API error: `{"error": {"message", "type", "param", "code"}}`.
+pub fn api_error(
+    status: StatusCode,
+    kind: &str,
+    code: Option<&str>,
+    param: Option<&str>,
+    message: &str,
+) -> Response {
+    (
+        status,
+        Json(json!({
+            "error": {"message": message, "type": kind, "param": param, "code": code}
+        })),
+    )
+        .into_response()
+}
+
+/// A 400 `invalid_request_error` from the backend, with the parameter it is about.
+pub fn invalid_request(param: Option<&str>, message: &str) -> Response {
+    api_error(
+        StatusCode::BAD_REQUEST,
+        "invalid_request_error",
+        None,
+        param,
+        message,
+    )
+}
+
+/// An HTML error page (for the browser-facing authorize endpoint), with the message escaped.
+pub fn error_page(status: StatusCode, message: &str) -> Response {
+    let body = format!(
+        "<!doctype html><html><head><title>Sign-in error</title></head><body>\
+         <h1>Something went wrong</h1><p>{}</p></body></html>",
+        html_escape::encode_text(message)
+    );
+    (status, Html(body)).into_response()
+}
+
+/// Any status and JSON body (for faults).
+pub fn raw(status: u16, body: serde_json::Value) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (status, Json(body)).into_response()
+}

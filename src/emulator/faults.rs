@@ -1,0 +1,210 @@
+//! Faults a test can ask for: one-shot misbehaviours of the issuer or the backend.
+//!
+//! Faults wait in a FIFO queue (see [`FaultQueue`]); each request takes the first queued fault
+//! that applies to it, so a test can queue, say, a 503 for `/oauth/token` and a cut stream for
+//! `/responses` at once. Which request consumes which fault:
+//! - `/oauth/authorize`: [`Fault::AuthorizeDenied`].
+//! - `/oauth/token` (any grant, before the body is read): [`Fault::TokenStatus`],
+//!   [`Fault::TokenHang`].
+//! - `/api/accounts/deviceauth/usercode`: [`Fault::DeviceDisabled`].
+//! - `/models`: [`Fault::ModelsStatus`].
+//! - `/responses`, as the request arrives (before any check): [`Fault::ResponsesUnauthorized`],
+//!   [`Fault::ResponsesUsageLimit`], [`Fault::ResponsesStatus`].
+//! - `/responses`, once the request has passed every check and the stream starts:
+//!   [`Fault::ResponsesCutStream`], [`Fault::ResponsesFailed`].
+
+use serde::{Deserialize, Serialize};
+use std::collections::VecDeque;
+
+/// A one-shot fault, consumed by the next request it applies to.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Fault {
+    /// The next `/oauth/authorize` redirects with `error=access_denied&error_description=…`
+    /// (use `missing_codex_entitlement` in the description for a plan without Codex).
+    AuthorizeDenied {
+        /// The `error_description` sent back.
+        description: String,
+    },
+    /// The next `/oauth/token` answers this status and JSON body.
+    TokenStatus {
+        /// The HTTP status.
+        status: u16,
+        /// The JSON body.
+        body: serde_json::Value,
+    },
+    /// The next `/oauth/token` never answers (for timeout tests).
+    TokenHang,
+    /// The next device-code user-code request answers 404 (device sign-in switched off).
+    DeviceDisabled,
+    /// The next `/models` answers this status.
+    ModelsStatus(u16),
+    /// The next `/responses` answers 429 `usage_limit_reached`, resetting in this many seconds.
+    ResponsesUsageLimit {
+        /// Seconds from now until `resets_at`.
+        resets_in_secs: i64,
+    },
+    /// The next `/responses` answers this status and JSON body, with an optional `Retry-After`.
+    ResponsesStatus {
+        /// The HTTP status.
+        status: u16,
+        /// The JSON body.
+        body: serde_json::Value,
+        /// The `Retry-After` header, in seconds.
+        retry_after_secs: Option<u64>,
+    },
+    /// The next `/responses` streams a few deltas, then closes before `response.completed`.
+    ResponsesCutStream,
+    /// The next `/responses` stream ends with `response.failed` carrying this error.
+    ResponsesFailed {
+        /// `error.code`, e.g. `context_length_exceeded`.
+        code: String,
+        /// `error.message`.
+        message: String,
+    },
+    /// The next `/responses` answers 401 even with a valid token.
+    ResponsesUnauthorized,
+}
+
+/// A fault as posted to `POST /__emulator/faults`: `{"kind": "<snake_case>", …fields}`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum WireFault {
+    /// [`Fault::AuthorizeDenied`].
+    AuthorizeDenied {
+        /// The `error_description`.
+        description: String,
+    },
+    /// [`Fault::TokenStatus`].
+    TokenStatus {
+        /// The HTTP status.
+        status: u16,
+        /// The JSON body.
+        #[serde(default)]
+        body: serde_json::Value,
+    },
+    /// [`Fault::TokenHang`].
+    TokenHang,
+    /// [`Fault::DeviceDisabled`].
+    DeviceDisabled,
+    /// [`Fault::ModelsStatus`].
+    ModelsStatus {
+        /// The HTTP status.
+        status: u16,
+    },
+    /// [`Fault::ResponsesUsageLimit`].
+    ResponsesUsageLimit {
+        /// Seconds until the limit resets.
+        resets_in_secs: i64,
+    },
+    /// [`Fault::ResponsesStatus`].
+    ResponsesStatus {
+        /// The HTTP status.
+        status: u16,
+        /// The JSON body.
+        #[serde(default)]
+        body: serde_json::Value,
+        /// The `Retry-After` header, in seconds.
+        #[serde(default)]
+        retry_after_secs: Option<u64>,
+    },
+    /// [`Fault::ResponsesCutStream`].
+    ResponsesCutStream,
+    /// [`Fault::ResponsesFailed`].
+    ResponsesFailed {
+        /// `error.code`.
+        code: String,
+        /// `error.message`.
+        message: String,
+    },
+    /// [`Fault::ResponsesUnauthorized`].
+    ResponsesUnauthorized,
+}
+
+impl From<WireFault> for Fault {
+    fn from(wire: WireFault) -> Self {
+        match wire {
+            WireFault::AuthorizeDenied { description } => Self::AuthorizeDenied { description },
+            WireFault::TokenStatus { status, body } => Self::TokenStatus { status, body },
+            WireFault::TokenHang => Self::TokenHang,
+            WireFault::DeviceDisabled => Self::DeviceDisabled,
+            WireFault::ModelsStatus { status } => Self::ModelsStatus(status),
+            WireFault::ResponsesUsageLimit { resets_in_secs } => {
+                Self::ResponsesUsageLimit { resets_in_secs }
+            }
+            WireFault::ResponsesStatus {
+                status,
+                body,
+                retry_after_secs,
+            } => Self::ResponsesStatus {
+                status,
+                body,
+                retry_after_secs,
+            },
+            WireFault::ResponsesCutStream => Self::ResponsesCutStream,
+            WireFault::ResponsesFailed { code, message } => Self::ResponsesFailed { code, message },
+            WireFault::ResponsesUnauthorized => Self::ResponsesUnauthorized,
+        }
+    }
+}
+
+/// The queue of faults waiting for their request.
+#[derive(Debug, Default)]
+pub struct FaultQueue {
+    queued: VecDeque<Fault>,
+}
+
+impl FaultQueue {
+    /// Queues a fault behind the others.
+    pub fn push(&mut self, fault: Fault) {
+        self.queued.push_back(fault);
+    }
+
+    /// Removes and returns the first queued fault that `applies` accepts, if any.
+    pub fn take(&mut self, applies: impl Fn(&Fault) -> bool) -> Option<Fault> {
+        let index = self.queued.iter().position(applies)?;
+        self.queued.remove(index)
+    }
+
+    /// How many faults are still waiting.
+    pub fn len(&self) -> usize {
+        self.queued.len()
+    }
+
+    /// Whether no fault is waiting.
+    pub fn is_empty(&self) -> bool {
+        self.queued.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wire_faults_use_snake_case_kinds() {
+        let fault: WireFault =
+            serde_json::from_str(r#"{"kind":"responses_usage_limit","resets_in_secs":3600}"#)
+                .unwrap();
+        assert_eq!(
+            Fault::from(fault),
+            Fault::ResponsesUsageLimit {
+                resets_in_secs: 3600
+            }
+        );
+        let fault: WireFault =
+            serde_json::from_str(r#"{"kind":"models_status","status":503}"#).unwrap();
+        assert_eq!(Fault::from(fault), Fault::ModelsStatus(503));
+        assert!(serde_json::from_str::<WireFault>(r#"{"kind":"no_such_fault"}"#).is_err());
+    }
+
+    #[test]
+    fn a_request_takes_the_first_fault_that_applies_to_it() {
+        let mut queue = FaultQueue::default();
+        queue.push(Fault::TokenHang);
+        queue.push(Fault::ModelsStatus(500));
+        queue.push(Fault::ModelsStatus(503));
+        let taken = queue.take(|fault| matches!(fault, Fault::ModelsStatus(_)));
+        assert_eq!(taken, Some(Fault::ModelsStatus(500)));
+        assert_eq!(queue.len(), 2);
+    }
+}

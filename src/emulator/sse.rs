@@ -1,0 +1,1 @@
+//! SSE framing (being written).
