@@ -55,6 +55,18 @@
 //! curl http://127.0.0.1:PORT/__emulator/stats
 //! ```
 //!
+//! ## Other test helpers
+//! [`Emulator::mint_tokens`] (a sign-in without a browser, or an expired one),
+//! [`Emulator::visit_in_browser`] (plays the user's browser in a browser sign-in),
+//! [`Emulator::set_token_delay`] (concurrent refreshes), [`Emulator::set_stream_pause`]
+//! (cancel a stream mid-way), [`Emulator::bump_models_revision`] (the catalog changed),
+//! [`Emulator::revoke_access_tokens`] (every access token answers 401).
+//!
+//! ## From the command line
+//! `openai-subscribed emulator [--port N]` starts it with [`Emulator::start_with`], prints
+//! [`Emulator::issuer_url`] and [`Emulator::backend_url`], then calls
+//! [`Emulator::serve_forever`]. The emulator itself prints nothing.
+//!
 //! The server runs on its own tokio runtime thread, so it serves requests from gpui tests (whose
 //! executor is not tokio), from `#[tokio::test]`s and from the command line alike.
 

@@ -53,8 +53,8 @@ pub struct PendingCode {
     pub client_id: String,
 }
 
-/// A fresh set of tokens from the token endpoint.
-#[derive(Clone, Debug)]
+/// A fresh set of tokens from the token endpoint (its `Debug` shows no token).
+#[derive(Clone)]
 pub struct IssuedTokens {
     /// The ID token.
     pub id_token: String,
@@ -64,6 +64,14 @@ pub struct IssuedTokens {
     pub refresh_token: String,
     /// The access token's lifetime in seconds.
     pub expires_in: i64,
+}
+
+impl std::fmt::Debug for IssuedTokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IssuedTokens")
+            .field("expires_in", &self.expires_in)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Why a refresh token was refused.
@@ -95,13 +103,11 @@ enum RefreshStatus {
     Revoked,
 }
 
-#[derive(Debug)]
 struct RefreshRecord {
     family: u64,
     status: RefreshStatus,
 }
 
-#[derive(Debug)]
 struct AccessRecord {
     family: u64,
     expires_at: i64,
@@ -109,7 +115,6 @@ struct AccessRecord {
 }
 
 /// A device-code sign-in in progress.
-#[derive(Debug)]
 pub struct DeviceAuth {
     /// The code the user types on the verification page.
     pub user_code: String,
@@ -117,7 +122,7 @@ pub struct DeviceAuth {
     pub pending_polls_left: u32,
 }
 
-#[derive(Debug, Default)]
+#[derive(Default)]
 struct Inner {
     stats: EmulatorStats,
     faults: FaultQueue,
@@ -132,8 +137,8 @@ struct Inner {
     prompt_cache: HashMap<String, u64>,
 }
 
-/// The state every handler shares.
-#[derive(Debug)]
+/// The state every handler shares. Its `Debug` shows the options only: the rest is codes,
+/// tokens and the signing key.
 pub struct SharedState {
     /// The options the emulator was started with.
     pub options: EmulatorOptions,
@@ -141,6 +146,15 @@ pub struct SharedState {
     pub issuer_url: String,
     signing_key: [u8; 32],
     inner: Mutex<Inner>,
+}
+
+impl std::fmt::Debug for SharedState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SharedState")
+            .field("issuer_url", &self.issuer_url)
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A random URL-safe token: `prefix` then `bytes` random bytes in base64url.
