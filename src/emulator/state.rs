@@ -122,6 +122,33 @@ pub struct DeviceAuth {
     pub pending_polls_left: u32,
 }
 
+/// A request as the emulator received it, for tests that check what the client sent.
+#[derive(Clone)]
+pub struct RecordedRequest {
+    /// The request headers.
+    pub headers: axum::http::HeaderMap,
+    /// The body as JSON (`Value::Null` when it was not JSON).
+    pub body: serde_json::Value,
+}
+
+impl RecordedRequest {
+    /// A header's value as text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|value| value.to_str().ok())
+    }
+}
+
+impl std::fmt::Debug for RecordedRequest {
+    /// Header names only: the values include the bearer token.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = self.headers.keys().map(|name| name.as_str()).collect();
+        f.debug_struct("RecordedRequest")
+            .field("header_names", &names)
+            .field("body", &self.body)
+            .finish()
+    }
+}
+
 #[derive(Default)]
 struct Inner {
     stats: EmulatorStats,
@@ -135,6 +162,7 @@ struct Inner {
     device_auths: HashMap<String, DeviceAuth>,
     models_revision: u64,
     prompt_cache: HashMap<String, u64>,
+    last_responses_request: Option<RecordedRequest>,
 }
 
 /// The state every handler shares. Its `Debug` shows the options only: the rest is codes,
@@ -348,6 +376,16 @@ impl SharedState {
             inner.device_auths.remove(id);
         }
         Some(result)
+    }
+
+    /// Remembers the latest `/responses` request.
+    pub fn record_responses_request(&self, request: RecordedRequest) {
+        self.inner.lock().last_responses_request = Some(request);
+    }
+
+    /// The latest `/responses` request, if any.
+    pub fn last_responses_request(&self) -> Option<RecordedRequest> {
+        self.inner.lock().last_responses_request.clone()
     }
 
     /// The model catalog's current revision (part of its ETag).
