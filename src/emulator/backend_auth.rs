@@ -2,7 +2,7 @@
 //! issuer issued, not revoked and not expired, and `ChatGPT-Account-Id` naming the token's
 //! account. Shared by `/models` and `/responses`.
 
-use super::errors::api_error;
+use super::errors::{Rejection, api_error};
 use super::state::{AccessRejection, SharedState};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
@@ -11,7 +11,7 @@ use axum::response::Response;
 pub const ACCOUNT_HEADER: &str = "chatgpt-account-id";
 
 /// Checks the caller; the error is the backend's answer (401 or 403).
-pub fn check(state: &SharedState, headers: &HeaderMap) -> Result<(), Response> {
+pub fn check(state: &SharedState, headers: &HeaderMap) -> Result<(), Rejection> {
     let bearer = headers
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
@@ -22,7 +22,8 @@ pub fn check(state: &SharedState, headers: &HeaderMap) -> Result<(), Response> {
         return Err(unauthorized(
             "missing_authorization",
             "Missing bearer authentication in header",
-        ));
+        )
+        .into());
     };
     match state.check_access_token(token) {
         Ok(()) => {}
@@ -30,19 +31,22 @@ pub fn check(state: &SharedState, headers: &HeaderMap) -> Result<(), Response> {
             return Err(unauthorized(
                 "token_expired",
                 "Provided authentication token is expired. Please try signing in again.",
-            ));
+            )
+            .into());
         }
         Err(AccessRejection::Revoked) => {
             return Err(unauthorized(
                 "token_revoked",
                 "Encountered invalidated oauth token for user, failing request",
-            ));
+            )
+            .into());
         }
         Err(AccessRejection::Unknown) => {
             return Err(unauthorized(
                 "invalid_token",
                 "Could not parse your authentication token. Please try signing in again.",
-            ));
+            )
+            .into());
         }
     }
     let account = headers
@@ -53,7 +57,8 @@ pub fn check(state: &SharedState, headers: &HeaderMap) -> Result<(), Response> {
         return Err(unauthorized(
             "missing_account_id",
             "Missing the ChatGPT-Account-Id header.",
-        ));
+        )
+        .into());
     }
     if account != state.options.account.account_id {
         return Err(api_error(
@@ -62,7 +67,8 @@ pub fn check(state: &SharedState, headers: &HeaderMap) -> Result<(), Response> {
             Some("account_mismatch"),
             None,
             "You do not have access to this workspace.",
-        ));
+        )
+        .into());
     }
     Ok(())
 }

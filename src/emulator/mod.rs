@@ -27,6 +27,9 @@
 //! | `POST /backend-api/codex/responses` | [`responses`] (checks) and [`script`] (the SSE answer) |
 //! | `POST /__emulator/faults`, `GET /__emulator/stats` | [`admin`] |
 //!
+//! Shared pieces: [`state`] (issued codes and tokens, counters), [`jwt`] (minting),
+//! [`backend_auth`] (the backend's bearer and account checks), [`faults`] (the fault queue).
+//!
 //! ## Asking for a fault
 //! A fault is one-shot: it sits in a queue until the next request it applies to consumes it
 //! (see [`Fault`] for which request that is). A test in the same process calls
@@ -52,11 +55,25 @@
 //! curl http://127.0.0.1:PORT/__emulator/stats
 //! ```
 //!
+//! ## Other test helpers
+//! [`Emulator::mint_tokens`] (a sign-in without a browser, or an expired one),
+//! [`Emulator::visit_in_browser`] (plays the user's browser in a browser sign-in),
+//! [`Emulator::set_token_delay`] (concurrent refreshes), [`Emulator::set_stream_pause`]
+//! (cancel a stream mid-way), [`Emulator::bump_models_revision`] (the catalog changed),
+//! [`Emulator::revoke_access_tokens`] (every access token answers 401),
+//! [`Emulator::last_responses_request`] (what the client sent).
+//!
+//! ## From the command line
+//! `openai-subscribed emulator [--port N]` starts it with [`Emulator::start_with`], prints
+//! [`Emulator::issuer_url`] and [`Emulator::backend_url`], then calls
+//! [`Emulator::serve_forever`]. The emulator itself prints nothing.
+//!
 //! The server runs on its own tokio runtime thread, so it serves requests from gpui tests (whose
 //! executor is not tokio), from `#[tokio::test]`s and from the command line alike.
 
 pub mod admin;
-mod backend_auth;
+pub mod backend_auth;
+pub mod browser;
 pub mod device_code;
 mod errors;
 pub mod faults;
@@ -68,8 +85,9 @@ pub mod script;
 mod sse;
 pub mod state;
 
+pub use browser::BrowserVisit;
 pub use faults::Fault;
-pub use state::EmulatorStats;
+pub use state::{EmulatorStats, RecordedRequest};
 
 use crate::config::Config;
 use anyhow::{Context as _, Result};
@@ -186,6 +204,7 @@ impl std::fmt::Debug for MintedTokens {
 pub struct Emulator {
     address: SocketAddr,
     state: Arc<SharedState>,
+    runtime: tokio::runtime::Handle,
     shutdown: Option<oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
 }
@@ -214,6 +233,7 @@ impl Emulator {
             .enable_all()
             .build()
             .context("could not start the emulator's runtime")?;
+        let handle = runtime.handle().clone();
         let thread = std::thread::Builder::new()
             .name("openai-subscribed-emulator".into())
             .spawn(move || {
@@ -242,6 +262,7 @@ impl Emulator {
         Ok(Self {
             address,
             state,
+            runtime: handle,
             shutdown: Some(shutdown),
             thread: Some(thread),
         })
@@ -296,10 +317,31 @@ impl Emulator {
         self.state.set_token_delay(delay);
     }
 
+    /// Makes every `/responses` stream pause this long between events, so that a test can
+    /// cancel or observe a stream while it is still arriving (zero, the default: all at once).
+    pub fn set_stream_pause(&self, pause: Duration) {
+        self.state.set_stream_pause(pause);
+    }
+
     /// Mints live tokens for the emulated account without a browser, as a code exchange would.
     /// A negative `expires_in_secs` mints an access token that has already expired.
     pub fn mint_tokens(&self, expires_in_secs: i64) -> MintedTokens {
         self.state.mint_tokens(expires_in_secs)
+    }
+
+    /// Plays the user's browser: opens `authorize_url`, follows the issuer's redirect to the
+    /// client's callback, and reports both answers (see [`browser`]). Await it from any executor.
+    pub fn visit_in_browser(
+        &self,
+        authorize_url: &str,
+    ) -> impl std::future::Future<Output = Result<BrowserVisit>> + Send + 'static {
+        browser::visit(&self.runtime, authorize_url)
+    }
+
+    /// The latest `POST /responses` the emulator received (headers and JSON body), whatever
+    /// its outcome: for tests that check what the client sent.
+    pub fn last_responses_request(&self) -> Option<RecordedRequest> {
+        self.state.last_responses_request()
     }
 
     /// Changes the model catalog's revision: its `ETag` (and `x-models-etag`) change, as when

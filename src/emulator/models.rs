@@ -94,7 +94,7 @@ pub async fn list_models(
         );
     }
     if let Err(answer) = backend_auth::check(&state, &headers) {
-        return answer;
+        return answer.into_response();
     }
     let client_version = query.client_version.as_deref().unwrap_or("0.0.0");
     let Ok(client_version) = semver::Version::parse(client_version) else {
