@@ -824,6 +824,16 @@ async fn responses_streams_a_text_answer() {
             > 0
     );
     assert_eq!(emulator.stats().responses_requests, 2);
+    let recorded = emulator.last_responses_request().unwrap();
+    assert_eq!(recorded.body["prompt_cache_key"], "thread-1");
+    assert_eq!(
+        recorded.header("openai-beta"),
+        Some("responses=experimental")
+    );
+    assert!(
+        !format!("{recorded:?}").contains(&access),
+        "Debug hides the bearer token"
+    );
 }
 
 #[tokio::test]

@@ -55,6 +55,19 @@
 //! curl http://127.0.0.1:PORT/__emulator/stats
 //! ```
 //!
+//! ## Other test helpers
+//! [`Emulator::mint_tokens`] (a sign-in without a browser, or an expired one),
+//! [`Emulator::visit_in_browser`] (plays the user's browser in a browser sign-in),
+//! [`Emulator::set_token_delay`] (concurrent refreshes), [`Emulator::set_stream_pause`]
+//! (cancel a stream mid-way), [`Emulator::bump_models_revision`] (the catalog changed),
+//! [`Emulator::revoke_access_tokens`] (every access token answers 401),
+//! [`Emulator::last_responses_request`] (what the client sent).
+//!
+//! ## From the command line
+//! `openai-subscribed emulator [--port N]` starts it with [`Emulator::start_with`], prints
+//! [`Emulator::issuer_url`] and [`Emulator::backend_url`], then calls
+//! [`Emulator::serve_forever`]. The emulator itself prints nothing.
+//!
 //! The server runs on its own tokio runtime thread, so it serves requests from gpui tests (whose
 //! executor is not tokio), from `#[tokio::test]`s and from the command line alike.
 
@@ -74,7 +87,7 @@ pub mod state;
 
 pub use browser::BrowserVisit;
 pub use faults::Fault;
-pub use state::EmulatorStats;
+pub use state::{EmulatorStats, RecordedRequest};
 
 use crate::config::Config;
 use anyhow::{Context as _, Result};
@@ -323,6 +336,12 @@ impl Emulator {
         authorize_url: &str,
     ) -> impl std::future::Future<Output = Result<BrowserVisit>> + Send + 'static {
         browser::visit(&self.runtime, authorize_url)
+    }
+
+    /// The latest `POST /responses` the emulator received (headers and JSON body), whatever
+    /// its outcome: for tests that check what the client sent.
+    pub fn last_responses_request(&self) -> Option<RecordedRequest> {
+        self.state.last_responses_request()
     }
 
     /// Changes the model catalog's revision: its `ETag` (and `x-models-etag`) change, as when

@@ -26,7 +26,7 @@ use super::errors::{Rejection, invalid_request, raw};
 use super::faults::Fault;
 use super::models;
 use super::script;
-use super::state::{SharedState, now_secs};
+use super::state::{RecordedRequest, SharedState, now_secs};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -65,6 +65,10 @@ pub async fn create_response(
     body: Bytes,
 ) -> Response {
     state.count(|stats| &mut stats.responses_requests);
+    state.record_responses_request(RecordedRequest {
+        headers: headers.clone(),
+        body: serde_json::from_slice(&body).unwrap_or(Value::Null),
+    });
     let early_fault = state.take_fault(|fault| {
         matches!(
             fault,

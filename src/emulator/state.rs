@@ -53,8 +53,8 @@ pub struct PendingCode {
     pub client_id: String,
 }
 
-/// A fresh set of tokens from the token endpoint.
-#[derive(Clone, Debug)]
+/// A fresh set of tokens from the token endpoint (its `Debug` shows no token).
+#[derive(Clone)]
 pub struct IssuedTokens {
     /// The ID token.
     pub id_token: String,
@@ -64,6 +64,14 @@ pub struct IssuedTokens {
     pub refresh_token: String,
     /// The access token's lifetime in seconds.
     pub expires_in: i64,
+}
+
+impl std::fmt::Debug for IssuedTokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IssuedTokens")
+            .field("expires_in", &self.expires_in)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Why a refresh token was refused.
@@ -95,13 +103,11 @@ enum RefreshStatus {
     Revoked,
 }
 
-#[derive(Debug)]
 struct RefreshRecord {
     family: u64,
     status: RefreshStatus,
 }
 
-#[derive(Debug)]
 struct AccessRecord {
     family: u64,
     expires_at: i64,
@@ -109,7 +115,6 @@ struct AccessRecord {
 }
 
 /// A device-code sign-in in progress.
-#[derive(Debug)]
 pub struct DeviceAuth {
     /// The code the user types on the verification page.
     pub user_code: String,
@@ -117,7 +122,34 @@ pub struct DeviceAuth {
     pub pending_polls_left: u32,
 }
 
-#[derive(Debug, Default)]
+/// A request as the emulator received it, for tests that check what the client sent.
+#[derive(Clone)]
+pub struct RecordedRequest {
+    /// The request headers.
+    pub headers: axum::http::HeaderMap,
+    /// The body as JSON (`Value::Null` when it was not JSON).
+    pub body: serde_json::Value,
+}
+
+impl RecordedRequest {
+    /// A header's value as text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|value| value.to_str().ok())
+    }
+}
+
+impl std::fmt::Debug for RecordedRequest {
+    /// Header names only: the values include the bearer token.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = self.headers.keys().map(|name| name.as_str()).collect();
+        f.debug_struct("RecordedRequest")
+            .field("header_names", &names)
+            .field("body", &self.body)
+            .finish()
+    }
+}
+
+#[derive(Default)]
 struct Inner {
     stats: EmulatorStats,
     faults: FaultQueue,
@@ -130,10 +162,11 @@ struct Inner {
     device_auths: HashMap<String, DeviceAuth>,
     models_revision: u64,
     prompt_cache: HashMap<String, u64>,
+    last_responses_request: Option<RecordedRequest>,
 }
 
-/// The state every handler shares.
-#[derive(Debug)]
+/// The state every handler shares. Its `Debug` shows the options only: the rest is codes,
+/// tokens and the signing key.
 pub struct SharedState {
     /// The options the emulator was started with.
     pub options: EmulatorOptions,
@@ -141,6 +174,15 @@ pub struct SharedState {
     pub issuer_url: String,
     signing_key: [u8; 32],
     inner: Mutex<Inner>,
+}
+
+impl std::fmt::Debug for SharedState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SharedState")
+            .field("issuer_url", &self.issuer_url)
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A random URL-safe token: `prefix` then `bytes` random bytes in base64url.
@@ -334,6 +376,16 @@ impl SharedState {
             inner.device_auths.remove(id);
         }
         Some(result)
+    }
+
+    /// Remembers the latest `/responses` request.
+    pub fn record_responses_request(&self, request: RecordedRequest) {
+        self.inner.lock().last_responses_request = Some(request);
+    }
+
+    /// The latest `/responses` request, if any.
+    pub fn last_responses_request(&self) -> Option<RecordedRequest> {
+        self.inner.lock().last_responses_request.clone()
     }
 
     /// The model catalog's current revision (part of its ETag).
