@@ -12,10 +12,10 @@
 
 use futures::StreamExt as _;
 use gpui::{
-    App, AppContext as _, Application, Bounds, Context, Entity, FocusHandle, Focusable,
-    FontWeight, InteractiveElement as _, IntoElement, KeyDownEvent, ParentElement as _, Render,
-    SharedString, StatefulInteractiveElement as _, Styled as _, Task, Window, WindowBounds,
-    WindowOptions, div, prelude::FluentBuilder as _, px, rgb, size,
+    App, AppContext as _, Application, Bounds, Context, Entity, FocusHandle, Focusable, FontWeight,
+    InteractiveElement as _, IntoElement, KeyDownEvent, ParentElement as _, Render, SharedString,
+    StatefulInteractiveElement as _, Styled as _, Task, Window, WindowBounds, WindowOptions, div,
+    prelude::FluentBuilder as _, px, rgb, size,
 };
 use openai_subscribed::auth::SignInMethod;
 use openai_subscribed::config::Config;
@@ -42,7 +42,11 @@ struct AgentPanel {
 }
 
 impl AgentPanel {
-    fn new(provider: Arc<OpenAiSubscribedProvider>, window: &mut Window, cx: &mut Context<Self>) -> Self {
+    fn new(
+        provider: Arc<OpenAiSubscribedProvider>,
+        window: &mut Window,
+        cx: &mut Context<Self>,
+    ) -> Self {
         let state = provider.state().clone();
         cx.observe(&state, |_, _, cx| cx.notify()).detach();
         let configuration = cx.new(|cx| ConfigurationView::new(state, cx));
@@ -201,7 +205,11 @@ impl Render for AgentPanel {
                                 .py_1()
                                 .cursor_pointer()
                                 .hover(|style| style.bg(rgb(0xeaeef2)))
-                                .child(format!("{}  ·  {}k tokens", model.name(), model.max_token_count() / 1000))
+                                .child(format!(
+                                    "{}  ·  {}k tokens",
+                                    model.name(),
+                                    model.max_token_count() / 1000
+                                ))
                                 .on_click(cx.listener(move |this, _, _, cx| {
                                     this.selected_model = Some(id.clone());
                                     this.dropdown_open = false;
@@ -228,7 +236,11 @@ impl Render for AgentPanel {
                     .border_color(rgb(0x0969da))
                     .rounded_md()
                     .child(if self.prompt.is_empty() {
-                        if signed_in { "Ask anything…".to_string() } else { "Sign in first".into() }
+                        if signed_in {
+                            "Ask anything…".to_string()
+                        } else {
+                            "Sign in first".into()
+                        }
                     } else {
                         format!("{}▏", self.prompt)
                     }),
@@ -243,7 +255,12 @@ impl Render for AgentPanel {
             .bg(rgb(0xffffff))
             .text_color(rgb(0x1f2328))
             .text_sm()
-            .child(div().text_lg().font_weight(FontWeight::BOLD).child("ChatGPT Subscription"))
+            .child(
+                div()
+                    .text_lg()
+                    .font_weight(FontWeight::BOLD)
+                    .child("ChatGPT Subscription"),
+            )
             .child(
                 div()
                     .border_1()
@@ -265,7 +282,9 @@ impl Render for AgentPanel {
                 )
             })
             .when(!self.answer.is_empty(), |panel| {
-                panel.child(section("ANSWER")).child(div().child(self.answer.clone()))
+                panel
+                    .child(section("ANSWER"))
+                    .child(div().child(self.answer.clone()))
             })
             .when_some(self.error.clone(), |panel, error| {
                 panel.child(div().text_color(rgb(0xcf222e)).child(error))
@@ -291,66 +310,68 @@ fn main() {
     };
     let http = ReqwestHttpClient::new(&config.user_agent()).expect("an HTTP client");
 
-    Application::new().with_http_client(http.clone()).run(move |cx: &mut App| {
-        let _keep_emulator_alive = emulator.clone();
-        let (store, opener): (Arc<dyn CredentialsProvider>, UrlOpener) = match &emulator {
-            Some(_) => (
-                Arc::new(MemoryStore::new()),
-                openai_subscribed::cli::demo::http_browser(http.clone()),
-            ),
-            None => (StoreKind::Auto.build(&config, None), UrlOpener::System),
-        };
-        let options = StateOptions {
-            url_opener: opener,
-            ..StateOptions::default()
-        };
-        let provider = Arc::new(OpenAiSubscribedProvider::with_options(
-            http.clone(),
-            store,
-            config.clone(),
-            options,
-            cx,
-        ));
-        let bounds = Bounds::centered(None, size(px(760.), px(720.)), cx);
-        let window = cx
-            .open_window(
-                WindowOptions {
-                    window_bounds: Some(WindowBounds::Windowed(bounds)),
-                    ..WindowOptions::default()
-                },
-                |window, cx| cx.new(|cx| AgentPanel::new(provider.clone(), window, cx)),
-            )
-            .expect("a window opens");
+    Application::new()
+        .with_http_client(http.clone())
+        .run(move |cx: &mut App| {
+            let _keep_emulator_alive = emulator.clone();
+            let (store, opener): (Arc<dyn CredentialsProvider>, UrlOpener) = match &emulator {
+                Some(_) => (
+                    Arc::new(MemoryStore::new()),
+                    openai_subscribed::cli::demo::http_browser(http.clone()),
+                ),
+                None => (StoreKind::Auto.build(&config, None), UrlOpener::System),
+            };
+            let options = StateOptions {
+                url_opener: opener,
+                ..StateOptions::default()
+            };
+            let provider = Arc::new(OpenAiSubscribedProvider::with_options(
+                http.clone(),
+                store,
+                config.clone(),
+                options,
+                cx,
+            ));
+            let bounds = Bounds::centered(None, size(px(760.), px(720.)), cx);
+            let window = cx
+                .open_window(
+                    WindowOptions {
+                        window_bounds: Some(WindowBounds::Windowed(bounds)),
+                        ..WindowOptions::default()
+                    },
+                    |window, cx| cx.new(|cx| AgentPanel::new(provider.clone(), window, cx)),
+                )
+                .expect("a window opens");
 
-        if auto {
-            // For screenshots and smoke runs: sign in, then ask once the models are there.
-            let state = provider.state().clone();
-            state.update(cx, |state, cx| state.sign_in(SignInMethod::Browser, cx));
-            cx.spawn(async move |cx| {
-                for _ in 0..200 {
-                    let ready = state
-                        .read_with(cx, |state, cx| {
-                            state.is_signed_in(cx)
-                                && state.catalog().read(cx).source()
-                                    == openai_subscribed::models::CatalogSource::Network
-                        })
-                        .unwrap_or(false);
-                    if ready {
-                        window
-                            .update(cx, |panel, _, cx| {
-                                panel.prompt = auto_prompt.clone();
-                                panel.send(cx);
+            if auto {
+                // For screenshots and smoke runs: sign in, then ask once the models are there.
+                let state = provider.state().clone();
+                state.update(cx, |state, cx| state.sign_in(SignInMethod::Browser, cx));
+                cx.spawn(async move |cx| {
+                    for _ in 0..200 {
+                        let ready = state
+                            .read_with(cx, |state, cx| {
+                                state.is_signed_in(cx)
+                                    && state.catalog().read(cx).source()
+                                        == openai_subscribed::models::CatalogSource::Network
                             })
-                            .ok();
-                        return;
+                            .unwrap_or(false);
+                        if ready {
+                            window
+                                .update(cx, |panel, _, cx| {
+                                    panel.prompt = auto_prompt.clone();
+                                    panel.send(cx);
+                                })
+                                .ok();
+                            return;
+                        }
+                        cx.background_executor()
+                            .timer(std::time::Duration::from_millis(50))
+                            .await;
                     }
-                    cx.background_executor()
-                        .timer(std::time::Duration::from_millis(50))
-                        .await;
-                }
-            })
-            .detach();
-        }
-        cx.activate(true);
-    });
+                })
+                .detach();
+            }
+            cx.activate(true);
+        });
 }

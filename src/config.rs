@@ -162,7 +162,8 @@ mod tests {
             config.token_url().as_str(),
             "https://auth.openai.com/oauth/token"
         );
-        let config = Config::with_urls("http://127.0.0.1:9/", "http://127.0.0.1:9/backend/").unwrap();
+        let config =
+            Config::with_urls("http://127.0.0.1:9/", "http://127.0.0.1:9/backend/").unwrap();
         assert_eq!(
             config.models_url().as_str(),
             format!("http://127.0.0.1:9/backend/models?client_version={CLIENT_VERSION}")

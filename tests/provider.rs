@@ -160,7 +160,11 @@ async fn clicking_sign_in_and_sign_out_in_the_view(cx: &mut TestAppContext) {
 
     click(view, "sign-in");
     view.run_until_parked();
-    let url = h.opened.lock().clone().expect("the provider opened the sign-in page");
+    let url = h
+        .opened
+        .lock()
+        .clone()
+        .expect("the provider opened the sign-in page");
     match status(view, &h.provider) {
         ConfigurationStatus::SigningIn {
             step: SignInStep::ApproveInBrowser { authorize_url },
@@ -170,7 +174,9 @@ async fn clicking_sign_in_and_sign_out_in_the_view(cx: &mut TestAppContext) {
     assert!(view.debug_bounds("cancel-sign-in").is_some());
 
     let browser = approve_in_browser(url);
-    wait_until(view, |cx| h.provider.state().read_with(cx, |s, cx| s.is_signed_in(cx)));
+    wait_until(view, |cx| {
+        h.provider.state().read_with(cx, |s, cx| s.is_signed_in(cx))
+    });
     assert_eq!(browser.join().unwrap(), 200);
     view.run_until_parked();
     let lines = status(view, &h.provider).lines();
@@ -185,7 +191,9 @@ async fn clicking_sign_in_and_sign_out_in_the_view(cx: &mut TestAppContext) {
         status(view, &h.provider),
         ConfigurationStatus::SignedOut { .. }
     ));
-    wait_until(view, |_| h.store.current().is_none() && h.emulator.stats().revocations == 1);
+    wait_until(view, |_| {
+        h.store.current().is_none() && h.emulator.stats().revocations == 1
+    });
     assert!(view.debug_bounds("sign-in").is_some());
 }
 
@@ -204,7 +212,10 @@ async fn a_refused_sign_in_shows_its_message_and_offers_a_retry(cx: &mut TestApp
     // The callback server runs on the test's executor: keep driving it while the browser waits.
     let browser = approve_in_browser(url);
     wait_until(view, |cx| {
-        matches!(status(cx, &h.provider), ConfigurationStatus::SignedOut { error: Some(_) })
+        matches!(
+            status(cx, &h.provider),
+            ConfigurationStatus::SignedOut { error: Some(_) }
+        )
     });
     // The callback page tells the browser the sign-in was refused.
     assert_eq!(browser.join().unwrap(), 403);
@@ -222,7 +233,10 @@ async fn a_refused_sign_in_shows_its_message_and_offers_a_retry(cx: &mut TestApp
 async fn models_come_from_the_catalog_with_their_capabilities(cx: &mut TestAppContext) {
     let h = signed_in(cx);
     wait_until(cx, |_| h.emulator.stats().models_requests >= 1);
-    let refresh = h.provider.state().update(cx, |state, cx| state.refresh_models(cx));
+    let refresh = h
+        .provider
+        .state()
+        .update(cx, |state, cx| state.refresh_models(cx));
     block(cx, refresh).unwrap();
     let models = cx.update(|cx| h.provider.provided_models(cx));
     let catalog = h
@@ -237,8 +251,11 @@ async fn models_come_from_the_catalog_with_their_capabilities(cx: &mut TestAppCo
         assert_eq!(model.supports_images(), info.supports_images());
         assert_eq!(model.supports_thinking(), info.supports_reasoning());
         assert_eq!(
-            model.default_effort_level().map(|level| level.value.to_string()),
-            info.default_effort().map(|effort| effort.as_str().to_string())
+            model
+                .default_effort_level()
+                .map(|level| level.value.to_string()),
+            info.default_effort()
+                .map(|effort| effort.as_str().to_string())
         );
     }
     let default = cx.update(|cx| h.provider.default_model(cx)).unwrap();
@@ -282,12 +299,19 @@ async fn a_completion_streams_and_records_the_usage_limits(cx: &mut TestAppConte
         })
         .collect();
     assert!(text.contains("Hello there"), "{text}");
-    assert!(events.iter().any(|e| matches!(e, LanguageModelCompletionEvent::UsageUpdate(_))));
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, LanguageModelCompletionEvent::UsageUpdate(_)))
+    );
     assert_eq!(
         events.last(),
         Some(&LanguageModelCompletionEvent::Stop(StopReason::EndTurn))
     );
-    let usage = h.provider.state().read_with(cx, |state, _| state.usage().cloned());
+    let usage = h
+        .provider
+        .state()
+        .read_with(cx, |state, _| state.usage().cloned());
     let usage = usage.expect("the answer's usage headers are recorded");
     assert!(!usage.windows.is_empty());
     match status(cx, &h.provider) {
@@ -302,7 +326,11 @@ async fn a_refused_token_is_refreshed_once_and_the_request_retried(cx: &mut Test
     h.emulator.revoke_access_tokens();
     let before = h.emulator.stats();
     let events = complete(cx, &h, prompt("again")).unwrap();
-    assert!(events.iter().any(|e| matches!(e, LanguageModelCompletionEvent::Stop(_))));
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, LanguageModelCompletionEvent::Stop(_)))
+    );
     let after = h.emulator.stats();
     assert_eq!(after.refreshes - before.refreshes, 1);
     assert_eq!(after.responses_requests - before.responses_requests, 2);
@@ -311,13 +339,17 @@ async fn a_refused_token_is_refreshed_once_and_the_request_retried(cx: &mut Test
 #[gpui::test]
 async fn a_usage_limit_is_a_rate_limit_with_its_reset_and_is_explained(cx: &mut TestAppContext) {
     let h = signed_in(cx);
-    h.emulator
-        .inject(Fault::ResponsesUsageLimit { resets_in_secs: 72 * 60 });
+    h.emulator.inject(Fault::ResponsesUsageLimit {
+        resets_in_secs: 72 * 60,
+    });
     let error = complete(cx, &h, prompt("hi")).unwrap_err();
     match error {
         LanguageModelCompletionError::RateLimitExceeded { retry_after, .. } => {
             let retry_after = retry_after.expect("a reset time");
-            assert!(retry_after > Duration::from_secs(70 * 60), "{retry_after:?}");
+            assert!(
+                retry_after > Duration::from_secs(70 * 60),
+                "{retry_after:?}"
+            );
         }
         other => panic!("expected a rate limit, got {other:?}"),
     }
@@ -326,17 +358,27 @@ async fn a_usage_limit_is_a_rate_limit_with_its_reset_and_is_explained(cx: &mut 
         .state()
         .read_with(cx, |state, _| state.limit_notice().cloned())
         .expect("the limit is explained");
-    assert!(notice.starts_with("ChatGPT Plus usage limit reached; resets at"), "{notice}");
+    assert!(
+        notice.starts_with("ChatGPT Plus usage limit reached; resets at"),
+        "{notice}"
+    );
     assert!(notice.ends_with("(in 1h 12m)"), "{notice}");
     // A later successful answer clears the notice.
     complete(cx, &h, prompt("hi")).unwrap();
-    assert!(h.provider.state().read_with(cx, |state, _| state.limit_notice().is_none()));
+    assert!(
+        h.provider
+            .state()
+            .read_with(cx, |state, _| state.limit_notice().is_none())
+    );
 }
 
 #[gpui::test]
 async fn a_changed_models_etag_on_an_answer_refetches_the_catalog(cx: &mut TestAppContext) {
     let h = signed_in(cx);
-    let refresh = h.provider.state().update(cx, |state, cx| state.refresh_models(cx));
+    let refresh = h
+        .provider
+        .state()
+        .update(cx, |state, cx| state.refresh_models(cx));
     block(cx, refresh).unwrap();
     let before = h.emulator.stats().models_requests;
     h.emulator.bump_models_revision();
@@ -375,5 +417,8 @@ async fn registering_is_one_call(cx: &mut TestAppContext) {
             .provider(&provider.id())
             .map(|p| p.name())
     });
-    assert_eq!(registered, Some(LanguageModelProviderName::new("ChatGPT Subscription")));
+    assert_eq!(
+        registered,
+        Some(LanguageModelProviderName::new("ChatGPT Subscription"))
+    );
 }

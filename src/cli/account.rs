@@ -12,9 +12,13 @@ use std::rc::Rc;
 
 /// Waits for the stored sign-in to load.
 async fn loaded(provider: &OpenAiSubscribedProvider, cx: &mut AsyncApp) -> Result<()> {
-    let auth = provider.state().read_with(cx, |state, _| state.auth().clone())?;
+    let auth = provider
+        .state()
+        .read_with(cx, |state, _| state.auth().clone())?;
     // `CredentialsNotFound` only means "signed out" here.
-    auth.update(cx, |auth, cx| auth.authenticate(cx))?.await.ok();
+    auth.update(cx, |auth, cx| auth.authenticate(cx))?
+        .await
+        .ok();
     Ok(())
 }
 
@@ -22,7 +26,10 @@ async fn loaded(provider: &OpenAiSubscribedProvider, cx: &mut AsyncApp) -> Resul
 fn who(provider: &OpenAiSubscribedProvider, cx: &mut AsyncApp) -> Result<Option<String>> {
     provider.state().read_with(cx, |state, cx| {
         state.auth().read(cx).account().map(|identity| {
-            let email = identity.email.clone().unwrap_or_else(|| "your ChatGPT account".into());
+            let email = identity
+                .email
+                .clone()
+                .unwrap_or_else(|| "your ChatGPT account".into());
             match &identity.plan {
                 Some(plan) => format!("{email} ({plan})"),
                 None => email,
@@ -46,7 +53,9 @@ pub async fn login(context: CommandContext, args: LoginArgs, cx: &mut AsyncApp) 
     let provider = context.provider(opener, cx)?;
     loaded(&provider, cx).await?;
     if let Some(who) = who(&provider, cx)? {
-        println!("Already signed in as {who}. Run `openai-subscribed logout` first to switch accounts.");
+        println!(
+            "Already signed in as {who}. Run `openai-subscribed logout` first to switch accounts."
+        );
         return Ok(());
     }
 
@@ -61,7 +70,9 @@ pub async fn login(context: CommandContext, args: LoginArgs, cx: &mut AsyncApp) 
 
     let mut spinner = Spinner::new("Waiting for you to approve the sign-in (Ctrl-C to cancel)…");
     let mut shown_code = false;
-    let auth = provider.state().read_with(cx, |state, _| state.auth().clone())?;
+    let auth = provider
+        .state()
+        .read_with(cx, |state, _| state.auth().clone())?;
     let outcome = wait_for(
         &auth,
         cx,
@@ -100,7 +111,9 @@ pub async fn logout(context: CommandContext, cx: &mut AsyncApp) -> Result<()> {
     let provider = context.provider(UrlOpener::System, cx)?;
     loaded(&provider, cx).await?;
     let was = who(&provider, cx)?;
-    let sign_out = provider.state().update(cx, |state, cx| state.sign_out(cx))?;
+    let sign_out = provider
+        .state()
+        .update(cx, |state, cx| state.sign_out(cx))?;
     sign_out.await.map_err(|error| anyhow!(error.to_string()))?;
     match was {
         Some(who) => println!("Signed out {who}."),
@@ -116,10 +129,9 @@ pub async fn status(context: CommandContext, json: bool, cx: &mut AsyncApp) -> R
     let (record, store) = provider.state().read_with(cx, |state, cx| {
         let auth = state.auth().read(cx);
         let record = match auth.auth_state() {
-            AuthState::SignedIn { credentials, .. } => Some((
-                credentials.identity.clone(),
-                credentials.expires_at,
-            )),
+            AuthState::SignedIn { credentials, .. } => {
+                Some((credentials.identity.clone(), credentials.expires_at))
+            }
             _ => None,
         };
         (record, auth.store_name())
@@ -145,16 +157,23 @@ pub async fn status(context: CommandContext, json: bool, cx: &mut AsyncApp) -> R
     match record {
         Some((identity, expires_at)) => {
             let email = identity.email.unwrap_or_else(|| "(no email)".into());
-            let plan = identity.plan.map(|plan| plan.to_string()).unwrap_or_else(|| "unknown".into());
+            let plan = identity
+                .plan
+                .map(|plan| plan.to_string())
+                .unwrap_or_else(|| "unknown".into());
             println!("Signed in as {email} · {plan}");
             println!("Account:  {}", identity.account_id.unwrap_or_default());
             println!(
                 "Session:  access token valid until {} (renewed automatically)",
-                expires_at.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M")
+                expires_at
+                    .with_timezone(&chrono::Local)
+                    .format("%Y-%m-%d %H:%M")
             );
             println!("Stored in the {store}");
         }
-        None => println!("Not signed in. Run `openai-subscribed login` (or `login --device` over SSH)."),
+        None => {
+            println!("Not signed in. Run `openai-subscribed login` (or `login --device` over SSH).")
+        }
     }
     Ok(())
 }

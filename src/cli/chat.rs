@@ -20,7 +20,11 @@ pub async fn chat(context: CommandContext, args: ChatArgs, cx: &mut AsyncApp) ->
     let provider = context.provider(UrlOpener::System, cx)?;
     let state = provider.state().clone();
     let auth = state.read_with(cx, |state, _| state.auth().clone())?;
-    if auth.update(cx, |auth, cx| auth.authenticate(cx))?.await.is_err() {
+    if auth
+        .update(cx, |auth, cx| auth.authenticate(cx))?
+        .await
+        .is_err()
+    {
         bail!("not signed in; run `openai-subscribed login` (or `login --device` over SSH)");
     }
     // Resolve --model against the plan's current list (cached lists revalidate quickly).
@@ -36,7 +40,11 @@ pub async fn chat(context: CommandContext, args: ChatArgs, cx: &mut AsyncApp) ->
             bail!(
                 "{} does not take the effort {effort:?}; it takes: {}",
                 model.name(),
-                if supported.is_empty() { "none (it does not reason)".into() } else { supported.join(", ") }
+                if supported.is_empty() {
+                    "none (it does not reason)".into()
+                } else {
+                    supported.join(", ")
+                }
             );
         }
     }
@@ -87,7 +95,10 @@ fn pick_model(
                     .iter()
                     .map(|model| model.id().0.to_string())
                     .collect();
-                anyhow!("no model {slug:?} in your plan's list; available: {}", known.join(", "))
+                anyhow!(
+                    "no model {slug:?} in your plan's list; available: {}",
+                    known.join(", ")
+                )
             }),
         None => provider
             .default_model(cx)

@@ -49,7 +49,10 @@ pub fn run(context: CommandContext) -> ExitCode {
 }
 
 async fn demo(context: CommandContext, emulator: Arc<Emulator>, cx: &mut AsyncApp) -> Result<()> {
-    step(1, "Starting the embedded emulator of the issuer and the backend");
+    step(
+        1,
+        "Starting the embedded emulator of the issuer and the backend",
+    );
     println!("    issuer:  {}", emulator.issuer_url());
     println!("    backend: {}", emulator.backend_url());
 
@@ -73,11 +76,18 @@ async fn demo(context: CommandContext, emulator: Arc<Emulator>, cx: &mut AsyncAp
     let state = provider.state().clone();
     let auth = state.read_with(cx, |state, _| state.auth().clone())?;
 
-    step(2, "Signing in with ChatGPT (browser flow, PKCE, loopback callback)");
+    step(
+        2,
+        "Signing in with ChatGPT (browser flow, PKCE, loopback callback)",
+    );
     let authenticated = cx.update(|cx| provider.authenticate(cx))?.await;
     println!(
         "    stored sign-in: {}",
-        if authenticated.is_ok() { "found" } else { "none (as expected on a first run)" }
+        if authenticated.is_ok() {
+            "found"
+        } else {
+            "none (as expected on a first run)"
+        }
     );
     state.update(cx, |state, cx| state.sign_in(SignInMethod::Browser, cx))?;
     super::wait::wait_for(
@@ -97,12 +107,20 @@ async fn demo(context: CommandContext, emulator: Arc<Emulator>, cx: &mut AsyncAp
     let account = state.read_with(cx, |state, cx| state.status(cx).lines().join("\n    "))?;
     println!("    {account}");
 
-    step(3, "The models the plan offers (fetched from the backend's catalog)");
+    step(
+        3,
+        "The models the plan offers (fetched from the backend's catalog)",
+    );
     let refresh = state.update(cx, |state, cx| state.refresh_models(cx))?;
     refresh.await.map_err(|error| anyhow!(error.to_string()))?;
     let listing = state.read_with(cx, |state, cx| {
         let catalog = state.catalog().read(cx);
-        render_listing(catalog.models(), catalog.source(), catalog.fetched_at(), ListingFormat::Text)
+        render_listing(
+            catalog.models(),
+            catalog.source(),
+            catalog.fetched_at(),
+            ListingFormat::Text,
+        )
     })?;
     for line in listing.lines() {
         println!("    {line}");
@@ -168,7 +186,10 @@ async fn demo(context: CommandContext, emulator: Arc<Emulator>, cx: &mut AsyncAp
     println!("    (the host runs the tool and sends its result back)");
     run_turn(model.as_ref(), request, cx).await?;
 
-    step(5, "Usage limits, as the backend reported them with the answer");
+    step(
+        5,
+        "Usage limits, as the backend reported them with the answer",
+    );
     let usage = state.read_with(cx, |state, _| state.usage().cloned())?;
     match usage {
         Some(usage) => {
@@ -179,7 +200,10 @@ async fn demo(context: CommandContext, emulator: Arc<Emulator>, cx: &mut AsyncAp
         None => bail!("the answer carried no usage-limit headers"),
     }
 
-    step(6, "The backend refuses the access token: one silent refresh, one retry");
+    step(
+        6,
+        "The backend refuses the access token: one silent refresh, one retry",
+    );
     let before = emulator.stats();
     emulator.revoke_access_tokens();
     let retry = LanguageModelRequest {
@@ -199,20 +223,35 @@ async fn demo(context: CommandContext, emulator: Arc<Emulator>, cx: &mut AsyncAp
         before.refreshes, after.refreshes, before.responses_requests, after.responses_requests
     );
 
-    step(7, "Signing out: revoke, forget the tokens, the usage and the cached models");
+    step(
+        7,
+        "Signing out: revoke, forget the tokens, the usage and the cached models",
+    );
     let sign_out = state.update(cx, |state, cx| state.sign_out(cx))?;
     sign_out.await.map_err(|error| anyhow!(error.to_string()))?;
     let stored = store.read(cx).await?;
     let status = state.read_with(cx, |state, cx| state.status(cx).lines().join(" "))?;
-    println!("    {status} Stored sign-in: {}.", if stored.is_some() { "still there (bug!)" } else { "none" });
+    println!(
+        "    {status} Stored sign-in: {}.",
+        if stored.is_some() {
+            "still there (bug!)"
+        } else {
+            "none"
+        }
+    );
     // Revocation is best effort and runs in the background; give it a moment to land.
     for _ in 0..50 {
         if emulator.stats().revocations > 0 {
             break;
         }
-        cx.background_executor().timer(std::time::Duration::from_millis(20)).await;
+        cx.background_executor()
+            .timer(std::time::Duration::from_millis(20))
+            .await;
     }
-    println!("    revocations seen by the issuer: {}", emulator.stats().revocations);
+    println!(
+        "    revocations seen by the issuer: {}",
+        emulator.stats().revocations
+    );
     println!("\nDemo complete.");
     Ok(())
 }
@@ -262,7 +301,12 @@ async fn run_turn(
                 turn.replay.push(MessageContent::RedactedThinking(data));
             }
             LanguageModelCompletionEvent::ToolUse(tool_use) if tool_use.is_input_complete => {
-                write!(stdout, "\n    tool call: {}({})", tool_use.name, tool_use.input).ok();
+                write!(
+                    stdout,
+                    "\n    tool call: {}({})",
+                    tool_use.name, tool_use.input
+                )
+                .ok();
                 current = "";
                 turn.tool_uses.push(tool_use);
             }

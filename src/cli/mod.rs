@@ -49,7 +49,9 @@ pub fn main() -> ExitCode {
     match cli.command {
         Command::Emulator(args) => emulator::run(args),
         Command::Demo => demo::run(context),
-        Command::Login(args) => context.run(async move |context, cx| account::login(context, args, cx).await),
+        Command::Login(args) => {
+            context.run(async move |context, cx| account::login(context, args, cx).await)
+        }
         Command::Logout => context.run(async move |context, cx| account::logout(context, cx).await),
         Command::Status(flag) => {
             context.run(async move |context, cx| account::status(context, flag.json, cx).await)
@@ -57,7 +59,9 @@ pub fn main() -> ExitCode {
         Command::Models(flag) => {
             context.run(async move |context, cx| models::list(context, flag.json, cx).await)
         }
-        Command::Chat(args) => context.run(async move |context, cx| chat::chat(context, args, cx).await),
+        Command::Chat(args) => {
+            context.run(async move |context, cx| chat::chat(context, args, cx).await)
+        }
         Command::Usage(flag) => {
             context.run(async move |context, cx| usage::show(context, flag.json, cx).await)
         }

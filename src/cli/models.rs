@@ -11,7 +11,10 @@ pub async fn list(context: CommandContext, json: bool, cx: &mut AsyncApp) -> Res
     let provider = context.provider(UrlOpener::System, cx)?;
     let state = provider.state().clone();
     let auth = state.read_with(cx, |state, _| state.auth().clone())?;
-    let signed_in = auth.update(cx, |auth, cx| auth.authenticate(cx))?.await.is_ok();
+    let signed_in = auth
+        .update(cx, |auth, cx| auth.authenticate(cx))?
+        .await
+        .is_ok();
     if signed_in {
         let refresh = state.update(cx, |state, cx| state.refresh_models(cx))?;
         if let Err(error) = refresh.await {
@@ -19,7 +22,9 @@ pub async fn list(context: CommandContext, json: bool, cx: &mut AsyncApp) -> Res
             eprintln!("warning: could not fetch the model list: {error}");
         }
     } else if !json {
-        eprintln!("Not signed in: showing the built-in list. Run `openai-subscribed login` for your plan's models.");
+        eprintln!(
+            "Not signed in: showing the built-in list. Run `openai-subscribed login` for your plan's models."
+        );
     }
     let listing = state.read_with(cx, |state, cx| {
         let catalog = state.catalog().read(cx);
@@ -27,7 +32,11 @@ pub async fn list(context: CommandContext, json: bool, cx: &mut AsyncApp) -> Res
             catalog.models(),
             catalog.source(),
             catalog.fetched_at(),
-            if json { ListingFormat::Json } else { ListingFormat::Text },
+            if json {
+                ListingFormat::Json
+            } else {
+                ListingFormat::Text
+            },
         )
     })?;
     print!("{listing}");

@@ -11,7 +11,11 @@ pub async fn show(context: CommandContext, json: bool, cx: &mut AsyncApp) -> Res
     let provider = context.provider(UrlOpener::System, cx)?;
     let state = provider.state().clone();
     let auth = state.read_with(cx, |state, _| state.auth().clone())?;
-    if auth.update(cx, |auth, cx| auth.authenticate(cx))?.await.is_err() {
+    if auth
+        .update(cx, |auth, cx| auth.authenticate(cx))?
+        .await
+        .is_err()
+    {
         anyhow::bail!("not signed in; run `openai-subscribed login`");
     }
     let usage = state.read_with(cx, |state, _| state.usage().cloned())?;
@@ -20,7 +24,9 @@ pub async fn show(context: CommandContext, json: bool, cx: &mut AsyncApp) -> Res
         return Ok(());
     }
     let Some(usage) = usage else {
-        println!("No usage reported yet: the backend reports your plan's limits with each answer. Run `openai-subscribed chat` once.");
+        println!(
+            "No usage reported yet: the backend reports your plan's limits with each answer. Run `openai-subscribed chat` once."
+        );
         return Ok(());
     };
     print!("{}", render_usage(&usage, Utc::now()));
@@ -49,7 +55,12 @@ pub fn render_usage(usage: &crate::responses::UsageLimits, now: chrono::DateTime
             "unlimited".to_string()
         } else {
             credits.balance.clone().unwrap_or_else(|| {
-                if credits.has_credits { "available" } else { "none" }.to_string()
+                if credits.has_credits {
+                    "available"
+                } else {
+                    "none"
+                }
+                .to_string()
             })
         };
         text.push_str(&format!("Credits: {balance}\n"));

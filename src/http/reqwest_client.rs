@@ -140,7 +140,8 @@ impl HttpClient for ReqwestHttpClient {
             if let Some(headers) = builder.headers_mut() {
                 *headers = response.headers().clone();
             }
-            let (mut chunk_tx, chunk_rx) = mpsc::channel::<std::io::Result<Bytes>>(BODY_CHANNEL_CHUNKS);
+            let (mut chunk_tx, chunk_rx) =
+                mpsc::channel::<std::io::Result<Bytes>>(BODY_CHANNEL_CHUNKS);
             let reader = chunk_rx.into_async_read();
             let Ok(head) = builder.body(AsyncBody::from_reader(reader)) else {
                 response_tx.send(Err(anyhow!("invalid response head"))).ok();

@@ -65,7 +65,11 @@ pub trait LanguageModel: Send + Sync {
         None
     }
     /// Counts the tokens a request would use.
-    fn count_tokens(&self, request: LanguageModelRequest, cx: &App) -> BoxFuture<'static, Result<u64>>;
+    fn count_tokens(
+        &self,
+        request: LanguageModelRequest,
+        cx: &App,
+    ) -> BoxFuture<'static, Result<u64>>;
     /// Streams a completion.
     #[allow(clippy::type_complexity)]
     fn stream_completion(

@@ -239,6 +239,9 @@ mod tests {
         }))
         .unwrap();
         assert_eq!(model.default_effort(), Some(ReasoningEffort::Medium));
-        assert_eq!(ReasoningEffort::parse("XHIGH"), Some(ReasoningEffort::XHigh));
+        assert_eq!(
+            ReasoningEffort::parse("XHIGH"),
+            Some(ReasoningEffort::XHigh)
+        );
     }
 }

@@ -232,7 +232,16 @@ mod tests {
 
     #[test]
     fn malformed_tokens_are_errors_not_panics() {
-        for bad in ["", "a", "a.b", "a.b.c.d", "a.!!!.c", "a.bm90IGpzb24.c", "..", "a..c"] {
+        for bad in [
+            "",
+            "a",
+            "a.b",
+            "a.b.c.d",
+            "a.!!!.c",
+            "a.bm90IGpzb24.c",
+            "..",
+            "a..c",
+        ] {
             assert!(parse_identity(bad).is_err(), "{bad:?}");
         }
         let no_exp = jwt(serde_json::json!({"email": "x@example.com"}));

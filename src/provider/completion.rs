@@ -43,7 +43,9 @@ pub fn start_completion(
             // refresh once and retry once.
             log::info!("the backend refused the access token; refreshing once and retrying");
             let renewed = auth
-                .update(cx, |auth, cx| auth.force_refresh(&credentials.access_token, cx))?
+                .update(cx, |auth, cx| {
+                    auth.force_refresh(&credentials.access_token, cx)
+                })?
                 .await
                 .map_err(auth_to_host_error)?;
             answer = send_request(http.as_ref(), &config, &renewed, &body).await;
@@ -56,7 +58,7 @@ pub fn start_completion(
                 })?;
                 Ok(stream
                     .events
-                    .map(|event| event.map_err(|error| to_host_error(error)))
+                    .map(|event| event.map_err(to_host_error))
                     .boxed())
             }
             Err(error) => {

@@ -11,9 +11,8 @@ use super::status::{ConfigurationStatus, SignInStep, UsageBar};
 use crate::auth::SignInMethod;
 use gpui::{
     App, ClickEvent, Context, Div, Entity, FontWeight, InteractiveElement as _, IntoElement,
-    ParentElement as _, Render,
-    SharedString, Stateful, StatefulInteractiveElement as _, Styled as _, Subscription, Window,
-    div, prelude::FluentBuilder as _, px, relative, rgb,
+    ParentElement as _, Render, SharedString, Stateful, StatefulInteractiveElement as _,
+    Styled as _, Subscription, Window, div, prelude::FluentBuilder as _, px, relative, rgb,
 };
 
 const TEXT: u32 = 0x1f2328;
@@ -54,7 +53,9 @@ impl ConfigurationView {
             .rounded_md()
             .border_1()
             .border_color(rgb(if primary { ACCENT } else { TRACK }))
-            .when(primary, |button| button.bg(rgb(ACCENT)).text_color(rgb(0xffffff)))
+            .when(primary, |button| {
+                button.bg(rgb(ACCENT)).text_color(rgb(0xffffff))
+            })
             .when(!primary, |button| button.text_color(rgb(TEXT)))
             .cursor_pointer()
             .child(label)
@@ -70,7 +71,11 @@ fn line(text: impl Into<SharedString>, color: u32) -> Div {
 
 fn usage_bar(bar: &UsageBar) -> Div {
     let used = bar.used_percent / 100.0;
-    let fill = if bar.used_percent >= 90.0 { DANGER } else { ACCENT };
+    let fill = if bar.used_percent >= 90.0 {
+        DANGER
+    } else {
+        ACCENT
+    };
     let mut caption = format!("{}: {:.0}% used", bar.label, bar.used_percent);
     if let Some(resets) = &bar.resets {
         caption.push_str(&format!(" · {resets}"));
@@ -93,14 +98,11 @@ fn usage_bar(bar: &UsageBar) -> Div {
 impl Render for ConfigurationView {
     fn render(&mut self, _window: &mut Window, cx: &mut Context<Self>) -> impl IntoElement {
         let status = self.state.read(cx).status(cx);
-        let panel = div()
-            .flex()
-            .flex_col()
-            .gap_2()
-            .p_4()
-            .text_color(rgb(TEXT));
+        let panel = div().flex().flex_col().gap_2().p_4().text_color(rgb(TEXT));
         match status {
-            ConfigurationStatus::Loading => panel.child(line("Loading your ChatGPT sign-in…", MUTED)),
+            ConfigurationStatus::Loading => {
+                panel.child(line("Loading your ChatGPT sign-in…", MUTED))
+            }
             ConfigurationStatus::SignedOut { error } => panel
                 .child(line(
                     "Use your ChatGPT Plus, Pro or Team plan in the agent: no API key needed. \
@@ -108,9 +110,7 @@ impl Render for ConfigurationView {
                     MUTED,
                 ))
                 .when_some(error.clone(), |panel, error| {
-                    panel.child(
-                        line(error, DANGER).debug_selector(|| "sign-in-error".to_string()),
-                    )
+                    panel.child(line(error, DANGER).debug_selector(|| "sign-in-error".to_string()))
                 })
                 .child(
                     div()
@@ -119,7 +119,11 @@ impl Render for ConfigurationView {
                         .child(self.button(
                             "sign-in",
                             // After a failure the same button is the retry.
-                            if error.is_some() { "Try again" } else { "Sign in with ChatGPT" },
+                            if error.is_some() {
+                                "Try again"
+                            } else {
+                                "Sign in with ChatGPT"
+                            },
                             true,
                             |state, cx| state.sign_in(SignInMethod::Browser, cx),
                         ))
@@ -134,7 +138,10 @@ impl Render for ConfigurationView {
                 let panel = match step {
                     SignInStep::Starting { .. } => panel.child(line("Signing in…", TEXT)),
                     SignInStep::ApproveInBrowser { authorize_url } => panel
-                        .child(line("Signing in… approve the sign-in in your browser.", TEXT))
+                        .child(line(
+                            "Signing in… approve the sign-in in your browser.",
+                            TEXT,
+                        ))
                         .child(line(
                             format!("If no browser opened, visit {authorize_url}"),
                             MUTED,
@@ -143,7 +150,10 @@ impl Render for ConfigurationView {
                         verification_url,
                         user_code,
                     } => panel
-                        .child(line(format!("Visit {verification_url} and enter this code:"), TEXT))
+                        .child(line(
+                            format!("Visit {verification_url} and enter this code:"),
+                            TEXT,
+                        ))
                         .child(
                             div()
                                 .debug_selector(|| "device-code".to_string())

@@ -64,7 +64,9 @@ pub fn register(
     let provider = Arc::new(OpenAiSubscribedProvider::new(http, credentials, config, cx));
     let registry = LanguageModelRegistry::global(cx);
     let registered = provider.clone();
-    registry.update(cx, |registry, cx| registry.register_provider(registered, cx));
+    registry.update(cx, |registry, cx| {
+        registry.register_provider(registered, cx)
+    });
     provider
 }
 
@@ -102,7 +104,11 @@ impl LanguageModelProvider for OpenAiSubscribedProvider {
 
     fn provided_models(&self, cx: &App) -> Vec<Arc<dyn LanguageModel>> {
         let state = self.state.read(cx);
-        state.models(cx).iter().map(|info| self.model(info)).collect()
+        state
+            .models(cx)
+            .iter()
+            .map(|info| self.model(info))
+            .collect()
     }
 
     fn recommended_models(&self, cx: &App) -> Vec<Arc<dyn LanguageModel>> {

@@ -40,7 +40,7 @@ mod usage_cache;
 pub use configuration_view::ConfigurationView;
 pub use language_model_provider::{OpenAiSubscribedProvider, register};
 pub use model::OpenAiSubscribedModel;
-pub use state::{State, StateOptions, UrlOpener};
+pub use state::{OpenUrl, RefreshModelsError, State, StateOptions, UrlOpener};
 pub use status::{ConfigurationStatus, SignInStep, UsageBar, describe_reset, usage_bars};
 pub use usage_cache::UsageCache;
 

@@ -4,13 +4,13 @@
 use super::status::{ConfigurationStatus, status_of};
 use super::usage_cache::UsageCache;
 use crate::auth::{self, AuthError, BrowserLaunch, OAuthSignIn, SignInMethod, SignInProgress};
-use crate::oauth::{CallbackServerOptions, DeviceCodeOptions};
 use crate::backend_request::BackendAuth;
 use crate::config::Config;
 use crate::credentials::CredentialsProvider;
 use crate::models::{
     CacheLocation, CatalogOptions, FetchError, ModelCatalog, ModelInfo, RefreshOutcome,
 };
+use crate::oauth::{CallbackServerOptions, DeviceCodeOptions};
 use crate::responses::{ResponsesError, UsageLimits};
 use anyhow::Result;
 use gpui::{App, AppContext as _, Context, Entity, SharedString, Subscription, Task};
@@ -19,6 +19,9 @@ use std::rc::Rc;
 use std::sync::Arc;
 use url::Url;
 
+/// Opens a URL on behalf of the provider.
+pub type OpenUrl = Rc<dyn Fn(&Url, &mut App)>;
+
 /// How the authorize URL of a browser sign-in reaches a browser.
 #[derive(Clone)]
 pub enum UrlOpener {
@@ -26,7 +29,7 @@ pub enum UrlOpener {
     System,
     /// Something else: the command line's `--no-browser` prints it; the demo and tests follow it
     /// with an HTTP client.
-    Custom(Rc<dyn Fn(&Url, &mut App)>),
+    Custom(OpenUrl),
 }
 
 impl UrlOpener {
@@ -269,7 +272,9 @@ impl State {
                 } => Some(authorize_url.clone()),
                 _ => None,
             };
-            let account = auth.account().and_then(|identity| identity.account_id.clone());
+            let account = auth
+                .account()
+                .and_then(|identity| identity.account_id.clone());
             (auth.generation(), browser_url, account)
         };
 

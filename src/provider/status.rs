@@ -85,10 +85,14 @@ impl ConfigurationStatus {
                 lines
             }
             Self::SigningIn { step } => match step {
-                SignInStep::Starting { method: SignInMethod::Browser } => {
+                SignInStep::Starting {
+                    method: SignInMethod::Browser,
+                } => {
                     vec!["Signing in… starting the browser sign-in.".into()]
                 }
-                SignInStep::Starting { method: SignInMethod::DeviceCode } => {
+                SignInStep::Starting {
+                    method: SignInMethod::DeviceCode,
+                } => {
                     vec!["Signing in… asking for a device code.".into()]
                 }
                 SignInStep::ApproveInBrowser { authorize_url } => vec![
@@ -152,9 +156,7 @@ pub fn usage_bars(usage: &UsageLimits, now: DateTime<Utc>) -> Vec<UsageBar> {
             UsageBar {
                 label: label.into(),
                 used_percent: window.used_percent.clamp(0.0, 100.0) as f32,
-                resets: window
-                    .resets_at
-                    .map(|at| describe_reset(at, now).into()),
+                resets: window.resets_at.map(|at| describe_reset(at, now).into()),
             }
         })
         .collect()
@@ -162,7 +164,9 @@ pub fn usage_bars(usage: &UsageLimits, now: DateTime<Utc>) -> Vec<UsageBar> {
 
 pub(super) fn status_of(state: &State, cx: &App) -> ConfigurationStatus {
     let auth = state.auth().read(cx);
-    let error = auth.last_error().map(|error| SharedString::from(error.to_string()));
+    let error = auth
+        .last_error()
+        .map(|error| SharedString::from(error.to_string()));
     match auth.auth_state() {
         AuthState::Loading => ConfigurationStatus::Loading,
         AuthState::SignedOut => ConfigurationStatus::SignedOut { error },
@@ -207,7 +211,9 @@ pub(super) fn status_of(state: &State, cx: &App) -> ConfigurationStatus {
             notices.extend(error);
             ConfigurationStatus::SignedIn {
                 account: account.into(),
-                usage: usage.map(|usage| usage_bars(usage, now)).unwrap_or_default(),
+                usage: usage
+                    .map(|usage| usage_bars(usage, now))
+                    .unwrap_or_default(),
                 credits: usage
                     .and_then(|usage| usage.credits.as_ref())
                     .and_then(|credits| {

@@ -33,7 +33,13 @@ impl UsageCache {
         };
         let safe: String = account_id
             .chars()
-            .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                    c
+                } else {
+                    '_'
+                }
+            })
             .collect();
         Some(dir.join(format!("usage-{safe}.json")))
     }
