@@ -28,6 +28,9 @@ use openai_subscribed::provider::{
 };
 use std::sync::Arc;
 
+struct EmulatorHandle(#[allow(dead_code)] Arc<Emulator>);
+impl gpui::Global for EmulatorHandle {}
+
 struct AgentPanel {
     provider: Arc<OpenAiSubscribedProvider>,
     configuration: Entity<ConfigurationView>,
@@ -313,7 +316,10 @@ fn main() {
     Application::new()
         .with_http_client(http.clone())
         .run(move |cx: &mut App| {
-            let _keep_emulator_alive = emulator.clone();
+            // The emulator serves as long as the app runs.
+        if let Some(emulator) = emulator.clone() {
+            cx.set_global(EmulatorHandle(emulator));
+        }
             let (store, opener): (Arc<dyn CredentialsProvider>, UrlOpener) = match &emulator {
                 Some(_) => (
                     Arc::new(MemoryStore::new()),

@@ -129,7 +129,9 @@ impl HttpClient for ReqwestHttpClient {
             let response = match sent {
                 Ok(response) => response,
                 Err(error) => {
-                    response_tx.send(Err(anyhow!(error))).ok();
+                    // The URL may carry secrets (an OAuth `state`, a `code`): keep it out of
+                    // error messages, which end up in logs and on screen.
+                    response_tx.send(Err(anyhow!(error.without_url()))).ok();
                     return;
                 }
             };
@@ -154,7 +156,7 @@ impl HttpClient for ReqwestHttpClient {
             // Pump the body; a failed send means the reader was dropped, so stop reading.
             let mut chunks = response.bytes_stream();
             while let Some(chunk) = chunks.next().await {
-                let chunk = chunk.map_err(std::io::Error::other);
+                let chunk = chunk.map_err(|error| std::io::Error::other(error.without_url()));
                 let failed = chunk.is_err();
                 if chunk_tx.send(chunk).await.is_err() || failed {
                     break;

@@ -162,9 +162,12 @@ impl Render for ConfigurationView {
                                 .child(user_code),
                         ),
                 };
-                panel.child(self.button("cancel-sign-in", "Cancel", false, |state, cx| {
-                    state.cancel_sign_in(cx)
-                }))
+                panel.child(div().flex().child(self.button(
+                    "cancel-sign-in",
+                    "Cancel",
+                    false,
+                    |state, cx| state.cancel_sign_in(cx),
+                )))
             }
             ConfigurationStatus::SignedIn {
                 account,
@@ -181,9 +184,12 @@ impl Render for ConfigurationView {
                 .children(usage.iter().map(usage_bar))
                 .when_some(credits, |panel, credits| panel.child(line(credits, MUTED)))
                 .children(notices.into_iter().map(|notice| line(notice, DANGER)))
-                .child(self.button("sign-out", "Sign Out", false, |state, cx| {
-                    state.sign_out(cx).detach()
-                })),
+                .child(div().flex().child(self.button(
+                    "sign-out",
+                    "Sign Out",
+                    false,
+                    |state, cx| state.sign_out(cx).detach(),
+                ))),
         }
     }
 }

@@ -185,6 +185,18 @@ impl State {
         self.auth.update(cx, |auth, cx| auth.sign_in(method, cx));
     }
 
+    /// Opens the running browser sign-in's page again (the browser was closed, or never opened).
+    pub fn reopen_sign_in_page(&mut self, cx: &mut Context<Self>) {
+        let url = match self.auth.read(cx).auth_state() {
+            auth::AuthState::SigningIn {
+                progress: SignInProgress::WaitingForBrowser { authorize_url },
+                ..
+            } => authorize_url.clone(),
+            _ => return,
+        };
+        self.url_opener.open(&url, cx);
+    }
+
     /// Cancels a running sign-in, releasing its callback port.
     pub fn cancel_sign_in(&mut self, cx: &mut Context<Self>) {
         self.auth.update(cx, |auth, cx| auth.cancel_sign_in(cx));

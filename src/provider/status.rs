@@ -95,10 +95,10 @@ impl ConfigurationStatus {
                 } => {
                     vec!["Signing in… asking for a device code.".into()]
                 }
-                SignInStep::ApproveInBrowser { authorize_url } => vec![
-                    "Signing in… approve in your browser.".into(),
-                    format!("If no browser opened, visit {authorize_url}"),
-                ],
+                // The URL carries the sign-in's `state`: it is opened, never printed here.
+                SignInStep::ApproveInBrowser { .. } => {
+                    vec!["Signing in… approve in your browser.".into()]
+                }
                 SignInStep::EnterDeviceCode {
                     verification_url,
                     user_code,
