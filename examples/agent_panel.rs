@@ -317,9 +317,9 @@ fn main() {
         .with_http_client(http.clone())
         .run(move |cx: &mut App| {
             // The emulator serves as long as the app runs.
-        if let Some(emulator) = emulator.clone() {
-            cx.set_global(EmulatorHandle(emulator));
-        }
+            if let Some(emulator) = emulator.clone() {
+                cx.set_global(EmulatorHandle(emulator));
+            }
             let (store, opener): (Arc<dyn CredentialsProvider>, UrlOpener) = match &emulator {
                 Some(_) => (
                     Arc::new(MemoryStore::new()),

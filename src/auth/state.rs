@@ -36,6 +36,9 @@ use std::sync::Arc;
 /// The result every caller of one refresh receives.
 pub type RefreshResult = Result<TokenSet, AuthError>;
 
+/// How long sign-out waits for the issuer to confirm the revocation (best effort).
+const REVOKE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// A refresh shared by all its waiters.
 pub type SharedRefresh = Shared<Task<RefreshResult>>;
 
@@ -287,36 +290,54 @@ impl State {
         }
     }
 
-    /// Signs out: drops any sign-in or refresh, revokes the refresh token in the background (best
-    /// effort, never waited for), deletes the store entry, and says `SignedOut` at once. The
-    /// returned task ends when the store entry is gone.
+    /// Signs out: drops any sign-in or refresh, says `SignedOut` at once, deletes the store entry,
+    /// and revokes the refresh token (RFC 7009) in the background, best effort. The UI never
+    /// waits; the returned task ends once the entry is gone and the revocation has been answered
+    /// (or has timed out), so a short-lived process can wait for both.
     pub fn sign_out(&mut self, cx: &mut Context<Self>) -> Task<Result<(), AuthError>> {
         self.next_generation();
         let previous = std::mem::replace(&mut self.auth, AuthState::SignedOut);
         self.last_error = None;
-        if let AuthState::SignedIn { credentials, .. } = &previous {
-            let http = self.renewal.http.clone();
-            let config = self.renewal.config.clone();
-            let refresh_token = credentials.refresh_token.clone();
-            cx.background_spawn(async move {
-                match revoke_refresh_token(&*http, &config, &refresh_token).await {
-                    Ok(()) => log::debug!("revoked the ChatGPT refresh token"),
-                    Err(error) => log::debug!("could not revoke the refresh token: {error:#}"),
-                }
-            })
-            .detach();
-        }
+        // Revocation runs in the background (the state already says signed out), but the
+        // returned task waits for it, bounded, so a command-line process does not exit first.
+        let revocation = match &previous {
+            AuthState::SignedIn { credentials, .. } => {
+                let http = self.renewal.http.clone();
+                let config = self.renewal.config.clone();
+                let refresh_token = credentials.refresh_token.clone();
+                let executor = cx.background_executor().clone();
+                Some(cx.background_spawn(async move {
+                    let revoke = revoke_refresh_token(&*http, &config, &refresh_token).fuse();
+                    let deadline = executor.timer(REVOKE_TIMEOUT).fuse();
+                    futures::pin_mut!(revoke, deadline);
+                    futures::select_biased! {
+                        result = revoke => match result {
+                            Ok(()) => log::debug!("revoked the ChatGPT refresh token"),
+                            Err(error) => log::debug!("could not revoke the refresh token: {error:#}"),
+                        },
+                        _ = deadline => log::debug!("revoking the refresh token timed out"),
+                    }
+                }))
+            }
+            _ => None,
+        };
         // Dropping the previous state drops the sign-in task or our handle on the refresh.
         drop(previous);
         cx.notify();
         let renewal = self.renewal.clone();
         cx.spawn(async move |_, cx| {
-            let _serial = renewal.store_lock.lock().await;
-            renewal
-                .store
-                .delete(cx)
-                .await
-                .map_err(|error| AuthError::store(renewal.store.name(), &error))
+            let deleted = {
+                let _serial = renewal.store_lock.lock().await;
+                renewal
+                    .store
+                    .delete(cx)
+                    .await
+                    .map_err(|error| AuthError::store(renewal.store.name(), &error))
+            };
+            if let Some(revocation) = revocation {
+                revocation.await;
+            }
+            deleted
         })
     }
 
