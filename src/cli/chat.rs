@@ -68,14 +68,22 @@ pub async fn chat(context: CommandContext, args: ChatArgs, cx: &mut AsyncApp) ->
     let mut printer = Printer::new(args.json);
     while let Some(event) = events.next().await {
         match event {
-            Ok(event) => printer.print(&event),
+            Ok(event) => {
+                if let Err(error) = printer.print(&event) {
+                    // The reader went away (`| head`): stop quietly, as other tools do.
+                    if error.kind() == std::io::ErrorKind::BrokenPipe {
+                        return Ok(());
+                    }
+                    return Err(error.into());
+                }
+            }
             Err(error) => {
-                printer.finish();
+                printer.finish().ok();
                 return Err(explain(error, &provider, cx));
             }
         }
     }
-    printer.finish();
+    printer.finish().ok();
     Ok(())
 }
 
@@ -150,26 +158,27 @@ impl Printer {
         }
     }
 
-    fn print(&mut self, event: &LanguageModelCompletionEvent) {
+    fn print(&mut self, event: &LanguageModelCompletionEvent) -> std::io::Result<()> {
+        let mut stdout = std::io::stdout().lock();
         if self.json {
-            println!("{}", event_to_json(event));
-            return;
+            writeln!(stdout, "{}", event_to_json(event))?;
+            return stdout.flush();
         }
         match event {
             LanguageModelCompletionEvent::Thinking { text, .. } => {
                 let mut stderr = std::io::stderr();
                 if self.dim {
-                    write!(stderr, "\x1b[2m{text}\x1b[0m").ok();
+                    write!(stderr, "\x1b[2m{text}\x1b[0m")?;
                 } else {
-                    write!(stderr, "{text}").ok();
+                    write!(stderr, "{text}")?;
                 }
-                stderr.flush().ok();
+                stderr.flush()?;
                 self.in_thinking = true;
             }
             LanguageModelCompletionEvent::Text(text) => {
                 self.end_thinking();
-                print!("{text}");
-                std::io::stdout().flush().ok();
+                write!(stdout, "{text}")?;
+                stdout.flush()?;
             }
             LanguageModelCompletionEvent::ToolUse(tool_use) if tool_use.is_input_complete => {
                 self.end_thinking();
@@ -177,6 +186,7 @@ impl Printer {
             }
             _ => {}
         }
+        Ok(())
     }
 
     fn end_thinking(&mut self) {
@@ -186,10 +196,11 @@ impl Printer {
         }
     }
 
-    fn finish(&mut self) {
+    fn finish(&mut self) -> std::io::Result<()> {
         self.end_thinking();
         if !self.json {
-            println!();
+            writeln!(std::io::stdout())?;
         }
+        Ok(())
     }
 }
