@@ -26,8 +26,7 @@ fn cli(emulator: &Emulator, dir: &Path) -> Command {
 }
 
 fn run(command: &mut Command) -> Output {
-    let output = command.output().expect("the binary runs");
-    output
+    command.output().expect("the binary runs")
 }
 
 fn stdout(output: &Output) -> String {

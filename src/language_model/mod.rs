@@ -19,3 +19,6 @@ pub use ids::*;
 pub use provider::*;
 pub use registry::*;
 pub use request::*;
+
+#[cfg(test)]
+mod tests;
