@@ -152,7 +152,6 @@ mod tests {
     use super::*;
     use crate::language_model::{LanguageModelCompletionEvent as Event, StopReason};
     use crate::secret::AccessToken;
-    use futures::io::AsyncReadExt as _;
     use http_client::FakeHttpClient;
     use std::pin::Pin;
     use std::sync::{Arc, Mutex};
