@@ -12,7 +12,9 @@
 
 mod support;
 
-use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{
+    BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
+};
 use eventsource_stream::Eventsource as _;
 use futures::StreamExt as _;
 use openai_subscribed::language_model::{
@@ -113,6 +115,7 @@ fn sse_to_events(c: &mut Criterion) {
     let mut group = c.benchmark_group("sse_to_events");
     group.throughput(Throughput::Bytes(bytes.len() as u64));
     group.sample_size(10);
+    group.sampling_mode(SamplingMode::Flat);
     group.measurement_time(Duration::from_secs(10));
     group.warm_up_time(Duration::from_secs(1));
     group.bench_function(BenchmarkId::new("openai_subscribed", "50MB"), |b| {
@@ -132,6 +135,7 @@ fn sse_to_events(c: &mut Criterion) {
     let mut group = c.benchmark_group("sse_framing_only");
     group.throughput(Throughput::Bytes(bytes.len() as u64));
     group.sample_size(10);
+    group.sampling_mode(SamplingMode::Flat);
     group.measurement_time(Duration::from_secs(8));
     group.warm_up_time(Duration::from_secs(1));
     group.bench_function(
@@ -196,6 +200,7 @@ fn token_counting(c: &mut Criterion) {
     eprintln!("count_tokens request: {tokens} tokens");
     let mut group = c.benchmark_group("count_tokens");
     group.sample_size(10);
+    group.sampling_mode(SamplingMode::Flat);
     group.measurement_time(Duration::from_secs(10));
     group.bench_function("count_tokens_100k", |b| {
         b.iter(|| count_tokens(black_box(&request)).unwrap())
@@ -207,6 +212,7 @@ fn token_counting(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("bpe_build");
     group.sample_size(10);
+    group.sampling_mode(SamplingMode::Flat);
     group.measurement_time(Duration::from_secs(5));
     group.bench_function("o200k_base", |b| {
         b.iter(|| tiktoken_rs::o200k_base().unwrap())

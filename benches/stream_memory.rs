@@ -1,4 +1,4 @@
-//! Peak heap while streaming a 100 MB answer through `completion_events` (the same code path as
+//! Peak heap while streaming a 100 MB answer (100 MB of text, about 1.4 GB of SSE) through `completion_events` (the same code path as
 //! a real response body), measured with a counting global allocator.
 //!
 //! The body is generated on the fly by an `AsyncRead` (it is never held whole), events are
@@ -21,6 +21,7 @@ struct Counting;
 
 static CURRENT: AtomicUsize = AtomicUsize::new(0);
 static PEAK: AtomicUsize = AtomicUsize::new(0);
+static SSE_BYTES: AtomicUsize = AtomicUsize::new(0);
 
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
@@ -37,13 +38,17 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
 
+/// The answer's text length.
 const ANSWER_BYTES: usize = 100 * 1024 * 1024;
 
 /// Serves the generated stream in network-sized reads without ever holding it whole.
 struct GeneratedBody {
     rng: support::Rng,
     sequence: u64,
+    /// Answer text produced so far.
     produced: usize,
+    /// SSE bytes produced so far.
+    sse_bytes: usize,
     pending: Vec<u8>,
     offset: usize,
     tail_sent: bool,
@@ -60,13 +65,14 @@ impl AsyncRead for GeneratedBody {
             this.pending.clear();
             this.offset = 0;
             if this.produced < ANSWER_BYTES {
-                support::text_deltas(
+                this.produced += support::text_deltas(
                     &mut this.rng,
                     &mut this.sequence,
                     64 * 1024,
                     &mut this.pending,
                 );
-                this.produced += this.pending.len();
+                this.sse_bytes += this.pending.len();
+                SSE_BYTES.store(this.sse_bytes, Ordering::Relaxed);
             } else if !this.tail_sent {
                 this.pending = support::tail();
                 this.tail_sent = true;
@@ -88,6 +94,7 @@ fn main() {
         rng,
         sequence: 100,
         produced: 0,
+        sse_bytes: 0,
         pending: head,
         offset: 0,
         tail_sent: false,
@@ -118,9 +125,9 @@ fn main() {
     });
     assert!(stopped, "the stream must end with Stop");
     println!(
-        "streamed {} MB of SSE ({} MB of text); peak heap {} KiB above start",
-        ANSWER_BYTES / (1024 * 1024),
+        "streamed {} MB of answer text ({} MB of SSE); peak heap {} KiB above start",
         text_bytes / (1024 * 1024),
+        SSE_BYTES.load(Ordering::Relaxed) / (1024 * 1024),
         (PEAK.load(Ordering::Relaxed) - baseline) / 1024
     );
 }

@@ -115,19 +115,23 @@ pub fn head(rng: &mut Rng) -> Vec<u8> {
     out
 }
 
-/// Text deltas until `out` has at least `bytes` more bytes.
-pub fn text_deltas(rng: &mut Rng, sequence: &mut u64, bytes: usize, out: &mut Vec<u8>) {
+/// Text deltas until `out` has at least `bytes` more bytes; returns the text's length.
+pub fn text_deltas(rng: &mut Rng, sequence: &mut u64, bytes: usize, out: &mut Vec<u8>) -> usize {
     use serde_json::json;
     let target = out.len() + bytes;
+    let mut text = 0;
     while out.len() < target {
         *sequence += 1;
+        let delta = rng.delta();
+        text += delta.len();
         event(
             out,
             json!({"type": "response.output_text.delta", "sequence_number": *sequence,
             "item_id": "msg_68a1", "output_index": 1, "content_index": 0,
-            "delta": rng.delta(), "logprobs": [], "obfuscation": "k3Jq9z"}),
+            "delta": delta, "logprobs": [], "obfuscation": "k3Jq9z"}),
         );
     }
+    text
 }
 
 /// The closing events: the message done (without its text, to keep it small) and usage.

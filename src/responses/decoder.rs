@@ -121,4 +121,47 @@ mod tests {
             Err(ResponsesError::StreamEndedUnexpectedly)
         ));
     }
+
+    proptest::proptest! {
+        /// Random text and reasoning deltas (any Unicode, quotes, escapes), framed with random
+        /// line endings and split at random points, decode to exactly those deltas.
+        #[test]
+        fn random_events_at_random_splits(
+            deltas in proptest::collection::vec((proptest::bool::ANY, "\\PC{1,12}"), 1..30),
+            crlf in proptest::bool::ANY,
+            splits in proptest::collection::vec(proptest::prelude::any::<proptest::sample::Index>(), 0..10),
+        ) {
+            let eol = if crlf { "\r\n" } else { "\n" };
+            let mut body = String::new();
+            let mut frame = |value: serde_json::Value| {
+                body.push_str(&format!("event: {}{eol}data: {value}{eol}{eol}", value["type"].as_str().unwrap()));
+            };
+            frame(serde_json::json!({"type": "response.created", "response": {"id": "r"}}));
+            let mut expected = vec![Event::StartMessage { message_id: "r".into() }];
+            for (thinking, delta) in &deltas {
+                if *thinking {
+                    frame(serde_json::json!({"type": "response.reasoning_summary_text.delta", "delta": delta}));
+                    expected.push(Event::Thinking { text: delta.clone(), signature: None });
+                } else {
+                    frame(serde_json::json!({"type": "response.output_text.delta", "delta": delta}));
+                    expected.push(Event::Text(delta.clone()));
+                }
+            }
+            frame(serde_json::json!({"type": "response.completed", "response": {}}));
+            expected.push(Event::Stop(crate::language_model::StopReason::EndTurn));
+
+            let bytes = body.as_bytes();
+            let mut points: Vec<usize> = splits.iter().map(|i| i.index(bytes.len() + 1)).collect();
+            points.sort_unstable();
+            let mut decoder = CompletionDecoder::new();
+            let mut events = Vec::new();
+            let mut last = 0;
+            for point in points.into_iter().chain(std::iter::once(bytes.len())) {
+                decoder.push(&bytes[last..point], &mut events).unwrap();
+                last = point;
+            }
+            proptest::prop_assert!(decoder.finish().is_ok());
+            proptest::prop_assert_eq!(events, expected);
+        }
+    }
 }

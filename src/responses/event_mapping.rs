@@ -7,7 +7,7 @@
 //! | `output_text.delta` / `refusal.delta` | `Text` |
 //! | `reasoning_summary_text.delta` / `reasoning_text.delta` | `Thinking`, a blank line between summary parts |
 //! | reasoning item done | `RedactedThinking { data: encrypted_content }`, replayed by the next turn |
-//! | `function_call_arguments.delta` | `ToolUse { is_input_complete: false }`, input parsed best effort |
+//! | `function_call_arguments.delta` | `ToolUse { is_input_complete: false }`, input parsed best effort, in growing steps |
 //! | function-call item done | `ToolUse { is_input_complete: true }`, or `ToolUseJsonParseError` |
 //! | `response.completed` | `UsageUpdate`, `Stop(ToolUse)` if calls were made, else `Stop(EndTurn)` |
 //! | `response.incomplete` | `UsageUpdate`, `Stop(MaxTokens)` or `Stop(Refusal)` by reason |
@@ -40,7 +40,17 @@ struct PendingToolCall {
     call_id: String,
     name: Arc<str>,
     arguments: String,
+    /// How long `arguments` was at the last partial `ToolUse` sent.
+    reported_len: usize,
 }
+
+/// The growth that earns a new partial `ToolUse`: an eighth of what was reported, at most this.
+///
+/// Each partial re-parses the whole argument text, so one per delta would cost time quadratic
+/// in the arguments' length (a tool writing a 100 kB file streams thousands of deltas). Growing
+/// by a fraction keeps small arguments streaming delta by delta and large ones at a few
+/// kilobytes a step.
+const MAX_PARTIAL_TOOL_STEP: usize = 4096;
 
 /// The mapping state of one response.
 pub struct EventMapper {
@@ -140,6 +150,7 @@ impl EventMapper {
                         call_id,
                         name: name.into(),
                         arguments,
+                        reported_len: 0,
                     });
                 }
             }
@@ -157,6 +168,11 @@ impl EventMapper {
                 match call {
                     Some(call) => {
                         call.arguments.push_str(&delta);
+                        let grown = call.arguments.len() - call.reported_len;
+                        if grown < (call.reported_len / 8).min(MAX_PARTIAL_TOOL_STEP) {
+                            return Ok(());
+                        }
+                        call.reported_len = call.arguments.len();
                         out.push(Event::ToolUse(LanguageModelToolUse {
                             id: call.call_id.clone().into(),
                             name: call.name.clone(),
@@ -421,6 +437,51 @@ mod tests {
                 Event::Stop(StopReason::ToolUse),
             ]
         );
+    }
+
+    #[test]
+    fn long_arguments_are_reported_in_growing_steps() {
+        let mut events = vec![
+            json!({"type": "response.output_item.added", "output_index": 0, "item": {"type": "function_call", "call_id": "c", "name": "write", "arguments": ""}}),
+        ];
+        let content = "x".repeat(200_000);
+        let arguments = format!("{{\"content\": \"{content}\"}}");
+        for chunk in arguments.as_bytes().chunks(10) {
+            events.push(
+                json!({"type": "response.function_call_arguments.delta", "output_index": 0,
+                "delta": std::str::from_utf8(chunk).unwrap()}),
+            );
+        }
+        events.push(json!({"type": "response.output_item.done", "output_index": 0, "item": {"type": "function_call", "call_id": "c", "name": "write", "arguments": arguments}}));
+        events.push(json!({"type": "response.completed", "response": {}}));
+        let (out, error) = run(&events);
+        assert!(error.is_none());
+        let partials: Vec<usize> = out
+            .iter()
+            .filter_map(|event| match event {
+                Event::ToolUse(tool) if !tool.is_input_complete => Some(tool.raw_input.len()),
+                _ => None,
+            })
+            .collect();
+        // The first deltas each, then steps of an eighth, then of at most 4 KiB.
+        assert_eq!(&partials[..3], &[10, 20, 30]);
+        assert!(
+            partials.len() < 100,
+            "{} partials for 20,000 deltas",
+            partials.len()
+        );
+        assert!(
+            partials
+                .windows(2)
+                .all(|w| w[1] - w[0] <= MAX_PARTIAL_TOOL_STEP + 10)
+        );
+        match &out[out.len() - 2] {
+            Event::ToolUse(tool) => {
+                assert!(tool.is_input_complete);
+                assert_eq!(tool.input["content"].as_str().unwrap().len(), 200_000);
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

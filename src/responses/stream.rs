@@ -146,3 +146,129 @@ where
     })
     .boxed()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::language_model::{LanguageModelCompletionEvent as Event, StopReason};
+    use crate::secret::AccessToken;
+    use http_client::FakeHttpClient;
+    use std::pin::Pin;
+    use std::sync::{Arc, Mutex};
+    use std::task::{Context, Poll};
+
+    const RECORDED: &[u8] = include_bytes!("testdata/recorded.sse");
+
+    /// Serves the recording a few bytes per read, then never ends: the stream must stop at
+    /// `response.completed` on its own, without waiting for the connection to close.
+    struct TrickleThenHang(usize);
+
+    impl AsyncRead for TrickleThenHang {
+        fn poll_read(
+            mut self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            buf: &mut [u8],
+        ) -> Poll<std::io::Result<usize>> {
+            let start = self.0;
+            if start == RECORDED.len() {
+                return Poll::Pending;
+            }
+            let n = buf.len().min(7).min(RECORDED.len() - start);
+            buf[..n].copy_from_slice(&RECORDED[start..start + n]);
+            self.0 += n;
+            Poll::Ready(Ok(n))
+        }
+    }
+
+    fn request() -> ResponsesRequest {
+        ResponsesRequest {
+            model: "gpt-test".into(),
+            instructions: "Be brief.".into(),
+            input: Vec::new(),
+            tools: Vec::new(),
+            tool_choice: None,
+            parallel_tool_calls: None,
+            reasoning: None,
+            store: false,
+            stream: true,
+            include: Vec::new(),
+            prompt_cache_key: Some("thread-9".into()),
+            text: None,
+        }
+    }
+
+    #[test]
+    fn sends_the_documented_headers_and_streams_until_completed() {
+        let seen = Arc::new(Mutex::new(None));
+        let http = FakeHttpClient::create({
+            let seen = seen.clone();
+            move |request| {
+                let seen = seen.clone();
+                async move {
+                    let (parts, mut body) = request.into_parts();
+                    let mut text = String::new();
+                    body.read_to_string(&mut text).await?;
+                    *seen.lock().unwrap() = Some((parts.headers, text));
+                    Ok(http_client::Response::builder()
+                        .status(200)
+                        .header("x-codex-primary-used-percent", "5")
+                        .header("x-codex-primary-window-minutes", "300")
+                        .header("x-models-etag", "\"v7\"")
+                        .body(AsyncBody::from_reader(TrickleThenHang(0)))?)
+                }
+            }
+        });
+        let config = Config::default();
+        let auth = BackendAuth {
+            access_token: AccessToken::new("token-123"),
+            account_id: "acct_1".into(),
+        };
+        let answer =
+            futures::executor::block_on(send_request(&*http, &config, &auth, &request())).unwrap();
+        assert_eq!(answer.models_etag.as_deref(), Some("\"v7\""));
+        assert_eq!(answer.usage_limits.unwrap().windows[0].label(), "5-hour");
+        let events: Vec<_> = futures::executor::block_on(answer.events.collect::<Vec<_>>());
+        assert!(events.iter().all(Result::is_ok));
+        assert!(matches!(
+            events.last(),
+            Some(Ok(Event::Stop(StopReason::ToolUse)))
+        ));
+
+        let (headers, body) = seen.lock().unwrap().take().unwrap();
+        let header = |name: &str| headers.get(name).unwrap().to_str().unwrap().to_string();
+        assert_eq!(header("authorization"), "Bearer token-123");
+        assert_eq!(header("chatgpt-account-id"), "acct_1");
+        assert_eq!(header("openai-beta"), "responses=experimental");
+        assert_eq!(header("accept"), "text/event-stream");
+        assert_eq!(header("session_id"), "thread-9");
+        assert_eq!(header("originator"), config.originator);
+        let body: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(body["store"], false);
+        assert_eq!(body["stream"], true);
+    }
+
+    #[test]
+    fn a_refusal_is_read_into_an_error() {
+        let http = FakeHttpClient::create(|_| async {
+            Ok(http_client::Response::builder()
+                .status(400)
+                .body(AsyncBody::from(r#"{"detail":"Instructions are required"}"#))?)
+        });
+        let auth = BackendAuth {
+            access_token: AccessToken::new("t"),
+            account_id: "a".into(),
+        };
+        let error = futures::executor::block_on(send_request(
+            &*http,
+            &Config::default(),
+            &auth,
+            &request(),
+        ))
+        .err()
+        .unwrap();
+        assert_eq!(
+            error.to_string(),
+            "the ChatGPT backend rejected the request (400 Bad Request): Instructions are required"
+        );
+    }
+}
