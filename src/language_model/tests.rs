@@ -5,8 +5,8 @@ use super::*;
 use anyhow::Result;
 use futures::{FutureExt as _, StreamExt as _, future::BoxFuture, stream::BoxStream};
 use gpui::{
-    AnyView, App, AppContext as _, AsyncApp, Entity, IntoElement, Render, Task, TestAppContext,
-    Window, div,
+    AnyView, App, AppContext as _, AsyncApp, Entity, IntoElement, ParentElement as _, Render, Task,
+    TestAppContext, Window, div,
 };
 use std::sync::Arc;
 

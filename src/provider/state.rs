@@ -265,6 +265,17 @@ impl State {
 
     /// Records a refusal the user should see in the settings (usage limits, plan limits).
     pub(crate) fn record_refusal(&mut self, error: &ResponsesError, cx: &mut Context<Self>) {
+        // A usage-limit answer carries the windows too (the exhausted one at 100 %).
+        if let ResponsesError::UsageLimitReached {
+            limits: Some(limits),
+            ..
+        } = error
+        {
+            if let Some(account) = &self.account_id {
+                self.usage_cache.save(account, limits, cx);
+            }
+            self.usage = Some(limits.clone());
+        }
         if matches!(
             error,
             ResponsesError::UsageLimitReached { .. } | ResponsesError::UsageNotIncluded { .. }
