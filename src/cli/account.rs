@@ -3,24 +3,12 @@
 use super::args::LoginArgs;
 use super::context::CommandContext;
 use super::spinner::Spinner;
-use super::wait::wait_for;
+use super::wait::{sign_in_outcome, wait_for};
 use crate::auth::{AuthState, SignInMethod, SignInProgress};
 use crate::provider::{OpenAiSubscribedProvider, UrlOpener};
 use anyhow::{Result, anyhow};
 use gpui::AsyncApp;
 use std::rc::Rc;
-
-/// Waits for the stored sign-in to load.
-async fn loaded(provider: &OpenAiSubscribedProvider, cx: &mut AsyncApp) -> Result<()> {
-    let auth = provider
-        .state()
-        .read_with(cx, |state, _| state.auth().clone())?;
-    // `CredentialsNotFound` only means "signed out" here.
-    auth.update(cx, |auth, cx| auth.authenticate(cx))?
-        .await
-        .ok();
-    Ok(())
-}
 
 /// "ada@example.com (Plus)", from the signed-in identity.
 fn who(provider: &OpenAiSubscribedProvider, cx: &mut AsyncApp) -> Result<Option<String>> {
@@ -50,8 +38,7 @@ pub async fn login(context: CommandContext, args: LoginArgs, cx: &mut AsyncApp) 
             }
         }))
     };
-    let provider = context.provider(opener, cx)?;
-    loaded(&provider, cx).await?;
+    let (provider, _) = context.loaded_provider(opener, cx).await?;
     if let Some(who) = who(&provider, cx)? {
         println!(
             "Already signed in as {who}. Run `openai-subscribed logout` first to switch accounts."
@@ -77,11 +64,6 @@ pub async fn login(context: CommandContext, args: LoginArgs, cx: &mut AsyncApp) 
         &auth,
         cx,
         |auth, _| match auth.auth_state() {
-            AuthState::SignedIn { .. } => Some(Ok(())),
-            AuthState::SignedOut => Some(Err(auth
-                .last_error()
-                .map(|error| anyhow!(error.to_string()))
-                .unwrap_or_else(|| anyhow!("the sign-in was cancelled")))),
             AuthState::SigningIn {
                 progress:
                     SignInProgress::WaitingForDeviceCode {
@@ -94,7 +76,7 @@ pub async fn login(context: CommandContext, args: LoginArgs, cx: &mut AsyncApp) 
                 eprintln!("\rTo sign in, visit {verification_url} on any device and enter the code:\n\n    {user_code}\n");
                 None
             }
-            _ => None,
+            _ => sign_in_outcome(auth),
         },
         || spinner.tick(),
     )
@@ -108,8 +90,7 @@ pub async fn login(context: CommandContext, args: LoginArgs, cx: &mut AsyncApp) 
 
 /// `logout`.
 pub async fn logout(context: CommandContext, cx: &mut AsyncApp) -> Result<()> {
-    let provider = context.provider(UrlOpener::System, cx)?;
-    loaded(&provider, cx).await?;
+    let (provider, _) = context.loaded_provider(UrlOpener::System, cx).await?;
     let was = who(&provider, cx)?;
     let sign_out = provider
         .state()
@@ -124,8 +105,7 @@ pub async fn logout(context: CommandContext, cx: &mut AsyncApp) -> Result<()> {
 
 /// `status [--json]`.
 pub async fn status(context: CommandContext, json: bool, cx: &mut AsyncApp) -> Result<()> {
-    let provider = context.provider(UrlOpener::System, cx)?;
-    loaded(&provider, cx).await?;
+    let (provider, _) = context.loaded_provider(UrlOpener::System, cx).await?;
     let (record, store) = provider.state().read_with(cx, |state, cx| {
         let auth = state.auth().read(cx);
         let record = match auth.auth_state() {

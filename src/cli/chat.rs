@@ -8,7 +8,7 @@ use crate::language_model::{
     LanguageModelProvider as _, LanguageModelRequest, LanguageModelRequestMessage, MessageContent,
     Role,
 };
-use crate::provider::{OpenAiSubscribedProvider, UrlOpener};
+use crate::provider::OpenAiSubscribedProvider;
 use anyhow::{Result, anyhow, bail};
 use futures::StreamExt as _;
 use gpui::AsyncApp;
@@ -17,16 +17,8 @@ use std::sync::Arc;
 
 /// Streams the answer to `args.prompt`.
 pub async fn chat(context: CommandContext, args: ChatArgs, cx: &mut AsyncApp) -> Result<()> {
-    let provider = context.provider(UrlOpener::System, cx)?;
+    let provider = context.signed_in_provider(cx).await?;
     let state = provider.state().clone();
-    let auth = state.read_with(cx, |state, _| state.auth().clone())?;
-    if auth
-        .update(cx, |auth, cx| auth.authenticate(cx))?
-        .await
-        .is_err()
-    {
-        bail!("not signed in; run `openai-subscribed login` (or `login --device` over SSH)");
-    }
     // Resolve --model against the plan's current list (cached lists revalidate quickly).
     let refresh = state.update(cx, |state, cx| state.refresh_models(cx))?;
     if let Err(error) = refresh.await {

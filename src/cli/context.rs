@@ -75,4 +75,33 @@ impl CommandContext {
             )
         })
     }
+
+    /// Builds the provider and waits for its stored sign-in to load; says whether someone is
+    /// signed in.
+    pub async fn loaded_provider(
+        &self,
+        url_opener: UrlOpener,
+        cx: &mut AsyncApp,
+    ) -> Result<(OpenAiSubscribedProvider, bool)> {
+        let provider = self.provider(url_opener, cx)?;
+        let auth = provider
+            .state()
+            .read_with(cx, |state, _| state.auth().clone())?;
+        // `CredentialsNotFound` only means "signed out" here.
+        let signed_in = auth
+            .update(cx, |auth, cx| auth.authenticate(cx))?
+            .await
+            .is_ok();
+        Ok((provider, signed_in))
+    }
+
+    /// [`loaded_provider`](Self::loaded_provider), failing with what to do when nobody is signed in.
+    pub async fn signed_in_provider(&self, cx: &mut AsyncApp) -> Result<OpenAiSubscribedProvider> {
+        let (provider, signed_in) = self.loaded_provider(UrlOpener::System, cx).await?;
+        anyhow::ensure!(
+            signed_in,
+            "not signed in; run `openai-subscribed login` (or `login --device` over SSH)"
+        );
+        Ok(provider)
+    }
 }

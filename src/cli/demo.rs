@@ -11,11 +11,11 @@ use super::context::CommandContext;
 use super::event_json::stop_reason_name;
 use super::headless::run_headless;
 use super::usage::render_usage;
-use crate::auth::{AuthState, SignInMethod};
+use crate::auth::SignInMethod;
 use crate::credentials::{CredentialsProvider, MemoryStore};
 use crate::emulator::{Emulator, EmulatorOptions, RedirectPorts};
 use crate::language_model::*;
-use crate::models::{CacheLocation, ListingFormat, render_listing};
+use crate::models::{CacheLocation, ListingFormat};
 use crate::provider::{OpenAiSubscribedProvider, StateOptions, UrlOpener};
 use anyhow::{Context as _, Result, anyhow, bail};
 use futures::{AsyncReadExt as _, StreamExt as _};
@@ -93,14 +93,7 @@ async fn demo(context: CommandContext, emulator: Arc<Emulator>, cx: &mut AsyncAp
     super::wait::wait_for(
         &auth,
         cx,
-        |auth, _| match auth.auth_state() {
-            AuthState::SignedIn { .. } => Some(Ok(())),
-            AuthState::SignedOut => Some(Err(auth
-                .last_error()
-                .map(|error| anyhow!(error.to_string()))
-                .unwrap_or_else(|| anyhow!("the sign-in was cancelled")))),
-            _ => None,
-        },
+        |auth, _| super::wait::sign_in_outcome(auth),
         || {},
     )
     .await??;
@@ -114,13 +107,7 @@ async fn demo(context: CommandContext, emulator: Arc<Emulator>, cx: &mut AsyncAp
     let refresh = state.update(cx, |state, cx| state.refresh_models(cx))?;
     refresh.await.map_err(|error| anyhow!(error.to_string()))?;
     let listing = state.read_with(cx, |state, cx| {
-        let catalog = state.catalog().read(cx);
-        render_listing(
-            catalog.models(),
-            catalog.source(),
-            catalog.fetched_at(),
-            ListingFormat::Text,
-        )
+        state.catalog().read(cx).listing(ListingFormat::Text)
     })?;
     for line in listing.lines() {
         println!("    {line}");

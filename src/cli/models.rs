@@ -1,20 +1,15 @@
 //! `models [--json]`: the models the plan offers, and where the list came from.
 
 use super::context::CommandContext;
-use crate::models::{ListingFormat, render_listing};
+use crate::models::ListingFormat;
 use crate::provider::UrlOpener;
 use anyhow::Result;
 use gpui::AsyncApp;
 
 /// Prints the catalog: fetched (or revalidated) when signed in, else the cache or the built-in list.
 pub async fn list(context: CommandContext, json: bool, cx: &mut AsyncApp) -> Result<()> {
-    let provider = context.provider(UrlOpener::System, cx)?;
+    let (provider, signed_in) = context.loaded_provider(UrlOpener::System, cx).await?;
     let state = provider.state().clone();
-    let auth = state.read_with(cx, |state, _| state.auth().clone())?;
-    let signed_in = auth
-        .update(cx, |auth, cx| auth.authenticate(cx))?
-        .await
-        .is_ok();
     if signed_in {
         let refresh = state.update(cx, |state, cx| state.refresh_models(cx))?;
         if let Err(error) = refresh.await {
@@ -26,19 +21,12 @@ pub async fn list(context: CommandContext, json: bool, cx: &mut AsyncApp) -> Res
             "Not signed in: showing the built-in list. Run `openai-subscribed login` for your plan's models."
         );
     }
-    let listing = state.read_with(cx, |state, cx| {
-        let catalog = state.catalog().read(cx);
-        render_listing(
-            catalog.models(),
-            catalog.source(),
-            catalog.fetched_at(),
-            if json {
-                ListingFormat::Json
-            } else {
-                ListingFormat::Text
-            },
-        )
-    })?;
+    let format = if json {
+        ListingFormat::Json
+    } else {
+        ListingFormat::Text
+    };
+    let listing = state.read_with(cx, |state, cx| state.catalog().read(cx).listing(format))?;
     print!("{listing}");
     if !listing.ends_with('\n') {
         println!();

@@ -1,23 +1,14 @@
 //! `usage [--json]`: the plan's usage windows, as the last answer reported them.
 
 use super::context::CommandContext;
-use crate::provider::UrlOpener;
 use anyhow::Result;
 use chrono::Utc;
 use gpui::AsyncApp;
 
 /// Prints the last usage snapshot of the signed-in account.
 pub async fn show(context: CommandContext, json: bool, cx: &mut AsyncApp) -> Result<()> {
-    let provider = context.provider(UrlOpener::System, cx)?;
+    let provider = context.signed_in_provider(cx).await?;
     let state = provider.state().clone();
-    let auth = state.read_with(cx, |state, _| state.auth().clone())?;
-    if auth
-        .update(cx, |auth, cx| auth.authenticate(cx))?
-        .await
-        .is_err()
-    {
-        anyhow::bail!("not signed in; run `openai-subscribed login`");
-    }
     let usage = state.read_with(cx, |state, _| state.usage().cloned())?;
     if json {
         println!("{}", serde_json::to_string(&usage)?);

@@ -1,7 +1,8 @@
 //! Waiting, from a command, for an entity to reach a state: re-checked whenever the entity
 //! notifies, with a tick for the spinner in between.
 
-use anyhow::Result;
+use crate::auth::{self, AuthState};
+use anyhow::{Result, anyhow};
 use futures::{FutureExt as _, StreamExt as _, channel::mpsc};
 use gpui::{App, AsyncApp, Entity};
 use std::time::Duration;
@@ -31,5 +32,17 @@ pub async fn wait_for<E: 'static, T>(
             _ = notified.next() => {}
             _ = timer.fuse() => on_tick(),
         }
+    }
+}
+
+/// How a sign-in ended, once it has: `Ok` when signed in, the error shown when signed out again.
+pub fn sign_in_outcome(auth: &auth::State) -> Option<Result<()>> {
+    match auth.auth_state() {
+        AuthState::SignedIn { .. } => Some(Ok(())),
+        AuthState::SignedOut => Some(Err(auth
+            .last_error()
+            .map(|error| anyhow!(error.to_string()))
+            .unwrap_or_else(|| anyhow!("the sign-in was cancelled")))),
+        AuthState::Loading | AuthState::SigningIn { .. } => None,
     }
 }

@@ -46,16 +46,22 @@ impl CacheLocation {
 
     /// The file holding `account_id`'s list, if the cache has files.
     pub fn file_for(&self, account_id: &str) -> Option<PathBuf> {
+        self.account_file("models", account_id)
+    }
+
+    /// The file `<kind>-<account>.json` in the cache directory (`kind` is what it holds, e.g.
+    /// `models` or `usage`), if the cache has files.
+    pub fn account_file(&self, kind: &str, account_id: &str) -> Option<PathBuf> {
         match self {
-            Self::Directory(dir) => Some(dir.join(file_name(account_id))),
+            Self::Directory(dir) => Some(dir.join(file_name(kind, account_id))),
             Self::MemoryOnly => None,
         }
     }
 }
 
-/// `models-<account>.json`, with any character that is not safe in a file name replaced. The
+/// `<kind>-<account>.json`, with any character that is not safe in a file name replaced. The
 /// file also records the account id itself, so two ids that map to one name never mix.
-fn file_name(account_id: &str) -> String {
+fn file_name(kind: &str, account_id: &str) -> String {
     let safe: String = account_id
         .chars()
         .map(|c| {
@@ -66,7 +72,7 @@ fn file_name(account_id: &str) -> String {
             }
         })
         .collect();
-    format!("models-{safe}.json")
+    format!("{kind}-{safe}.json")
 }
 
 /// One account's cached list, as stored on disk.

@@ -28,20 +28,7 @@ impl UsageCache {
     }
 
     fn path(&self, account_id: &str) -> Option<PathBuf> {
-        let CacheLocation::Directory(dir) = &self.location else {
-            return None;
-        };
-        let safe: String = account_id
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect();
-        Some(dir.join(format!("usage-{safe}.json")))
+        self.location.account_file("usage", account_id)
     }
 
     /// The snapshot last saved for `account_id`; a missing or unreadable file is `None`.
