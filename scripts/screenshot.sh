@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Capture a real screenshot of a gpui 0.2.2 window on a headless Linux box.
 # Needs: apt-get install -y xvfb mesa-vulkan-drivers x11-utils xdotool imagemagick
-# Usage: capture.sh OUT.png /path/to/gpui-binary [args...]
+# Usage: scripts/screenshot.sh OUT.png /path/to/gpui-binary [args...]   (CAPTURE_WAIT=seconds to let the app work)
 set -euo pipefail
 out=$1; shift
 disp=${CAPTURE_DISPLAY:-:99}

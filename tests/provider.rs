@@ -185,6 +185,14 @@ async fn clicking_sign_in_and_sign_out_in_the_view(cx: &mut TestAppContext) {
     assert!(h.store.current().is_some());
     assert_eq!(h.emulator.stats().code_exchanges, 1);
 
+    // Signing in fetched the plan's models in the background; when they arrive the fallback
+    // notice goes and the button moves. Let the layout settle before clicking.
+    wait_until(view, |cx| {
+        h.provider.state().read_with(cx, |state, cx| {
+            state.catalog().read(cx).source() == openai_subscribed::models::CatalogSource::Network
+        })
+    });
+    view.run_until_parked();
     click(view, "sign-out");
     view.run_until_parked();
     assert!(matches!(

@@ -115,6 +115,13 @@ impl State {
                 options.catalog,
             )
         });
+        // Build the tokenizer off the UI thread now, so the first token count is not the slow one.
+        cx.background_spawn(async {
+            if let Err(error) = crate::responses::warm_up() {
+                log::warn!("could not load the tokenizer: {error:#}");
+            }
+        })
+        .detach();
         let subscriptions = vec![
             cx.observe(&auth, |this, auth, cx| this.auth_changed(auth, cx)),
             cx.observe(&catalog, |_, _, cx| cx.notify()),
