@@ -6,9 +6,9 @@
 //! - [`State`] owns the auth state machine ([`crate::auth::State`]), the model catalog
 //!   ([`crate::models::ModelCatalog`]) and the last usage-limit snapshot, and re-notifies when
 //!   either changes, so a view observes one entity.
-//! - [`OpenAiSubscribedModel::stream_completion`] asks the auth state for fresh credentials, sends
-//!   the request through [`crate::responses`], retries once after a forced refresh on 401, and
-//!   records the answer's usage limits and model-catalog `ETag` on the state.
+//! - [`OpenAiSubscribedModel`]'s `stream_completion` asks the auth state for fresh credentials,
+//!   sends the request through [`crate::responses`], retries once after a forced refresh on 401,
+//!   and records the answer's usage limits and model-catalog `ETag` on the state.
 //! - [`ConfigurationView`] renders [`State::status`] and holds no logic of its own.
 //!
 //! Registering the provider with a host is one call:
