@@ -28,7 +28,7 @@ struct Harness {
     provider: Arc<OpenAiSubscribedProvider>,
     /// The last authorize URL the provider asked to open.
     opened: Arc<Mutex<Option<url::Url>>>,
-    _cache: tempfile::TempDir,
+    cache_dir: tempfile::TempDir,
 }
 
 fn harness(cx: &mut TestAppContext, emulator: Emulator, store: MemoryStore) -> Harness {
@@ -63,7 +63,7 @@ fn harness(cx: &mut TestAppContext, emulator: Emulator, store: MemoryStore) -> H
         store,
         provider,
         opened,
-        _cache: cache,
+        cache_dir: cache,
     }
 }
 
@@ -397,10 +397,21 @@ async fn a_changed_models_etag_on_an_answer_refetches_the_catalog(cx: &mut TestA
 #[gpui::test]
 async fn not_signed_in_is_no_api_key_and_reset_credentials_signs_out(cx: &mut TestAppContext) {
     let h = signed_in(cx);
+    // An answer caches the usage snapshot; signing in cached the model list.
+    complete(cx, &h, prompt("hi")).unwrap();
+    let cached = |h: &Harness| {
+        std::fs::read_dir(h.cache_dir.path())
+            .map(|entries| entries.count())
+            .unwrap_or(0)
+    };
+    wait_until(cx, |_| cached(&h) == 2);
+
     let reset = cx.update(|cx| h.provider.reset_credentials(cx));
     block(cx, reset).unwrap();
     assert!(!cx.update(|cx| h.provider.is_authenticated(cx)));
     assert!(h.store.current().is_none());
+    // Sign-out forgets the account's cached usage and models too.
+    wait_until(cx, |_| cached(&h) == 0);
     let error = complete(cx, &h, prompt("hi")).unwrap_err();
     assert!(
         matches!(error, LanguageModelCompletionError::NoApiKey { .. }),

@@ -212,11 +212,16 @@ impl State {
     /// Signs out: revokes and forgets the sign-in, the account's cached usage and models.
     pub fn sign_out(&mut self, cx: &mut Context<Self>) -> Task<Result<(), AuthError>> {
         if let Some(account) = self.account_id.take() {
-            self.usage_cache.forget(&account);
-            // The model list is cached per account too: forget it with the sign-in.
-            if let Some(path) = self.usage_cache.location().file_for(&account) {
-                std::fs::remove_file(path).ok();
-            }
+            // The usage snapshot and the model list are cached per account: forget them with the
+            // sign-in, off the UI thread.
+            let usage_cache = self.usage_cache.clone();
+            cx.background_spawn(async move {
+                usage_cache.forget(&account);
+                if let Some(path) = usage_cache.location().file_for(&account) {
+                    std::fs::remove_file(path).ok();
+                }
+            })
+            .detach();
         }
         self.usage = None;
         self.limit_notice = None;
