@@ -13,7 +13,7 @@ use gpui::{App, AppContext as _, Entity, Task, TestAppContext};
 use http_client::{AsyncBody, HttpClient as _, HttpRequestExt as _, RedirectPolicy, http};
 use openai_subscribed::auth::{
     AuthError, AuthState, BrowserLaunch, OAuthSignIn, PermanentReason, ProgressReporter,
-    RefreshPolicy, SignInMethod, SignInProgress, State, TransientReason,
+    RefreshPolicy, SignInFlows, SignInMethod, SignInProgress, State, TransientReason,
 };
 use openai_subscribed::credentials::{CredentialsProvider, MemoryStore, StoredCredentials};
 use openai_subscribed::emulator::{Emulator, Fault, MintedTokens};
@@ -639,6 +639,21 @@ fn test_flows(
     }
 }
 
+/// A state over `store` against `emulator` whose sign-ins run `flows`, loaded.
+fn state_with_flows(
+    cx: &mut TestAppContext,
+    emulator: &Emulator,
+    store: &MemoryStore,
+    flows: impl SignInFlows,
+) -> Entity<State> {
+    let http = ReqwestHttpClient::new("test").unwrap();
+    let provider: Arc<dyn CredentialsProvider> = Arc::new(store.clone());
+    let config = emulator.config();
+    let state = cx.new(|cx| State::new(config, provider, http, cx).with_sign_in_flows(flows));
+    cx.run_until_parked();
+    state
+}
+
 fn port_is_free(port: u16) -> bool {
     std::net::TcpListener::bind(("127.0.0.1", port)).is_ok()
 }
@@ -652,11 +667,7 @@ async fn sign_in_stores_the_tokens_then_signs_in(cx: &mut TestAppContext) {
     let (starts, port) = (Arc::default(), Arc::default());
     let (release, released) = futures::channel::oneshot::channel();
     let flows = test_flows(&starts, &port, released);
-    let http = ReqwestHttpClient::new("test").unwrap();
-    let provider: Arc<dyn CredentialsProvider> = Arc::new(store.clone());
-    let config = emulator.config();
-    let state = cx.new(|cx| State::new(config, provider, http, cx).with_sign_in_flows(flows));
-    cx.run_until_parked();
+    let state = state_with_flows(cx, &emulator, &store, flows);
 
     state.update(cx, |state, cx| state.sign_in(SignInMethod::Browser, cx));
     cx.run_until_parked();
@@ -696,11 +707,7 @@ async fn cancelling_or_signing_out_releases_the_callback_port(cx: &mut TestAppCo
         let (starts, port) = (Arc::default(), Arc::default());
         let (_release, released) = futures::channel::oneshot::channel();
         let flows = test_flows(&starts, &port, released);
-        let http = ReqwestHttpClient::new("test").unwrap();
-        let provider: Arc<dyn CredentialsProvider> = Arc::new(MemoryStore::new());
-        let config = emulator.config();
-        let state = cx.new(|cx| State::new(config, provider, http, cx).with_sign_in_flows(flows));
-        cx.run_until_parked();
+        let state = state_with_flows(cx, &emulator, &MemoryStore::new(), flows);
         state.update(cx, |state, cx| state.sign_in(SignInMethod::Browser, cx));
         cx.run_until_parked();
         let port = port.lock().unwrap();
@@ -916,11 +923,7 @@ async fn a_failing_store_write_ends_the_sign_in_with_an_error(cx: &mut TestAppCo
     let (starts, port) = (Arc::default(), Arc::default());
     let (release, released) = futures::channel::oneshot::channel();
     let flows = test_flows(&starts, &port, released);
-    let http = ReqwestHttpClient::new("test").unwrap();
-    let provider: Arc<dyn CredentialsProvider> = Arc::new(store.clone());
-    let config = emulator.config();
-    let state = cx.new(|cx| State::new(config, provider, http, cx).with_sign_in_flows(flows));
-    cx.run_until_parked();
+    let state = state_with_flows(cx, &emulator, &store, flows);
     state.update(cx, |state, cx| state.sign_in(SignInMethod::Browser, cx));
     release.send(token_set(&minted)).unwrap();
     cx.run_until_parked();
