@@ -565,7 +565,7 @@ async fn models_check_the_caller() {
         .await
         .unwrap();
     assert_eq!(response.status(), 403);
-    emulator.inject(Fault::ModelsStatus(503));
+    emulator.inject(Fault::ModelsStatus { status: 503 });
     let (status, _) = models(&emulator, &live, "0.99.0", None).await;
     assert_eq!(status, 503);
     let (status, _) = models(&emulator, &live, "0.99.0", None).await;

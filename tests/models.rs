@@ -303,7 +303,7 @@ async fn starts_from_the_disk_cache_before_any_request(cx: &mut TestAppContext) 
 
     // The backend is down when the cached list is revalidated: the cached list stays.
     catalog.update(cx, |catalog, cx| catalog.mark_stale(cx));
-    harness.emulator.inject(Fault::ModelsStatus(503));
+    harness.emulator.inject(Fault::ModelsStatus { status: 503 });
     let error = refresh(&catalog, harness.auth(), cx).await.unwrap_err();
     assert!(
         matches!(error, FetchError::Status { status: 503, .. }),
@@ -316,7 +316,7 @@ async fn starts_from_the_disk_cache_before_any_request(cx: &mut TestAppContext) 
 async fn falls_back_to_the_bundled_list_when_the_backend_answers_503(cx: &mut TestAppContext) {
     let harness = Harness::start(cx);
     let catalog = harness.catalog(cx, harness.emulator.config(), Duration::from_secs(600));
-    harness.emulator.inject(Fault::ModelsStatus(503));
+    harness.emulator.inject(Fault::ModelsStatus { status: 503 });
 
     let error = refresh(&catalog, harness.auth(), cx).await.unwrap_err();
     assert!(

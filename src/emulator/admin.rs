@@ -1,6 +1,6 @@
 //! The emulator's own control endpoints, for callers outside the process (the CLI's
 //! `openai-subscribed emulator`, the demo, a shell):
-//! - `POST /__emulator/faults` with a [`WireFault`] as JSON, e.g.
+//! - `POST /__emulator/faults` with a [`Fault`] as JSON, e.g.
 //!   `{"kind":"responses_usage_limit","resets_in_secs":3600}`, queues that fault (204);
 //! - `GET /__emulator/stats` answers the [`EmulatorStats`](super::EmulatorStats) as JSON.
 //!
@@ -8,7 +8,7 @@
 //! [`Emulator::stats`](super::Emulator::stats) instead.
 
 use super::errors::invalid_request;
-use super::faults::WireFault;
+use super::faults::Fault;
 use super::state::SharedState;
 use axum::Json;
 use axum::body::Bytes;
@@ -19,9 +19,9 @@ use std::sync::Arc;
 
 /// `POST /__emulator/faults`.
 pub async fn inject_fault(State(state): State<Arc<SharedState>>, body: Bytes) -> Response {
-    match serde_json::from_slice::<WireFault>(&body) {
+    match serde_json::from_slice::<Fault>(&body) {
         Ok(fault) => {
-            state.inject(fault.into());
+            state.inject(fault);
             StatusCode::NO_CONTENT.into_response()
         }
         Err(error) => invalid_request(None, &format!("Not a fault: {error}")),

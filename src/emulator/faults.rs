@@ -17,7 +17,11 @@ use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 
 /// A one-shot fault, consumed by the next request it applies to.
-#[derive(Clone, Debug, PartialEq)]
+///
+/// The same type is what `POST /__emulator/faults` takes as JSON:
+/// `{"kind": "<variant in snake_case>", …fields}`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Fault {
     /// The next `/oauth/authorize` redirects with `error=access_denied&error_description=…`
     /// (use `missing_codex_entitlement` in the description for a plan without Codex).
@@ -30,6 +34,7 @@ pub enum Fault {
         /// The HTTP status.
         status: u16,
         /// The JSON body.
+        #[serde(default)]
         body: serde_json::Value,
     },
     /// The next `/oauth/token` never answers (for timeout tests).
@@ -37,7 +42,10 @@ pub enum Fault {
     /// The next device-code user-code request answers 404 (device sign-in switched off).
     DeviceDisabled,
     /// The next `/models` answers this status.
-    ModelsStatus(u16),
+    ModelsStatus {
+        /// The HTTP status.
+        status: u16,
+    },
     /// The next `/responses` answers 429 `usage_limit_reached`, resetting in this many seconds.
     ResponsesUsageLimit {
         /// Seconds from now until `resets_at`.
@@ -48,8 +56,10 @@ pub enum Fault {
         /// The HTTP status.
         status: u16,
         /// The JSON body.
+        #[serde(default)]
         body: serde_json::Value,
         /// The `Retry-After` header, in seconds.
+        #[serde(default)]
         retry_after_secs: Option<u64>,
     },
     /// The next `/responses` streams a few deltas, then closes before `response.completed`.
@@ -63,88 +73,6 @@ pub enum Fault {
     },
     /// The next `/responses` answers 401 even with a valid token.
     ResponsesUnauthorized,
-}
-
-/// A fault as posted to `POST /__emulator/faults`: `{"kind": "<snake_case>", …fields}`.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
-pub enum WireFault {
-    /// [`Fault::AuthorizeDenied`].
-    AuthorizeDenied {
-        /// The `error_description`.
-        description: String,
-    },
-    /// [`Fault::TokenStatus`].
-    TokenStatus {
-        /// The HTTP status.
-        status: u16,
-        /// The JSON body.
-        #[serde(default)]
-        body: serde_json::Value,
-    },
-    /// [`Fault::TokenHang`].
-    TokenHang,
-    /// [`Fault::DeviceDisabled`].
-    DeviceDisabled,
-    /// [`Fault::ModelsStatus`].
-    ModelsStatus {
-        /// The HTTP status.
-        status: u16,
-    },
-    /// [`Fault::ResponsesUsageLimit`].
-    ResponsesUsageLimit {
-        /// Seconds until the limit resets.
-        resets_in_secs: i64,
-    },
-    /// [`Fault::ResponsesStatus`].
-    ResponsesStatus {
-        /// The HTTP status.
-        status: u16,
-        /// The JSON body.
-        #[serde(default)]
-        body: serde_json::Value,
-        /// The `Retry-After` header, in seconds.
-        #[serde(default)]
-        retry_after_secs: Option<u64>,
-    },
-    /// [`Fault::ResponsesCutStream`].
-    ResponsesCutStream,
-    /// [`Fault::ResponsesFailed`].
-    ResponsesFailed {
-        /// `error.code`.
-        code: String,
-        /// `error.message`.
-        message: String,
-    },
-    /// [`Fault::ResponsesUnauthorized`].
-    ResponsesUnauthorized,
-}
-
-impl From<WireFault> for Fault {
-    fn from(wire: WireFault) -> Self {
-        match wire {
-            WireFault::AuthorizeDenied { description } => Self::AuthorizeDenied { description },
-            WireFault::TokenStatus { status, body } => Self::TokenStatus { status, body },
-            WireFault::TokenHang => Self::TokenHang,
-            WireFault::DeviceDisabled => Self::DeviceDisabled,
-            WireFault::ModelsStatus { status } => Self::ModelsStatus(status),
-            WireFault::ResponsesUsageLimit { resets_in_secs } => {
-                Self::ResponsesUsageLimit { resets_in_secs }
-            }
-            WireFault::ResponsesStatus {
-                status,
-                body,
-                retry_after_secs,
-            } => Self::ResponsesStatus {
-                status,
-                body,
-                retry_after_secs,
-            },
-            WireFault::ResponsesCutStream => Self::ResponsesCutStream,
-            WireFault::ResponsesFailed { code, message } => Self::ResponsesFailed { code, message },
-            WireFault::ResponsesUnauthorized => Self::ResponsesUnauthorized,
-        }
-    }
 }
 
 /// The queue of faults waiting for their request.
@@ -182,29 +110,43 @@ mod tests {
 
     #[test]
     fn wire_faults_use_snake_case_kinds() {
-        let fault: WireFault =
+        let fault: Fault =
             serde_json::from_str(r#"{"kind":"responses_usage_limit","resets_in_secs":3600}"#)
                 .unwrap();
         assert_eq!(
-            Fault::from(fault),
+            fault,
             Fault::ResponsesUsageLimit {
                 resets_in_secs: 3600
             }
         );
-        let fault: WireFault =
+        let fault: Fault =
             serde_json::from_str(r#"{"kind":"models_status","status":503}"#).unwrap();
-        assert_eq!(Fault::from(fault), Fault::ModelsStatus(503));
-        assert!(serde_json::from_str::<WireFault>(r#"{"kind":"no_such_fault"}"#).is_err());
+        assert_eq!(fault, Fault::ModelsStatus { status: 503 });
+        let fault: Fault =
+            serde_json::from_str(r#"{"kind":"responses_status","status":503}"#).unwrap();
+        assert_eq!(
+            fault,
+            Fault::ResponsesStatus {
+                status: 503,
+                body: serde_json::Value::Null,
+                retry_after_secs: None
+            }
+        );
+        assert!(serde_json::from_str::<Fault>(r#"{"kind":"no_such_fault"}"#).is_err());
+        assert!(
+            serde_json::from_str::<Fault>(r#"{"kind":"models_status","status":503,"extra":1}"#)
+                .is_err()
+        );
     }
 
     #[test]
     fn a_request_takes_the_first_fault_that_applies_to_it() {
         let mut queue = FaultQueue::default();
         queue.push(Fault::TokenHang);
-        queue.push(Fault::ModelsStatus(500));
-        queue.push(Fault::ModelsStatus(503));
-        let taken = queue.take(|fault| matches!(fault, Fault::ModelsStatus(_)));
-        assert_eq!(taken, Some(Fault::ModelsStatus(500)));
+        queue.push(Fault::ModelsStatus { status: 500 });
+        queue.push(Fault::ModelsStatus { status: 503 });
+        let taken = queue.take(|fault| matches!(fault, Fault::ModelsStatus { .. }));
+        assert_eq!(taken, Some(Fault::ModelsStatus { status: 500 }));
         assert_eq!(queue.len(), 2);
     }
 }

@@ -81,8 +81,8 @@ pub async fn list_models(
     headers: HeaderMap,
 ) -> Response {
     state.count(|stats| &mut stats.models_requests);
-    if let Some(Fault::ModelsStatus(status)) =
-        state.take_fault(|fault| matches!(fault, Fault::ModelsStatus(_)))
+    if let Some(Fault::ModelsStatus { status }) =
+        state.take_fault(|fault| matches!(fault, Fault::ModelsStatus { .. }))
     {
         let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         return api_error(
