@@ -7,8 +7,8 @@
 use super::state::State;
 use crate::auth::{AuthState, SignInMethod, SignInProgress};
 use crate::models::CatalogSource;
-use crate::responses::{UsageLimits, human_duration};
-use chrono::{DateTime, Local, Utc};
+use crate::responses::{UsageLimits, reset_time};
+use chrono::{DateTime, Utc};
 use gpui::{App, SharedString};
 use url::Url;
 
@@ -131,14 +131,7 @@ impl ConfigurationStatus {
 
 /// "resets 14:05 (in 1h 12m)"; beyond a day the date is named too.
 pub fn describe_reset(resets_at: DateTime<Utc>, now: DateTime<Utc>) -> String {
-    let remaining = (resets_at - now).max(chrono::Duration::zero());
-    let local = resets_at.with_timezone(&Local);
-    let when = if remaining < chrono::Duration::hours(24) {
-        local.format("%H:%M").to_string()
-    } else {
-        local.format("%a %-d %b %H:%M").to_string()
-    };
-    format!("resets {when} (in {})", human_duration(remaining))
+    format!("resets {}", reset_time(resets_at, now))
 }
 
 /// The bars for a usage snapshot, labelled by each window's length (never by its position).

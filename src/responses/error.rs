@@ -325,22 +325,27 @@ pub fn usage_limit_message(
     let Some(resets_at) = resets_at else {
         return format!("{plan} usage limit reached; try again later");
     };
+    format!(
+        "{plan} usage limit reached; resets at {}",
+        reset_time(resets_at, now.with_timezone(&Utc))
+    )
+}
+
+/// "14:05 (in 1h 12m)": when a limit resets, in local time, and how long until then. Within a
+/// day the clock time is unambiguous; beyond it, the day is named too ("Thu 3 Dec 13:43 (in 5d 0h)").
+pub fn reset_time(resets_at: DateTime<Utc>, now: DateTime<Utc>) -> String {
     let local = resets_at.with_timezone(&Local);
-    let remaining = (resets_at - now.with_timezone(&Utc)).max(chrono::Duration::zero());
-    // Within a day the clock time is unambiguous; beyond it, name the day too.
+    let remaining = (resets_at - now).max(chrono::Duration::zero());
     let when = if remaining < chrono::Duration::hours(24) {
         local.format("%H:%M").to_string()
     } else {
         local.format("%a %-d %b %H:%M").to_string()
     };
-    format!(
-        "{plan} usage limit reached; resets at {when} (in {})",
-        human_duration(remaining)
-    )
+    format!("{when} (in {})", human_duration(remaining))
 }
 
 /// "2d 3h", "1h 12m", "5m", "under a minute".
-pub fn human_duration(duration: chrono::Duration) -> String {
+fn human_duration(duration: chrono::Duration) -> String {
     // Round up: "in 0m" for 59 seconds would read as "now".
     let minutes = (duration.num_seconds() + 59) / 60;
     let (days, hours, minutes) = (minutes / 1440, minutes % 1440 / 60, minutes % 60);

@@ -46,7 +46,7 @@ mod token_count;
 mod usage_limits;
 
 pub use decoder::CompletionDecoder;
-pub use error::{ResponsesError, human_duration, plan_display_name, usage_limit_message};
+pub use error::{ResponsesError, plan_display_name, reset_time, usage_limit_message};
 pub use event_mapping::{EventMapper, token_usage};
 pub use events::*;
 pub use request::*;
