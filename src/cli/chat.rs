@@ -55,7 +55,7 @@ pub async fn chat(context: CommandContext, args: ChatArgs, cx: &mut AsyncApp) ->
     };
     let mut events = match model.stream_completion(request, cx).await {
         Ok(events) => events,
-        Err(error) => return Err(explain(error, &provider, cx)),
+        Err(error) => return Err(explain(error, &provider, cx).await),
     };
     let mut printer = Printer::new(args.json);
     while let Some(event) = events.next().await {
@@ -71,11 +71,12 @@ pub async fn chat(context: CommandContext, args: ChatArgs, cx: &mut AsyncApp) ->
             }
             Err(error) => {
                 printer.finish().ok();
-                return Err(explain(error, &provider, cx));
+                return Err(explain(error, &provider, cx).await);
             }
         }
     }
     printer.finish().ok();
+    usage_saved(&provider, cx).await;
     Ok(())
 }
 
@@ -108,11 +109,12 @@ fn pick_model(
 
 /// The words for a failed completion: a plan refusal is explained by the provider state's
 /// notice ("ChatGPT Plus usage limit reached; resets at 14:05 (in 1h 12m)").
-fn explain(
+async fn explain(
     error: LanguageModelCompletionError,
     provider: &OpenAiSubscribedProvider,
     cx: &mut AsyncApp,
 ) -> anyhow::Error {
+    usage_saved(provider, cx).await;
     let notice = provider
         .state()
         .read_with(cx, |state, _| state.limit_notice().cloned())
@@ -125,6 +127,14 @@ fn explain(
             anyhow!(notice.to_string())
         }
         _ => anyhow!(error),
+    }
+}
+
+/// Waits for the answer's usage snapshot (written in the background) to land on disk, so that
+/// `openai-subscribed usage` shows it after this process exits.
+async fn usage_saved(provider: &OpenAiSubscribedProvider, cx: &mut AsyncApp) {
+    if let Ok(saved) = provider.state().update(cx, |state, _| state.usage_saved()) {
+        saved.await;
     }
 }
 

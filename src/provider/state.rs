@@ -75,6 +75,8 @@ pub struct State {
     auth: Entity<auth::State>,
     catalog: Entity<ModelCatalog>,
     usage_cache: UsageCache,
+    /// The latest usage snapshot's write to disk; a newer snapshot supersedes it.
+    usage_write: Option<Task<()>>,
     /// The account whose models and usage are shown.
     account_id: Option<String>,
     /// The plan's windows and credits, from the latest answer (or the cache).
@@ -132,6 +134,7 @@ impl State {
             auth,
             catalog,
             usage_cache: UsageCache::new(options.cache),
+            usage_write: None,
             account_id: None,
             usage: None,
             limit_notice: None,
@@ -230,6 +233,12 @@ impl State {
         self.auth.update(cx, |auth, cx| auth.sign_out(cx))
     }
 
+    /// Waits until the latest usage snapshot is on disk (a short-lived process calls this before
+    /// it exits, so the next one can show the limits).
+    pub fn usage_saved(&mut self) -> Task<()> {
+        self.usage_write.take().unwrap_or_else(|| Task::ready(()))
+    }
+
     /// Credentials for a backend request, refreshed first when close to expiry.
     pub fn fresh_credentials(&self, cx: &mut App) -> Task<Result<BackendAuth, AuthError>> {
         self.auth
@@ -260,7 +269,7 @@ impl State {
         self.limit_notice = None;
         if let Some(usage) = usage {
             if let Some(account) = &self.account_id {
-                self.usage_cache.save(account, &usage, cx);
+                self.usage_write = Some(self.usage_cache.save(account, &usage, cx));
             }
             self.usage = Some(usage);
         }
@@ -284,7 +293,7 @@ impl State {
         } = error
         {
             if let Some(account) = &self.account_id {
-                self.usage_cache.save(account, limits, cx);
+                self.usage_write = Some(self.usage_cache.save(account, limits, cx));
             }
             self.usage = Some(limits.clone());
         }

@@ -6,7 +6,7 @@
 
 use crate::models::CacheLocation;
 use crate::responses::UsageLimits;
-use gpui::{App, AppContext as _};
+use gpui::{App, AppContext as _, Task};
 use std::io::Write as _;
 use std::path::PathBuf;
 
@@ -43,20 +43,20 @@ impl UsageCache {
         }
     }
 
-    /// Saves `usage` for `account_id` in the background, atomically (temp file + rename).
-    pub fn save(&self, account_id: &str, usage: &UsageLimits, cx: &App) {
+    /// Saves `usage` for `account_id` in the background, atomically (temp file + rename). The
+    /// task ends when the file is written; dropping it before it runs skips the write.
+    pub fn save(&self, account_id: &str, usage: &UsageLimits, cx: &App) -> Task<()> {
         let Some(path) = self.path(account_id) else {
-            return;
+            return Task::ready(());
         };
         let Ok(bytes) = serde_json::to_vec_pretty(usage) else {
-            return;
+            return Task::ready(());
         };
         cx.background_spawn(async move {
             if let Err(error) = write_atomically(&path, &bytes) {
                 log::warn!("could not cache the usage snapshot: {error}");
             }
         })
-        .detach();
     }
 
     /// Deletes `account_id`'s snapshot (on sign-out).
