@@ -14,10 +14,11 @@ pub const DEFAULT_BACKEND: &str = "https://chatgpt.com/backend-api/codex";
 pub const CLIENT_ID: &str = "app_EMoamEEZ73f0CkXaXp7hrann";
 /// Sent as the `originator` authorize parameter and request header.
 pub const ORIGINATOR: &str = "openai_subscribed";
-/// The client version sent to `GET /models`. The backend hides models whose
-/// `minimal_client_version` is above it, so this must track a current Codex CLI release
-/// (override with `OPENAI_SUBSCRIBED_CLIENT_VERSION`).
-pub const CLIENT_VERSION: &str = "0.99.0";
+/// The client version sent to `GET /models`: `0.0.0`, the backend's *ungated* sentinel, which
+/// answers the account's whole catalog without comparing it with each model's
+/// `minimal_client_version` (as Zed sends; any other version may get a subset). Override with
+/// `OPENAI_SUBSCRIBED_CLIENT_VERSION`.
+pub const CLIENT_VERSION: &str = "0.0.0";
 
 /// Environment variable overriding [`DEFAULT_ISSUER`].
 pub const ENV_AUTH_URL: &str = "OPENAI_SUBSCRIBED_AUTH_URL";

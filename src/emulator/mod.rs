@@ -350,6 +350,14 @@ impl Emulator {
         self.state.bump_models_revision();
     }
 
+    /// Serves `catalog_json` (a `{"models":[…]}` document, e.g. another real catalog) from
+    /// `/models` and checks `/responses` against it from now on.
+    pub fn serve_catalog(&self, catalog_json: &str) -> anyhow::Result<()> {
+        let catalog = models::Catalog::parse(catalog_json).map_err(anyhow::Error::msg)?;
+        self.state.set_catalog(catalog);
+        Ok(())
+    }
+
     /// Revokes every access token issued so far (they answer 401 from now on), as when the
     /// user signs out everywhere. Refresh tokens stay usable.
     pub fn revoke_access_tokens(&self) {

@@ -524,7 +524,7 @@ pub fn insert_limit_headers(
         ("x-codex-credits-has-credits", "false".to_string()),
         ("x-codex-credits-unlimited", "false".to_string()),
         ("x-codex-credits-balance", "0".to_string()),
-        ("x-models-etag", models::etag(state.models_revision())),
+        ("x-models-etag", models::etag(state)),
     ];
     for (name, value) in values {
         if let Ok(value) = HeaderValue::from_str(&value) {
