@@ -41,6 +41,8 @@ pub struct EmulatorStats {
     pub models_not_modified: usize,
     /// `POST /responses` requests, whatever the outcome.
     pub responses_requests: usize,
+    /// `GET /backend-api/wham/usage` requests, whatever the outcome.
+    pub usage_requests: usize,
 }
 
 /// An authorization code waiting for its exchange (RFC 6749 §4.1.2, RFC 7636 §4.4).
