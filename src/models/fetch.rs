@@ -270,6 +270,15 @@ mod tests {
         });
     }
 
+    #[test]
+    fn the_default_bound_is_the_reference_clients_five_seconds() {
+        assert_eq!(DEFAULT_FETCH_TIMEOUT, Duration::from_secs(5));
+        assert_eq!(
+            crate::models::CatalogOptions::default().fetch_timeout,
+            DEFAULT_FETCH_TIMEOUT
+        );
+    }
+
     #[gpui::test]
     async fn a_slow_fetch_times_out_on_the_gpui_timer(cx: &mut gpui::TestAppContext) {
         let executor = cx.executor();

@@ -6,7 +6,10 @@
 //! take what each field has held and turn anything unreadable into the field's default, with
 //! a warning, instead of failing the entry.
 
-use super::model_info::{InputModality, ReasoningLevel, default_input_modalities};
+use super::model_info::{
+    InputModality, ReasoningLevel, default_effective_context_window_percent,
+    default_input_modalities,
+};
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
@@ -35,6 +38,25 @@ where
 {
     let value = Value::deserialize(deserializer)?;
     Ok(serde_json::from_value(value).ok())
+}
+
+/// A value that takes its default when `null` or unreadable (flags, the sort key).
+pub fn or_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: serde::de::DeserializeOwned + Default,
+{
+    let value = Value::deserialize(deserializer)?;
+    Ok(serde_json::from_value(value).unwrap_or_default())
+}
+
+/// The usable share of the window, in percent; the default (95) when `null` or unreadable.
+pub fn percent_or_default<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u8, D::Error> {
+    let value = Value::deserialize(deserializer)?;
+    Ok(
+        serde_json::from_value(value)
+            .unwrap_or_else(|_| default_effective_context_window_percent()),
+    )
 }
 
 /// A string that is empty when `null` or not a string.
@@ -118,6 +140,20 @@ mod tests {
             [("low", "Quick"), ("ultra", "Deepest"), ("max", "")]
         );
         assert_eq!(model.default_reasoning_level, None);
+    }
+
+    #[test]
+    fn null_or_odd_optional_fields_take_their_defaults() {
+        let model = entry(json!({
+            "description": null, "priority": null, "supported_in_api": "yes",
+            "supports_parallel_tool_calls": null, "support_verbosity": null,
+            "default_verbosity": "whisper", "effective_context_window_percent": null,
+        }));
+        assert_eq!(model.description, "");
+        assert_eq!(model.priority, 0);
+        assert!(!model.supported_in_api && !model.supports_parallel_tool_calls);
+        assert_eq!(model.default_verbosity, None);
+        assert_eq!(model.effective_context_window_percent, 95);
     }
 
     #[test]

@@ -130,7 +130,7 @@ pub struct ModelInfo {
     /// The name people see.
     pub display_name: String,
     /// One line about the model.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::string_or_empty")]
     pub description: String,
     /// The effort used when the request names none (an unreadable value counts as none).
     #[serde(default, deserialize_with = "lenient::or_none")]
@@ -142,10 +142,10 @@ pub struct ModelInfo {
     /// Whether the catalog lists it.
     pub visibility: Visibility,
     /// Whether the public API serves it too (informational).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::or_default")]
     pub supported_in_api: bool,
     /// Sort key: lower first.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::or_default")]
     pub priority: i64,
     /// The context window in tokens, as the catalog says it (`null` in some entries); use
     /// [`context_window_tokens`](Self::context_window_tokens).
@@ -155,7 +155,10 @@ pub struct ModelInfo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_context_window: Option<u64>,
     /// The share of the window usable for input, in percent.
-    #[serde(default = "default_effective_context_window_percent")]
+    #[serde(
+        default = "default_effective_context_window_percent",
+        deserialize_with = "lenient::percent_or_default"
+    )]
     pub effective_context_window_percent: u8,
     /// What it accepts; absent or `null` means text and images.
     #[serde(
@@ -164,16 +167,16 @@ pub struct ModelInfo {
     )]
     pub input_modalities: Vec<InputModality>,
     /// Whether it may call several tools at once.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::or_default")]
     pub supports_parallel_tool_calls: bool,
     /// Whether it streams reasoning summaries.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::or_default")]
     pub supports_reasoning_summaries: bool,
     /// Whether it takes `text.verbosity`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::or_default")]
     pub support_verbosity: bool,
     /// The verbosity to send when it takes one.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::or_none")]
     pub default_verbosity: Option<Verbosity>,
     /// The oldest client version the backend serves it to, as `"0.62.0"` (older catalogs
     /// write it as an array, `[0, 62, 0]`).
@@ -184,7 +187,7 @@ pub struct ModelInfo {
     pub upgrade: Option<serde_json::Value>,
 }
 
-fn default_effective_context_window_percent() -> u8 {
+pub(super) fn default_effective_context_window_percent() -> u8 {
     95
 }
 
