@@ -375,6 +375,22 @@ async fn usage_shows_before_the_first_chat_and_refreshes_while_the_card_is_shown
 }
 
 #[gpui::test]
+async fn a_refused_token_on_the_usage_request_is_refreshed_once(cx: &mut TestAppContext) {
+    let h = signed_in(cx);
+    let state = h.provider.state().clone();
+    wait_until(cx, |cx| {
+        state.read_with(cx, |state, _| state.usage().is_some())
+    });
+    assert_eq!(h.emulator.stats().refreshes, 0);
+    // Signed out everywhere else: the access token answers 401, the refresh token still works.
+    h.emulator.revoke_access_tokens();
+    let refreshed = state.update(cx, |state, cx| state.refresh_usage(cx));
+    block(cx, refreshed).expect("refreshed once, then answered");
+    assert_eq!(h.emulator.stats().refreshes, 1);
+    assert_eq!(h.emulator.stats().usage_requests, 3);
+}
+
+#[gpui::test]
 async fn a_refused_token_is_refreshed_once_and_the_request_retried(cx: &mut TestAppContext) {
     let h = signed_in(cx);
     h.emulator.revoke_access_tokens();

@@ -297,40 +297,65 @@ impl State {
     fn start_usage_fetch(&mut self, cx: &mut Context<Self>) -> Task<Result<(), RefreshUsageError>> {
         self.usage_fetched_at = Some(cx.background_executor().now());
         let credentials = self.fresh_credentials(cx);
+        let auth_state = self.auth.clone();
         let http = self.http.clone();
         let config = self.config.clone();
         let executor = cx.background_executor().clone();
-        cx.spawn(async move |this, cx| {
-            let result = async {
-                let auth = credentials.await.map_err(RefreshUsageError::Auth)?;
-                let account = auth.account_id.clone();
-                let fetch =
-                    executor.spawn(async move { fetch_usage(http.as_ref(), &config, &auth).await });
-                let timer = executor.timer(USAGE_FETCH_TIMEOUT);
-                let usage = match futures::future::select(fetch, timer).await {
+        // One bounded `GET /wham/usage`.
+        let fetch_once = move |auth: BackendAuth| {
+            let (http, config) = (http.clone(), config.clone());
+            let fetch =
+                executor.spawn(async move { fetch_usage(http.as_ref(), &config, &auth).await });
+            let timer = executor.timer(USAGE_FETCH_TIMEOUT);
+            async move {
+                match futures::future::select(fetch, timer).await {
                     futures::future::Either::Left((result, _)) => result,
                     futures::future::Either::Right(((), _)) => {
                         Err(UsageFetchError::Timeout(USAGE_FETCH_TIMEOUT))
                     }
                 }
+            }
+        };
+        cx.spawn(async move |this, cx| {
+            let fetched = async {
+                let auth = credentials.await.map_err(RefreshUsageError::Auth)?;
+                let account = auth.account_id.clone();
+                let rejected = auth.access_token.clone();
+                let usage = match fetch_once(auth).await {
+                    // A refused token is refreshed once and the request retried once, as for
+                    // `/responses`.
+                    Err(UsageFetchError::Unauthorized(_)) => {
+                        let renewed = auth_state
+                            .update(cx, |auth, cx| auth.force_refresh(&rejected, cx))
+                            .map_err(|_| RefreshUsageError::Closed)?
+                            .await
+                            .map_err(RefreshUsageError::Auth)?;
+                        fetch_once(renewed).await
+                    }
+                    other => other,
+                }
                 .map_err(|error| {
                     log::warn!("keeping the last known usage limits: {error}");
                     RefreshUsageError::Fetch(error)
                 })?;
-                this.update(cx, |this, cx| {
-                    // The user may have signed out or switched accounts meanwhile.
-                    if this.account_id.as_deref() == Some(account.as_str()) {
-                        // A short-lived process waits for it with `usage_saved`.
-                        this.usage_write = Some(this.usage_cache.save(&account, &usage, cx));
-                        this.usage = Some(usage);
-                        cx.notify();
-                    }
-                })
-                .map_err(|_| RefreshUsageError::Closed)
+                Ok((account, usage))
             }
             .await;
-            this.update(cx, |this, _| this.pending_usage = None).ok();
-            result
+            // One update ends the fetch and applies it, so a caller that sees the new snapshot
+            // never joins this finished fetch.
+            this.update(cx, |this, cx| {
+                this.pending_usage = None;
+                let (account, usage) = fetched?;
+                // The user may have signed out or switched accounts meanwhile.
+                if this.account_id.as_deref() == Some(account.as_str()) {
+                    // A short-lived process waits for it with `usage_saved`.
+                    this.usage_write = Some(this.usage_cache.save(&account, &usage, cx));
+                    this.usage = Some(usage);
+                    cx.notify();
+                }
+                Ok(())
+            })
+            .map_err(|_| RefreshUsageError::Closed)?
         })
     }
 
