@@ -169,7 +169,11 @@ fn default_input_modalities() -> Vec<InputModality> {
 impl ModelInfo {
     /// The usable context window: `context_window × effective_context_window_percent / 100`.
     pub fn max_token_count(&self) -> u64 {
-        self.context_window * u64::from(self.effective_context_window_percent.min(100)) / 100
+        // Checked: `context_window` is whatever the catalog said, up to `u64::MAX`.
+        crate::network_number::percent_of(
+            self.context_window,
+            self.effective_context_window_percent,
+        )
     }
 
     /// Whether the model accepts images.

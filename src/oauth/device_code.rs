@@ -22,6 +22,7 @@ use super::time_limit::within;
 use super::token_exchange::exchange_code;
 use super::tokens::TokenSet;
 use crate::config::Config;
+use crate::network_number;
 use crate::secret::{AuthorizationCode, PkceVerifier, REDACTED};
 use gpui::{BackgroundExecutor, Task};
 use http_client::HttpClient;
@@ -213,7 +214,7 @@ impl DeviceCode {
             match Pending::from_status_and_error(answer.status, &answer.error()) {
                 Some(Pending::Waiting) => log::debug!("device sign-in not approved yet"),
                 Some(Pending::SlowDown) => {
-                    interval = (interval + SLOW_DOWN_STEP).min(MAX_INTERVAL);
+                    interval = interval.saturating_add(SLOW_DOWN_STEP).min(MAX_INTERVAL);
                 }
                 None => return Err(answer.error()),
             }
@@ -250,17 +251,12 @@ impl Pending {
     }
 }
 
-/// The interval in seconds, sent as a number or as a string of digits; anything else (or
-/// nothing) means the default. Bounded to 1..=60 s.
+/// The interval in whole seconds, sent as a number or (as the issuer does) a string of digits;
+/// anything else, or nothing, means the default (checked by [`network_number`]). Bounded to
+/// 1..=60 s.
 fn parse_interval(value: Option<&serde_json::Value>) -> Duration {
-    let seconds = match value {
-        Some(serde_json::Value::Number(number)) => number.as_f64(),
-        Some(serde_json::Value::String(text)) => text.trim().parse::<f64>().ok(),
-        _ => None,
-    };
-    match seconds.filter(|s| s.is_finite()) {
-        Some(seconds) => Duration::from_secs_f64(seconds.clamp(0.0, MAX_INTERVAL.as_secs_f64()))
-            .clamp(MIN_INTERVAL, MAX_INTERVAL),
+    match network_number::whole_or_digits(value, "the device-code interval") {
+        Some(seconds) => Duration::from_secs(seconds).clamp(MIN_INTERVAL, MAX_INTERVAL),
         None => DEFAULT_INTERVAL,
     }
 }
@@ -276,9 +272,11 @@ mod tests {
         assert_eq!(secs(json!(5)), 5.0);
         assert_eq!(secs(json!("5")), 5.0);
         assert_eq!(secs(json!(" 7 ")), 7.0);
-        assert_eq!(secs(json!(2.5)), 2.5);
+        // A fraction or a negative number is not an interval: the default, with a log line.
+        assert_eq!(secs(json!(2.5)), 5.0);
         assert_eq!(secs(json!(0)), 1.0);
-        assert_eq!(secs(json!(-3)), 1.0);
+        assert_eq!(secs(json!(-3)), 5.0);
+        assert_eq!(secs(json!(u64::MAX)), 60.0);
         assert_eq!(secs(json!(100_000)), 60.0);
         assert_eq!(secs(json!("soon")), 5.0);
         assert_eq!(secs(json!(null)), 5.0);
