@@ -214,12 +214,11 @@ fn an_absurd_reset_time_is_an_error_in_words_not_a_crash() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let url = BufReader::new(login.stdout.take().unwrap())
-        .lines()
-        .next()
-        .unwrap()
-        .unwrap();
+    let mut lines = BufReader::new(login.stdout.take().unwrap()).lines();
+    let url = lines.next().unwrap().unwrap();
     assert_eq!(approve(&url), 200);
+    // Read to the end: a closed pipe would fail the login's last line.
+    let _rest: Vec<String> = lines.map(|line| line.unwrap()).collect();
     assert!(login.wait().unwrap().success());
 
     emulator.inject(openai_subscribed::emulator::Fault::ResponsesStatus {
