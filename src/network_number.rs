@@ -137,6 +137,18 @@ pub fn percent_text(text: &str, field: &str) -> Option<f64> {
     finite_text(text, field).map(|percent| percent.clamp(0.0, 100.0))
 }
 
+/// A percentage sent as a JSON number, clamped to 0–100; anything else is unknown.
+pub fn percent(value: Option<&Value>, field: &str) -> Option<f64> {
+    match value? {
+        Value::Null => None,
+        Value::Number(number) => match number.as_f64() {
+            Some(float) if float.is_finite() => Some(float.clamp(0.0, 100.0)),
+            _ => unknown(field, Unusable::NotFinite),
+        },
+        _ => unknown(field, Unusable::NotANumber),
+    }
+}
+
 /// Seconds since the Unix epoch → an instant, when between 1970 and 9999.
 pub fn unix_seconds(seconds: u64, field: &str) -> Option<DateTime<Utc>> {
     if seconds > MAX_UNIX_SECONDS {

@@ -4,7 +4,7 @@
 //! an error, never a panic. The real payloads in `tests/fixtures/real/` are the seeds: each test
 //! runs them as they are, then with their fields replaced by hostile values.
 //!
-//! To cover a new answer (e.g. `/wham/usage`), describe its fields with [`object_with`] and
+//! To cover a new answer, describe its fields with [`object_with`] and
 //! [`hostile_value`], seed it from its fixture with [`seeded_objects`], and call its parser.
 //!
 //! Sized to finish well within a minute on 2 cores (see `CASES`).
@@ -19,7 +19,7 @@ use openai_subscribed::models::parse::parse_models_response;
 use openai_subscribed::oauth::jwt_claims::{parse_expiry, parse_identity};
 use openai_subscribed::oauth::{TokenResponse, TokenSet};
 use openai_subscribed::responses::{
-    CompletionDecoder, ResponsesError, ResponsesEvent, SseParser, UsageLimits,
+    CompletionDecoder, ResponsesError, ResponsesEvent, SseParser, UsageLimits, parse_usage_answer,
 };
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
@@ -395,6 +395,93 @@ fn the_real_limit_headers_are_read() {
     assert_eq!(limits.windows[0].used_percent, 100.0);
 }
 
+// ---- /wham/usage ------------------------------------------------------------------------------
+
+const WHAM_USAGE: &[&str] = &[
+    "wham_usage_plus_faithful_shape_rust.json",
+    "wham_usage_pro_weekly_only_live_rust_jsonmacro.CONVERTED.json",
+    "wham_usage_prolite_weekly_only_agenthub.json",
+    "wham_usage_quse_captured_2026-07-07.json",
+    "wham_rate-limit-reset-credits_quse_captured_2026-07-07.json",
+];
+
+/// The real windows (`rate_limit.primary_window` / `secondary_window`), to mutate field by field.
+fn real_usage_windows() -> Vec<Value> {
+    WHAM_USAGE
+        .iter()
+        .flat_map(|name| {
+            let answer = fixture_json(name);
+            ["primary_window", "secondary_window"]
+                .into_iter()
+                .filter_map(|which| answer["rate_limit"].get(which).cloned())
+                .filter(Value::is_object)
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+fn use_limits(limits: &UsageLimits) {
+    for window in &limits.windows {
+        assert!((0.0..=100.0).contains(&window.used_percent));
+        let _ = window.label();
+        if let Some(at) = window.resets_at {
+            let _ = openai_subscribed::responses::reset_time(at, now());
+        }
+    }
+    let _ = serde_json::to_string(limits).unwrap();
+}
+
+#[test]
+fn the_real_usage_answers_are_read() {
+    for name in WHAM_USAGE {
+        if let Ok(limits) = parse_usage_answer(&fixture(name), now()) {
+            use_limits(&limits);
+        }
+    }
+    let limits =
+        parse_usage_answer(&fixture("wham_usage_plus_faithful_shape_rust.json"), now()).unwrap();
+    assert_eq!(limits.windows.len(), 2);
+    // A reset no clock can hold is unknown; the window is still shown.
+    let absurd = json!({"rate_limit": {"primary_window": {"used_percent": 100,
+        "limit_window_seconds": u64::MAX, "reset_after_seconds": 99_999_999_999_999_999u64}}});
+    let limits = parse_usage_answer(absurd.to_string().as_bytes(), now()).unwrap();
+    assert_eq!(limits.windows.len(), 1);
+    assert_eq!(limits.windows[0].resets_at, None);
+    assert_eq!(limits.windows[0].used_percent, 100.0);
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn usage_answers_with_hostile_fields_never_panic(
+        windows in prop::collection::vec(
+            prop_oneof![
+                seeded_objects(real_usage_windows()),
+                object_with(&["used_percent", "limit_window_seconds", "reset_at", "reset_after_seconds"]),
+                hostile_value(),
+            ],
+            2,
+        ),
+        credits in prop_oneof![
+            object_with(&["has_credits", "unlimited", "balance"]),
+            hostile_value(),
+        ],
+        envelope in hostile_value(),
+        wrap in any::<bool>(),
+    ) {
+        let body = if wrap {
+            json!({"plan_type": "plus", "credits": credits,
+                "rate_limit": {"primary_window": windows[0], "secondary_window": windows[1]}})
+        } else {
+            envelope
+        };
+        if let Ok(limits) = parse_usage_answer(body.to_string().as_bytes(), now()) {
+            use_limits(&limits);
+        }
+    }
+}
+
 // ---- SSE framing and events -------------------------------------------------------------------
 
 const SSE_FIXTURES: &[&str] = &[
@@ -575,7 +662,7 @@ proptest! {
         let body = if wrap { json!({ "models": entries }) } else { envelope };
         if let Ok(parsed) = parse_models_response(body.to_string().as_bytes()) {
             for model in &parsed.listed {
-                prop_assert!(model.max_token_count() <= model.context_window);
+                prop_assert!(model.max_token_count() <= model.context_window_tokens());
                 let _ = model.supports_images();
             }
         }

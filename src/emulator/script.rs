@@ -31,11 +31,21 @@ use rand::RngCore as _;
 use serde_json::{Value, json};
 
 /// The 5-hour window, in minutes.
-const PRIMARY_WINDOW_MINUTES: u64 = 300;
+pub(super) const PRIMARY_WINDOW_MINUTES: u64 = 300;
 /// The weekly window, in minutes.
-const SECONDARY_WINDOW_MINUTES: u64 = 10_080;
+pub(super) const SECONDARY_WINDOW_MINUTES: u64 = 10_080;
 /// How much of the weekly window every answer reports as spent.
-const SECONDARY_USED_PERCENT: f64 = 35.0;
+pub(super) const SECONDARY_USED_PERCENT: f64 = 35.0;
+/// When the 5-hour window resets, seconds from now.
+pub(super) const PRIMARY_RESETS_IN_SECS: i64 = 3600;
+/// When the weekly window resets, seconds from now.
+pub(super) const SECONDARY_RESETS_IN_SECS: i64 = 5 * 24 * 3600;
+
+/// How much of the 5-hour window is spent: a point per answer so far (at most 99). The headers
+/// of `/responses` and `/wham/usage` both report it.
+pub(super) fn primary_used_percent(state: &SharedState) -> f64 {
+    state.stats().responses_requests.min(99) as f64
+}
 /// The longest quote of the user's message the reply repeats.
 const MAX_QUOTE_CHARS: usize = 400;
 
@@ -488,8 +498,8 @@ fn stream(state: &SharedState, request: &ValidRequest, log: EventLog) -> Respons
     if let Ok(value) = HeaderValue::from_str(request.slug()) {
         headers.insert(HeaderName::from_static("openai-model"), value);
     }
-    let used = state.stats().responses_requests.min(99) as f64;
-    insert_limit_headers(headers, used, now_secs() + 3600, state);
+    let used = primary_used_percent(state);
+    insert_limit_headers(headers, used, now_secs() + PRIMARY_RESETS_IN_SECS, state);
     *response.body_mut() = log.into_body(state.stream_pause());
     response
 }
@@ -501,7 +511,7 @@ pub fn insert_limit_headers(
     primary_reset_at: i64,
     state: &SharedState,
 ) {
-    let secondary_reset_at = now_secs() + 5 * 24 * 3600;
+    let secondary_reset_at = now_secs() + SECONDARY_RESETS_IN_SECS;
     let values = [
         (
             "x-codex-primary-used-percent",
@@ -524,7 +534,7 @@ pub fn insert_limit_headers(
         ("x-codex-credits-has-credits", "false".to_string()),
         ("x-codex-credits-unlimited", "false".to_string()),
         ("x-codex-credits-balance", "0".to_string()),
-        ("x-models-etag", models::etag(state.models_revision())),
+        ("x-models-etag", models::etag(state)),
     ];
     for (name, value) in values {
         if let Ok(value) = HeaderValue::from_str(&value) {

@@ -44,6 +44,7 @@ mod sse;
 mod stream;
 mod token_count;
 mod usage_limits;
+mod wham_usage;
 
 pub use decoder::CompletionDecoder;
 pub use error::{ResponsesError, plan_display_name, reset_time, usage_limit_message};
@@ -55,3 +56,4 @@ pub use sse::{SseEvent, SseParser};
 pub use stream::{ResponseStream, completion_events, send_request};
 pub use token_count::{TOKENS_PER_IMAGE, TOKENS_PER_MESSAGE, count_tokens, warm_up};
 pub use usage_limits::{Credits, UsageLimits, UsageWindow};
+pub use wham_usage::{UsageFetchError, fetch_usage, parse_usage_answer};
