@@ -14,6 +14,13 @@
 //! The device auth id and the user code together are enough to collect the sign-in, so
 //! [`DeviceCode`]'s `Debug` redacts both; the user code is handed out only by
 //! [`DeviceCode::user_code`], for showing to the user.
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects
+)]
 
 use super::cancel::{CancelHandle, cancellable};
 use super::error::OAuthError;
@@ -262,6 +269,12 @@ fn parse_interval(value: Option<&serde_json::Value>) -> Duration {
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects
+)]
 mod tests {
     use super::*;
     use serde_json::json;
@@ -282,6 +295,29 @@ mod tests {
         assert_eq!(secs(json!(null)), 5.0);
         assert_eq!(parse_interval(None), DEFAULT_INTERVAL);
         assert_eq!(secs(json!("1e400")), 5.0);
+    }
+
+    proptest::proptest! {
+        /// Whatever the issuer sends as the user-code answer, it is read or refused, and the
+        /// interval stays within 1..=60 s.
+        #[test]
+        fn user_code_answers_never_panic(
+            interval in proptest::prelude::any::<Option<String>>(),
+            number in proptest::prelude::any::<f64>(),
+            whole in proptest::prelude::any::<i64>(),
+            pick in 0..4u8,
+        ) {
+            let interval = match pick {
+                0 => json!(interval),
+                1 => json!(number),
+                2 => json!(whole),
+                _ => json!([whole]),
+            };
+            let body = json!({"device_auth_id": "d", "user_code": "U", "interval": interval});
+            let answer: UserCodeAnswer = serde_json::from_value(body).unwrap();
+            let chosen = parse_interval(answer.interval.as_ref());
+            proptest::prop_assert!((MIN_INTERVAL..=MAX_INTERVAL).contains(&chosen));
+        }
     }
 
     #[test]

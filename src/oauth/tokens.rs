@@ -1,4 +1,11 @@
 //! The tokens a successful sign-in or refresh yields, with what they say about the user.
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects
+)]
 
 use super::jwt_claims::{IdentityClaims, InvalidJwt, parse_expiry, parse_identity};
 use crate::network_number;
@@ -98,6 +105,12 @@ impl TokenSet {
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects
+)]
 mod tests {
     use super::*;
     use base64::Engine as _;
