@@ -21,6 +21,7 @@
 //! - [`http`]: a real [`http_client::HttpClient`] over reqwest, for the CLI and tests.
 //! - [`emulator`] (feature `emulator`): an in-process issuer and backend for offline runs.
 //! - [`cli`]: the `openai-subscribed` command line, which drives the same code headlessly.
+//! - [`network_number`]: checked conversion of every number that arrives from the network.
 
 pub mod auth;
 pub mod backend_request;
@@ -32,6 +33,7 @@ pub mod emulator;
 pub mod http;
 pub mod language_model;
 pub mod models;
+pub mod network_number;
 pub mod oauth;
 pub mod provider;
 pub mod responses;

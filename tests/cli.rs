@@ -198,6 +198,55 @@ fn a_whole_session_from_login_to_logout() {
     assert_eq!(value["signed_in"], false);
 }
 
+/// Issue 15: a 429 whose reset delay no clock can hold is a usage limit with an unknown reset
+/// time, reported in words with exit code 1 — not a panic (exit code 101).
+#[test]
+fn an_absurd_reset_time_is_an_error_in_words_not_a_crash() {
+    let emulator = Emulator::start_with(EmulatorOptions {
+        redirect_ports: RedirectPorts::RealIssuer,
+        ..EmulatorOptions::default()
+    })
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut login = cli(&emulator, dir.path())
+        .args(["login", "--no-browser"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(login.stdout.take().unwrap()).lines();
+    let url = lines.next().unwrap().unwrap();
+    assert_eq!(approve(&url), 200);
+    // Read to the end: a closed pipe would fail the login's last line.
+    let _rest: Vec<String> = lines.map(|line| line.unwrap()).collect();
+    assert!(login.wait().unwrap().success());
+
+    emulator.inject(openai_subscribed::emulator::Fault::ResponsesStatus {
+        status: 429,
+        body: serde_json::from_str(
+            r#"{"error":{"type":"usage_limit_reached","plan_type":"plus","resets_in_seconds":99999999999999999}}"#,
+        )
+        .unwrap(),
+        retry_after_secs: None,
+    });
+    let limited = run(cli(&emulator, dir.path()).args(["chat", "hi"]));
+    assert_eq!(limited.status.code(), Some(1), "{}", stderr(&limited));
+    assert!(
+        stderr(&limited).contains("ChatGPT Plus usage limit reached; reset time unknown"),
+        "{}",
+        stderr(&limited)
+    );
+    assert!(
+        !stderr(&limited).contains("panicked"),
+        "{}",
+        stderr(&limited)
+    );
+    // The sign-in survives.
+    let status = run(cli(&emulator, dir.path()).args(["status", "--json"]));
+    let value: serde_json::Value = serde_json::from_str(&stdout(&status)).unwrap();
+    assert_eq!(value["signed_in"], true);
+}
+
 #[test]
 fn usage_right_after_login_shows_both_windows_with_no_chat() {
     // A device sign-in the emulated user approves at once (no fixed callback port to share).

@@ -442,6 +442,54 @@ async fn a_usage_limit_is_a_rate_limit_with_its_reset_and_is_explained(cx: &mut 
     );
 }
 
+/// The 429 of issue 15: a reset delay no clock can hold. The app explains the limit with an
+/// unknown reset time, keeps running, keeps the sign-in, and answers the next request.
+#[gpui::test]
+async fn an_absurd_reset_time_is_unknown_and_the_app_keeps_running(cx: &mut TestAppContext) {
+    let h = signed_in(cx);
+    let absurd = [
+        Fault::ResponsesStatus {
+            status: 429,
+            body: serde_json::json!({"error": {"type": "usage_limit_reached",
+                "plan_type": "plus", "resets_in_seconds": 99_999_999_999_999_999u64}}),
+            retry_after_secs: None,
+        },
+        // Through the emulator's own usage-limit answer: `resets_at` and the reset headers
+        // saturate at the largest instant the emulator can write.
+        Fault::ResponsesUsageLimit {
+            resets_in_secs: i64::MAX,
+        },
+    ];
+    for fault in absurd {
+        h.emulator.inject(fault);
+        match complete(cx, &h, prompt("hi")).unwrap_err() {
+            LanguageModelCompletionError::RateLimitExceeded { retry_after, .. } => {
+                assert_eq!(retry_after, None)
+            }
+            other => panic!("expected a rate limit, got {other:?}"),
+        }
+        let notice = h
+            .provider
+            .state()
+            .read_with(cx, |state, _| state.limit_notice().cloned())
+            .expect("the limit is explained");
+        assert!(
+            notice.starts_with("ChatGPT Plus usage limit reached; reset time unknown"),
+            "{notice}"
+        );
+        assert!(matches!(
+            status(cx, &h.provider),
+            ConfigurationStatus::SignedIn { .. }
+        ));
+        let events = complete(cx, &h, prompt("still there?")).unwrap();
+        assert!(
+            events
+                .iter()
+                .any(|e| matches!(e, LanguageModelCompletionEvent::Stop(_)))
+        );
+    }
+}
+
 #[gpui::test]
 async fn a_changed_models_etag_on_an_answer_refetches_the_catalog(cx: &mut TestAppContext) {
     let h = signed_in(cx);

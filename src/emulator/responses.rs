@@ -114,7 +114,8 @@ pub async fn create_response(
 
 /// The 429 a plan's usage limit earns, with the limit headers showing the window spent.
 fn usage_limit(state: &SharedState, resets_in_secs: i64) -> Response {
-    let resets_at = now_secs() + resets_in_secs;
+    // Saturating: the fault may ask for any delay, including absurd ones, to test the client.
+    let resets_at = now_secs().saturating_add(resets_in_secs);
     let mut answer = (
         StatusCode::TOO_MANY_REQUESTS,
         axum::Json(json!({

@@ -210,8 +210,11 @@ impl ModelInfo {
 
     /// The usable context window: the window × `effective_context_window_percent` / 100.
     pub fn max_token_count(&self) -> u64 {
-        self.context_window_tokens() * u64::from(self.effective_context_window_percent.min(100))
-            / 100
+        // Checked: the window is whatever the catalog said, up to `u64::MAX`.
+        crate::network_number::percent_of(
+            self.context_window_tokens(),
+            self.effective_context_window_percent,
+        )
     }
 
     /// Whether the model accepts images.

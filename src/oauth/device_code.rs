@@ -14,6 +14,13 @@
 //! The device auth id and the user code together are enough to collect the sign-in, so
 //! [`DeviceCode`]'s `Debug` redacts both; the user code is handed out only by
 //! [`DeviceCode::user_code`], for showing to the user.
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects
+)]
 
 use super::cancel::{CancelHandle, cancellable};
 use super::error::OAuthError;
@@ -22,6 +29,7 @@ use super::time_limit::within;
 use super::token_exchange::exchange_code;
 use super::tokens::TokenSet;
 use crate::config::Config;
+use crate::network_number;
 use crate::secret::{AuthorizationCode, PkceVerifier, REDACTED};
 use gpui::{BackgroundExecutor, Task};
 use http_client::HttpClient;
@@ -213,7 +221,7 @@ impl DeviceCode {
             match Pending::from_status_and_error(answer.status, &answer.error()) {
                 Some(Pending::Waiting) => log::debug!("device sign-in not approved yet"),
                 Some(Pending::SlowDown) => {
-                    interval = (interval + SLOW_DOWN_STEP).min(MAX_INTERVAL);
+                    interval = interval.saturating_add(SLOW_DOWN_STEP).min(MAX_INTERVAL);
                 }
                 None => return Err(answer.error()),
             }
@@ -250,22 +258,23 @@ impl Pending {
     }
 }
 
-/// The interval in seconds, sent as a number or as a string of digits; anything else (or
-/// nothing) means the default. Bounded to 1..=60 s.
+/// The interval in whole seconds, sent as a number or (as the issuer does) a string of digits;
+/// anything else, or nothing, means the default (checked by [`network_number`]). Bounded to
+/// 1..=60 s.
 fn parse_interval(value: Option<&serde_json::Value>) -> Duration {
-    let seconds = match value {
-        Some(serde_json::Value::Number(number)) => number.as_f64(),
-        Some(serde_json::Value::String(text)) => text.trim().parse::<f64>().ok(),
-        _ => None,
-    };
-    match seconds.filter(|s| s.is_finite()) {
-        Some(seconds) => Duration::from_secs_f64(seconds.clamp(0.0, MAX_INTERVAL.as_secs_f64()))
-            .clamp(MIN_INTERVAL, MAX_INTERVAL),
+    match network_number::whole_or_digits(value, "the device-code interval") {
+        Some(seconds) => Duration::from_secs(seconds).clamp(MIN_INTERVAL, MAX_INTERVAL),
         None => DEFAULT_INTERVAL,
     }
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects
+)]
 mod tests {
     use super::*;
     use serde_json::json;
@@ -276,14 +285,39 @@ mod tests {
         assert_eq!(secs(json!(5)), 5.0);
         assert_eq!(secs(json!("5")), 5.0);
         assert_eq!(secs(json!(" 7 ")), 7.0);
-        assert_eq!(secs(json!(2.5)), 2.5);
+        // A fraction or a negative number is not an interval: the default, with a log line.
+        assert_eq!(secs(json!(2.5)), 5.0);
         assert_eq!(secs(json!(0)), 1.0);
-        assert_eq!(secs(json!(-3)), 1.0);
+        assert_eq!(secs(json!(-3)), 5.0);
+        assert_eq!(secs(json!(u64::MAX)), 60.0);
         assert_eq!(secs(json!(100_000)), 60.0);
         assert_eq!(secs(json!("soon")), 5.0);
         assert_eq!(secs(json!(null)), 5.0);
         assert_eq!(parse_interval(None), DEFAULT_INTERVAL);
         assert_eq!(secs(json!("1e400")), 5.0);
+    }
+
+    proptest::proptest! {
+        /// Whatever the issuer sends as the user-code answer, it is read or refused, and the
+        /// interval stays within 1..=60 s.
+        #[test]
+        fn user_code_answers_never_panic(
+            interval in proptest::prelude::any::<Option<String>>(),
+            number in proptest::prelude::any::<f64>(),
+            whole in proptest::prelude::any::<i64>(),
+            pick in 0..4u8,
+        ) {
+            let interval = match pick {
+                0 => json!(interval),
+                1 => json!(number),
+                2 => json!(whole),
+                _ => json!([whole]),
+            };
+            let body = json!({"device_auth_id": "d", "user_code": "U", "interval": interval});
+            let answer: UserCodeAnswer = serde_json::from_value(body).unwrap();
+            let chosen = parse_interval(answer.interval.as_ref());
+            proptest::prop_assert!((MIN_INTERVAL..=MAX_INTERVAL).contains(&chosen));
+        }
     }
 
     #[test]

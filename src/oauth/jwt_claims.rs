@@ -2,11 +2,19 @@
 //!
 //! The payload is decoded without verifying the signature: the token came straight from the
 //! issuer over TLS, and the backend verifies it on every request anyway. A malformed token is an
-//! [`InvalidJwt`] error, never a panic.
+//! [`InvalidJwt`] error, never a panic; numeric claims go through [`network_number`].
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects
+)]
 
+use crate::network_number;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::{DateTime, TimeZone as _, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -128,7 +136,10 @@ pub struct IdentityClaims {
 #[derive(Deserialize)]
 struct RawClaims {
     email: Option<String>,
-    exp: Option<i64>,
+    /// Raw JSON, read through [`network_number`]: a float or string `exp` is an unusable expiry,
+    /// not an unreadable token.
+    #[serde(default)]
+    exp: Option<serde_json::Value>,
     #[serde(rename = "https://api.openai.com/auth")]
     auth: Option<RawAuthClaims>,
     #[serde(rename = "https://api.openai.com/profile")]
@@ -181,13 +192,14 @@ pub fn parse_identity(jwt: &str) -> Result<IdentityClaims, InvalidJwt> {
 pub fn parse_expiry(jwt: &str) -> Result<DateTime<Utc>, InvalidJwt> {
     let exp = decode_payload(jwt)?
         .exp
+        .filter(|exp| !exp.is_null())
         .ok_or_else(|| InvalidJwt::new("the token has no expiry"))?;
-    Utc.timestamp_opt(exp, 0)
-        .single()
-        .ok_or_else(|| InvalidJwt::new("the token's expiry is out of range"))
+    network_number::unix_time(Some(&exp), "the token's exp claim")
+        .ok_or_else(|| InvalidJwt::new("the token's expiry is not a usable time"))
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 

@@ -1,6 +1,14 @@
 //! The tokens a successful sign-in or refresh yields, with what they say about the user.
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects
+)]
 
 use super::jwt_claims::{IdentityClaims, InvalidJwt, parse_expiry, parse_identity};
+use crate::network_number;
 use crate::secret::{AccessToken, IdToken, RefreshToken};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -14,8 +22,10 @@ pub struct TokenResponse {
     pub access_token: AccessToken,
     /// The (rotated) refresh token.
     pub refresh_token: Option<RefreshToken>,
-    /// Seconds until the access token expires, when the issuer says.
-    pub expires_in: Option<i64>,
+    /// Seconds until the access token expires, when the issuer says. Raw JSON, read through
+    /// [`network_number`]: a wrong type here must not fail the sign-in.
+    #[serde(default)]
+    pub expires_in: Option<serde_json::Value>,
 }
 
 /// A complete, checked set of tokens for one account.
@@ -75,10 +85,14 @@ impl TokenSet {
         }
         let expires_at = match parse_expiry(response.access_token.secret()) {
             Ok(expiry) => expiry,
-            Err(error) => match response.expires_in {
-                Some(seconds) => now + chrono::Duration::seconds(seconds.max(0)),
-                None => return Err(error),
-            },
+            Err(error) => {
+                match network_number::delay(response.expires_in.as_ref(), "expires_in")
+                    .and_then(|delay| network_number::after(now, delay))
+                {
+                    Some(expires_at) => expires_at,
+                    None => return Err(error),
+                }
+            }
         };
         Ok(Self {
             id_token,
@@ -91,6 +105,12 @@ impl TokenSet {
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects
+)]
 mod tests {
     use super::*;
     use base64::Engine as _;

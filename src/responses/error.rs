@@ -13,8 +13,17 @@
 //! [`ResponsesError::to_completion_error`] carries the backend's timing faithfully: a plan's usage
 //! limit waits until the limit resets, an overload honours `Retry-After`.
 
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects
+)]
+
 use super::usage_limits::UsageLimits;
 use crate::language_model::{LanguageModelCompletionError, LanguageModelProviderName};
+use crate::network_number;
 use chrono::{DateTime, Local, Utc};
 use http_client::StatusCode;
 use http_client::http::HeaderMap;
@@ -143,10 +152,12 @@ struct ErrorDetail {
     message: Option<String>,
     #[serde(default)]
     plan_type: Option<String>,
+    /// Numbers stay raw JSON: a wrong type here must not lose the error's `type` (see
+    /// [`network_number`]).
     #[serde(default)]
-    resets_at: Option<i64>,
+    resets_at: Option<serde_json::Value>,
     #[serde(default)]
-    resets_in_seconds: Option<i64>,
+    resets_in_seconds: Option<serde_json::Value>,
 }
 
 impl ResponsesError {
@@ -173,13 +184,13 @@ impl ResponsesError {
         let retry_after = retry_after(headers);
 
         if kind == Some("usage_limit_reached") {
-            let resets_at = detail
-                .resets_at
-                .and_then(|secs| DateTime::from_timestamp(secs, 0))
+            let resets_at = network_number::unix_time(detail.resets_at.as_ref(), "error.resets_at")
                 .or_else(|| {
-                    detail
-                        .resets_in_seconds
-                        .map(|secs| now + chrono::Duration::seconds(secs.max(0)))
+                    network_number::delay(
+                        detail.resets_in_seconds.as_ref(),
+                        "error.resets_in_seconds",
+                    )
+                    .and_then(|delay| network_number::after(now, delay))
                 });
             return Self::UsageLimitReached {
                 plan: detail.plan_type,
@@ -257,7 +268,7 @@ impl ResponsesError {
             },
             Self::UsageLimitReached { resets_at, .. } => E::RateLimitExceeded {
                 provider,
-                retry_after: resets_at.and_then(|at| (at - now).to_std().ok()),
+                retry_after: resets_at.map(|at| network_number::until(at, now)),
             },
             Self::UsageNotIncluded { .. } => E::PermissionError {
                 provider,
@@ -323,7 +334,7 @@ pub fn usage_limit_message(
         .map(|plan| format!("ChatGPT {}", plan_display_name(plan)))
         .unwrap_or_else(|| "ChatGPT".to_string());
     let Some(resets_at) = resets_at else {
-        return format!("{plan} usage limit reached; try again later");
+        return format!("{plan} usage limit reached; reset time unknown, try again later");
     };
     format!(
         "{plan} usage limit reached; resets at {}",
@@ -335,8 +346,8 @@ pub fn usage_limit_message(
 /// day the clock time is unambiguous; beyond it, the day is named too ("Thu 3 Dec 13:43 (in 5d 0h)").
 pub fn reset_time(resets_at: DateTime<Utc>, now: DateTime<Utc>) -> String {
     let local = resets_at.with_timezone(&Local);
-    let remaining = (resets_at - now).max(chrono::Duration::zero());
-    let when = if remaining < chrono::Duration::hours(24) {
+    let remaining = network_number::until(resets_at, now);
+    let when = if remaining < Duration::from_secs(24 * 60 * 60) {
         local.format("%H:%M").to_string()
     } else {
         local.format("%a %-d %b %H:%M").to_string()
@@ -345,9 +356,9 @@ pub fn reset_time(resets_at: DateTime<Utc>, now: DateTime<Utc>) -> String {
 }
 
 /// "2d 3h", "1h 12m", "5m", "under a minute".
-fn human_duration(duration: chrono::Duration) -> String {
+fn human_duration(duration: Duration) -> String {
     // Round up: "in 0m" for 59 seconds would read as "now".
-    let minutes = (duration.num_seconds() + 59) / 60;
+    let minutes = duration.as_secs().div_ceil(60);
     let (days, hours, minutes) = (minutes / 1440, minutes % 1440 / 60, minutes % 60);
     match (days, hours, minutes) {
         (0, 0, 0) => "under a minute".to_string(),
@@ -387,18 +398,18 @@ fn retry_suffix(retry_after: Option<Duration>) -> String {
 /// this backend and is ignored.
 fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     let value = headers.get("retry-after")?.to_str().ok()?;
-    value.trim().parse::<u64>().ok().map(Duration::from_secs)
+    network_number::delay_text(value, "retry-after")
 }
 
 /// The delay in "Rate limit reached … Please try again in 1.5s." / "in 20ms".
 fn parse_try_again_in(message: &str) -> Option<Duration> {
-    let start = message.find("try again in ")? + "try again in ".len();
-    let rest = &message[start..];
+    let (_, rest) = message.split_once("try again in ")?;
     let end = rest
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
         .unwrap_or(rest.len());
-    let number: f64 = rest[..end].parse().ok()?;
-    let unit = &rest[end..];
+    let (number, unit) = rest.split_at_checked(end)?;
+    let number: f64 = number.parse().ok()?;
+    // Float arithmetic cannot panic; `delay_fractional` rejects what overflowed to infinity.
     let seconds = if unit.starts_with("ms") {
         number / 1000.0
     } else if unit.starts_with('m') {
@@ -406,7 +417,7 @@ fn parse_try_again_in(message: &str) -> Option<Duration> {
     } else {
         number
     };
-    Duration::try_from_secs_f64(seconds).ok()
+    network_number::delay_fractional(seconds, "\"try again in\" delay")
 }
 
 fn body_excerpt(body: &[u8], status: StatusCode) -> String {
@@ -419,12 +430,18 @@ fn body_excerpt(body: &[u8], status: StatusCode) -> String {
             .to_string();
     }
     match text.char_indices().nth(MAX_BODY_IN_MESSAGE) {
-        Some((cut, _)) => format!("{}…", &text[..cut]),
+        Some((cut, _)) => format!("{}…", text.get(..cut).unwrap_or_default()),
         None => text.to_string(),
     }
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects
+)]
 mod tests {
     use super::*;
     use chrono::TimeZone as _;
@@ -485,7 +502,7 @@ mod tests {
         );
         assert_eq!(
             usage_limit_message(None, None, now),
-            "ChatGPT usage limit reached; try again later"
+            "ChatGPT usage limit reached; reset time unknown, try again later"
         );
     }
 

@@ -5,6 +5,15 @@
 //! (the 5-hour window was dropped once, and tools that assumed "primary = 5-hour" mislabelled the
 //! weekly one). So a window is labelled by its length in minutes, never by its position.
 
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects
+)]
+
+use crate::network_number;
 use chrono::{DateTime, Utc};
 use http_client::http::HeaderMap;
 use serde::{Deserialize, Serialize};
@@ -89,23 +98,22 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 }
 
 fn window(headers: &HeaderMap, which: &str, now: DateTime<Utc>) -> Option<UsageWindow> {
-    let used_percent = header(headers, &format!("x-codex-{which}-used-percent"))?
-        .parse::<f64>()
-        .ok()
-        .filter(|percent| percent.is_finite())?;
+    let field = |suffix: &str| format!("x-codex-{which}-{suffix}");
+    let read = |suffix: &str| header(headers, &field(suffix)).map(|text| (text, field(suffix)));
+    let (text, name) = read("used-percent")?;
+    let used_percent = network_number::percent_text(text, &name)?;
     let window_minutes =
-        header(headers, &format!("x-codex-{which}-window-minutes")).and_then(|v| v.parse().ok());
-    let resets_at = header(headers, &format!("x-codex-{which}-reset-at"))
-        .and_then(|v| v.parse::<i64>().ok())
-        .and_then(|secs| DateTime::from_timestamp(secs, 0))
+        read("window-minutes").and_then(|(text, name)| network_number::whole_text(text, &name));
+    let resets_at = read("reset-at")
+        .and_then(|(text, name)| network_number::unix_time_text(text, &name))
         .or_else(|| {
             // Older backends send the delay instead of the instant.
-            header(headers, &format!("x-codex-{which}-reset-after-seconds"))
-                .and_then(|v| v.parse::<i64>().ok())
-                .map(|secs| now + chrono::Duration::seconds(secs.max(0)))
+            read("reset-after-seconds")
+                .and_then(|(text, name)| network_number::delay_text(text, &name))
+                .and_then(|delay| network_number::after(now, delay))
         });
     Some(UsageWindow {
-        used_percent: used_percent.clamp(0.0, 100.0),
+        used_percent,
         window_minutes,
         resets_at,
     })
@@ -129,6 +137,11 @@ fn credits(headers: &HeaderMap) -> Option<Credits> {
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects
+)]
 mod tests {
     use super::*;
     use chrono::TimeZone as _;

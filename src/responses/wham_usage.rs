@@ -7,10 +7,18 @@
 //! is read into the same [`UsageLimits`] as the headers: each window labelled by its length
 //! (`limit_window_seconds`), never by whether it is `primary_window` or `secondary_window`
 //! (a Pro plan sends its weekly window as the primary one), and a `null` window left out.
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects
+)]
 
 use super::usage_limits::{Credits, UsageLimits, UsageWindow};
 use crate::backend_request::{BackendAuth, authenticated_request};
 use crate::config::Config;
+use crate::network_number;
 use chrono::{DateTime, Utc};
 use futures::AsyncReadExt as _;
 use http_client::{AsyncBody, HttpClient, Method, StatusCode};
@@ -62,15 +70,18 @@ struct RateLimit {
     secondary_window: Option<WindowAnswer>,
 }
 
+/// Numbers stay raw JSON and go through [`network_number`]: one odd value costs that value
+/// (or, for `used_percent`, that window), never the answer.
 #[derive(Deserialize)]
 struct WindowAnswer {
-    used_percent: f64,
     #[serde(default)]
-    limit_window_seconds: Option<u64>,
+    used_percent: Option<serde_json::Value>,
     #[serde(default)]
-    reset_at: Option<i64>,
+    limit_window_seconds: Option<serde_json::Value>,
     #[serde(default)]
-    reset_after_seconds: Option<i64>,
+    reset_at: Option<serde_json::Value>,
+    #[serde(default)]
+    reset_after_seconds: Option<serde_json::Value>,
 }
 
 #[derive(Deserialize)]
@@ -86,20 +97,24 @@ struct CreditsAnswer {
 
 impl WindowAnswer {
     fn into_window(self, now: DateTime<Utc>) -> Option<UsageWindow> {
-        if !self.used_percent.is_finite() {
-            return None;
-        }
-        let resets_at = self
-            .reset_at
-            .and_then(|secs| DateTime::from_timestamp(secs, 0))
+        let used_percent =
+            network_number::percent(self.used_percent.as_ref(), "wham/usage used_percent")?;
+        let resets_at = network_number::unix_time(self.reset_at.as_ref(), "wham/usage reset_at")
             .or_else(|| {
-                self.reset_after_seconds
-                    .map(|secs| now + chrono::Duration::seconds(secs.max(0)))
+                network_number::delay(
+                    self.reset_after_seconds.as_ref(),
+                    "wham/usage reset_after_seconds",
+                )
+                .and_then(|delay| network_number::after(now, delay))
             });
+        let window_seconds = network_number::whole(
+            self.limit_window_seconds.as_ref(),
+            "wham/usage limit_window_seconds",
+        );
         Some(UsageWindow {
-            used_percent: self.used_percent.clamp(0.0, 100.0),
+            used_percent,
             // Minutes, rounded, as the headers report the same windows.
-            window_minutes: self.limit_window_seconds.map(|secs| (secs + 30) / 60),
+            window_minutes: window_seconds.map(|secs| secs.saturating_add(30) / 60),
             resets_at,
         })
     }
@@ -174,6 +189,12 @@ pub async fn fetch_usage(
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects
+)]
 mod tests {
     use super::*;
     use chrono::TimeZone as _;
