@@ -119,6 +119,9 @@ pub enum ResponsesError {
     /// The stream closed before `response.completed`.
     #[error("the answer stream ended before the response was complete")]
     StreamEndedUnexpectedly,
+    /// Compaction went wrong: state that cannot be replayed, or not exactly one compaction.
+    #[error("compaction failed: {0}")]
+    Compaction(String),
 }
 
 /// How much of an unparseable error body is kept for the message.
@@ -296,7 +299,8 @@ impl ResponsesError {
             },
             Self::Failed { .. }
             | Self::InstructionsTooLong { .. }
-            | Self::ImagesNotSupported { .. } => E::Other(anyhow::anyhow!(self.to_string())),
+            | Self::ImagesNotSupported { .. }
+            | Self::Compaction(_) => E::Other(anyhow::anyhow!(self.to_string())),
             Self::Send(error) => E::HttpSend {
                 provider,
                 error: anyhow::anyhow!("{error:#}"),
