@@ -74,6 +74,7 @@
 pub mod admin;
 pub mod backend_auth;
 pub mod browser;
+pub mod compaction;
 pub mod device_code;
 mod errors;
 pub mod faults;

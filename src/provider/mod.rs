@@ -28,11 +28,13 @@
 //! # }
 //! ```
 
+mod compaction;
 mod completion;
 mod configuration_view;
 mod language_model_provider;
 mod model;
 pub mod model_capabilities;
+pub mod request_limiter;
 mod state;
 mod status;
 mod usage_cache;
