@@ -521,11 +521,17 @@ fn stream(state: &Arc<SharedState>, request: &ValidRequest, log: EventLog) -> Re
     }
     let used = state.stats().responses_requests.min(99) as f64;
     insert_limit_headers(headers, used, now_secs() + 3600, state);
-    // Counted as in flight (per model) until the body ends or the client goes away.
-    let in_flight = state.begin_response_stream(request.slug());
+    // Counted as in flight (per model) until its last event is handed to the connection (so a
+    // client that reads it and sends its next request is never counted twice), or until the
+    // client goes away.
+    let mut in_flight = Some(state.begin_response_stream(request.slug()));
+    let mut left = log.events().len();
     let body = log.into_body(state.stream_pause());
     *response.body_mut() = Body::from_stream(body.into_data_stream().map(move |chunk| {
-        let _counted = &in_flight;
+        left = left.saturating_sub(1);
+        if left == 0 {
+            in_flight.take();
+        }
         chunk
     }));
     response
