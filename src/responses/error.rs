@@ -213,7 +213,12 @@ impl ResponsesError {
 
     /// The error a `response.failed` or `error` event stands for, from its code and message.
     pub fn from_code(code: Option<&str>, message: Option<&str>) -> Self {
-        let message = message.unwrap_or("no message").to_string();
+        // A blank message says nothing: show that there was none.
+        let message = message
+            .map(str::trim)
+            .filter(|message| !message.is_empty())
+            .unwrap_or("no message")
+            .to_string();
         match code {
             Some("context_length_exceeded") => Self::ContextLengthExceeded { message },
             Some("usage_not_included") => Self::UsageNotIncluded { plan: None },

@@ -130,10 +130,14 @@ where
                 return None;
             }
             match state.reader.read(&mut state.buffer).await {
-                Ok(0) => match state.decoder.finish() {
-                    Ok(()) => state.done = true,
-                    Err(error) => state.error = Some(error),
-                },
+                Ok(0) => {
+                    let result = state.decoder.end_of_body(&mut state.decoded);
+                    state.pending.extend(state.decoded.drain(..));
+                    match result {
+                        Ok(()) => state.done = true,
+                        Err(error) => state.error = Some(error),
+                    }
+                }
                 Ok(read) => {
                     let result = state
                         .decoder
