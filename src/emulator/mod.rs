@@ -24,7 +24,7 @@
 //! | `GET /oauth/authorize`, `POST /oauth/token`, `POST /oauth/revoke` | [`issuer`] |
 //! | `POST /api/accounts/deviceauth/usercode`, `…/deviceauth/token`, `GET /codex/device` | [`device_code`] |
 //! | `GET /backend-api/codex/models?client_version=` | [`models`] |
-//! | `POST /backend-api/codex/responses` | [`responses`] (checks) and [`script`] (the SSE answer) |
+//! | `POST /backend-api/codex/responses` | [`responses`] (checks), [`script`] (the SSE answer), [`compaction`] |
 //! | `POST /__emulator/faults`, `GET /__emulator/stats` | [`admin`] |
 //!
 //! Shared pieces: [`state`] (issued codes and tokens, counters), [`jwt`] (minting),
