@@ -14,10 +14,11 @@ pub const DEFAULT_BACKEND: &str = "https://chatgpt.com/backend-api/codex";
 pub const CLIENT_ID: &str = "app_EMoamEEZ73f0CkXaXp7hrann";
 /// Sent as the `originator` authorize parameter and request header.
 pub const ORIGINATOR: &str = "openai_subscribed";
-/// The client version sent to `GET /models`. The backend hides models whose
-/// `minimal_client_version` is above it, so this must track a current Codex CLI release
-/// (override with `OPENAI_SUBSCRIBED_CLIENT_VERSION`).
-pub const CLIENT_VERSION: &str = "0.99.0";
+/// The client version sent to `GET /models`: `0.0.0`, the backend's *ungated* sentinel, which
+/// answers the account's whole catalog without comparing it with each model's
+/// `minimal_client_version` (as Zed sends; any other version may get a subset). Override with
+/// `OPENAI_SUBSCRIBED_CLIENT_VERSION`.
+pub const CLIENT_VERSION: &str = "0.0.0";
 
 /// Environment variable overriding [`DEFAULT_ISSUER`].
 pub const ENV_AUTH_URL: &str = "OPENAI_SUBSCRIBED_AUTH_URL";
@@ -117,6 +118,16 @@ impl Config {
             .append_pair("client_version", &self.client_version);
         url
     }
+    /// `GET …/backend-api/wham/usage`: the plan's usage windows. It lives beside the Codex
+    /// backend, not under it, so it is the backend URL's parent joined with `wham/usage`
+    /// (`…/backend-api/codex` → `…/backend-api/wham/usage`): one backend URL serves both.
+    pub fn usage_url(&self) -> Url {
+        let mut parent = self.backend.clone();
+        let path = self.backend.path().trim_end_matches('/');
+        let parent_path = path.rsplit_once('/').map_or("", |(parent, _)| parent);
+        parent.set_path(parent_path);
+        join(&parent, "wham/usage")
+    }
     /// The `User-Agent` sent with every request: product, version and platform.
     pub fn user_agent(&self) -> String {
         format!(
@@ -168,6 +179,21 @@ mod tests {
             config.models_url().as_str(),
             format!("http://127.0.0.1:9/backend/models?client_version={CLIENT_VERSION}")
         );
+    }
+
+    #[test]
+    fn the_usage_url_is_beside_the_backend_not_under_it() {
+        assert_eq!(
+            Config::default().usage_url().as_str(),
+            "https://chatgpt.com/backend-api/wham/usage"
+        );
+        let config = Config::with_urls("http://127.0.0.1:9", "http://127.0.0.1:9/x/y/").unwrap();
+        assert_eq!(
+            config.usage_url().as_str(),
+            "http://127.0.0.1:9/x/wham/usage"
+        );
+        let config = Config::with_urls("http://127.0.0.1:9", "http://127.0.0.1:9/codex").unwrap();
+        assert_eq!(config.usage_url().as_str(), "http://127.0.0.1:9/wham/usage");
     }
 
     #[test]

@@ -199,6 +199,84 @@ fn a_whole_session_from_login_to_logout() {
 }
 
 #[test]
+fn usage_right_after_login_shows_both_windows_with_no_chat() {
+    // A device sign-in the emulated user approves at once (no fixed callback port to share).
+    let emulator = Emulator::start_with(EmulatorOptions {
+        device_pending_polls: 0,
+        device_interval_secs: 1,
+        ..EmulatorOptions::default()
+    })
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let login = run(cli(&emulator, dir.path()).args(["login", "--device"]));
+    assert!(login.status.success(), "{}", stderr(&login));
+
+    // The first command after `login` is `usage`: no chat has been sent.
+    let usage = run(cli(&emulator, dir.path()).arg("usage"));
+    assert!(usage.status.success(), "{}", stderr(&usage));
+    let text = stdout(&usage);
+    assert!(text.contains("5-hour limit"), "{text}");
+    assert!(text.contains("Weekly limit"), "{text}");
+    assert!(
+        text.contains("35% used"),
+        "the emulator's weekly window: {text}"
+    );
+    assert_eq!(emulator.stats().responses_requests, 0, "no chat in between");
+    assert!(emulator.stats().usage_requests >= 1);
+
+    let usage = run(cli(&emulator, dir.path()).args(["usage", "--json"]));
+    let value: serde_json::Value = serde_json::from_str(&stdout(&usage)).unwrap();
+    let minutes: Vec<u64> = value["windows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|window| window["window_minutes"].as_u64().unwrap())
+        .collect();
+    assert_eq!(minutes, [300, 10080], "{value}");
+
+    // The backend cannot answer: the last known snapshot is shown, with a warning.
+    emulator.inject(openai_subscribed::emulator::Fault::UsageStatus { status: 503 });
+    let usage = run(cli(&emulator, dir.path()).arg("usage"));
+    assert!(usage.status.success(), "{}", stderr(&usage));
+    assert!(
+        stdout(&usage).contains("Weekly limit"),
+        "{}",
+        stdout(&usage)
+    );
+    assert!(
+        stderr(&usage).contains("showing the last known"),
+        "{}",
+        stderr(&usage)
+    );
+
+    // The models the real catalog lists, newest first, with their efforts as the catalog names
+    // them (`ultra` too).
+    let models = run(cli(&emulator, dir.path()).args(["models", "--json"]));
+    assert!(models.status.success(), "{}", stderr(&models));
+    let listing: serde_json::Value = serde_json::from_str(&stdout(&models)).unwrap();
+    let slugs: Vec<&str> = listing["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|model| model["slug"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        slugs,
+        [
+            "gpt-5.6-sol",
+            "gpt-5.6-terra",
+            "gpt-5.6-luna",
+            "gpt-5.5",
+            "gpt-5.2"
+        ]
+    );
+    assert_eq!(
+        listing["models"][0]["reasoning_efforts"],
+        serde_json::json!(["low", "medium", "high", "xhigh", "max", "ultra"])
+    );
+}
+
+#[test]
 fn the_offline_demo_runs_to_the_end() {
     let dir = tempfile::tempdir().unwrap();
     let output = Command::new(BIN)
@@ -270,7 +348,7 @@ fn chat_continues_compacts_and_replays_a_saved_thread_fast() {
         serde_json::from_str(&std::fs::read_to_string(&thread_path).unwrap()).unwrap()
     };
     // A model whose catalog entry offers fast mode.
-    let model = ["--model", "gpt-5.1-codex-max"];
+    let model = ["--model", "gpt-5.6-sol"];
 
     // A first turn, fast: a new thread file with the turn in it.
     let first = run(cli(&emulator, dir.path())

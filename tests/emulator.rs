@@ -517,8 +517,8 @@ async fn models_are_filtered_by_client_version_and_revalidate_with_etag() {
     let etag = response.headers()["etag"].to_str().unwrap().to_string();
     let (_, body) = read_json(response).await;
     let listed = slugs(&body);
-    assert!(listed.contains(&"gpt-5.1-codex"));
-    assert!(!listed.contains(&"gpt-5.2-codex"), "needs client 0.100.0");
+    assert!(listed.contains(&"gpt-5.2"));
+    assert!(!listed.contains(&"gpt-5.5"), "needs client 0.124.0");
     let hidden = body["models"]
         .as_array()
         .unwrap()
@@ -529,12 +529,19 @@ async fn models_are_filtered_by_client_version_and_revalidate_with_etag() {
         serde_json::from_value::<openai_subscribed::models::ModelInfo>(model.clone()).unwrap();
     }
 
-    let (_, response) = models(&emulator, &access, "0.100.0", None).await;
+    let (_, response) = models(&emulator, &access, "0.124.0", None).await;
     let (_, body) = read_json(response).await;
-    assert!(slugs(&body).contains(&"gpt-5.2-codex"));
+    assert!(slugs(&body).contains(&"gpt-5.5"));
+    assert!(
+        !slugs(&body).contains(&"gpt-5.6-sol"),
+        "needs client 0.144.0"
+    );
+    // 0.0.0 is the backend's ungated sentinel: the whole catalog, hidden entries included.
     let (_, response) = models(&emulator, &access, "0.0.0", None).await;
     let (_, body) = read_json(response).await;
-    assert!(slugs(&body).is_empty(), "0.0.0 hides every model");
+    let whole = openai_subscribed::emulator::models::catalog();
+    assert_eq!(slugs(&body).len(), whole.len());
+    assert!(slugs(&body).contains(&"gpt-5.6-sol"));
 
     let (status, response) = models(&emulator, &access, "0.99.0", Some(&etag)).await;
     assert_eq!(status, 304);
@@ -577,7 +584,7 @@ async fn models_check_the_caller() {
 
 fn request_body(input: Value) -> Value {
     json!({
-        "model": "gpt-5.1-codex",
+        "model": "gpt-5.5",
         "instructions": "You are a helpful assistant.",
         "input": input,
         "tools": [],
@@ -707,12 +714,12 @@ async fn responses_rejects_requests_the_real_backend_rejects() {
             "Missing required parameter: 'tools[0].name'",
         ),
         (
-            with(&|b| b["reasoning"] = json!({"effort": "xhigh", "summary": "auto"})),
-            "Unsupported value: 'xhigh' is not supported with the 'gpt-5.1-codex' model",
+            with(&|b| b["reasoning"] = json!({"effort": "max", "summary": "auto"})),
+            "Unsupported value: 'max' is not supported with the 'gpt-5.5' model",
         ),
         (
-            with(&|b| b["text"] = json!({"verbosity": "low"})),
-            "Unsupported value: 'low'",
+            with(&|b| b["text"] = json!({"verbosity": "loud"})),
+            "Unsupported value: 'loud'",
         ),
     ];
     for (body, expected) in cases {
@@ -1066,7 +1073,7 @@ async fn serves_gpui_tests_through_the_crates_http_client(cx: &mut gpui::TestApp
     let mut body = String::new();
     response.body_mut().read_to_string(&mut body).await.unwrap();
     let body: Value = serde_json::from_str(&body).unwrap();
-    assert!(slugs(&body).contains(&"gpt-5.1-codex"));
+    assert!(slugs(&body).contains(&"gpt-5.5"));
 }
 
 #[tokio::test]

@@ -249,6 +249,15 @@ async fn models_newer_than_the_client_version_are_withheld(cx: &mut TestAppConte
 #[gpui::test]
 async fn a_client_too_old_for_every_model_keeps_what_is_shown(cx: &mut TestAppContext) {
     let harness = Harness::start(cx);
+    // The real catalog's newest generation only (every entry needs client 0.144.0).
+    let mut newest: serde_json::Value =
+        serde_json::from_str(openai_subscribed::emulator::models::CATALOG_JSON).unwrap();
+    newest["models"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|entry| entry["minimal_client_version"] == "0.144.0");
+    assert_eq!(newest["models"].as_array().unwrap().len(), 3);
+    harness.emulator.serve_catalog(&newest.to_string()).unwrap();
     let mut ancient = harness.emulator.config();
     ancient.client_version = "0.0.1".to_string();
     let catalog = harness.catalog(cx, ancient, Duration::from_secs(600));
@@ -365,7 +374,7 @@ async fn falls_back_to_the_bundled_list_when_nothing_listens(cx: &mut TestAppCon
 async fn models_etag_of_a_response(harness: &Harness) -> String {
     let config = harness.emulator.config();
     let body = serde_json::json!({
-        "model": "gpt-5.1-codex",
+        "model": "gpt-5.5",
         "instructions": "Be brief.",
         "input": [{"type": "message", "role": "user",
                    "content": [{"type": "input_text", "text": "hello"}]}],

@@ -329,6 +329,55 @@ async fn a_completion_streams_and_records_the_usage_limits(cx: &mut TestAppConte
 }
 
 #[gpui::test]
+async fn usage_shows_before_the_first_chat_and_refreshes_while_the_card_is_shown(
+    cx: &mut TestAppContext,
+) {
+    use openai_subscribed::provider::USAGE_REFRESH_INTERVAL;
+    // Start-up with a stored sign-in: `GET …/wham/usage` is asked at once, no chat needed.
+    let h = signed_in(cx);
+    let state = h.provider.state().clone();
+    wait_until(cx, |cx| {
+        state.read_with(cx, |state, _| state.usage().is_some())
+    });
+    assert_eq!(h.emulator.stats().responses_requests, 0);
+    assert_eq!(h.emulator.stats().usage_requests, 1);
+    let first = state.read_with(cx, |state, _| state.usage().cloned().unwrap());
+    let labels: Vec<String> = first.windows.iter().map(|w| w.label()).collect();
+    assert_eq!(labels, ["5-hour", "weekly"]);
+    assert_eq!(first.window(10080).unwrap().used_percent, 35.0);
+    match status(cx, &h.provider) {
+        ConfigurationStatus::SignedIn { usage, .. } => assert_eq!(usage.len(), 2),
+        other => panic!("{other:?}"),
+    }
+
+    // Showing the card does not ask again at once; it asks again after the interval.
+    let (_, view) = cx.add_window_view(|_, cx| ConfigurationView::new(state.clone(), cx));
+    view.run_until_parked();
+    assert_eq!(h.emulator.stats().usage_requests, 1);
+    view.executor().advance_clock(USAGE_REFRESH_INTERVAL);
+    wait_until(view, |_| h.emulator.stats().usage_requests == 2);
+
+    // An error keeps the last known snapshot.
+    let shown = state.read_with(view, |state, _| state.usage().cloned().unwrap());
+    h.emulator.inject(Fault::UsageStatus { status: 503 });
+    view.executor().advance_clock(USAGE_REFRESH_INTERVAL);
+    wait_until(view, |_| h.emulator.stats().usage_requests == 3);
+    view.run_until_parked();
+    assert_eq!(
+        state.read_with(view, |state, _| state.usage().cloned()),
+        Some(shown.clone())
+    );
+    h.emulator.inject(Fault::UsageStatus { status: 500 });
+    let refused = state.update(view, |state, cx| state.refresh_usage(cx));
+    let error = block(view, refused).unwrap_err();
+    assert!(error.to_string().contains("HTTP 500"), "{error}");
+    assert_eq!(
+        state.read_with(view, |state, _| state.usage().cloned()),
+        Some(shown)
+    );
+}
+
+#[gpui::test]
 async fn a_refused_token_is_refreshed_once_and_the_request_retried(cx: &mut TestAppContext) {
     let h = signed_in(cx);
     h.emulator.revoke_access_tokens();

@@ -186,7 +186,7 @@ fn completion_error(error: &ResponsesError) -> LanguageModelCompletionError {
 #[test]
 fn text_answer_with_usage_and_limits() {
     let harness = Harness::start();
-    let model = harness.model("gpt-5.1-codex");
+    let model = harness.model("gpt-5.5");
     let stream = harness.send(&chat("Hello there"), &model).unwrap();
 
     let limits = stream.usage_limits.clone().expect("limit headers");
@@ -215,7 +215,7 @@ fn text_answer_with_usage_and_limits() {
 #[test]
 fn reasoning_is_streamed_and_replayed_next_turn() {
     let harness = Harness::start();
-    let model = harness.model("gpt-5.1-codex");
+    let model = harness.model("gpt-5.5");
     let mut request = chat("Why is the sky blue?");
     request.thinking_effort = Some("high".into());
     let (events, error) = harness.complete(&request, &model);
@@ -254,7 +254,7 @@ fn reasoning_is_streamed_and_replayed_next_turn() {
 #[test]
 fn tool_call_round_trip_over_two_turns() {
     let harness = Harness::start();
-    let model = harness.model("gpt-5.1");
+    let model = harness.model("gpt-5.2");
     let mut request = chat("Please use the tool to read the readme");
     request.tools = vec![read_file_tool()];
 
@@ -370,7 +370,16 @@ fn the_emulator_accepts_every_request_the_mapping_builds() {
 #[test]
 fn images_for_a_text_only_model_fail_before_sending() {
     let harness = Harness::start();
-    let Some(text_only) = harness.models.iter().find(|m| !m.supports_images()) else {
+    // Today's real catalog takes images everywhere; Zed's test catalog has a text-only model.
+    harness
+        .emulator
+        .serve_catalog(include_str!(
+            "fixtures/real/zed_catalog_test_literal_2.json"
+        ))
+        .unwrap();
+    let models =
+        futures::executor::block_on(fetch_models(&harness.http, &harness.config, &harness.auth));
+    let Some(text_only) = models.iter().find(|m| !m.supports_images()) else {
         panic!("the catalog has a text-only model");
     };
     let mut request = chat("What is this?");
@@ -395,7 +404,7 @@ fn usage_limit_says_when_it_resets_and_retries_then() {
     harness.emulator.inject(Fault::ResponsesUsageLimit {
         resets_in_secs: 3600,
     });
-    let (_, error) = harness.complete(&chat("hi"), &harness.model("gpt-5.1-codex"));
+    let (_, error) = harness.complete(&chat("hi"), &harness.model("gpt-5.5"));
     let error = error.expect("refused");
     let ResponsesError::UsageLimitReached {
         plan,
@@ -439,7 +448,7 @@ fn usage_not_included_names_the_plan_problem() {
                                "message": "Codex is not included in your plan"}}),
         retry_after_secs: None,
     });
-    let (_, error) = harness.complete(&chat("hi"), &harness.model("gpt-5.1-codex"));
+    let (_, error) = harness.complete(&chat("hi"), &harness.model("gpt-5.5"));
     let error = error.expect("refused");
     assert!(
         error
@@ -457,7 +466,7 @@ fn usage_not_included_names_the_plan_problem() {
 fn refused_tokens_are_unauthorized() {
     let harness = Harness::start();
     harness.emulator.inject(Fault::ResponsesUnauthorized);
-    let (_, error) = harness.complete(&chat("hi"), &harness.model("gpt-5.1-codex"));
+    let (_, error) = harness.complete(&chat("hi"), &harness.model("gpt-5.5"));
     let error = error.expect("refused");
     assert!(error.is_unauthorized(), "{error:?}");
     assert!(matches!(
@@ -468,7 +477,7 @@ fn refused_tokens_are_unauthorized() {
     // An expired token is refused the same way, with no fault injected.
     let mut expired = Harness::start();
     expired.auth.access_token = AccessToken::new(expired.emulator.mint_tokens(-60).access_token);
-    let (_, error) = expired.complete(&chat("hi"), &expired.model("gpt-5.1-codex"));
+    let (_, error) = expired.complete(&chat("hi"), &expired.model("gpt-5.5"));
     assert!(error.expect("refused").is_unauthorized());
 }
 
@@ -480,7 +489,7 @@ fn overload_honours_retry_after() {
         body: json!({"error": {"code": "server_is_overloaded", "message": "Try again later"}}),
         retry_after_secs: Some(7),
     });
-    let (_, error) = harness.complete(&chat("hi"), &harness.model("gpt-5.1-codex"));
+    let (_, error) = harness.complete(&chat("hi"), &harness.model("gpt-5.5"));
     match completion_error(&error.expect("refused")) {
         LanguageModelCompletionError::ServerOverloaded { retry_after, .. } => {
             assert_eq!(retry_after, Some(Duration::from_secs(7)))
@@ -492,7 +501,7 @@ fn overload_honours_retry_after() {
 #[test]
 fn context_length_exceeded_is_prompt_too_large() {
     let harness = Harness::start();
-    let model = harness.model("gpt-5.1-codex");
+    let model = harness.model("gpt-5.5");
     harness.emulator.inject(Fault::ResponsesFailed {
         code: "context_length_exceeded".into(),
         message: "Your input exceeds the context window of this model.".into(),
@@ -523,7 +532,7 @@ fn context_length_exceeded_is_prompt_too_large() {
 #[test]
 fn other_rejections_carry_the_backends_message() {
     let harness = Harness::start();
-    let mut unknown = harness.model("gpt-5.1-codex");
+    let mut unknown = harness.model("gpt-5.5");
     unknown.slug = "gpt-imaginary".into();
     let (_, error) = harness.complete(&chat("hi"), &unknown);
     match completion_error(&error.expect("refused")) {
@@ -539,7 +548,7 @@ fn other_rejections_carry_the_backends_message() {
         body: json!({"detail": "Not Found"}),
         retry_after_secs: None,
     });
-    let (_, error) = harness.complete(&chat("hi"), &harness.model("gpt-5.1-codex"));
+    let (_, error) = harness.complete(&chat("hi"), &harness.model("gpt-5.5"));
     match completion_error(&error.expect("refused")) {
         LanguageModelCompletionError::HttpResponseError {
             status_code,
@@ -557,8 +566,7 @@ fn other_rejections_carry_the_backends_message() {
 fn a_cut_stream_ends_unexpectedly() {
     let harness = Harness::start();
     harness.emulator.inject(Fault::ResponsesCutStream);
-    let (events, error) =
-        harness.complete(&chat("Tell me a story"), &harness.model("gpt-5.1-codex"));
+    let (events, error) = harness.complete(&chat("Tell me a story"), &harness.model("gpt-5.5"));
     assert!(!events.is_empty(), "some deltas arrive first");
     assert!(!events.iter().any(|e| matches!(e, Event::Stop(_))));
     let error = error.expect("the cut is an error");

@@ -83,7 +83,7 @@ pub fn head(rng: &mut Rng) -> Vec<u8> {
         &mut out,
         json!({"type": "response.created", "sequence_number": 0,
         "response": {"id": "resp_68a1", "object": "response", "status": "in_progress",
-                     "model": "gpt-5.1-codex", "instructions": "You are a coding agent.", "tools": []}}),
+                     "model": "gpt-5.5", "instructions": "You are a coding agent.", "tools": []}}),
     );
     event(
         &mut out,

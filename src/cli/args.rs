@@ -35,8 +35,8 @@ pub struct GlobalArgs {
     /// The file used by the file store (default: the user's config directory).
     #[arg(long, global = true, env = "OPENAI_SUBSCRIBED_STORE_PATH")]
     pub store_path: Option<PathBuf>,
-    /// The client version sent to the model catalog (the backend hides newer models from older
-    /// versions).
+    /// The client version sent to the model catalog: `0.0.0` (the default) asks for the whole
+    /// catalog; any other version gets only the models the backend serves to it.
     #[arg(long, global = true, env = config::ENV_CLIENT_VERSION, default_value = config::CLIENT_VERSION)]
     pub client_version: String,
 }

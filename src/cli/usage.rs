@@ -1,14 +1,21 @@
-//! `usage [--json]`: the plan's usage windows, as the last answer reported them.
+//! `usage [--json]`: the plan's usage windows, asked of the backend (`GET …/wham/usage`), so
+//! they show right after `login`, before any chat; the last known snapshot when it cannot say.
 
 use super::context::CommandContext;
 use anyhow::Result;
 use chrono::Utc;
 use gpui::AsyncApp;
 
-/// Prints the last usage snapshot of the signed-in account.
+/// Asks for the signed-in account's usage windows and prints them (or the last known snapshot).
 pub async fn show(context: CommandContext, json: bool, cx: &mut AsyncApp) -> Result<()> {
     let provider = context.signed_in_provider(cx).await?;
     let state = provider.state().clone();
+    let refreshed = state.update(cx, |state, cx| state.refresh_usage(cx))?.await;
+    if let Err(error) = refreshed {
+        eprintln!("Could not ask for your current usage ({error}); showing the last known.");
+    }
+    // The new snapshot is cached for the next process before this one exits.
+    state.update(cx, |state, _| state.usage_saved())?.await;
     let usage = state.read_with(cx, |state, _| state.usage().cloned())?;
     if json {
         println!("{}", serde_json::to_string(&usage)?);
@@ -16,7 +23,7 @@ pub async fn show(context: CommandContext, json: bool, cx: &mut AsyncApp) -> Res
     }
     let Some(usage) = usage else {
         println!(
-            "No usage reported yet: the backend reports your plan's limits with each answer. Run `openai-subscribed chat` once."
+            "No usage reported yet: the backend did not report your plan's limits. Try again later, or run `openai-subscribed chat` once."
         );
         return Ok(());
     };

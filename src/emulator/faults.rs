@@ -8,6 +8,7 @@
 //!   [`Fault::TokenHang`].
 //! - `/api/accounts/deviceauth/usercode`: [`Fault::DeviceDisabled`].
 //! - `/models`: [`Fault::ModelsStatus`].
+//! - `/wham/usage`: [`Fault::UsageStatus`].
 //! - `/responses`, as the request arrives (before any check): [`Fault::ResponsesUnauthorized`],
 //!   [`Fault::ResponsesUsageLimit`], [`Fault::ResponsesStatus`].
 //! - `/responses`, once the request has passed every check and the stream starts:
@@ -43,6 +44,11 @@ pub enum Fault {
     DeviceDisabled,
     /// The next `/models` answers this status.
     ModelsStatus {
+        /// The HTTP status.
+        status: u16,
+    },
+    /// The next `GET /backend-api/wham/usage` answers this status.
+    UsageStatus {
         /// The HTTP status.
         status: u16,
     },

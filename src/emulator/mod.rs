@@ -25,6 +25,7 @@
 //! | `POST /api/accounts/deviceauth/usercode`, `…/deviceauth/token`, `GET /codex/device` | [`device_code`] |
 //! | `GET /backend-api/codex/models?client_version=` | [`models`] |
 //! | `POST /backend-api/codex/responses` | [`responses`] (checks), [`script`] (the SSE answer), [`compaction`] |
+//! | `GET /backend-api/wham/usage` | [`usage`] |
 //! | `POST /__emulator/faults`, `GET /__emulator/stats` | [`admin`] |
 //!
 //! Shared pieces: [`state`] (issued codes and tokens, counters), [`jwt`] (minting),
@@ -85,6 +86,7 @@ pub mod responses;
 pub mod script;
 mod sse;
 pub mod state;
+pub mod usage;
 
 pub use browser::BrowserVisit;
 pub use faults::Fault;
@@ -351,6 +353,14 @@ impl Emulator {
         self.state.bump_models_revision();
     }
 
+    /// Serves `catalog_json` (a `{"models":[…]}` document, e.g. another real catalog) from
+    /// `/models` and checks `/responses` against it from now on.
+    pub fn serve_catalog(&self, catalog_json: &str) -> anyhow::Result<()> {
+        let catalog = models::Catalog::parse(catalog_json).map_err(anyhow::Error::msg)?;
+        self.state.set_catalog(catalog);
+        Ok(())
+    }
+
     /// Revokes every access token issued so far (they answer 401 from now on), as when the
     /// user signs out everywhere. Refresh tokens stay usable.
     pub fn revoke_access_tokens(&self) {
@@ -392,6 +402,7 @@ fn router(state: Arc<SharedState>) -> Router {
         )
         .route("/api/accounts/deviceauth/token", post(device_code::poll))
         .route("/codex/device", get(device_code::verification_page))
+        .route(usage::USAGE_PATH, get(usage::wham_usage))
         .route("/__emulator/faults", post(admin::inject_fault))
         .route("/__emulator/stats", get(admin::stats))
         .nest(BACKEND_PATH, backend)

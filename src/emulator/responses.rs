@@ -52,7 +52,7 @@ pub const MAX_INSTRUCTIONS_CHARS: usize = 1_048_576;
 #[derive(Debug)]
 pub struct ValidRequest {
     /// The model's catalog entry.
-    pub model: &'static Value,
+    pub model: Value,
     /// The whole body, as sent.
     pub body: Map<String, Value>,
     /// The input items.
@@ -115,7 +115,7 @@ pub async fn create_response(
     if let Err(answer) = backend_auth::check(&state, &headers) {
         return answer.into_response();
     }
-    let request = match validate(&body) {
+    let request = match validate(&body, &state.catalog()) {
         Ok(request) => request,
         Err(answer) => return answer.into_response(),
     };
@@ -176,7 +176,7 @@ fn usage_limit(state: &SharedState, resets_in_secs: i64) -> Response {
 }
 
 /// Checks a request body as the backend does.
-pub fn validate(body: &[u8]) -> Result<ValidRequest, Rejection> {
+pub fn validate(body: &[u8], catalog: &models::Catalog) -> Result<ValidRequest, Rejection> {
     let body: Map<String, Value> = serde_json::from_slice(body).map_err(|_| {
         reject(
             None,
@@ -185,7 +185,7 @@ pub fn validate(body: &[u8]) -> Result<ValidRequest, Rejection> {
     })?;
 
     let model = match body.get("model") {
-        Some(Value::String(slug)) => models::find(slug).ok_or_else(|| {
+        Some(Value::String(slug)) => catalog.find(slug).cloned().ok_or_else(|| {
             reject(
                 Some("model"),
                 &format!(
@@ -252,9 +252,9 @@ pub fn validate(body: &[u8]) -> Result<ValidRequest, Rejection> {
     };
     check_input(&input)?;
     let function_tools = check_tools(body.get("tools"))?;
-    check_reasoning(model, body.get("reasoning"))?;
-    check_verbosity(model, body.get("text"))?;
-    check_service_tier(model, body.get("service_tier"))?;
+    check_reasoning(&model, body.get("reasoning"))?;
+    check_verbosity(&model, body.get("text"))?;
+    check_service_tier(&model, body.get("service_tier"))?;
     check_context_management(body.get("context_management"))?;
 
     Ok(ValidRequest {

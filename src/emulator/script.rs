@@ -36,11 +36,21 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 
 /// The 5-hour window, in minutes.
-const PRIMARY_WINDOW_MINUTES: u64 = 300;
+pub(super) const PRIMARY_WINDOW_MINUTES: u64 = 300;
 /// The weekly window, in minutes.
-const SECONDARY_WINDOW_MINUTES: u64 = 10_080;
+pub(super) const SECONDARY_WINDOW_MINUTES: u64 = 10_080;
 /// How much of the weekly window every answer reports as spent.
-const SECONDARY_USED_PERCENT: f64 = 35.0;
+pub(super) const SECONDARY_USED_PERCENT: f64 = 35.0;
+/// When the 5-hour window resets, seconds from now.
+pub(super) const PRIMARY_RESETS_IN_SECS: i64 = 3600;
+/// When the weekly window resets, seconds from now.
+pub(super) const SECONDARY_RESETS_IN_SECS: i64 = 5 * 24 * 3600;
+
+/// How much of the 5-hour window is spent: a point per answer so far (at most 99). The headers
+/// of `/responses` and `/wham/usage` both report it.
+pub(super) fn primary_used_percent(state: &SharedState) -> f64 {
+    state.stats().responses_requests.min(99) as f64
+}
 /// The longest quote of the user's message the reply repeats.
 const MAX_QUOTE_CHARS: usize = 400;
 
@@ -519,8 +529,8 @@ fn stream(state: &Arc<SharedState>, request: &ValidRequest, log: EventLog) -> Re
     if let Ok(value) = HeaderValue::from_str(request.slug()) {
         headers.insert(HeaderName::from_static("openai-model"), value);
     }
-    let used = state.stats().responses_requests.min(99) as f64;
-    insert_limit_headers(headers, used, now_secs() + 3600, state);
+    let used = primary_used_percent(state);
+    insert_limit_headers(headers, used, now_secs() + PRIMARY_RESETS_IN_SECS, state);
     // Counted as in flight (per model) until its last event is handed to the connection (so a
     // client that reads it and sends its next request is never counted twice), or until the
     // client goes away.
@@ -544,7 +554,7 @@ pub fn insert_limit_headers(
     primary_reset_at: i64,
     state: &SharedState,
 ) {
-    let secondary_reset_at = now_secs() + 5 * 24 * 3600;
+    let secondary_reset_at = now_secs() + SECONDARY_RESETS_IN_SECS;
     let values = [
         (
             "x-codex-primary-used-percent",
@@ -567,7 +577,7 @@ pub fn insert_limit_headers(
         ("x-codex-credits-has-credits", "false".to_string()),
         ("x-codex-credits-unlimited", "false".to_string()),
         ("x-codex-credits-balance", "0".to_string()),
-        ("x-models-etag", models::etag(state.models_revision())),
+        ("x-models-etag", models::etag(state)),
     ];
     for (name, value) in values {
         if let Ok(value) = HeaderValue::from_str(&value) {

@@ -42,6 +42,8 @@ pub struct EmulatorStats {
     pub models_not_modified: usize,
     /// `POST /responses` requests, whatever the outcome.
     pub responses_requests: usize,
+    /// `GET /backend-api/wham/usage` requests, whatever the outcome.
+    pub usage_requests: usize,
     /// The most `/responses` answers streaming at once, per model slug.
     #[serde(default)]
     pub responses_in_flight_max: std::collections::BTreeMap<String, usize>,
@@ -166,6 +168,8 @@ struct Inner {
     next_family: u64,
     device_auths: HashMap<String, DeviceAuth>,
     models_revision: u64,
+    /// The catalog `/models` serves, when not the default real one.
+    catalog: Option<Arc<super::models::Catalog>>,
     prompt_cache: HashMap<String, u64>,
     last_responses_request: Option<RecordedRequest>,
     responses_in_flight: HashMap<String, usize>,
@@ -450,6 +454,17 @@ impl SharedState {
     /// The model catalog's current revision (part of its ETag).
     pub fn models_revision(&self) -> u64 {
         self.inner.lock().models_revision
+    }
+
+    /// The catalog `/models` serves.
+    pub fn catalog(&self) -> Arc<super::models::Catalog> {
+        let served = self.inner.lock().catalog.clone();
+        served.unwrap_or_else(super::models::default_catalog)
+    }
+
+    /// Serves another catalog from now on (its `ETag` changes with it).
+    pub fn set_catalog(&self, catalog: super::models::Catalog) {
+        self.inner.lock().catalog = Some(Arc::new(catalog));
     }
 
     /// Moves the model catalog to a new revision.

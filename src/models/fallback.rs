@@ -2,7 +2,11 @@
 //! nothing is cached for the account (spec §5).
 //!
 //! It is data (`bundled_models.json`, the backend's own answer format), not code: updating it
-//! is editing a file, and it goes through the same parser as a live answer. It is only a last
+//! is editing a file, and it goes through the same parser as a live answer. Today's file is
+//! the newest real catalog the Codex CLI bundles
+//! (`tests/fixtures/real/codex_models_bundled_2026-08-05_2b915a2e.json`), every entry kept,
+//! with only the fields this crate reads (the prompt templates and tool settings are dropped);
+//! a test checks that it still lists what that catalog lists. It is only a last
 //! resort: the catalog marks it as [`CatalogSource::Fallback`](super::CatalogSource) so the UI
 //! can say the list may not match the plan, and replaces it as soon as a fetch succeeds.
 
@@ -38,9 +42,35 @@ mod tests {
             assert!(model.max_token_count() > 0, "{}", model.slug);
             assert!(!model.display_name.is_empty(), "{}", model.slug);
             if model.supports_reasoning() {
-                let default = model.default_reasoning_level.unwrap();
+                let default = model.default_reasoning_level.as_ref().unwrap();
                 assert!(model.supports_effort(default), "{}", model.slug);
             }
+        }
+    }
+
+    #[test]
+    fn the_bundled_list_is_the_newest_real_catalog() {
+        let real =
+            include_str!("../../tests/fixtures/real/codex_models_bundled_2026-08-05_2b915a2e.json");
+        let real = parse_models_response(real.as_bytes()).unwrap();
+        let bundled = bundled_models();
+        assert_eq!(bundled.len(), real.listed.len());
+        for (bundled, real) in bundled.iter().zip(&real.listed) {
+            assert_eq!(bundled.slug, real.slug);
+            assert_eq!(bundled.display_name, real.display_name);
+            assert_eq!(
+                bundled.supported_reasoning_levels,
+                real.supported_reasoning_levels
+            );
+            assert_eq!(
+                bundled.default_reasoning_level,
+                real.default_reasoning_level
+            );
+            assert_eq!(
+                bundled.context_window_tokens(),
+                real.context_window_tokens()
+            );
+            assert_eq!(bundled.supports_images(), real.supports_images());
         }
     }
 }

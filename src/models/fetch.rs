@@ -15,8 +15,9 @@ use gpui::BackgroundExecutor;
 use http_client::{AsyncBody, HttpClient, Method, StatusCode};
 use std::time::Duration;
 
-/// How long a catalog fetch may take before the catalog gives up on it and keeps what it shows.
-pub const DEFAULT_FETCH_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a catalog fetch may take before the catalog gives up on it and keeps what it shows:
+/// 5 s, as the Codex CLI and Zed bound it, because the list is on the start-up path.
+pub const DEFAULT_FETCH_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The most of a catalog answer this crate reads (today's answers are tens of kilobytes).
 const MAX_BODY_BYTES: u64 = 8 * 1024 * 1024;

@@ -63,7 +63,7 @@ fn render_text(
             [
                 model.slug.clone(),
                 model.display_name.clone(),
-                group_thousands(model.context_window),
+                group_thousands(model.context_window_tokens()),
                 match efforts(model).as_slice() {
                     [] => "-".to_string(),
                     efforts => efforts
@@ -74,6 +74,7 @@ fn render_text(
                 },
                 model
                     .default_effort()
+                    .as_ref()
                     .map_or("-", ReasoningEffort::as_str)
                     .to_string(),
             ]
@@ -140,7 +141,7 @@ fn render_json(
                 slug: &model.slug,
                 display_name: &model.display_name,
                 description: &model.description,
-                context_window: model.context_window,
+                context_window: model.context_window_tokens(),
                 max_token_count: model.max_token_count(),
                 reasoning_efforts: efforts(model),
                 default_effort: model.default_effort(),
@@ -157,7 +158,7 @@ fn efforts(model: &ModelInfo) -> Vec<ReasoningEffort> {
     model
         .supported_reasoning_levels
         .iter()
-        .map(|level| level.effort)
+        .map(|level| level.effort.clone())
         .collect()
 }
 

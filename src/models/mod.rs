@@ -5,6 +5,7 @@
 //!
 //! - [`model_info`]: one catalog entry as it arrives on the wire.
 //! - [`parse`]: reading an answer entry by entry, keeping listed models sorted by priority.
+//! - [`lenient`]: reading catalog fields whose shape has changed over time.
 //! - [`fetch`]: the (conditional) request, with a timeout.
 //! - [`cache`]: the per-account cache and its files.
 //! - [`fallback`]: the bundled list.
@@ -15,6 +16,7 @@ pub mod cache;
 pub mod catalog;
 pub mod fallback;
 pub mod fetch;
+pub mod lenient;
 pub mod listing;
 pub mod model_info;
 pub mod parse;

@@ -4,55 +4,71 @@
 //! anywhere else. Unknown fields are ignored; missing optional fields take the backend's
 //! documented defaults.
 
+use super::lenient;
 use serde::{Deserialize, Serialize};
 
-/// A reasoning effort, as the backend names it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ReasoningEffort {
-    /// No reasoning.
-    None,
-    /// The least reasoning.
-    Minimal,
-    /// Light reasoning.
-    Low,
-    /// The usual default.
-    Medium,
-    /// Deep reasoning.
-    High,
-    /// The deepest reasoning.
-    #[serde(rename = "xhigh")]
-    XHigh,
-}
+/// A reasoning effort, as the catalog names it (`"low"`, `"xhigh"`, `"max"`, `"ultra"`…).
+///
+/// Efforts are data, not a closed set: the backend adds new ones (`max`, then `ultra`) before
+/// this crate knows them, and a model offering one must not vanish from the picker. An effort
+/// is any non-empty name; the ones this crate knows get a nicer label and a rank.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(transparent)]
+pub struct ReasoningEffort(String);
+
+/// The efforts this crate knows, lightest first, with their labels. The position is the rank
+/// used to compare efforts (e.g. to pick the lightest model for quick jobs).
+const KNOWN_EFFORTS: [(&str, &str); 7] = [
+    ("none", "None"),
+    ("minimal", "Minimal"),
+    ("low", "Low"),
+    ("medium", "Medium"),
+    ("high", "High"),
+    ("xhigh", "Extra high"),
+    ("max", "Max"),
+];
 
 impl ReasoningEffort {
     /// The wire name, e.g. `"xhigh"`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::None => "none",
-            Self::Minimal => "minimal",
-            Self::Low => "low",
-            Self::Medium => "medium",
-            Self::High => "high",
-            Self::XHigh => "xhigh",
-        }
+    pub fn as_str(&self) -> &str {
+        &self.0
     }
 
-    /// Parses a wire name.
+    /// Reads a wire name (trimmed, lower-cased); `None` when empty.
     pub fn parse(value: &str) -> Option<Self> {
-        serde_json::from_value(serde_json::Value::String(value.to_ascii_lowercase())).ok()
+        let value = value.trim();
+        (!value.is_empty()).then(|| Self(value.to_ascii_lowercase()))
     }
 
-    /// A name for people, e.g. "Extra high".
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::None => "None",
-            Self::Minimal => "Minimal",
-            Self::Low => "Low",
-            Self::Medium => "Medium",
-            Self::High => "High",
-            Self::XHigh => "Extra high",
+    /// A name for people: "Extra high" for the efforts this crate knows, else the catalog's own
+    /// name with a capital letter ("ultra" → "Ultra").
+    pub fn label(&self) -> String {
+        match KNOWN_EFFORTS.iter().find(|(name, _)| *name == self.0) {
+            Some((_, label)) => (*label).to_string(),
+            None => {
+                let mut chars = self.0.chars();
+                chars
+                    .next()
+                    .map(|first| first.to_uppercase().chain(chars).collect())
+                    .unwrap_or_default()
+            }
         }
+    }
+
+    /// How deep the effort reasons, for comparisons: known efforts by their order, an unknown
+    /// one deeper than all of them (new efforts so far were added at the top).
+    pub fn rank(&self) -> usize {
+        KNOWN_EFFORTS
+            .iter()
+            .position(|(name, _)| *name == self.0)
+            .unwrap_or(KNOWN_EFFORTS.len())
+    }
+}
+
+impl<'de> Deserialize<'de> for ReasoningEffort {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        Self::parse(&name).ok_or_else(|| serde::de::Error::custom("an effort must have a name"))
     }
 }
 
@@ -61,8 +77,8 @@ impl ReasoningEffort {
 pub struct ReasoningLevel {
     /// The effort.
     pub effort: ReasoningEffort,
-    /// What it is good for.
-    #[serde(default)]
+    /// What it is good for, in the catalog's words.
+    #[serde(default, deserialize_with = "lenient::string_or_empty")]
     pub description: String,
 }
 
@@ -116,11 +132,12 @@ pub struct ModelInfo {
     /// One line about the model.
     #[serde(default)]
     pub description: String,
-    /// The effort used when the request names none.
-    #[serde(default)]
+    /// The effort used when the request names none (an unreadable value counts as none).
+    #[serde(default, deserialize_with = "lenient::or_none")]
     pub default_reasoning_level: Option<ReasoningEffort>,
-    /// The efforts the model takes; empty for models that do not reason.
-    #[serde(default)]
+    /// The efforts the model takes, in the catalog's order; empty for models that do not
+    /// reason. An unreadable entry is skipped, never the whole model.
+    #[serde(default, deserialize_with = "lenient::skipping_unreadable")]
     pub supported_reasoning_levels: Vec<ReasoningLevel>,
     /// Whether the catalog lists it.
     pub visibility: Visibility,
@@ -130,13 +147,21 @@ pub struct ModelInfo {
     /// Sort key: lower first.
     #[serde(default)]
     pub priority: i64,
-    /// The context window in tokens.
-    pub context_window: u64,
+    /// The context window in tokens, as the catalog says it (`null` in some entries); use
+    /// [`context_window_tokens`](Self::context_window_tokens).
+    #[serde(default)]
+    pub context_window: Option<u64>,
+    /// The largest window the model supports, the fallback when `context_window` is missing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_context_window: Option<u64>,
     /// The share of the window usable for input, in percent.
     #[serde(default = "default_effective_context_window_percent")]
     pub effective_context_window_percent: u8,
-    /// What it accepts.
-    #[serde(default = "default_input_modalities")]
+    /// What it accepts; absent or `null` means text and images.
+    #[serde(
+        default = "default_input_modalities",
+        deserialize_with = "lenient::or_default_input_modalities"
+    )]
     pub input_modalities: Vec<InputModality>,
     /// Whether it may call several tools at once.
     #[serde(default)]
@@ -150,8 +175,9 @@ pub struct ModelInfo {
     /// The verbosity to send when it takes one.
     #[serde(default)]
     pub default_verbosity: Option<Verbosity>,
-    /// The oldest client version the backend serves it to.
-    #[serde(default)]
+    /// The oldest client version the backend serves it to, as `"0.62.0"` (older catalogs
+    /// write it as an array, `[0, 62, 0]`).
+    #[serde(default, deserialize_with = "lenient::version_string_or_array")]
     pub minimal_client_version: Option<String>,
     /// A suggested replacement, when the model is being retired.
     #[serde(default)]
@@ -176,14 +202,27 @@ fn default_effective_context_window_percent() -> u8 {
     95
 }
 
-fn default_input_modalities() -> Vec<InputModality> {
+/// The window assumed when the catalog gives neither `context_window` nor `max_context_window`
+/// (the reference clients' default).
+pub const DEFAULT_CONTEXT_WINDOW: u64 = 272_000;
+
+pub(super) fn default_input_modalities() -> Vec<InputModality> {
     vec![InputModality::Text, InputModality::Image]
 }
 
 impl ModelInfo {
-    /// The usable context window: `context_window × effective_context_window_percent / 100`.
+    /// The context window: `context_window`, else `max_context_window`, else
+    /// [`DEFAULT_CONTEXT_WINDOW`].
+    pub fn context_window_tokens(&self) -> u64 {
+        self.context_window
+            .or(self.max_context_window)
+            .unwrap_or(DEFAULT_CONTEXT_WINDOW)
+    }
+
+    /// The usable context window: the window × `effective_context_window_percent` / 100.
     pub fn max_token_count(&self) -> u64 {
-        self.context_window * u64::from(self.effective_context_window_percent.min(100)) / 100
+        self.context_window_tokens() * u64::from(self.effective_context_window_percent.min(100))
+            / 100
     }
 
     /// Whether the model accepts images.
@@ -197,21 +236,21 @@ impl ModelInfo {
     }
 
     /// Whether the given effort is one the model takes.
-    pub fn supports_effort(&self, effort: ReasoningEffort) -> bool {
+    pub fn supports_effort(&self, effort: &ReasoningEffort) -> bool {
         self.supported_reasoning_levels
             .iter()
-            .any(|level| level.effort == effort)
+            .any(|level| level.effort == *effort)
     }
 
     /// The effort to use when the request names none: the catalog's default if the model takes
     /// it, else the middle of what it takes.
     pub fn default_effort(&self) -> Option<ReasoningEffort> {
-        match self.default_reasoning_level {
-            Some(effort) if self.supports_effort(effort) => Some(effort),
+        match &self.default_reasoning_level {
+            Some(effort) if self.supports_effort(effort) => Some(effort.clone()),
             _ => self
                 .supported_reasoning_levels
                 .get(self.supported_reasoning_levels.len() / 2)
-                .map(|level| level.effort),
+                .map(|level| level.effort.clone()),
         }
     }
 
@@ -261,10 +300,49 @@ mod tests {
             ]
         }))
         .unwrap();
-        assert_eq!(model.default_effort(), Some(ReasoningEffort::Medium));
+        assert_eq!(model.default_effort(), ReasoningEffort::parse("medium"));
+        assert_eq!(ReasoningEffort::parse("XHIGH").unwrap().as_str(), "xhigh");
+    }
+
+    #[test]
+    fn efforts_are_data_with_labels_and_ranks() {
+        let ultra = ReasoningEffort::parse("ultra").unwrap();
+        assert_eq!(ultra.label(), "Ultra");
         assert_eq!(
-            ReasoningEffort::parse("XHIGH"),
-            Some(ReasoningEffort::XHigh)
+            ReasoningEffort::parse("xhigh").unwrap().label(),
+            "Extra high"
         );
+        let max = ReasoningEffort::parse("max").unwrap();
+        assert!(ReasoningEffort::parse("low").unwrap().rank() < max.rank());
+        assert!(max.rank() < ultra.rank());
+        assert_eq!(ReasoningEffort::parse("  "), None);
+    }
+
+    #[test]
+    fn context_window_falls_back_to_max_then_the_default() {
+        let window = |extra: serde_json::Value| {
+            let mut entry =
+                serde_json::json!({"slug": "m", "display_name": "M", "visibility": "list"});
+            entry
+                .as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            serde_json::from_value::<ModelInfo>(entry)
+                .unwrap()
+                .context_window_tokens()
+        };
+        assert_eq!(
+            window(serde_json::json!({"context_window": 372000})),
+            372000
+        );
+        assert_eq!(
+            window(serde_json::json!({"context_window": null, "max_context_window": 128000})),
+            128000
+        );
+        assert_eq!(
+            window(serde_json::json!({"context_window": null, "max_context_window": null})),
+            DEFAULT_CONTEXT_WINDOW
+        );
+        assert_eq!(window(serde_json::json!({})), DEFAULT_CONTEXT_WINDOW);
     }
 }

@@ -128,12 +128,15 @@ mod tests {
              "context_window": "a lot"},
             {"display_name": "No slug"},
             42,
-            {"slug": "bad-effort", "display_name": "E", "visibility": "list",
-             "context_window": 1000, "supported_reasoning_levels": [{"effort": "extreme"}]},
+            {"slug": "new-effort", "display_name": "E", "visibility": "list", "priority": 1,
+             "context_window": 1000,
+             "supported_reasoning_levels": [{"effort": "extreme"}, {"effort": 3}]},
             entry("good-2", 2, "list"),
         ]}));
-        assert_eq!(slugs(&parsed), ["good-1", "good-2"]);
-        assert_eq!(parsed.malformed, 4);
+        // An effort this crate has never seen is data; only the unreadable one is dropped.
+        assert_eq!(slugs(&parsed), ["good-1", "new-effort", "good-2"]);
+        assert_eq!(parsed.listed[1].supported_reasoning_levels.len(), 1);
+        assert_eq!(parsed.malformed, 3);
     }
 
     #[test]

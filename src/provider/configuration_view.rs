@@ -12,7 +12,7 @@ use crate::auth::SignInMethod;
 use gpui::{
     App, ClickEvent, Context, Div, Entity, FontWeight, InteractiveElement as _, IntoElement,
     ParentElement as _, Render, SharedString, Stateful, StatefulInteractiveElement as _,
-    Styled as _, Subscription, Window, div, prelude::FluentBuilder as _, px, relative, rgb,
+    Styled as _, Subscription, Task, Window, div, prelude::FluentBuilder as _, px, relative, rgb,
 };
 
 const TEXT: u32 = 0x1f2328;
@@ -25,15 +25,32 @@ const TRACK: u32 = 0xd0d7de;
 pub struct ConfigurationView {
     state: Entity<State>,
     _observe_state: Subscription,
+    /// While the card is shown, asks for the usage windows every few minutes (dropped with it).
+    _refresh_usage: Task<()>,
 }
 
 impl ConfigurationView {
     /// A view of `state` that re-renders whenever it changes.
     pub fn new(state: Entity<State>, cx: &mut Context<Self>) -> Self {
         let observe_state = cx.observe(&state, |_, _, cx| cx.notify());
+        let refresh_usage = cx.spawn(async move |this, cx| {
+            loop {
+                let asked = this.update(cx, |this, cx| {
+                    this.state
+                        .update(cx, |state, cx| state.refresh_usage_if_due(cx))
+                });
+                if asked.is_err() {
+                    break;
+                }
+                cx.background_executor()
+                    .timer(super::USAGE_REFRESH_INTERVAL)
+                    .await;
+            }
+        });
         Self {
             state,
             _observe_state: observe_state,
+            _refresh_usage: refresh_usage,
         }
     }
 

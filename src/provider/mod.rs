@@ -45,7 +45,10 @@ mod usage_cache;
 pub use configuration_view::ConfigurationView;
 pub use language_model_provider::{OpenAiSubscribedProvider, register};
 pub use model::OpenAiSubscribedModel;
-pub use state::{OpenUrl, RefreshModelsError, State, StateOptions, UrlOpener};
+pub use state::{
+    OpenUrl, RefreshModelsError, RefreshUsageError, State, StateOptions, USAGE_FETCH_TIMEOUT,
+    USAGE_REFRESH_INTERVAL, UrlOpener,
+};
 pub use status::{ConfigurationStatus, SignInStep, UsageBar, describe_reset, usage_bars};
 pub use usage_cache::UsageCache;
 

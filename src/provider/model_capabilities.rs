@@ -4,7 +4,7 @@
 //! streaming code so that every capability has one source: the backend's catalog.
 
 use crate::language_model::{LanguageModelEffortLevel, LanguageModelToolChoice};
-use crate::models::{ModelInfo, ReasoningEffort};
+use crate::models::ModelInfo;
 use gpui::SharedString;
 
 /// The efforts the model takes, for the host's picker, with the model's default marked.
@@ -14,9 +14,9 @@ pub fn effort_levels(model: &ModelInfo) -> Vec<LanguageModelEffortLevel> {
         .supported_reasoning_levels
         .iter()
         .map(|level| LanguageModelEffortLevel {
-            name: SharedString::new_static(level.effort.label()),
-            value: SharedString::new_static(level.effort.as_str()),
-            is_default: Some(level.effort) == default,
+            name: SharedString::from(level.effort.label()),
+            value: SharedString::from(level.effort.as_str().to_owned()),
+            is_default: Some(&level.effort) == default.as_ref(),
         })
         .collect()
 }
@@ -38,7 +38,7 @@ pub fn fast_model(models: &[ModelInfo]) -> Option<&ModelInfo> {
         .iter()
         .enumerate()
         .min_by_key(|(index, model)| {
-            let weight = model.default_effort().unwrap_or(ReasoningEffort::None);
+            let weight = model.default_effort().map_or(0, |effort| effort.rank());
             (weight, *index)
         })
         .map(|(_, model)| model)

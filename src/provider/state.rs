@@ -12,13 +12,22 @@ use crate::models::{
     CacheLocation, CatalogOptions, FetchError, ModelCatalog, ModelInfo, RefreshOutcome,
 };
 use crate::oauth::{CallbackServerOptions, DeviceCodeOptions};
-use crate::responses::{ResponsesError, UsageLimits};
+use crate::responses::{ResponsesError, UsageFetchError, UsageLimits, fetch_usage};
 use anyhow::Result;
+use futures::FutureExt as _;
+use futures::future::Shared;
 use gpui::{App, AppContext as _, Context, Entity, SharedString, Subscription, Task};
 use http_client::HttpClient;
 use std::rc::Rc;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 use url::Url;
+
+/// How often the usage windows are asked for while the configuration card is shown: the
+/// backend updates them as chats are sent, and every answer's headers refresh them anyway.
+pub const USAGE_REFRESH_INTERVAL: Duration = Duration::from_secs(5 * 60);
+/// How long `GET /wham/usage` may take before the last known snapshot is kept.
+pub const USAGE_FETCH_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Opens a URL on behalf of the provider.
 pub type OpenUrl = Rc<dyn Fn(&Url, &mut App)>;
@@ -82,6 +91,11 @@ pub struct State {
     account_id: Option<String>,
     /// The plan's windows and credits, from the latest answer (or the cache).
     usage: Option<UsageLimits>,
+    /// When `/wham/usage` was last asked for (executor time), to ask at most every
+    /// [`USAGE_REFRESH_INTERVAL`] while the card is shown.
+    usage_fetched_at: Option<Instant>,
+    /// The usage fetch in flight, if any.
+    pending_usage: Option<SharedUsageRefresh>,
     /// Why the last request was refused by the plan (usage limit, plan without Codex), in words.
     limit_notice: Option<SharedString>,
     url_opener: UrlOpener,
@@ -140,6 +154,8 @@ impl State {
             usage_write: None,
             account_id: None,
             usage: None,
+            usage_fetched_at: None,
+            pending_usage: None,
             limit_notice: None,
             url_opener: options.url_opener,
             opened_browser_for: None,
@@ -236,6 +252,8 @@ impl State {
             .detach();
         }
         self.usage = None;
+        self.pending_usage = None;
+        self.usage_fetched_at = None;
         self.limit_notice = None;
         self.catalog.update(cx, |catalog, cx| catalog.clear(cx));
         cx.notify();
@@ -266,6 +284,75 @@ impl State {
             let refresh = catalog.update(cx, |catalog, cx| catalog.refresh(auth, cx))?;
             refresh.await.map_err(RefreshModelsError::Fetch)
         })
+    }
+
+    /// Asks the backend for the plan's usage windows now (`GET …/wham/usage`), so they show
+    /// before the first chat. A new snapshot replaces the shown one and is cached for the
+    /// account; an error (or no answer within [`USAGE_FETCH_TIMEOUT`]) keeps the last known
+    /// snapshot and is returned for a log line.
+    /// Calls made while a fetch runs share it.
+    pub fn refresh_usage(&mut self, cx: &mut Context<Self>) -> Task<Result<(), RefreshUsageError>> {
+        let task = match &self.pending_usage {
+            Some(pending) => pending.clone(),
+            None => {
+                let task = self.start_usage_fetch(cx).shared();
+                self.pending_usage = Some(task.clone());
+                task
+            }
+        };
+        cx.background_spawn(task)
+    }
+
+    fn start_usage_fetch(&mut self, cx: &mut Context<Self>) -> Task<Result<(), RefreshUsageError>> {
+        self.usage_fetched_at = Some(cx.background_executor().now());
+        let credentials = self.fresh_credentials(cx);
+        let http = self.http.clone();
+        let config = self.config.clone();
+        let executor = cx.background_executor().clone();
+        cx.spawn(async move |this, cx| {
+            let result = async {
+                let auth = credentials.await.map_err(RefreshUsageError::Auth)?;
+                let account = auth.account_id.clone();
+                let fetch =
+                    executor.spawn(async move { fetch_usage(http.as_ref(), &config, &auth).await });
+                let timer = executor.timer(USAGE_FETCH_TIMEOUT);
+                let usage = match futures::future::select(fetch, timer).await {
+                    futures::future::Either::Left((result, _)) => result,
+                    futures::future::Either::Right(((), _)) => {
+                        Err(UsageFetchError::Timeout(USAGE_FETCH_TIMEOUT))
+                    }
+                }
+                .map_err(|error| {
+                    log::warn!("keeping the last known usage limits: {error}");
+                    RefreshUsageError::Fetch(error)
+                })?;
+                this.update(cx, |this, cx| {
+                    // The user may have signed out or switched accounts meanwhile.
+                    if this.account_id.as_deref() == Some(account.as_str()) {
+                        // A short-lived process waits for it with `usage_saved`.
+                        this.usage_write = Some(this.usage_cache.save(&account, &usage, cx));
+                        this.usage = Some(usage);
+                        cx.notify();
+                    }
+                })
+                .map_err(|_| RefreshUsageError::Closed)
+            }
+            .await;
+            this.update(cx, |this, _| this.pending_usage = None).ok();
+            result
+        })
+    }
+
+    /// [`refresh_usage`](Self::refresh_usage) unless it ran less than
+    /// [`USAGE_REFRESH_INTERVAL`] ago (the configuration card calls this while it is shown).
+    pub fn refresh_usage_if_due(&mut self, cx: &mut Context<Self>) {
+        let now = cx.background_executor().now();
+        let due = self
+            .usage_fetched_at
+            .is_none_or(|last| now.saturating_duration_since(last) >= USAGE_REFRESH_INTERVAL);
+        if due && self.account_id.is_some() {
+            self.refresh_usage(cx).detach();
+        }
     }
 
     /// Records what an accepted answer's headers said.
@@ -346,6 +433,10 @@ impl State {
                 self.usage = self.usage_cache.load(&account);
                 self.account_id = Some(account);
                 self.refresh_models(cx).detach();
+                // The usage bars before the first chat: right after sign-in and at start-up
+                // (a fetch still running for another account no longer matters).
+                self.pending_usage = None;
+                self.refresh_usage(cx).detach();
             }
             Some(_) => {}
             None => {
@@ -358,6 +449,24 @@ impl State {
         cx.notify();
     }
 }
+
+/// Why the usage windows could not be refreshed (the last known snapshot is kept). Cloneable:
+/// one fetch answers every caller that asked while it ran.
+#[derive(Clone, Debug, thiserror::Error)]
+pub enum RefreshUsageError {
+    /// No usable sign-in.
+    #[error(transparent)]
+    Auth(AuthError),
+    /// The backend did not give them.
+    #[error(transparent)]
+    Fetch(UsageFetchError),
+    /// The provider was closed before the answer arrived.
+    #[error("the provider was closed before the usage limits arrived")]
+    Closed,
+}
+
+/// A usage fetch, shared by every caller that asks while it runs.
+type SharedUsageRefresh = Shared<Task<Result<(), RefreshUsageError>>>;
 
 /// Why the model list could not be refreshed.
 #[derive(Debug, thiserror::Error)]

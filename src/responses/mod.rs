@@ -45,6 +45,7 @@ mod sse;
 mod stream;
 mod token_count;
 mod usage_limits;
+mod wham_usage;
 
 pub use compaction::{COMPACTION_STATE_FORMAT, compaction_input_items, compaction_state};
 pub use decoder::CompletionDecoder;
@@ -57,3 +58,4 @@ pub use sse::{SseEvent, SseParser};
 pub use stream::{ResponseStream, completion_events, send_request};
 pub use token_count::{TOKENS_PER_IMAGE, TOKENS_PER_MESSAGE, count_tokens, warm_up};
 pub use usage_limits::{Credits, UsageLimits, UsageWindow};
+pub use wham_usage::{UsageFetchError, fetch_usage, parse_usage_answer};

@@ -143,7 +143,7 @@ fn reasoning(request: &LanguageModelRequest, model: &ModelInfo) -> Option<Reason
         return None;
     }
     let requested = request.thinking_effort.as_deref().and_then(|value| {
-        let effort = ReasoningEffort::parse(value).filter(|e| model.supports_effort(*e));
+        let effort = ReasoningEffort::parse(value).filter(|e| model.supports_effort(e));
         if effort.is_none() {
             log::warn!(
                 "{} does not offer reasoning effort {value:?}; using its default",

@@ -1,0 +1,211 @@
+//! `GET …/backend-api/wham/usage`: the plan's usage windows without sending a chat.
+//!
+//! The `x-codex-*` headers of `/responses` answers report the limits only once a chat has been
+//! sent; this endpoint (the one the Codex CLI's `/status` reads) reports them at any time, so
+//! the configuration card and `openai-subscribed usage` can show them right after sign-in. Its
+//! URL is [`Config::usage_url`]. The answer (real captures in `tests/fixtures/real/wham_usage_*`)
+//! is read into the same [`UsageLimits`] as the headers: each window labelled by its length
+//! (`limit_window_seconds`), never by whether it is `primary_window` or `secondary_window`
+//! (a Pro plan sends its weekly window as the primary one), and a `null` window left out.
+
+use super::usage_limits::{Credits, UsageLimits, UsageWindow};
+use crate::backend_request::{BackendAuth, authenticated_request};
+use crate::config::Config;
+use chrono::{DateTime, Utc};
+use futures::AsyncReadExt as _;
+use http_client::{AsyncBody, HttpClient, Method, StatusCode};
+use serde::Deserialize;
+
+/// The most of an answer this crate reads (real answers are under a kilobyte).
+const MAX_BODY_BYTES: u64 = 256 * 1024;
+/// How much of an error answer's body is kept for the error message.
+const MAX_ERROR_SNIPPET_CHARS: usize = 200;
+
+/// Why the usage windows could not be read. Cloneable so one fetch can serve several callers.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum UsageFetchError {
+    /// The request never got an answer.
+    #[error("could not reach the backend for the usage limits: {0}")]
+    Transport(String),
+    /// The backend did not answer in time.
+    #[error("the usage limits did not arrive within {} seconds", .0.as_secs())]
+    Timeout(std::time::Duration),
+    /// The token was refused: the caller should refresh the sign-in.
+    #[error("the backend refused the sign-in when asked for the usage limits (HTTP {0})")]
+    Unauthorized(u16),
+    /// Any other non-success status.
+    #[error("the backend answered HTTP {status} to the usage request: {message}")]
+    Status {
+        /// The HTTP status code.
+        status: u16,
+        /// The start of the answer's body.
+        message: String,
+    },
+    /// The answer was not a usage document.
+    #[error("the backend's usage answer could not be read: {0}")]
+    InvalidBody(String),
+}
+
+#[derive(Deserialize)]
+struct UsageAnswer {
+    #[serde(default)]
+    rate_limit: Option<RateLimit>,
+    #[serde(default)]
+    credits: Option<CreditsAnswer>,
+}
+
+#[derive(Deserialize)]
+struct RateLimit {
+    #[serde(default)]
+    primary_window: Option<WindowAnswer>,
+    #[serde(default)]
+    secondary_window: Option<WindowAnswer>,
+}
+
+#[derive(Deserialize)]
+struct WindowAnswer {
+    used_percent: f64,
+    #[serde(default)]
+    limit_window_seconds: Option<u64>,
+    #[serde(default)]
+    reset_at: Option<i64>,
+    #[serde(default)]
+    reset_after_seconds: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct CreditsAnswer {
+    #[serde(default)]
+    has_credits: bool,
+    #[serde(default)]
+    unlimited: bool,
+    /// A string (`"0"`) in today's answers; a number is taken too.
+    #[serde(default)]
+    balance: Option<serde_json::Value>,
+}
+
+impl WindowAnswer {
+    fn into_window(self, now: DateTime<Utc>) -> Option<UsageWindow> {
+        if !self.used_percent.is_finite() {
+            return None;
+        }
+        let resets_at = self
+            .reset_at
+            .and_then(|secs| DateTime::from_timestamp(secs, 0))
+            .or_else(|| {
+                self.reset_after_seconds
+                    .map(|secs| now + chrono::Duration::seconds(secs.max(0)))
+            });
+        Some(UsageWindow {
+            used_percent: self.used_percent.clamp(0.0, 100.0),
+            // Minutes, rounded, as the headers report the same windows.
+            window_minutes: self.limit_window_seconds.map(|secs| (secs + 30) / 60),
+            resets_at,
+        })
+    }
+}
+
+/// Reads a `/wham/usage` answer taken at `now`.
+pub fn parse_usage_answer(body: &[u8], now: DateTime<Utc>) -> Result<UsageLimits, UsageFetchError> {
+    let answer: UsageAnswer = serde_json::from_slice(body)
+        .map_err(|error| UsageFetchError::InvalidBody(error.to_string()))?;
+    let windows = answer
+        .rate_limit
+        .map(|limits| {
+            [limits.primary_window, limits.secondary_window]
+                .into_iter()
+                .flatten()
+                .filter_map(|window| window.into_window(now))
+                .collect()
+        })
+        .unwrap_or_default();
+    let credits = answer.credits.map(|credits| Credits {
+        has_credits: credits.has_credits,
+        unlimited: credits.unlimited,
+        balance: match credits.balance {
+            Some(serde_json::Value::String(text)) if !text.is_empty() => Some(text),
+            Some(serde_json::Value::Number(number)) => Some(number.to_string()),
+            _ => None,
+        },
+    });
+    Ok(UsageLimits {
+        windows,
+        credits,
+        observed_at: now,
+    })
+}
+
+/// Asks the backend for the plan's usage windows once. No timeout here: the caller bounds it
+/// on its executor's timer.
+pub async fn fetch_usage(
+    http: &dyn HttpClient,
+    config: &Config,
+    auth: &BackendAuth,
+) -> Result<UsageLimits, UsageFetchError> {
+    let request = authenticated_request(config, auth, Method::GET, &config.usage_url())
+        .header("Accept", "application/json")
+        .body(AsyncBody::empty())
+        .map_err(|error| UsageFetchError::Transport(format!("invalid request: {error}")))?;
+    let response = http
+        .send(request)
+        .await
+        .map_err(|error| UsageFetchError::Transport(format!("{error:#}")))?;
+    let status = response.status();
+    let mut body = Vec::new();
+    response
+        .into_body()
+        .take(MAX_BODY_BYTES)
+        .read_to_end(&mut body)
+        .await
+        .map_err(|error| UsageFetchError::Transport(format!("reading the answer: {error}")))?;
+    if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
+        return Err(UsageFetchError::Unauthorized(status.as_u16()));
+    }
+    if !status.is_success() {
+        return Err(UsageFetchError::Status {
+            status: status.as_u16(),
+            message: String::from_utf8_lossy(&body)
+                .chars()
+                .take(MAX_ERROR_SNIPPET_CHARS)
+                .collect(),
+        });
+    }
+    parse_usage_answer(&body, Utc::now())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone as _;
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 7, 7, 0, 0, 0).unwrap()
+    }
+
+    #[test]
+    fn windows_are_labelled_by_length_and_null_ones_left_out() {
+        let body = br#"{"plan_type":"pro","rate_limit":{"allowed":true,"limit_reached":false,
+            "primary_window":{"used_percent":50,"limit_window_seconds":604800,
+                              "reset_after_seconds":60},
+            "secondary_window":null},"credits":{"has_credits":true,"unlimited":false,
+            "balance":12.5},"some_future_field":[1]}"#;
+        let usage = parse_usage_answer(body, now()).unwrap();
+        let labels: Vec<_> = usage.windows.iter().map(UsageWindow::label).collect();
+        assert_eq!(labels, ["weekly"]);
+        assert_eq!(
+            usage.windows[0].resets_at,
+            Some(now() + chrono::Duration::seconds(60))
+        );
+        assert_eq!(usage.credits.unwrap().balance.as_deref(), Some("12.5"));
+    }
+
+    #[test]
+    fn a_body_that_is_not_a_usage_document_is_an_error() {
+        assert!(matches!(
+            parse_usage_answer(b"<html>", now()),
+            Err(UsageFetchError::InvalidBody(_))
+        ));
+        let empty = parse_usage_answer(b"{}", now()).unwrap();
+        assert!(empty.windows.is_empty() && empty.credits.is_none());
+    }
+}
