@@ -277,6 +277,38 @@ fn usage_right_after_login_shows_both_windows_with_no_chat() {
 }
 
 #[test]
+fn status_reads_a_record_written_by_an_older_version_and_rewrites_it() {
+    let emulator = Emulator::start().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let minted = emulator.mint_tokens(3600);
+    let old = serde_json::json!({
+        "version": 1,
+        "access_token": minted.access_token,
+        "refresh_token": minted.refresh_token,
+        "id_token": minted.id_token,
+        "expires_at": (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339(),
+        "account_id": "acct_emulated",
+        "email": "ada@example.com",
+        "plan": "plus",
+        "user_id": "user_emulated",
+    });
+    let path = dir.path().join("credentials.json");
+    std::fs::write(&path, serde_json::to_vec_pretty(&old).unwrap()).unwrap();
+
+    let status = run(cli(&emulator, dir.path()).args(["status", "--json"]));
+    assert!(status.status.success(), "{}", stderr(&status));
+    let value: serde_json::Value = serde_json::from_str(&stdout(&status)).unwrap();
+    assert_eq!(value["signed_in"], true, "{value}");
+    assert_eq!(value["email"], "ada@example.com");
+    assert_eq!(value["plan"], "plus");
+    assert_eq!(value["account_id"], "acct_emulated");
+
+    let record: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    assert_eq!(record["version"], 2, "{record}");
+    assert!(record.get("id_token").is_none(), "{record}");
+}
+
+#[test]
 fn the_offline_demo_runs_to_the_end() {
     let dir = tempfile::tempdir().unwrap();
     let output = Command::new(BIN)

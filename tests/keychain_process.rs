@@ -376,12 +376,11 @@ fn sample_record(url: &str) -> StoredCredentials {
         version: CREDENTIALS_FORMAT_VERSION,
         access_token: AccessToken::new(format!("test-access-{seed}")),
         refresh_token: RefreshToken::new(format!("test-refresh-{seed}")),
-        id_token: IdToken::new(format!("test-id-{seed}")),
         expires_at: chrono::Utc::now() + chrono::Duration::hours(1),
         account_id: Some("acct_keychain_test".into()),
         email: Some("keychain-test@example.com".into()),
         plan: None,
-        user_id: None,
+        format: Default::default(),
     }
 }
 

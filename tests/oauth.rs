@@ -175,7 +175,7 @@ async fn browser_sign_in_end_to_end(cx: &mut TestAppContext) {
         &[
             tokens.access_token.secret(),
             tokens.refresh_token.secret(),
-            tokens.id_token.secret(),
+            tokens.id_token.as_ref().unwrap().secret(),
         ],
     );
     assert_eq!(emulator.stats().code_exchanges, 1);

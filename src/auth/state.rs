@@ -125,6 +125,17 @@ impl State {
             let store = store.clone();
             async move |this: WeakEntity<Self>, cx: &mut AsyncApp| {
                 let stored = store.read(cx).await;
+                // A record of an older format loads, and is rewritten in today's shape once.
+                if let Ok(Some(record)) = &stored
+                    && record.needs_rewrite()
+                {
+                    match store.write(record.clone(), cx).await {
+                        Ok(()) => {
+                            log::info!("rewrote the stored ChatGPT sign-in in today's format")
+                        }
+                        Err(error) => log::warn!("could not rewrite the stored sign-in: {error:#}"),
+                    }
+                }
                 this.update(cx, |state, cx| state.finish_load(stored, cx))
                     .ok();
             }

@@ -163,19 +163,18 @@ impl CredentialsProvider for FileStore {
 mod tests {
     use super::*;
     use crate::credentials::CREDENTIALS_FORMAT_VERSION;
-    use crate::secret::{AccessToken, IdToken, RefreshToken};
+    use crate::secret::{AccessToken, RefreshToken};
 
     fn record(access: &str) -> StoredCredentials {
         StoredCredentials {
             version: CREDENTIALS_FORMAT_VERSION,
             access_token: AccessToken::new(access),
             refresh_token: RefreshToken::new("r"),
-            id_token: IdToken::new("i"),
             expires_at: chrono::DateTime::from_timestamp(1_900_000_000, 0).unwrap(),
             account_id: Some("acct".into()),
             email: None,
             plan: None,
-            user_id: None,
+            format: Default::default(),
         }
     }
 

@@ -28,7 +28,9 @@ pub use file::FileStore;
 pub use keychain::KeychainStore;
 pub use kind::StoreKind;
 pub use memory::MemoryStore;
-pub use record::{CREDENTIALS_FORMAT_VERSION, StoredCredentials, UnusableRecord};
+pub use record::{
+    CREDENTIALS_FORMAT_VERSION, MAX_RECORD_BYTES, RecordFormat, StoredCredentials, UnusableRecord,
+};
 
 use anyhow::Result;
 use futures::future::LocalBoxFuture;

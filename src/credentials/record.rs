@@ -6,17 +6,49 @@
 //! anything*: [`StoredCredentials::decode`] reports it as [`UnusableRecord`], the store logs one
 //! warning and answers "no credentials" (the user is signed out and can sign in again, which
 //! overwrites the record). Nothing else in the store is touched.
+//!
+//! The record keeps only what a session needs (as upstream Zed does): the access and refresh
+//! tokens, the expiry, the account id, the email and the plan. Not the ID token: with real
+//! tokens (JWTs of 1.5–2 KB) it pushed the record past the 2,560 bytes Windows' credential store
+//! takes ([`MAX_RECORD_BYTES`]). A record written by an older version (format 1, with the ID
+//! token) still loads, marked [`RecordFormat::Migrated`], and the auth state rewrites it in
+//! today's shape on that first read.
 
 use crate::oauth::{IdentityClaims, PlanType, TokenSet};
-use crate::secret::{AccessToken, IdToken, RefreshToken};
+use crate::secret::{AccessToken, RefreshToken};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 /// The format version this crate writes and reads. Bump it when a field changes meaning.
-pub const CREDENTIALS_FORMAT_VERSION: u32 = 1;
+///
+/// - 1: also kept the ID token and the user id. Real tokens made such a record larger than the
+///   2,560 bytes Windows' credential store takes; it is still read (and rewritten as 2).
+/// - 2: only what a session needs, as upstream Zed stores it.
+pub const CREDENTIALS_FORMAT_VERSION: u32 = 2;
 
-/// A signed-in account as the store keeps it. Its `Debug` output is safe to log: the tokens are
-/// secret types that print `[redacted]`.
+/// The oldest format still read (and migrated on first read).
+const OLDEST_READ_FORMAT_VERSION: u64 = 1;
+
+/// The most a record may take: Windows' credential store refuses larger secrets
+/// (`CRED_MAX_CREDENTIAL_BLOB_SIZE`, 5 × 512 bytes).
+pub const MAX_RECORD_BYTES: usize = 2560;
+
+/// Which format a record was read from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum RecordFormat {
+    /// Today's format (or not read at all: built in memory).
+    #[default]
+    Current,
+    /// An older format, migrated when read: the store should be rewritten in today's format.
+    Migrated {
+        /// The format version found.
+        from: u64,
+    },
+}
+
+/// A signed-in account as the store keeps it: the tokens a session needs and who they belong
+/// to, nothing more (no ID token: its email and plan are kept as fields). Its `Debug` output is
+/// safe to log: the tokens are secret types that print `[redacted]`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoredCredentials {
     /// The format version ([`CREDENTIALS_FORMAT_VERSION`] when written by this crate).
@@ -25,8 +57,6 @@ pub struct StoredCredentials {
     pub access_token: AccessToken,
     /// The refresh token; single use, rotated by every refresh.
     pub refresh_token: RefreshToken,
-    /// The ID token (a JWT naming the user).
-    pub id_token: IdToken,
     /// When the access token expires.
     pub expires_at: DateTime<Utc>,
     /// The ChatGPT account id (sent as `ChatGPT-Account-Id`).
@@ -35,9 +65,9 @@ pub struct StoredCredentials {
     pub email: Option<String>,
     /// The plan, for display.
     pub plan: Option<PlanType>,
-    /// The ChatGPT user id.
-    #[serde(default)]
-    pub user_id: Option<String>,
+    /// Which format the record was read from; never stored.
+    #[serde(skip)]
+    pub format: RecordFormat,
 }
 
 /// Why a stored record cannot be used. Its text never quotes the record (it holds tokens).
@@ -74,19 +104,18 @@ impl StoredCredentials {
             version: CREDENTIALS_FORMAT_VERSION,
             access_token: tokens.access_token.clone(),
             refresh_token: tokens.refresh_token.clone(),
-            id_token: tokens.id_token.clone(),
             expires_at: tokens.expires_at,
             account_id: tokens.identity.account_id.clone(),
             email: tokens.identity.email.clone(),
             plan: tokens.identity.plan.clone(),
-            user_id: tokens.identity.user_id.clone(),
+            format: RecordFormat::Current,
         }
     }
 
-    /// The token set this record holds.
+    /// The token set this record holds (without an ID token: none is kept).
     pub fn to_token_set(&self) -> TokenSet {
         TokenSet {
-            id_token: self.id_token.clone(),
+            id_token: None,
             access_token: self.access_token.clone(),
             refresh_token: self.refresh_token.clone(),
             expires_at: self.expires_at,
@@ -94,18 +123,26 @@ impl StoredCredentials {
                 email: self.email.clone(),
                 account_id: self.account_id.clone(),
                 plan: self.plan.clone(),
-                user_id: self.user_id.clone(),
+                user_id: None,
             },
         }
     }
 
-    /// The record as the bytes a store keeps (pretty JSON, so a person can inspect the file
-    /// store's non-secret fields).
-    pub fn encode(&self) -> Vec<u8> {
-        serde_json::to_vec_pretty(self).expect("a record of strings always serializes")
+    /// Whether the record was read from an older format and should be written back as today's.
+    pub fn needs_rewrite(&self) -> bool {
+        matches!(self.format, RecordFormat::Migrated { .. })
     }
 
-    /// Reads a record, checking its format version before anything else.
+    /// The record as the bytes a store keeps: compact JSON, so that real-sized tokens stay
+    /// under [`MAX_RECORD_BYTES`].
+    pub fn encode(&self) -> Vec<u8> {
+        let mut record = self.clone();
+        record.version = CREDENTIALS_FORMAT_VERSION;
+        serde_json::to_vec(&record).expect("a record of strings always serializes")
+    }
+
+    /// Reads a record, checking its format version before anything else. A record of an older
+    /// format still read comes back in today's shape, marked [`RecordFormat::Migrated`].
     pub fn decode(bytes: &[u8]) -> Result<Self, UnusableRecord> {
         let value: serde_json::Value =
             serde_json::from_slice(bytes).map_err(|_| UnusableRecord::Unreadable)?;
@@ -114,13 +151,20 @@ impl StoredCredentials {
             .and_then(serde_json::Value::as_u64)
             .ok_or(UnusableRecord::Unreadable)?;
         let current = u64::from(CREDENTIALS_FORMAT_VERSION);
-        if version < current {
+        if version < OLDEST_READ_FORMAT_VERSION {
             return Err(UnusableRecord::Older { found: version });
         }
         if version > current {
             return Err(UnusableRecord::Newer { found: version });
         }
-        serde_json::from_value(value).map_err(|_| UnusableRecord::Damaged)
+        // Version 1 had the same fields plus `id_token` and `user_id`, which are ignored.
+        let mut record: Self =
+            serde_json::from_value(value).map_err(|_| UnusableRecord::Damaged)?;
+        if version < current {
+            record.version = CREDENTIALS_FORMAT_VERSION;
+            record.format = RecordFormat::Migrated { from: version };
+        }
+        Ok(record)
     }
 
     /// [`decode`](Self::decode), turning an unusable record into one warning and "no
@@ -146,12 +190,11 @@ mod tests {
             version: CREDENTIALS_FORMAT_VERSION,
             access_token: AccessToken::new("access-secret"),
             refresh_token: RefreshToken::new("refresh-secret"),
-            id_token: IdToken::new("id-secret"),
             expires_at: Utc.timestamp_opt(1_900_000_000, 0).unwrap(),
             account_id: Some("acct".into()),
             email: Some("ada@example.com".into()),
             plan: Some(PlanType::Plus),
-            user_id: None,
+            format: RecordFormat::Current,
         }
     }
 
@@ -171,11 +214,14 @@ mod tests {
     fn unusable_records_are_classified_not_panics() {
         let mut older = serde_json::to_value(record()).unwrap();
         older["version"] = 0.into();
+        let mut damaged_old = serde_json::to_value(record()).unwrap();
+        damaged_old["version"] = 1.into();
+        damaged_old.as_object_mut().unwrap().remove("access_token");
         let mut newer = older.clone();
         newer["version"] = 7.into();
         let mut damaged = serde_json::to_value(record()).unwrap();
         damaged.as_object_mut().unwrap().remove("refresh_token");
-        let cases: [(Vec<u8>, UnusableRecord); 6] = [
+        let cases: [(Vec<u8>, UnusableRecord); 7] = [
             (b"".to_vec(), UnusableRecord::Unreadable),
             (b"\x00\xff garbage".to_vec(), UnusableRecord::Unreadable),
             (
@@ -191,6 +237,10 @@ mod tests {
                 UnusableRecord::Newer { found: 7 },
             ),
             (damaged.to_string().into_bytes(), UnusableRecord::Damaged),
+            (
+                damaged_old.to_string().into_bytes(),
+                UnusableRecord::Damaged,
+            ),
         ];
         for (bytes, expected) in cases {
             let error = StoredCredentials::decode(&bytes).unwrap_err();
@@ -201,5 +251,76 @@ mod tests {
                 None
             );
         }
+    }
+
+    /// A JWT of about `len` bytes, shaped like the issuer's (RS256: a 342-character signature).
+    fn realistic_jwt(len: usize, seed: char) -> String {
+        let header = "eyJhbGciOiJSUzI1NiIsImtpZCI6IjE5MzQ0ZTY1LWJiYzktNDRkMS1hOWQwLWY5NTdiMDc5YmQwZSIsInR5cCI6IkpXVCJ9";
+        let signature: String = std::iter::repeat_n('s', 342).collect();
+        let payload: String =
+            std::iter::repeat_n(seed, len - header.len() - signature.len() - 2).collect();
+        format!("{header}.{payload}.{signature}")
+    }
+
+    /// A version-1 record, as older versions wrote it (pretty JSON, with the ID token).
+    fn version_1_record(access: &str, id: &str) -> Vec<u8> {
+        serde_json::to_vec_pretty(&serde_json::json!({
+            "version": 1,
+            "access_token": access,
+            "refresh_token": format!("rt_{}", "R".repeat(86)),
+            "id_token": id,
+            "expires_at": "2026-12-09T03:20:00Z",
+            "account_id": "4f8a3c2e-9b1d-4e7f-a6c5-0d2b8e1f7a93",
+            "email": "ada.lovelace@example.com",
+            "plan": "plus",
+            "user_id": "user-Zq9xW2vKp4LmN8rT5yB3cD6f",
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_record_with_real_sized_tokens_fits_the_windows_credential_store() {
+        for access_len in [1500, 1800, 2000] {
+            let access = realistic_jwt(access_len, 'a');
+            let old = version_1_record(&access, &realistic_jwt(2000, 'i'));
+            // What older versions wrote did not fit once the ID token was in it.
+            assert!(old.len() > MAX_RECORD_BYTES, "{}", old.len());
+            let record = StoredCredentials::decode(&old).unwrap();
+            let bytes = record.encode();
+            assert!(
+                bytes.len() <= MAX_RECORD_BYTES,
+                "{access_len}-byte access token: {} bytes",
+                bytes.len()
+            );
+            assert!(!String::from_utf8_lossy(&bytes).contains("id_token"));
+        }
+    }
+
+    #[test]
+    fn an_old_record_with_an_id_token_loads_and_is_marked_for_rewriting() {
+        let old = version_1_record("access-secret", "id-secret");
+        let record = StoredCredentials::decode(&old).unwrap();
+        assert_eq!(record.format, RecordFormat::Migrated { from: 1 });
+        assert!(record.needs_rewrite());
+        assert_eq!(record.version, CREDENTIALS_FORMAT_VERSION);
+        assert_eq!(record.access_token.secret(), "access-secret");
+        assert_eq!(record.email.as_deref(), Some("ada.lovelace@example.com"));
+        assert_eq!(record.plan, Some(PlanType::Plus));
+        let identity = record.to_token_set().identity;
+        assert_eq!(
+            identity.account_id.as_deref(),
+            Some("4f8a3c2e-9b1d-4e7f-a6c5-0d2b8e1f7a93")
+        );
+        // Written back, it is today's record, read as current.
+        let rewritten = StoredCredentials::decode(&record.encode()).unwrap();
+        assert_eq!(rewritten.format, RecordFormat::Current);
+        assert!(!rewritten.needs_rewrite());
+        assert_eq!(
+            StoredCredentials {
+                format: RecordFormat::Current,
+                ..record
+            },
+            rewritten
+        );
     }
 }

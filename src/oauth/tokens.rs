@@ -21,8 +21,9 @@ pub struct TokenResponse {
 /// A complete, checked set of tokens for one account.
 #[derive(Clone, Debug)]
 pub struct TokenSet {
-    /// The ID token.
-    pub id_token: IdToken,
+    /// The ID token, when this set came from the issuer. `None` for a set loaded from a
+    /// credential store: only the email and plan it names are kept there.
+    pub id_token: Option<IdToken>,
     /// The access token.
     pub access_token: AccessToken,
     /// The refresh token.
@@ -41,11 +42,10 @@ impl TokenSet {
         previous: Option<&TokenSet>,
         now: DateTime<Utc>,
     ) -> Result<Self, InvalidJwt> {
-        let id_token = match (response.id_token, previous) {
-            (Some(id_token), _) => id_token,
-            (None, Some(previous)) => previous.id_token.clone(),
-            (None, None) => IdToken::new(""),
-        };
+        let id_token = response
+            .id_token
+            .filter(|token| !token.secret().is_empty())
+            .or_else(|| previous.and_then(|previous| previous.id_token.clone()));
         let refresh_token = match (response.refresh_token, previous) {
             (Some(token), _) => token,
             (None, Some(previous)) => previous.refresh_token.clone(),
@@ -53,10 +53,9 @@ impl TokenSet {
         };
         // The ID token names the user; the access token carries the same auth claims, so it
         // serves when the ID token is missing.
-        let mut identity = if id_token.secret().is_empty() {
-            parse_identity(response.access_token.secret())?
-        } else {
-            parse_identity(id_token.secret())?
+        let mut identity = match &id_token {
+            Some(id_token) => parse_identity(id_token.secret())?,
+            None => parse_identity(response.access_token.secret())?,
         };
         if (identity.account_id.is_none() || identity.plan.is_none())
             && let Ok(from_access) = parse_identity(response.access_token.secret())
@@ -64,6 +63,15 @@ impl TokenSet {
             identity.account_id = identity.account_id.or(from_access.account_id);
             identity.plan = identity.plan.or(from_access.plan);
             identity.email = identity.email.or(from_access.email);
+        }
+        // A refresh of a stored sign-in may name less than the sign-in did (no ID token was
+        // kept): what the tokens do not say is still who signed in.
+        if let Some(previous) = previous {
+            let known = &previous.identity;
+            identity.email = identity.email.or_else(|| known.email.clone());
+            identity.account_id = identity.account_id.or_else(|| known.account_id.clone());
+            identity.plan = identity.plan.or_else(|| known.plan.clone());
+            identity.user_id = identity.user_id.or_else(|| known.user_id.clone());
         }
         let expires_at = match parse_expiry(response.access_token.secret()) {
             Ok(expiry) => expiry,
@@ -79,5 +87,63 @@ impl TokenSet {
             expires_at,
             identity,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::Engine as _;
+
+    fn jwt(payload: serde_json::Value) -> String {
+        let encode = |value: serde_json::Value| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(value.to_string())
+        };
+        format!(
+            "{}.{}.sig",
+            encode(serde_json::json!({"alg": "RS256"})),
+            encode(payload)
+        )
+    }
+
+    #[test]
+    fn a_refresh_without_an_id_token_keeps_who_signed_in() {
+        let now = Utc::now();
+        let exp = now.timestamp() + 3600;
+        let id = jwt(serde_json::json!({"email": "ada@example.com",
+            "https://api.openai.com/auth": {"chatgpt_account_id": "acct", "chatgpt_plan_type": "pro"}}));
+        let first = TokenSet::from_response(
+            TokenResponse {
+                id_token: Some(IdToken::new(id)),
+                access_token: AccessToken::new(jwt(serde_json::json!({"exp": exp}))),
+                refresh_token: Some(RefreshToken::new("r1")),
+                expires_in: None,
+            },
+            None,
+            now,
+        )
+        .unwrap();
+        // As loaded from a store (no ID token kept), then refreshed with an access token that
+        // names nobody.
+        let stored = TokenSet {
+            id_token: None,
+            ..first
+        };
+        let refreshed = TokenSet::from_response(
+            TokenResponse {
+                id_token: None,
+                access_token: AccessToken::new(jwt(serde_json::json!({"exp": exp + 60}))),
+                refresh_token: Some(RefreshToken::new("r2")),
+                expires_in: None,
+            },
+            Some(&stored),
+            now,
+        )
+        .unwrap();
+        assert!(refreshed.id_token.is_none());
+        assert_eq!(refreshed.identity.email.as_deref(), Some("ada@example.com"));
+        assert_eq!(refreshed.identity.account_id.as_deref(), Some("acct"));
+        assert_eq!(refreshed.identity.plan, Some(super::super::PlanType::Pro));
+        assert_eq!(refreshed.refresh_token.secret(), "r2");
     }
 }
