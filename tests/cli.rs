@@ -398,3 +398,134 @@ fn bad_input_gets_a_one_line_reason_and_a_failure_code() {
     assert!(err.starts_with("error: "), "{err}");
     assert_eq!(err.trim_end().lines().count(), 1, "{err}");
 }
+
+/// Signs in through `login --no-browser`, playing the browser.
+fn login(emulator: &Emulator, dir: &Path) {
+    let mut login = cli(emulator, dir)
+        .args(["login", "--no-browser"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(login.stdout.take().unwrap()).lines();
+    let url = lines.next().unwrap().unwrap();
+    assert_eq!(approve(&url), 200);
+    lines.for_each(drop);
+    assert!(login.wait().unwrap().success());
+}
+
+#[test]
+fn chat_continues_compacts_and_replays_a_saved_thread_fast() {
+    let emulator = Emulator::start_with(EmulatorOptions {
+        redirect_ports: RedirectPorts::RealIssuer,
+        ..EmulatorOptions::default()
+    })
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    login(&emulator, dir.path());
+    let thread_path = dir.path().join("thread.json");
+    let thread_arg = thread_path.to_str().unwrap();
+    let read_thread = || -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(&thread_path).unwrap()).unwrap()
+    };
+    // A model whose catalog entry offers fast mode.
+    let model = ["--model", "gpt-5.6-sol"];
+
+    // A first turn, fast: a new thread file with the turn in it.
+    let first = run(cli(&emulator, dir.path())
+        .args(["chat", "--fast", "--thread", thread_arg])
+        .args(model)
+        .arg("first question"));
+    assert!(first.status.success(), "{}", stderr(&first));
+    assert!(stdout(&first).contains("You said: first question"));
+    let recorded = emulator.last_responses_request().unwrap();
+    assert_eq!(recorded.body["service_tier"], "priority");
+    let thread = read_thread();
+    let thread_id = thread["thread_id"].as_str().unwrap().to_string();
+    assert_eq!(recorded.header("session-id"), Some(thread_id.as_str()));
+    assert_eq!(recorded.header("thread-id"), Some(thread_id.as_str()));
+    assert_eq!(
+        thread["entries"][0],
+        serde_json::json!({"role": "user", "text": "first question"})
+    );
+    assert_eq!(thread["entries"][1]["role"], "assistant");
+    assert!(
+        !thread["entries"][1]["reasoning"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+
+    // A second turn replays the first (with its reasoning), not fast this time.
+    let second = run(cli(&emulator, dir.path())
+        .args(["chat", "--thread", thread_arg])
+        .args(model)
+        .arg("second question"));
+    assert!(second.status.success(), "{}", stderr(&second));
+    let body = emulator.last_responses_request().unwrap().body;
+    assert!(body.get("service_tier").is_none());
+    let input = body["input"].as_array().unwrap();
+    assert_eq!(input[0]["content"][0]["text"], "first question");
+    assert!(input.iter().any(|item| item["type"] == "reasoning"));
+    assert_eq!(read_thread()["entries"].as_array().unwrap().len(), 4);
+
+    // Compact: one compaction entry, standing for the four turns before it.
+    let compact = run(cli(&emulator, dir.path())
+        .args(["chat", "--compact", "--thread", thread_arg])
+        .args(model));
+    assert!(compact.status.success(), "{}", stderr(&compact));
+    assert!(
+        stderr(&compact).contains("first 4 entries are now one compacted context"),
+        "{}",
+        stderr(&compact)
+    );
+    let input = emulator.last_responses_request().unwrap().body["input"].clone();
+    assert_eq!(
+        input.as_array().unwrap().last().unwrap()["type"],
+        "compaction_trigger"
+    );
+    let thread = read_thread();
+    assert_eq!(thread["entries"][4]["role"], "compaction");
+
+    // The next turn sends the compaction in place of the four turns.
+    let third = run(cli(&emulator, dir.path())
+        .args(["chat", "--thread", thread_arg])
+        .args(model)
+        .arg("third question"));
+    assert!(third.status.success(), "{}", stderr(&third));
+    let input = emulator.last_responses_request().unwrap().body["input"].clone();
+    let input = input.as_array().unwrap();
+    assert_eq!(input.len(), 2, "{input:?}");
+    assert_eq!(input[0]["type"], "compaction");
+    assert_eq!(input[1]["content"][0]["text"], "third question");
+    assert_eq!(read_thread()["entries"].as_array().unwrap().len(), 7);
+
+    // A damaged compaction is refused by the backend, in words, and the file is left as it was.
+    let mut thread = read_thread();
+    let payload = thread["entries"][4]["payload"]
+        .as_str()
+        .unwrap()
+        .replace("cmp1.", "cmp1.x");
+    thread["entries"][4]["payload"] = serde_json::Value::from(payload);
+    std::fs::write(&thread_path, serde_json::to_string(&thread).unwrap()).unwrap();
+    let refused = run(cli(&emulator, dir.path())
+        .args(["chat", "--thread", thread_arg])
+        .args(model)
+        .arg("fourth question"));
+    assert!(!refused.status.success());
+    assert!(
+        stderr(&refused).contains("could not be verified"),
+        "{}",
+        stderr(&refused)
+    );
+    assert_eq!(read_thread(), thread);
+
+    // --compact needs a thread; a prompt is needed without --compact.
+    let no_thread = run(cli(&emulator, dir.path()).args(["chat", "--compact"]));
+    assert!(!no_thread.status.success());
+    assert!(
+        stderr(&no_thread).contains("--thread"),
+        "{}",
+        stderr(&no_thread)
+    );
+}

@@ -94,8 +94,20 @@ pub struct ChatArgs {
     /// One JSON object per completion event per line.
     #[arg(long)]
     pub json: bool,
-    /// The prompt.
-    #[arg(required = true, num_args = 1..)]
+    /// Fast mode: the model's priority tier, for models that offer it (others answer at their
+    /// usual speed).
+    #[arg(long)]
+    pub fast: bool,
+    /// Continue the conversation saved in FILE (created if missing): its turns are sent first,
+    /// and the new turn is appended to it. The format is described in `cli::thread_file`.
+    #[arg(long, value_name = "FILE")]
+    pub thread: Option<PathBuf>,
+    /// Compact the thread first: the backend's compacted context replaces its earlier turns on
+    /// later requests (appended to the file as a `compaction` entry). Needs `--thread`.
+    #[arg(long, requires = "thread")]
+    pub compact: bool,
+    /// The prompt (optional with `--compact`).
+    #[arg(required_unless_present = "compact", num_args = 1..)]
     pub prompt: Vec<String>,
 }
 

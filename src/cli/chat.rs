@@ -1,12 +1,15 @@
-//! `chat [--model SLUG] [--effort LEVEL] [--json] PROMPT`: one streamed answer.
+//! `chat [--model SLUG] [--effort LEVEL] [--json] [--fast] [--thread FILE [--compact]] PROMPT`:
+//! one streamed answer, optionally continuing (and first compacting) a saved thread
+//! ([`super::thread_file`]).
 
 use super::args::ChatArgs;
 use super::context::CommandContext;
 use super::event_json::event_to_json;
+use super::thread_file::{ThreadEntry, ThreadFile};
 use crate::language_model::{
     LanguageModel, LanguageModelCompletionError, LanguageModelCompletionEvent,
     LanguageModelProvider as _, LanguageModelRequest, LanguageModelRequestMessage, MessageContent,
-    Role,
+    Role, Speed,
 };
 use crate::provider::OpenAiSubscribedProvider;
 use anyhow::{Result, anyhow, bail};
@@ -41,26 +44,84 @@ pub async fn chat(context: CommandContext, args: ChatArgs, cx: &mut AsyncApp) ->
         }
     }
 
-    let request = LanguageModelRequest {
-        thread_id: Some(new_thread_id()),
-        messages: vec![LanguageModelRequestMessage {
-            role: Role::User,
-            content: vec![MessageContent::Text(args.prompt.join(" "))],
-            cache: false,
-            reasoning_details: None,
-        }],
+    if args.fast && !model.supports_fast_mode() {
+        eprintln!(
+            "{} does not offer fast mode; it answers at its usual speed.",
+            model.name()
+        );
+    }
+
+    let mut thread = match &args.thread {
+        Some(path) => Some(ThreadFile::load_or_new(path, new_thread_id)?),
+        None => None,
+    };
+    let base_request = LanguageModelRequest {
+        thread_id: Some(
+            thread
+                .as_ref()
+                .map(|thread| thread.thread_id.clone())
+                .unwrap_or_else(new_thread_id),
+        ),
         thinking_allowed: true,
         thinking_effort: args.effort.clone(),
+        speed: args.fast.then_some(Speed::Fast),
         ..LanguageModelRequest::default()
+    };
+
+    if args.compact
+        && let (Some(thread), Some(path)) = (thread.as_mut(), args.thread.as_deref())
+    {
+        let request = LanguageModelRequest {
+            messages: thread.messages(),
+            ..base_request.clone()
+        };
+        let compaction = match model.compact(request, cx).await {
+            Ok(compaction) => compaction,
+            Err(error) => return Err(explain(error, &provider, cx).await),
+        };
+        thread.push_compaction(&compaction.context)?;
+        thread.save(path)?;
+        eprintln!(
+            "Compacted the thread: its first {} entries are now one compacted context.",
+            thread.compacted_entries()
+        );
+    }
+    if args.prompt.is_empty() {
+        return Ok(());
+    }
+
+    let prompt = args.prompt.join(" ");
+    let mut messages = thread
+        .as_ref()
+        .map(ThreadFile::messages)
+        .unwrap_or_default();
+    messages.push(LanguageModelRequestMessage {
+        role: Role::User,
+        content: vec![MessageContent::Text(prompt.clone())],
+        cache: false,
+        reasoning_details: None,
+    });
+    let request = LanguageModelRequest {
+        messages,
+        ..base_request
     };
     let mut events = match model.stream_completion(request, cx).await {
         Ok(events) => events,
         Err(error) => return Err(explain(error, &provider, cx).await),
     };
     let mut printer = Printer::new(args.json);
+    let mut answer = String::new();
+    let mut reasoning = Vec::new();
     while let Some(event) = events.next().await {
         match event {
             Ok(event) => {
+                match &event {
+                    LanguageModelCompletionEvent::Text(text) => answer.push_str(text),
+                    LanguageModelCompletionEvent::RedactedThinking { data } => {
+                        reasoning.push(data.clone())
+                    }
+                    _ => {}
+                }
                 if let Err(error) = printer.print(&event) {
                     // The reader went away (`| head`): stop quietly, as other tools do.
                     if error.kind() == std::io::ErrorKind::BrokenPipe {
@@ -76,6 +137,15 @@ pub async fn chat(context: CommandContext, args: ChatArgs, cx: &mut AsyncApp) ->
         }
     }
     printer.finish().ok();
+    if let (Some(mut thread), Some(path)) = (thread, args.thread.as_deref()) {
+        // The turn is saved only once answered, so a failed turn can simply be asked again.
+        thread.entries.push(ThreadEntry::User { text: prompt });
+        thread.entries.push(ThreadEntry::Assistant {
+            text: answer,
+            reasoning,
+        });
+        thread.save(path)?;
+    }
     usage_saved(&provider, cx).await;
     Ok(())
 }
@@ -181,6 +251,9 @@ impl Printer {
                 self.end_thinking();
                 write!(stdout, "{text}")?;
                 stdout.flush()?;
+            }
+            LanguageModelCompletionEvent::Queued { position } => {
+                eprintln!("[waiting for a free slot: number {position} in line]");
             }
             LanguageModelCompletionEvent::ToolUse(tool_use) if tool_use.is_input_complete => {
                 self.end_thinking();

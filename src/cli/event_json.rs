@@ -1,6 +1,6 @@
 //! `chat --json`: one JSON object per completion event, tagged by `type` in snake_case.
 
-use crate::language_model::{LanguageModelCompletionEvent, StopReason};
+use crate::language_model::{CompactionUpdate, LanguageModelCompletionEvent, StopReason};
 use serde_json::{Value, json};
 
 /// The JSON line for one event.
@@ -49,6 +49,15 @@ pub fn event_to_json(event: &LanguageModelCompletionEvent) -> Value {
         LanguageModelCompletionEvent::Stop(reason) => {
             json!({"type": "stop", "reason": stop_reason_name(*reason)})
         }
+        // The compacted context is opaque: say that it came, not what it is.
+        LanguageModelCompletionEvent::Compaction(update) => match update {
+            CompactionUpdate::Started => json!({"type": "compaction", "phase": "started"}),
+            CompactionUpdate::SummaryDelta(text) => {
+                json!({"type": "compaction", "phase": "summary_delta", "text": &**text})
+            }
+            CompactionUpdate::Finished(_) => json!({"type": "compaction", "phase": "finished"}),
+            CompactionUpdate::Failed => json!({"type": "compaction", "phase": "failed"}),
+        },
     }
 }
 

@@ -9,7 +9,7 @@
 //! |---|---|
 //! | `login [--no-browser] [--device]`, `logout`, `status [--json]` | [`account`] |
 //! | `models [--json]` | [`models`] |
-//! | `chat [--model] [--effort] [--json] PROMPT` | [`chat`] |
+//! | `chat [--model] [--effort] [--json] [--fast] [--thread FILE [--compact]] PROMPT` | [`chat`], [`thread_file`] |
 //! | `usage [--json]` | [`usage`] |
 //! | `emulator [--port N]` | [`emulator`] |
 //! | `demo` | [`demo`] |
@@ -24,6 +24,7 @@ pub mod event_json;
 pub mod headless;
 pub mod models;
 pub mod spinner;
+pub mod thread_file;
 pub mod usage;
 pub mod wait;
 

@@ -24,7 +24,7 @@
 //! | `GET /oauth/authorize`, `POST /oauth/token`, `POST /oauth/revoke` | [`issuer`] |
 //! | `POST /api/accounts/deviceauth/usercode`, `…/deviceauth/token`, `GET /codex/device` | [`device_code`] |
 //! | `GET /backend-api/codex/models?client_version=` | [`models`] |
-//! | `POST /backend-api/codex/responses` | [`responses`] (checks) and [`script`] (the SSE answer) |
+//! | `POST /backend-api/codex/responses` | [`responses`] (checks), [`script`] (the SSE answer), [`compaction`] |
 //! | `GET /backend-api/wham/usage` | [`usage`] |
 //! | `POST /__emulator/faults`, `GET /__emulator/stats` | [`admin`] |
 //!
@@ -75,6 +75,7 @@
 pub mod admin;
 pub mod backend_auth;
 pub mod browser;
+pub mod compaction;
 pub mod device_code;
 mod errors;
 pub mod faults;

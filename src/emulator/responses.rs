@@ -16,12 +16,22 @@
 //! - `tools`: function tools in the Responses shape (`{type, name, parameters}`, not Chat
 //!   Completions' nested `function`);
 //! - `reasoning.effort` among the model's supported levels, `text.verbosity` only where the
-//!   model supports verbosity.
+//!   model supports verbosity;
+//! - `service_tier` `priority` only for a model whose catalog entry offers fast mode
+//!   (`additional_speed_tiers` has `fast` or `service_tiers` has `priority`), as a strict backend
+//!   refuses it elsewhere; `context_management` only as `[{"type": "compaction",
+//!   "compact_threshold": N}]`;
+//! - `compaction` input items only with content this emulator minted, and `compaction_trigger`
+//!   only as the last item ([`compaction`]);
+//! - the thread headers: `session-id` and `thread-id` together, equal, and equal to
+//!   `prompt_cache_key`; the old underscore `session_id` is refused, so a client still sending
+//!   it is caught.
 //!
 //! Every rejection is a 400 `invalid_request_error` with `param` set, as the real backend
 //! answers. A request that passes is answered by [`script`].
 
 use super::backend_auth::{self, unauthorized};
+use super::compaction;
 use super::errors::{Rejection, invalid_request, raw};
 use super::faults::Fault;
 use super::models;
@@ -109,7 +119,40 @@ pub async fn create_response(
         Ok(request) => request,
         Err(answer) => return answer.into_response(),
     };
+    if let Err(answer) = check_thread_headers(&headers, &request.body)
+        .and_then(|()| compaction::check_replayed(&state, &request.input))
+    {
+        return answer.into_response();
+    }
     script::answer(&state, request)
+}
+
+/// `session-id` and `thread-id` name the thread together, as the cache key does.
+fn check_thread_headers(headers: &HeaderMap, body: &Map<String, Value>) -> Result<(), Rejection> {
+    if headers.contains_key("session_id") {
+        return Err(reject(
+            None,
+            "Unsupported header 'session_id': send the thread as 'session-id' and 'thread-id'.",
+        ));
+    }
+    let header = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
+    let (session, thread) = (header("session-id"), header("thread-id"));
+    if session != thread {
+        return Err(reject(
+            None,
+            "The 'session-id' and 'thread-id' headers must be sent together, with the same value.",
+        ));
+    }
+    let cache_key = body.get("prompt_cache_key").and_then(Value::as_str);
+    if let Some(session) = session
+        && cache_key.is_some_and(|key| key != session)
+    {
+        return Err(reject(
+            Some("prompt_cache_key"),
+            "'prompt_cache_key' must match the 'session-id' header of the thread.",
+        ));
+    }
+    Ok(())
 }
 
 /// The 429 a plan's usage limit earns, with the limit headers showing the window spent.
@@ -212,6 +255,8 @@ pub fn validate(body: &[u8], catalog: &models::Catalog) -> Result<ValidRequest, 
     let function_tools = check_tools(body.get("tools"))?;
     check_reasoning(&model, body.get("reasoning"))?;
     check_verbosity(&model, body.get("text"))?;
+    check_service_tier(&model, body.get("service_tier"))?;
+    check_context_management(body.get("context_management"))?;
 
     Ok(ValidRequest {
         model,
@@ -300,6 +345,18 @@ fn check_input(items: &[Value]) -> Result<(), Rejection> {
                     return Err(missing(&at("encrypted_content")));
                 }
             }
+            "compaction" => {
+                if !item.get("encrypted_content").is_some_and(Value::is_string) {
+                    return Err(missing(&at("encrypted_content")));
+                }
+            }
+            "compaction_trigger" if index + 1 != items.len() => {
+                return Err(reject(
+                    Some(&at("type")),
+                    "A 'compaction_trigger' item must be the last input item.",
+                ));
+            }
+            "compaction_trigger" => {}
             other => {
                 return Err(invalid_value(
                     &at("type"),
@@ -309,6 +366,8 @@ fn check_input(items: &[Value]) -> Result<(), Rejection> {
                         "function_call",
                         "function_call_output",
                         "reasoning",
+                        "compaction",
+                        "compaction_trigger",
                     ],
                 ));
             }
@@ -456,6 +515,65 @@ fn check_verbosity(model: &Value, text: Option<&Value>) -> Result<(), Rejection>
             model,
             supported,
         ));
+    }
+    Ok(())
+}
+
+/// Whether the catalog entry offers fast mode (the `priority` tier).
+pub fn offers_fast_mode(model: &Value) -> bool {
+    let listed = |field: &str, matches: &dyn Fn(&Value) -> bool| {
+        model[field]
+            .as_array()
+            .is_some_and(|tiers| tiers.iter().any(matches))
+    };
+    listed("additional_speed_tiers", &|tier| tier == "fast")
+        || listed("service_tiers", &|tier| tier["id"] == "priority")
+}
+
+fn check_service_tier(model: &Value, tier: Option<&Value>) -> Result<(), Rejection> {
+    let Some(tier) = tier.filter(|tier| !tier.is_null()) else {
+        return Ok(());
+    };
+    let mut supported = vec!["auto", "default", "flex"];
+    if offers_fast_mode(model) {
+        supported.push("priority");
+    }
+    match tier.as_str() {
+        Some(value) if supported.contains(&value) => Ok(()),
+        Some(value) => Err(unsupported_value("service_tier", value, model, &supported)),
+        None => Err(reject(
+            Some("service_tier"),
+            "Invalid type for 'service_tier': expected a string.",
+        )),
+    }
+}
+
+fn check_context_management(entries: Option<&Value>) -> Result<(), Rejection> {
+    let entries = match entries {
+        None | Some(Value::Null) => return Ok(()),
+        Some(Value::Array(entries)) => entries,
+        Some(_) => {
+            return Err(reject(
+                Some("context_management"),
+                "Invalid type for 'context_management': expected an array.",
+            ));
+        }
+    };
+    for (index, entry) in entries.iter().enumerate() {
+        let at = format!("context_management[{index}]");
+        if entry["type"] != "compaction" {
+            return Err(invalid_value(
+                &format!("{at}.type"),
+                entry["type"].as_str().unwrap_or_default(),
+                &["compaction"],
+            ));
+        }
+        if matches!(entry["compact_threshold"].as_u64(), None | Some(0)) {
+            return Err(reject(
+                Some(&format!("{at}.compact_threshold")),
+                "Invalid 'compact_threshold': expected a positive integer.",
+            ));
+        }
     }
     Ok(())
 }

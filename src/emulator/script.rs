@@ -11,6 +11,8 @@
 //!   `path` string), streamed as `response.function_call_arguments.delta`. `tool_choice:"none"`
 //!   never calls a tool.
 //! - When the last input item is a `function_call_output`: `"The tool returned: <output>"`.
+//! - With a final `compaction_trigger` input item: only a `compaction` item ([`compaction`]);
+//!   with `context_management` and an input over its threshold: a `compaction` item first.
 //! - Always `response.created`, `response.in_progress`, `output_item.added`/`.done` around each
 //!   item, and `response.completed` with `usage` (input tokens ≈ request characters / 4;
 //!   `cached_tokens` = the previous request's input under the same `prompt_cache_key`).
@@ -19,6 +21,7 @@
 //! `x-codex-secondary-*` over a 10080-minute window, `x-codex-credits-*`) and `x-models-etag`.
 //! The stream faults ([`Fault::ResponsesCutStream`], [`Fault::ResponsesFailed`]) are applied here.
 
+use super::compaction;
 use super::faults::Fault;
 use super::models;
 use super::responses::ValidRequest;
@@ -27,8 +30,10 @@ use super::state::{SharedState, now_secs, random_token};
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
 use axum::response::Response;
+use futures::StreamExt as _;
 use rand::RngCore as _;
 use serde_json::{Value, json};
+use std::sync::Arc;
 
 /// The 5-hour window, in minutes.
 pub(super) const PRIMARY_WINDOW_MINUTES: u64 = 300;
@@ -64,7 +69,7 @@ pub enum Reply {
 }
 
 /// Streams the answer to a request that passed every check.
-pub fn answer(state: &SharedState, request: ValidRequest) -> Response {
+pub fn answer(state: &Arc<SharedState>, request: ValidRequest) -> Response {
     let stream_fault = state.take_fault(|fault| {
         matches!(
             fault,
@@ -85,23 +90,45 @@ pub fn answer(state: &SharedState, request: ValidRequest) -> Response {
 
     let mut output = Vec::new();
     let mut reasoning_tokens = 0;
-    if request.body.get("reasoning").is_some_and(|r| !r.is_null()) {
-        let (item, tokens) = stream_reasoning(&mut log, &request, output.len());
-        output.push(item);
-        reasoning_tokens = tokens;
+    let input_tokens = estimate_tokens(&request_text(&request));
+    let compacts_explicitly = request
+        .input
+        .last()
+        .is_some_and(|item| item["type"] == "compaction_trigger");
+    let compacts_server_side = request
+        .body
+        .get("context_management")
+        .and_then(Value::as_array)
+        .and_then(|entries| entries.first())
+        .and_then(|entry| entry["compact_threshold"].as_u64())
+        .is_some_and(|threshold| input_tokens > threshold);
+    let mut output_text = String::new();
+    if compacts_explicitly || compacts_server_side {
+        // Everything before the trigger (or the whole input) is what the compaction replaces.
+        let replaced = request.input.len() - usize::from(compacts_explicitly);
+        let content = compaction::mint(state, replaced, &last_user_text(&request));
+        output_text.push_str(&content);
+        output.push(compaction::stream_item(&mut log, content, output.len()));
     }
-    let reply = plan(&request);
-    let output_text = match &reply {
-        Reply::Text(text) => text.clone(),
-        Reply::ToolCall { arguments, .. } => arguments.clone(),
-    };
-    let item = match reply {
-        Reply::Text(text) => stream_message(&mut log, &text, output.len()),
-        Reply::ToolCall { name, arguments } => {
-            stream_function_call(&mut log, &name, &arguments, output.len())
+    if !compacts_explicitly {
+        if request.body.get("reasoning").is_some_and(|r| !r.is_null()) {
+            let (item, tokens) = stream_reasoning(&mut log, &request, output.len());
+            output.push(item);
+            reasoning_tokens = tokens;
         }
-    };
-    output.push(item);
+        let reply = plan(&request);
+        output_text.push_str(match &reply {
+            Reply::Text(text) => text,
+            Reply::ToolCall { arguments, .. } => arguments,
+        });
+        let item = match reply {
+            Reply::Text(text) => stream_message(&mut log, &text, output.len()),
+            Reply::ToolCall { name, arguments } => {
+                stream_function_call(&mut log, &name, &arguments, output.len())
+            }
+        };
+        output.push(item);
+    }
 
     if matches!(stream_fault, Some(Fault::ResponsesCutStream)) {
         // A few deltas, then the connection closes: no `response.completed`.
@@ -125,7 +152,6 @@ pub fn answer(state: &SharedState, request: ValidRequest) -> Response {
         return stream(state, &request, log);
     }
 
-    let input_tokens = estimate_tokens(&request_text(&request));
     let cached_tokens = state.prompt_cache_hit(
         request.body.get("prompt_cache_key").and_then(Value::as_str),
         input_tokens,
@@ -153,13 +179,7 @@ pub fn plan(request: &ValidRequest) -> Reply {
             quote(&content_text(&last["output"]))
         ));
     }
-    let user_text = request
-        .input
-        .iter()
-        .rev()
-        .find(|item| item["role"] == "user")
-        .map(|item| content_text(&item["content"]))
-        .unwrap_or_default();
+    let user_text = last_user_text(request);
 
     if let Some(tool) = chosen_tool(request, &user_text) {
         let name = tool["name"].as_str().unwrap_or_default().to_string();
@@ -171,6 +191,17 @@ pub fn plan(request: &ValidRequest) -> Reply {
     } else {
         Reply::Text(format!("You said: {}", quote(&user_text)))
     }
+}
+
+/// The text of the last user message in the input.
+fn last_user_text(request: &ValidRequest) -> String {
+    request
+        .input
+        .iter()
+        .rev()
+        .find(|item| item["role"] == "user")
+        .map(|item| content_text(&item["content"]))
+        .unwrap_or_default()
 }
 
 /// The tool the answer calls, if any.
@@ -484,7 +515,7 @@ fn estimate_tokens(text: &str) -> u64 {
 }
 
 /// The SSE answer with its headers.
-fn stream(state: &SharedState, request: &ValidRequest, log: EventLog) -> Response {
+fn stream(state: &Arc<SharedState>, request: &ValidRequest, log: EventLog) -> Response {
     let mut response = Response::new(Body::empty());
     let headers = response.headers_mut();
     headers.insert(
@@ -500,7 +531,19 @@ fn stream(state: &SharedState, request: &ValidRequest, log: EventLog) -> Respons
     }
     let used = primary_used_percent(state);
     insert_limit_headers(headers, used, now_secs() + PRIMARY_RESETS_IN_SECS, state);
-    *response.body_mut() = log.into_body(state.stream_pause());
+    // Counted as in flight (per model) until its last event is handed to the connection (so a
+    // client that reads it and sends its next request is never counted twice), or until the
+    // client goes away.
+    let mut in_flight = Some(state.begin_response_stream(request.slug()));
+    let mut left = log.events().len();
+    let body = log.into_body(state.stream_pause());
+    *response.body_mut() = Body::from_stream(body.into_data_stream().map(move |chunk| {
+        left = left.saturating_sub(1);
+        if left == 0 {
+            in_flight.take();
+        }
+        chunk
+    }));
     response
 }
 

@@ -16,6 +16,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use parking_lot::Mutex;
 use rand::RngCore as _;
 use serde::{Deserialize, Serialize};
+use sha2::Sha256;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -43,6 +44,9 @@ pub struct EmulatorStats {
     pub responses_requests: usize,
     /// `GET /backend-api/wham/usage` requests, whatever the outcome.
     pub usage_requests: usize,
+    /// The most `/responses` answers streaming at once, per model slug.
+    #[serde(default)]
+    pub responses_in_flight_max: std::collections::BTreeMap<String, usize>,
 }
 
 /// An authorization code waiting for its exchange (RFC 6749 §4.1.2, RFC 7636 §4.4).
@@ -168,6 +172,27 @@ struct Inner {
     catalog: Option<Arc<super::models::Catalog>>,
     prompt_cache: HashMap<String, u64>,
     last_responses_request: Option<RecordedRequest>,
+    responses_in_flight: HashMap<String, usize>,
+}
+
+/// An answer being streamed; dropping it (the body ended or the client left) counts it done.
+pub struct ResponseInFlight {
+    state: Arc<SharedState>,
+    slug: String,
+}
+
+impl Drop for ResponseInFlight {
+    fn drop(&mut self) {
+        if let Some(count) = self
+            .state
+            .inner
+            .lock()
+            .responses_in_flight
+            .get_mut(&self.slug)
+        {
+            *count = count.saturating_sub(1);
+        }
+    }
 }
 
 /// The state every handler shares. Its `Debug` shows the options only: the rest is codes,
@@ -391,6 +416,39 @@ impl SharedState {
     /// The latest `/responses` request, if any.
     pub fn last_responses_request(&self) -> Option<RecordedRequest> {
         self.inner.lock().last_responses_request.clone()
+    }
+
+    /// Counts an answer to `slug` as streaming until the returned guard is dropped.
+    pub fn begin_response_stream(self: &Arc<Self>, slug: &str) -> ResponseInFlight {
+        let mut inner = self.inner.lock();
+        let now = {
+            let count = inner
+                .responses_in_flight
+                .entry(slug.to_string())
+                .or_default();
+            *count += 1;
+            *count
+        };
+        let max = inner
+            .stats
+            .responses_in_flight_max
+            .entry(slug.to_string())
+            .or_default();
+        *max = (*max).max(now);
+        ResponseInFlight {
+            state: self.clone(),
+            slug: slug.to_string(),
+        }
+    }
+
+    /// A keyed MAC of `data` under the emulator's secret key (HMAC-SHA256, RFC 2104): what makes
+    /// its opaque `encrypted_content` tamper-evident.
+    /// (`None` cannot happen: HMAC takes keys of any length.)
+    pub fn mac(&self, data: &[u8]) -> Option<hmac::Hmac<Sha256>> {
+        use hmac::Mac as _;
+        let mut mac = <hmac::Hmac<Sha256>>::new_from_slice(&self.signing_key).ok()?;
+        mac.update(data);
+        Some(mac)
     }
 
     /// The model catalog's current revision (part of its ETag).

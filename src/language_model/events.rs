@@ -1,6 +1,6 @@
 //! What a model streams back: [`LanguageModelCompletionEvent`], as in Zed.
 
-use super::{LanguageModelToolUse, LanguageModelToolUseId};
+use super::{CompactionUpdate, LanguageModelToolUse, LanguageModelToolUseId};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -87,4 +87,6 @@ pub enum LanguageModelCompletionEvent {
     },
     /// Token counts so far.
     UsageUpdate(TokenUsage),
+    /// Progress of a compaction (server-side or explicit).
+    Compaction(CompactionUpdate),
 }

@@ -6,6 +6,7 @@
 //! It holds no provider logic: only types, traits, and the small registry a host uses to list
 //! providers.
 
+mod compaction;
 mod errors;
 mod events;
 mod ids;
@@ -13,6 +14,7 @@ mod provider;
 mod registry;
 mod request;
 
+pub use compaction::*;
 pub use errors::*;
 pub use events::*;
 pub use ids::*;

@@ -3,7 +3,7 @@
 
 use super::*;
 use anyhow::Result;
-use futures::{future::BoxFuture, stream::BoxStream};
+use futures::{FutureExt as _, future::BoxFuture, stream::BoxStream};
 use gpui::{AnyView, App, AsyncApp, Entity, SharedString, Subscription, Task, Window};
 use std::sync::Arc;
 
@@ -63,6 +63,30 @@ pub trait LanguageModel: Send + Sync {
     /// The output limit in tokens, if any.
     fn max_output_tokens(&self) -> Option<u64> {
         None
+    }
+    /// Whether the model offers fast mode (`LanguageModelRequest::speed`).
+    fn supports_fast_mode(&self) -> bool {
+        false
+    }
+    /// Whether the provider compacts long threads itself (`compact_at_tokens`).
+    fn supports_server_side_compaction(&self) -> bool {
+        false
+    }
+    /// Whether [`LanguageModel::compact`] works.
+    fn supports_explicit_compaction(&self) -> bool {
+        false
+    }
+    /// Compacts the request's thread into a context that replaces it on later turns.
+    fn compact(
+        &self,
+        _request: LanguageModelRequest,
+        _cx: &AsyncApp,
+    ) -> BoxFuture<'static, Result<CompactionResult, LanguageModelCompletionError>> {
+        futures::future::ready(Err(LanguageModelCompletionError::Other(anyhow::anyhow!(
+            "{} does not support explicit compaction",
+            self.name().0
+        ))))
+        .boxed()
     }
     /// Counts the tokens a request would use.
     fn count_tokens(

@@ -1,6 +1,6 @@
 //! What the host asks a model for: [`LanguageModelRequest`] and its messages, as in Zed.
 
-use super::LanguageModelToolUseId;
+use super::{CompactedContext, LanguageModelToolUseId};
 use gpui::SharedString;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -108,6 +108,8 @@ pub enum MessageContent {
     ToolUse(LanguageModelToolUse),
     /// A tool's result.
     ToolResult(LanguageModelToolResult),
+    /// Context compacted by the provider: it replaces everything before it.
+    Compaction(CompactedContext),
 }
 
 /// One message of the conversation.
@@ -181,6 +183,31 @@ pub struct LanguageModelRequest {
     pub thinking_allowed: bool,
     /// The reasoning effort the user picked (one of the model's effort level values).
     pub thinking_effort: Option<String>,
+    /// How fast the answer should come (`Fast` asks for the model's priority tier).
+    pub speed: Option<Speed>,
+    /// Ask the provider to compact server-side once the input passes this many tokens.
+    pub compact_at_tokens: Option<u64>,
+}
+
+/// The speed the user picked for a request.
+#[derive(Clone, Copy, Default, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Speed {
+    /// The model's usual tier.
+    #[default]
+    Standard,
+    /// Fast mode: the model's priority tier, where it offers one.
+    Fast,
+}
+
+impl Speed {
+    /// The other speed.
+    pub fn toggle(self) -> Self {
+        match self {
+            Speed::Standard => Speed::Fast,
+            Speed::Fast => Speed::Standard,
+        }
+    }
 }
 
 /// One reasoning effort a model offers, as shown in the host's picker.

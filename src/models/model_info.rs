@@ -185,6 +185,20 @@ pub struct ModelInfo {
     /// A suggested replacement, when the model is being retired.
     #[serde(default)]
     pub upgrade: Option<serde_json::Value>,
+    /// Extra speed tiers the model offers (`"fast"`: fast mode).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub additional_speed_tiers: Vec<String>,
+    /// The service tiers the model offers (`{"id": "priority"}`: fast mode).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub service_tiers: Vec<ServiceTierOffer>,
+}
+
+/// One entry of a model's `service_tiers` (its `name` and `description` are for people).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceTierOffer {
+    /// The tier's id, as sent in `service_tier`, e.g. `"priority"`.
+    #[serde(default)]
+    pub id: String,
 }
 
 pub(super) fn default_effective_context_window_percent() -> u8 {
@@ -244,6 +258,15 @@ impl ModelInfo {
                 .get(self.supported_reasoning_levels.len() / 2)
                 .map(|level| level.effort.clone()),
         }
+    }
+
+    /// Whether the model offers fast mode: `additional_speed_tiers` has `"fast"` or
+    /// `service_tiers` has `{"id": "priority"}` (a fast request then asks for `priority`).
+    pub fn supports_fast_mode(&self) -> bool {
+        self.additional_speed_tiers
+            .iter()
+            .any(|tier| tier == "fast")
+            || self.service_tiers.iter().any(|tier| tier.id == "priority")
     }
 
     /// Whether the catalog lists it in the picker.

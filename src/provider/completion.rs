@@ -1,75 +1,196 @@
-//! One completion, end to end: fresh credentials, the request, one retry after a forced refresh
-//! on 401, and the answer's headers recorded on the provider state.
+//! One completion, end to end: a place among the model's four requests in flight, fresh
+//! credentials, the request, one retry after a forced refresh on 401, and the answer's headers
+//! recorded on the provider state.
+//!
+//! When the model's four slots are taken, the host gets its event stream at once, and it opens
+//! with `Queued { position }` (again each time the line moves); the request is sent when its
+//! turn comes, and a refusal then arrives as the stream's error. Dropping the stream, queued or
+//! streaming, frees the place ([`super::request_limiter`]).
 
 use super::PROVIDER_NAME;
+use super::request_limiter::{Admission, RequestSlot};
 use super::state::State;
 use crate::auth::AuthError;
 use crate::language_model::{
     LanguageModelCompletionError, LanguageModelCompletionEvent, LanguageModelRequest,
 };
 use crate::models::ModelInfo;
-use crate::responses::{ResponsesError, build_request, send_request};
-use futures::StreamExt as _;
-use futures::stream::BoxStream;
+use crate::responses::{
+    ResponseStream, ResponsesError, ResponsesRequest, build_request, send_request,
+};
+use futures::future::{self, BoxFuture, Either};
+use futures::stream::{self, BoxStream};
+use futures::{FutureExt as _, StreamExt as _};
 use gpui::{AsyncApp, Entity, Task};
 
 /// The event stream the host drains.
 pub type CompletionEvents =
     BoxStream<'static, Result<LanguageModelCompletionEvent, LanguageModelCompletionError>>;
 
-/// Starts a completion on the app's foreground executor (it updates the state entity); the
-/// returned task is `Send`, so the host can await it from anywhere.
+/// Starts a completion. With a free slot, the request is sent before the future resolves (a
+/// refusal is its error); otherwise the future resolves at once to a stream that reports the
+/// place in line first.
 pub fn start_completion(
     state: Entity<State>,
     model: ModelInfo,
     request: LanguageModelRequest,
     cx: &AsyncApp,
-) -> Task<Result<CompletionEvents, LanguageModelCompletionError>> {
-    cx.spawn(async move |cx| {
-        // Bad input (an image for a text-only model, oversized instructions) fails before any
-        // network traffic.
-        let body = build_request(&request, &model).map_err(to_host_error)?;
-        let (http, config, auth) = state.read_with(cx, |state, _| {
-            (state.http(), state.config().clone(), state.auth().clone())
-        })?;
-
-        let credentials = auth
-            .update(cx, |auth, cx| auth.get_fresh_credentials(cx))?
-            .await
-            .map_err(auth_to_host_error)?;
-        let mut answer = send_request(http.as_ref(), &config, &credentials, &body).await;
-        if matches!(&answer, Err(error) if error.is_unauthorized()) {
-            // The token was refused although it looked fresh (revoked, rotated elsewhere):
-            // refresh once and retry once.
-            log::info!("the backend refused the access token; refreshing once and retrying");
-            let renewed = auth
-                .update(cx, |auth, cx| {
-                    auth.force_refresh(&credentials.access_token, cx)
-                })?
-                .await
-                .map_err(auth_to_host_error)?;
-            answer = send_request(http.as_ref(), &config, &renewed, &body).await;
+) -> BoxFuture<'static, Result<CompletionEvents, LanguageModelCompletionError>> {
+    // Bad input (an image for a text-only model, oversized instructions) fails before any
+    // network traffic, and before taking a place in line.
+    let body = match build_request(&request, &model) {
+        Ok(body) => body,
+        Err(error) => return future::ready(Err(to_host_error(error))).boxed(),
+    };
+    let limiter = match state.read_with(cx, |state, _| state.request_limiter(&model.slug)) {
+        Ok(limiter) => limiter,
+        Err(error) => {
+            return future::ready(Err(LanguageModelCompletionError::Other(error))).boxed();
         }
-
-        match answer {
-            Ok(stream) => {
-                state.update(cx, |state, cx| {
-                    state.record_answer(stream.usage_limits, stream.models_etag, cx)
-                })?;
-                Ok(stream
-                    .events
-                    .map(|event| event.map_err(to_host_error))
-                    .boxed())
-            }
-            Err(error) => {
-                state.update(cx, |state, cx| state.record_refusal(&error, cx))?;
-                Err(to_host_error(error))
-            }
+    };
+    match limiter.admit() {
+        Admission::Now(slot) => {
+            let task = cx.spawn(async move |cx| stream_with_slot(state, body, slot, cx).await);
+            task.boxed()
         }
-    })
+        Admission::Queued(mut ticket) => {
+            let positions = ticket.positions();
+            let task = cx.spawn(async move |cx| {
+                let slot = ticket.await;
+                stream_with_slot(state, body, slot, cx).await
+            });
+            let events = queued_then(positions.map(|positions| positions.boxed()), task);
+            future::ready(Ok(events)).boxed()
+        }
+    }
 }
 
-fn to_host_error(error: ResponsesError) -> LanguageModelCompletionError {
+/// Sends `body` holding `slot`; the slot is held until the answer's stream is dropped.
+async fn stream_with_slot(
+    state: Entity<State>,
+    body: ResponsesRequest,
+    slot: RequestSlot,
+    cx: &mut AsyncApp,
+) -> Result<CompletionEvents, LanguageModelCompletionError> {
+    let answer = send_once_refreshing(&state, &body, cx).await?;
+    Ok(answer
+        .events
+        .map(move |event| {
+            // The slot lives as long as the stream: dropping the stream frees it.
+            let _held = &slot;
+            event.map_err(to_host_error)
+        })
+        .boxed())
+}
+
+/// `Queued { position }` each time the line moves, then the answer's events (or the error that
+/// refused it).
+fn queued_then(positions: Option<BoxStream<'static, usize>>, task: AnswerTask) -> CompletionEvents {
+    stream::unfold(Phase::Waiting { positions, task }, |phase| async move {
+        match phase {
+            Phase::Waiting {
+                positions: Some(mut positions),
+                mut task,
+            } => match future::select(positions.next(), &mut task).await {
+                Either::Left((Some(position), _)) => Some((
+                    Ok(LanguageModelCompletionEvent::Queued { position }),
+                    Phase::Waiting {
+                        positions: Some(positions),
+                        task,
+                    },
+                )),
+                // The turn came: no more positions; wait for the answer.
+                Either::Left((None, _)) => first_event(task.await).await,
+                Either::Right((answer, _)) => first_event(answer).await,
+            },
+            Phase::Waiting {
+                positions: None,
+                task,
+            } => first_event(task.await).await,
+            Phase::Streaming(mut events) => events
+                .next()
+                .await
+                .map(|event| (event, Phase::Streaming(events))),
+            Phase::Done => None,
+        }
+    })
+    .boxed()
+}
+
+type AnswerTask = Task<Result<CompletionEvents, LanguageModelCompletionError>>;
+type EventResult = Result<LanguageModelCompletionEvent, LanguageModelCompletionError>;
+
+/// Where a queued completion's stream stands.
+enum Phase {
+    /// In line (positions until the turn comes), or being sent.
+    Waiting {
+        positions: Option<BoxStream<'static, usize>>,
+        task: AnswerTask,
+    },
+    /// The answer streams.
+    Streaming(CompletionEvents),
+    /// Refused; nothing follows.
+    Done,
+}
+
+async fn first_event(
+    answer: Result<CompletionEvents, LanguageModelCompletionError>,
+) -> Option<(EventResult, Phase)> {
+    match answer {
+        Ok(mut events) => events
+            .next()
+            .await
+            .map(|event| (event, Phase::Streaming(events))),
+        Err(error) => Some((Err(error), Phase::Done)),
+    }
+}
+
+/// Sends `body` with fresh credentials; after a 401, refreshes once and sends once more. The
+/// answer's headers (or the refusal) are recorded on the provider state.
+pub(crate) async fn send_once_refreshing(
+    state: &Entity<State>,
+    body: &ResponsesRequest,
+    cx: &mut AsyncApp,
+) -> Result<ResponseStream, LanguageModelCompletionError> {
+    let (http, config, auth) = state.read_with(cx, |state, _| {
+        (state.http(), state.config().clone(), state.auth().clone())
+    })?;
+
+    let credentials = auth
+        .update(cx, |auth, cx| auth.get_fresh_credentials(cx))?
+        .await
+        .map_err(auth_to_host_error)?;
+    let mut answer = send_request(http.as_ref(), &config, &credentials, body).await;
+    if matches!(&answer, Err(error) if error.is_unauthorized()) {
+        // The token was refused although it looked fresh (revoked, rotated elsewhere):
+        // refresh once and retry once.
+        log::info!("the backend refused the access token; refreshing once and retrying");
+        let renewed = auth
+            .update(cx, |auth, cx| {
+                auth.force_refresh(&credentials.access_token, cx)
+            })?
+            .await
+            .map_err(auth_to_host_error)?;
+        answer = send_request(http.as_ref(), &config, &renewed, body).await;
+    }
+
+    match answer {
+        Ok(mut stream) => {
+            let usage_limits = stream.usage_limits.take();
+            let models_etag = stream.models_etag.take();
+            state.update(cx, |state, cx| {
+                state.record_answer(usage_limits, models_etag, cx)
+            })?;
+            Ok(stream)
+        }
+        Err(error) => {
+            state.update(cx, |state, cx| state.record_refusal(&error, cx))?;
+            Err(to_host_error(error))
+        }
+    }
+}
+
+pub(crate) fn to_host_error(error: ResponsesError) -> LanguageModelCompletionError {
     error.to_completion_error(PROVIDER_NAME)
 }
 

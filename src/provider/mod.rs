@@ -9,6 +9,9 @@
 //! - [`OpenAiSubscribedModel`]'s `stream_completion` asks the auth state for fresh credentials,
 //!   sends the request through [`crate::responses`], retries once after a forced refresh on 401,
 //!   and records the answer's usage limits and model-catalog `ETag` on the state.
+//! - Every request to a model takes one of its four places in flight ([`request_limiter`]);
+//!   the rest wait in line, reporting `Queued { position }`. `compact` (explicit compaction)
+//!   goes through the same line.
 //! - [`ConfigurationView`] renders [`State::status`] and holds no logic of its own.
 //!
 //! Registering the provider with a host is one call:
@@ -28,11 +31,13 @@
 //! # }
 //! ```
 
+mod compaction;
 mod completion;
 mod configuration_view;
 mod language_model_provider;
 mod model;
 pub mod model_capabilities;
+pub mod request_limiter;
 mod state;
 mod status;
 mod usage_cache;

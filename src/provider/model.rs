@@ -1,5 +1,6 @@
 //! [`OpenAiSubscribedModel`]: one catalog entry as Zed's `LanguageModel`.
 
+use super::compaction::compact;
 use super::completion::start_completion;
 use super::model_capabilities::{effort_levels, supports_tool_choice};
 use super::state::State;
@@ -79,6 +80,26 @@ impl LanguageModel for OpenAiSubscribedModel {
         None
     }
 
+    fn supports_fast_mode(&self) -> bool {
+        self.info.supports_fast_mode()
+    }
+
+    fn supports_server_side_compaction(&self) -> bool {
+        true
+    }
+
+    fn supports_explicit_compaction(&self) -> bool {
+        true
+    }
+
+    fn compact(
+        &self,
+        request: LanguageModelRequest,
+        cx: &AsyncApp,
+    ) -> BoxFuture<'static, Result<CompactionResult, LanguageModelCompletionError>> {
+        compact(self.state.clone(), self.info.clone(), request, cx).boxed()
+    }
+
     fn count_tokens(
         &self,
         request: LanguageModelRequest,
@@ -100,6 +121,6 @@ impl LanguageModel for OpenAiSubscribedModel {
             LanguageModelCompletionError,
         >,
     > {
-        start_completion(self.state.clone(), self.info.clone(), request, cx).boxed()
+        start_completion(self.state.clone(), self.info.clone(), request, cx)
     }
 }

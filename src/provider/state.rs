@@ -1,6 +1,7 @@
 //! The provider's [`State`] entity: sign-in, models and usage limits in one place the host and
 //! the configuration view observe.
 
+use super::request_limiter::{ModelRequestLimiters, RequestLimiter};
 use super::status::{ConfigurationStatus, status_of};
 use super::usage_cache::UsageCache;
 use crate::auth::{self, AuthError, BrowserLaunch, OAuthSignIn, SignInMethod, SignInProgress};
@@ -100,6 +101,8 @@ pub struct State {
     url_opener: UrlOpener,
     /// The sign-in generation whose authorize URL was already opened (open it once).
     opened_browser_for: Option<u64>,
+    /// At most four requests per model in flight; the rest wait their turn.
+    request_limiters: Arc<ModelRequestLimiters>,
     _subscriptions: Vec<Subscription>,
 }
 
@@ -156,8 +159,14 @@ impl State {
             limit_notice: None,
             url_opener: options.url_opener,
             opened_browser_for: None,
+            request_limiters: Arc::default(),
             _subscriptions: subscriptions,
         }
+    }
+
+    /// The limiter every request to the model `slug` goes through.
+    pub fn request_limiter(&self, slug: &str) -> RequestLimiter {
+        self.request_limiters.for_model(slug)
     }
 
     /// The endpoints in use.

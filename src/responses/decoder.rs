@@ -57,6 +57,24 @@ impl CompletionDecoder {
         self.mapper.finish()
     }
 
+    /// The body ended: maps a last event that lacked only its closing blank line
+    /// ([`SseParser::finish`]), then [`Self::finish`].
+    pub fn end_of_body(
+        &mut self,
+        out: &mut Vec<LanguageModelCompletionEvent>,
+    ) -> Result<(), ResponsesError> {
+        if !self.mapper.is_finished()
+            && let Some(sse_event) = self.sse.finish()
+        {
+            let data = sse_event.data.trim_ascii();
+            if !data.is_empty() && data != "[DONE]" {
+                let event = ResponsesEvent::parse(data)?;
+                self.mapper.handle(event, out)?;
+            }
+        }
+        self.finish()
+    }
+
     /// Bytes buffered for events not yet complete.
     pub fn buffered_len(&self) -> usize {
         self.sse.buffered_len()

@@ -128,6 +128,9 @@ pub enum ResponsesError {
     /// The stream closed before `response.completed`.
     #[error("the answer stream ended before the response was complete")]
     StreamEndedUnexpectedly,
+    /// Compaction went wrong: state that cannot be replayed, or not exactly one compaction.
+    #[error("compaction failed: {0}")]
+    Compaction(String),
 }
 
 /// How much of an unparseable error body is kept for the message.
@@ -221,7 +224,12 @@ impl ResponsesError {
 
     /// The error a `response.failed` or `error` event stands for, from its code and message.
     pub fn from_code(code: Option<&str>, message: Option<&str>) -> Self {
-        let message = message.unwrap_or("no message").to_string();
+        // A blank message says nothing: show that there was none.
+        let message = message
+            .map(str::trim)
+            .filter(|message| !message.is_empty())
+            .unwrap_or("no message")
+            .to_string();
         match code {
             Some("context_length_exceeded") => Self::ContextLengthExceeded { message },
             Some("usage_not_included") => Self::UsageNotIncluded { plan: None },
@@ -307,7 +315,8 @@ impl ResponsesError {
             },
             Self::Failed { .. }
             | Self::InstructionsTooLong { .. }
-            | Self::ImagesNotSupported { .. } => E::Other(anyhow::anyhow!(self.to_string())),
+            | Self::ImagesNotSupported { .. }
+            | Self::Compaction(_) => E::Other(anyhow::anyhow!(self.to_string())),
             Self::Send(error) => E::HttpSend {
                 provider,
                 error: anyhow::anyhow!("{error:#}"),

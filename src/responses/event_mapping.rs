@@ -9,6 +9,8 @@
 //! | reasoning item done | `RedactedThinking { data: encrypted_content }`, replayed by the next turn |
 //! | `function_call_arguments.delta` | `ToolUse { is_input_complete: false }`, input parsed best effort, in growing steps |
 //! | function-call item done | `ToolUse { is_input_complete: true }`, or `ToolUseJsonParseError` |
+//! | message item done, no text streamed for it | `Text` of its parts |
+//! | compaction item added / done | `Compaction(Started)` / `Compaction(Finished(ProviderState))` ([`compaction_state`]) |
 //! | `response.completed` | `UsageUpdate`, `Stop(ToolUse)` if calls were made, else `Stop(EndTurn)` |
 //! | `response.incomplete` | `UsageUpdate`, `Stop(MaxTokens)` or `Stop(Refusal)` by reason |
 //! | `response.failed` / `error` | an error ([`ResponsesError::from_code`]) |
@@ -16,10 +18,12 @@
 //! A stream that ends before a terminal event is [`ResponsesError::StreamEndedUnexpectedly`]
 //! ([`EventMapper::finish`]).
 
+use super::compaction::compaction_state;
 use super::error::ResponsesError;
 use super::events::{OutputItem, ResponseInfo, ResponsesEvent, Usage};
 use crate::language_model::{
-    LanguageModelCompletionEvent as Event, LanguageModelToolUse, StopReason, TokenUsage,
+    CompactedContext, CompactionUpdate, LanguageModelCompletionEvent as Event,
+    LanguageModelToolUse, StopReason, TokenUsage,
 };
 use std::sync::Arc;
 
@@ -62,6 +66,9 @@ pub struct EventMapper {
     refused: bool,
     /// Whether reasoning text was shown since the last summary part began.
     thinking_in_part: bool,
+    /// Whether answer text was streamed since the last message item began: a done message
+    /// item's own text is shown only when none was (minimal streams send no deltas).
+    text_in_message: bool,
 }
 
 impl Default for EventMapper {
@@ -79,6 +86,7 @@ impl EventMapper {
             made_tool_calls: false,
             refused: false,
             thinking_in_part: false,
+            text_in_message: false,
         }
     }
 
@@ -114,9 +122,13 @@ impl EventMapper {
         }
         match event {
             ResponsesEvent::Created { .. } | ResponsesEvent::Other => {}
-            ResponsesEvent::OutputTextDelta { delta } => push_text(out, delta),
+            ResponsesEvent::OutputTextDelta { delta } => {
+                self.text_in_message = true;
+                push_text(out, delta);
+            }
             ResponsesEvent::RefusalDelta { delta } => {
                 self.refused = true;
+                self.text_in_message = true;
                 push_text(out, delta);
             }
             ResponsesEvent::ReasoningSummaryPartAdded { .. } => {
@@ -138,22 +150,24 @@ impl EventMapper {
                     });
                 }
             }
-            ResponsesEvent::OutputItemAdded { output_index, item } => {
-                if let OutputItem::FunctionCall {
+            ResponsesEvent::OutputItemAdded { output_index, item } => match item {
+                OutputItem::FunctionCall {
                     call_id,
                     name,
                     arguments,
-                } = item
-                {
-                    self.pending_tool_calls.push(PendingToolCall {
-                        output_index,
-                        call_id,
-                        name: name.into(),
-                        arguments,
-                        reported_len: 0,
-                    });
+                } => self.pending_tool_calls.push(PendingToolCall {
+                    output_index,
+                    call_id,
+                    name: name.into(),
+                    arguments,
+                    reported_len: 0,
+                }),
+                OutputItem::Message { .. } => self.text_in_message = false,
+                OutputItem::Compaction { .. } => {
+                    out.push(Event::Compaction(CompactionUpdate::Started))
                 }
-            }
+                OutputItem::Reasoning { .. } | OutputItem::Other => {}
+            },
             ResponsesEvent::FunctionCallArgumentsDelta {
                 output_index,
                 delta,
@@ -266,7 +280,23 @@ impl EventMapper {
                 self.made_tool_calls = true;
                 out.push(complete_tool_use(call_id, name.into(), raw_input));
             }
-            OutputItem::Reasoning { .. } | OutputItem::Message {} | OutputItem::Other => {}
+            OutputItem::Message { content } => {
+                if !std::mem::replace(&mut self.text_in_message, false) {
+                    for part in content {
+                        push_text(out, part.text.unwrap_or_default());
+                    }
+                }
+            }
+            OutputItem::Compaction {
+                encrypted_content: Some(data),
+            } if !data.is_empty() => out.push(Event::Compaction(CompactionUpdate::Finished(
+                CompactedContext::ProviderState(compaction_state(&data)),
+            ))),
+            OutputItem::Compaction { .. } => {
+                log::warn!("a compaction item without its content; the thread stays as it was");
+                out.push(Event::Compaction(CompactionUpdate::Failed));
+            }
+            OutputItem::Reasoning { .. } | OutputItem::Other => {}
         }
     }
 }

@@ -94,8 +94,12 @@ pub enum ResponsesEvent {
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum OutputItem {
-    /// An assistant message (its text arrives as deltas).
-    Message {},
+    /// An assistant message (its text arrives as deltas; the done item repeats it whole).
+    Message {
+        /// Its parts (`output_text`, `refusal`).
+        #[serde(default)]
+        content: Vec<MessagePart>,
+    },
     /// Reasoning: its summary and its encrypted content, which the next turn replays.
     Reasoning {
         /// The summary parts.
@@ -115,9 +119,23 @@ pub enum OutputItem {
         #[serde(default)]
         arguments: String,
     },
+    /// A compaction: the thread's context so far, compacted by the backend.
+    Compaction {
+        /// The opaque compacted context, replayed as input on later turns.
+        #[serde(default)]
+        encrypted_content: Option<String>,
+    },
     /// Any other item kind (web search calls, future kinds…).
     #[serde(other)]
     Other,
+}
+
+/// One part of an assistant message item.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct MessagePart {
+    /// The text of an `output_text` part.
+    #[serde(default)]
+    pub text: Option<String>,
 }
 
 /// One reasoning summary part.

@@ -34,6 +34,7 @@
 //!
 //! Token counts for the host's context meter come from [`count_tokens`] (tiktoken, locally).
 
+mod compaction;
 mod decoder;
 mod error;
 mod event_mapping;
@@ -46,6 +47,7 @@ mod token_count;
 mod usage_limits;
 mod wham_usage;
 
+pub use compaction::{COMPACTION_STATE_FORMAT, compaction_input_items, compaction_state};
 pub use decoder::CompletionDecoder;
 pub use error::{ResponsesError, plan_display_name, reset_time, usage_limit_message};
 pub use event_mapping::{EventMapper, token_usage};

@@ -40,6 +40,32 @@ pub struct ResponsesRequest {
     /// Output text settings (only for models that take a verbosity).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text: Option<TextParams>,
+    /// The service tier: `priority` for a fast request to a model that offers fast mode;
+    /// unset otherwise (the account's default tier).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_tier: Option<ServiceTier>,
+    /// Server-side compaction: the backend compacts the input once it passes the threshold.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context_management: Option<Vec<ContextManagement>>,
+}
+
+/// `service_tier`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ServiceTier {
+    /// The fast tier ("fast mode").
+    Priority,
+}
+
+/// One `context_management` entry.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ContextManagement {
+    /// Compact the input server-side once it passes `compact_threshold` tokens.
+    Compaction {
+        /// The threshold, in input tokens.
+        compact_threshold: u64,
+    },
 }
 
 /// Who wrote a message item.
@@ -79,6 +105,13 @@ pub enum InputItem {
         /// The result as text.
         output: String,
     },
+    /// A compaction the backend produced earlier: it stands for all the context before it.
+    Compaction {
+        /// The opaque compacted context.
+        encrypted_content: String,
+    },
+    /// Asks the backend to compact everything before it (explicit compaction); always last.
+    CompactionTrigger,
     /// An earlier turn's reasoning, replayed so the model keeps its chain of thought.
     Reasoning {
         /// The reasoning summary shown to the user then (may be empty).

@@ -11,13 +11,15 @@
 //! What is sent for a model (tools' parallelism, reasoning, verbosity, images) follows its catalog
 //! entry, never its slug.
 
+use super::compaction::compaction_input_items;
 use super::error::ResponsesError;
 use super::request::*;
 use crate::language_model::{
-    LanguageModelRequest, LanguageModelRequestMessage, LanguageModelToolChoice,
-    LanguageModelToolResultContent, MessageContent, Role,
+    CompactedContext, LanguageModelRequest, LanguageModelRequestMessage, LanguageModelToolChoice,
+    LanguageModelToolResultContent, MessageContent, Role, Speed,
 };
 use crate::models::{ModelInfo, ReasoningEffort};
+use crate::provider::PROVIDER_ID;
 use std::collections::HashSet;
 
 /// The backend's cap on `instructions`, in characters ("near 1M"); refused before sending.
@@ -49,7 +51,7 @@ pub fn build_request(
         match message.role {
             Role::System => {}
             Role::User => builder.user_message(message)?,
-            Role::Assistant => builder.assistant_message(message, replay_reasoning),
+            Role::Assistant => builder.assistant_message(message, replay_reasoning)?,
         }
     }
     builder.flush_images();
@@ -102,6 +104,12 @@ pub fn build_request(
             .then_some(model.default_verbosity)
             .flatten()
             .map(|verbosity| TextParams { verbosity }),
+        // Fast mode only where the catalog offers it: a strict backend refuses the tier elsewhere.
+        service_tier: (request.speed == Some(Speed::Fast) && model.supports_fast_mode())
+            .then_some(ServiceTier::Priority),
+        context_management: request
+            .compact_at_tokens
+            .map(|compact_threshold| vec![ContextManagement::Compaction { compact_threshold }]),
     })
 }
 
@@ -235,6 +243,7 @@ impl InputBuilder<'_> {
                         output,
                     });
                 }
+                MessageContent::Compaction(context) => self.compaction(context)?,
                 // A user message carries no model output; anything else is empty text.
                 MessageContent::Text(_)
                 | MessageContent::Thinking { .. }
@@ -246,7 +255,22 @@ impl InputBuilder<'_> {
         Ok(())
     }
 
-    fn assistant_message(&mut self, message: &LanguageModelRequestMessage, replay_reasoning: bool) {
+    /// A compaction this provider produced replaces everything accumulated so far (the later
+    /// one wins when a thread was compacted twice); another provider's is skipped.
+    fn compaction(&mut self, context: &CompactedContext) -> Result<(), ResponsesError> {
+        if let Some(items) = compaction_input_items(context, &PROVIDER_ID)? {
+            self.items = items;
+            self.pending_images.clear();
+            self.message_start = self.items.len();
+        }
+        Ok(())
+    }
+
+    fn assistant_message(
+        &mut self,
+        message: &LanguageModelRequestMessage,
+        replay_reasoning: bool,
+    ) -> Result<(), ResponsesError> {
         self.message_start = self.items.len();
         let mut replayed: HashSet<&str> = HashSet::new();
         if replay_reasoning && let Some(details) = &message.reasoning_details {
@@ -299,11 +323,13 @@ impl InputBuilder<'_> {
                         arguments,
                     });
                 }
+                MessageContent::Compaction(context) => self.compaction(context)?,
                 MessageContent::Text(_)
                 | MessageContent::Image(_)
                 | MessageContent::ToolResult(_) => {}
             }
         }
+        Ok(())
     }
 }
 

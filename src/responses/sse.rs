@@ -106,6 +106,21 @@ impl SseParser {
         }
     }
 
+    /// The body ended: the event whose lines all arrived but whose closing blank line did not.
+    ///
+    /// The standard discards it; this parser dispatches it, because OpenAI's own minimal
+    /// fixture ends that way and the Codex CLI reads it. An unfinished *line* is still dropped.
+    pub fn finish(&mut self) -> Option<SseEvent<'_>> {
+        let unfinished_line = self.buffer.len() > self.position;
+        if unfinished_line || !self.dispatch() {
+            return None;
+        }
+        Some(SseEvent {
+            event: &self.dispatched_type,
+            data: &self.dispatched_data,
+        })
+    }
+
     /// Interprets one non-empty line `buffer[start..end]`.
     fn field(&mut self, start: usize, end: usize) {
         let line = &self.buffer[start..end];
@@ -248,6 +263,20 @@ mod tests {
         }
         parser.push(b"data: unfinished");
         assert!(parser.next_event().is_none());
+        assert!(parser.finish().is_none(), "an unfinished line is dropped");
+    }
+
+    #[test]
+    fn a_last_event_without_its_blank_line_is_dispatched_at_the_end() {
+        let mut parser = SseParser::new();
+        parser.push(b"event: a\ndata: 1\n\nevent: b\ndata: 2\n");
+        assert_eq!(
+            parser.next_event().map(|e| (e.event, e.data)),
+            Some(("a", "1"))
+        );
+        assert!(parser.next_event().is_none());
+        assert_eq!(parser.finish().map(|e| (e.event, e.data)), Some(("b", "2")));
+        assert!(parser.finish().is_none());
     }
 
     fn line_ending() -> impl Strategy<Value = &'static str> {

@@ -2,7 +2,8 @@
 //!
 //! The request carries the auth and identity headers from [`authenticated_request`] plus the
 //! ones `/responses` wants (`OpenAI-Beta: responses=experimental`, `Accept: text/event-stream`,
-//! `session_id` = the thread). A refused request becomes a [`ResponsesError`] from its status and
+//! the thread's cache key as both `session-id` and `thread-id`, as Zed and the Codex CLI send
+//! it). A refused request becomes a [`ResponsesError`] from its status and
 //! body; an accepted one yields its usage-limit snapshot, its models `ETag`, and a stream of
 //! completion events decoded as the body arrives: the body is read in fixed-size chunks and never
 //! buffered whole, so a long answer costs no more memory than its largest event.
@@ -51,8 +52,11 @@ pub async fn send_request(
         .header("OpenAI-Beta", "responses=experimental")
         .header("Accept", "text/event-stream")
         .header("Content-Type", "application/json");
-    if let Some(session) = &request.prompt_cache_key {
-        builder = builder.header("session_id", session);
+    if let Some(thread) = &request.prompt_cache_key {
+        // Both names, hyphenated: the pairing that keeps the backend's routing on one thread.
+        builder = builder
+            .header("session-id", thread)
+            .header("thread-id", thread);
     }
     let http_request = builder
         .body(AsyncBody::from(body))
@@ -126,10 +130,14 @@ where
                 return None;
             }
             match state.reader.read(&mut state.buffer).await {
-                Ok(0) => match state.decoder.finish() {
-                    Ok(()) => state.done = true,
-                    Err(error) => state.error = Some(error),
-                },
+                Ok(0) => {
+                    let result = state.decoder.end_of_body(&mut state.decoded);
+                    state.pending.extend(state.decoded.drain(..));
+                    match result {
+                        Ok(()) => state.done = true,
+                        Err(error) => state.error = Some(error),
+                    }
+                }
                 Ok(read) => {
                     let result = state
                         .decoder
@@ -194,6 +202,8 @@ mod tests {
             include: Vec::new(),
             prompt_cache_key: Some("thread-9".into()),
             text: None,
+            service_tier: None,
+            context_management: None,
         }
     }
 
@@ -240,7 +250,9 @@ mod tests {
         assert_eq!(header("chatgpt-account-id"), "acct_1");
         assert_eq!(header("openai-beta"), "responses=experimental");
         assert_eq!(header("accept"), "text/event-stream");
-        assert_eq!(header("session_id"), "thread-9");
+        assert_eq!(header("session-id"), "thread-9");
+        assert_eq!(header("thread-id"), "thread-9");
+        assert!(headers.get("session_id").is_none());
         assert_eq!(header("originator"), config.originator);
         let body: serde_json::Value = serde_json::from_str(&body).unwrap();
         assert_eq!(body["store"], false);

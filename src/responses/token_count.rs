@@ -53,6 +53,11 @@ pub fn count_tokens(request: &LanguageModelRequest) -> Result<u64> {
                     data.len() as u64 / ENCRYPTED_BYTES_PER_TOKEN
                 }
                 MessageContent::Image(_) => TOKENS_PER_IMAGE,
+                // Opaque compacted context, counted like encrypted reasoning.
+                MessageContent::Compaction(context) => {
+                    serde_json::to_string(context).map_or(0, |json| json.len() as u64)
+                        / ENCRYPTED_BYTES_PER_TOKEN
+                }
                 MessageContent::ToolUse(tool_use) => {
                     count(&tool_use.name) + count(&tool_use.raw_input)
                 }
