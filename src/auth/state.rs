@@ -13,6 +13,9 @@
 //!   same shared task; the procedure itself is [`super::renew`].
 //! - **Store operations one at a time** (an async lock), so a sign-out's delete cannot overtake a
 //!   refresh's write that started before it.
+//! - **A sent refresh is finished.** Every renewal is tracked app-wide ([`super::in_flight`])
+//!   until it ends, even after a sign-out drops this state's handle on it; the app's quit hook
+//!   waits for them (bounded by gpui), and the command line waits before it quits.
 
 use super::error::AuthError;
 use super::policy::RefreshPolicy;
@@ -99,6 +102,7 @@ pub struct State {
     renewal: Renewal,
     sign_in_flows: Rc<dyn SignInFlows>,
     loaded: Shared<Task<()>>,
+    _finish_renewals_on_quit: gpui::Subscription,
 }
 
 impl std::fmt::Debug for State {
@@ -142,6 +146,7 @@ impl State {
                 policy: RefreshPolicy::default(),
             },
             loaded: load.shared(),
+            _finish_renewals_on_quit: cx.on_app_quit(|_, cx| super::in_flight::finish_renewals(cx)),
         }
     }
 
@@ -433,6 +438,7 @@ impl State {
             })
             .shared();
         *refresh = Some(task.clone());
+        super::in_flight::track(&task, cx);
         cx.notify();
         task
     }
@@ -529,14 +535,28 @@ impl State {
                 if let Some(error) = store_error {
                     // The issuer already rotated the refresh token: dropping the new tokens would
                     // sign the user out for nothing. Keep them, and say that they were not saved.
-                    let error = AuthError::store(self.renewal.store.name(), &error);
+                    let error = AuthError::RenewalNotSaved {
+                        store: self.renewal.store.name(),
+                        detail: format!("{error:#}"),
+                    };
                     log::warn!("{error}");
+                    super::in_flight::set_unsaved(Some(error.clone()), cx);
                     self.last_error = Some(error);
+                } else {
+                    super::in_flight::set_unsaved(None, cx);
                 }
                 *credentials = tokens.clone();
                 Ok(tokens)
             }
             Err(RenewFailed::Superseded) => Err(AuthError::SignedOutMeanwhile),
+            Err(RenewFailed::SignedOutElsewhere) => {
+                log::info!("signed out of ChatGPT in another process");
+                self.next_generation();
+                self.auth = AuthState::SignedOut;
+                self.last_error = Some(AuthError::SignedOutElsewhere);
+                Err(AuthError::SignedOutElsewhere)
+            }
+            Err(RenewFailed::Locked(error)) => Err(AuthError::RenewalLocked(error)),
             Err(RenewFailed::Refresh(error)) => {
                 let error = AuthError::from(error);
                 log::warn!("{error}");
