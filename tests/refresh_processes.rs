@@ -9,6 +9,8 @@
 //! - **A process killed mid-refresh** (SIGKILL while its request waits at the issuer): the others
 //!   end signed in, or — where the issuer had already spent the token — each says "sign in
 //!   again", and nothing else is lost.
+//! - **`login` finishes the refresh it starts** when the issuer hands out an access token already
+//!   inside the renewal margin.
 //! - **Sign-out wins:** a `logout` while another process's refresh is in flight stays signed out.
 //! - **A renewal that cannot be stored** fails the command, saying where and why, after the
 //!   command has used the new tokens.
@@ -16,7 +18,7 @@
 //! Sized for two loaded cores: every wait is bounded, every child is killed if it overstays.
 
 use openai_subscribed::credentials::StoredCredentials;
-use openai_subscribed::emulator::{Emulator, MintedTokens};
+use openai_subscribed::emulator::{Emulator, EmulatorOptions, MintedTokens, RedirectPorts};
 use openai_subscribed::oauth::{TokenResponse, TokenSet};
 use openai_subscribed::secret::{AccessToken, IdToken, RefreshToken};
 use std::path::{Path, PathBuf};
@@ -350,4 +352,59 @@ fn a_renewal_that_cannot_be_stored_fails_the_command_after_using_it() {
         .filter(|name| name.ends_with(".tmp"))
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+/// Follows the authorize URL like a browser (the issuer redirects to the CLI's loopback callback).
+fn approve(url: &str) -> u16 {
+    use http_client::{AsyncBody, HttpClient as _, HttpRequestExt as _, RedirectPolicy};
+    let http = openai_subscribed::http::ReqwestHttpClient::new("browser").unwrap();
+    let request = http_client::Request::builder()
+        .uri(url)
+        .follow_redirects(RedirectPolicy::FollowAll)
+        .body(AsyncBody::empty())
+        .unwrap();
+    futures::executor::block_on(http.send(request))
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[test]
+fn login_stores_the_answer_of_the_refresh_it_sends_right_after_signing_in() {
+    use std::io::{BufRead as _, BufReader};
+    // The issuer hands out access tokens that are already inside the 5-minute renewal margin,
+    // and answers slowly: the refresh `login` sends right after signing in is still in flight
+    // when the sign-in itself is done.
+    let emulator = Emulator::start_with(EmulatorOptions {
+        redirect_ports: RedirectPorts::RealIssuer,
+        access_token_lifetime: Duration::from_secs(60),
+        ..EmulatorOptions::default()
+    })
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut login = cli(&emulator, dir.path())
+        .args(["login", "--no-browser"])
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(login.stdout.take().unwrap()).lines();
+    let url = lines.next().unwrap().unwrap();
+    emulator.set_token_delay(Duration::from_millis(700));
+    assert_eq!(approve(&url), 200);
+    let login = finish(login);
+    assert!(login.status.success(), "{}", text(&login.stderr));
+    // Whether `login` renewed before it ended or left it to the next command, the stored
+    // refresh token is the live one.
+    let refreshes = emulator.stats().refreshes;
+
+    // The stored refresh token is the live one: the next command renews with it and works.
+    let models = finish(
+        cli(&emulator, dir.path())
+            .args(["models", "--json"])
+            .spawn()
+            .unwrap(),
+    );
+    assert!(models.status.success(), "{}", text(&models.stderr));
+    let listing: serde_json::Value = serde_json::from_slice(&models.stdout).unwrap();
+    assert_eq!(listing["source"], "network", "{}", text(&models.stderr));
+    assert!(emulator.stats().refreshes > refreshes);
 }

@@ -44,6 +44,18 @@ pub(super) struct Renewal {
     pub policy: RefreshPolicy,
 }
 
+/// Where the state that started a renewal stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Standing {
+    /// Same sign-in, still there.
+    Current,
+    /// Signed out or signed in anew since (the generation moved).
+    SignedOut,
+    /// The state entity was released (a command that finished, a provider dropped): nobody will
+    /// use the tokens, but the stored sign-in is still the user's.
+    Released,
+}
+
 /// How a renewal ended well.
 #[derive(Debug)]
 pub(super) enum Renewed {
@@ -77,12 +89,12 @@ const LOCKED_REUSE_POLLS: u32 = 8;
 const REVOKE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 impl Renewal {
-    /// Runs steps 0–4. `still_current` answers whether the renewal's generation is still the
-    /// state's (false after a sign-out); it is asked, under the store lock, right before writing.
+    /// Runs steps 0–4. `standing` says where the state that started the renewal stands; it is
+    /// asked before the request is sent and, under the store lock, right before writing.
     pub async fn run(
         &self,
         previous: TokenSet,
-        still_current: impl Fn(&AsyncApp) -> bool,
+        standing: impl Fn(&AsyncApp) -> Standing,
         cx: &AsyncApp,
     ) -> Result<Renewed, RenewFailed> {
         // 0. One refresher at a time across processes (released when this function returns).
@@ -90,7 +102,8 @@ impl Renewal {
             Some(lock) => Some(self.lock(&lock, cx).await?),
             None => None,
         };
-        if !still_current(cx) {
+        // Nobody is left to use the tokens, or the user signed out: spend nothing.
+        if standing(cx) != Standing::Current {
             return Err(RenewFailed::Superseded);
         }
 
@@ -118,10 +131,7 @@ impl Renewal {
         };
 
         match answer {
-            Ok(tokens) => {
-                self.store_renewed(&previous, tokens, still_current, cx)
-                    .await
-            }
+            Ok(tokens) => self.store_renewed(&previous, tokens, standing, cx).await,
             // 3. Lost a race: wait for the winner's tokens to reach the store.
             Err(RefreshError::Permanent(PermanentReason::Reused)) => {
                 // Under the lock, every process that takes it has stored its answer before
@@ -132,7 +142,7 @@ impl Renewal {
                     None => self.policy.reuse_polls,
                 };
                 for _ in 0..polls {
-                    if !still_current(cx) {
+                    if standing(cx) == Standing::SignedOut {
                         return Err(RenewFailed::Superseded);
                     }
                     if let Some(stored) = self.other_record(&previous, cx).await
@@ -176,11 +186,13 @@ impl Renewal {
         &self,
         previous: &TokenSet,
         tokens: TokenSet,
-        still_current: impl Fn(&AsyncApp) -> bool,
+        standing: impl Fn(&AsyncApp) -> Standing,
         cx: &AsyncApp,
     ) -> Result<Renewed, RenewFailed> {
         let _serial = self.store_lock.lock().await;
-        let verdict = if !still_current(cx) {
+        // A state that is gone (the process is ending) did not sign out: the issuer has spent
+        // the stored refresh token, so the new one must still be stored.
+        let verdict = if standing(cx) == Standing::SignedOut {
             Err(RenewFailed::Superseded)
         } else {
             match self.store.read(cx).await {

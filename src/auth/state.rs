@@ -19,7 +19,7 @@
 
 use super::error::AuthError;
 use super::policy::RefreshPolicy;
-use super::renew::{RenewFailed, Renewal, Renewed};
+use super::renew::{RenewFailed, Renewal, Renewed, Standing};
 use super::revoke::revoke_refresh_token;
 use super::sign_in::{OAuthSignIn, ProgressReporter, SignInFlows, SignInMethod, SignInProgress};
 use crate::backend_request::BackendAuth;
@@ -418,14 +418,17 @@ impl State {
         log::debug!("renewing the ChatGPT session");
         let task = cx
             .spawn(async move |this, cx| {
-                let still_current = {
+                let standing = {
                     let this = this.clone();
-                    move |cx: &AsyncApp| {
-                        this.read_with(cx, |state, _| state.generation == generation)
-                            .unwrap_or(false)
+                    move |cx: &AsyncApp| match this
+                        .read_with(cx, |state, _| state.generation == generation)
+                    {
+                        Ok(true) => Standing::Current,
+                        Ok(false) => Standing::SignedOut,
+                        Err(_) => Standing::Released,
                     }
                 };
-                let outcome = renewal.run(previous.clone(), still_current, cx).await;
+                let outcome = renewal.run(previous.clone(), standing, cx).await;
                 let result = this
                     .update(cx, |state, cx| {
                         state.finish_refresh(generation, outcome, cx)
