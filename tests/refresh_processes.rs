@@ -408,3 +408,35 @@ fn login_stores_the_answer_of_the_refresh_it_sends_right_after_signing_in() {
     assert_eq!(listing["source"], "network", "{}", text(&models.stderr));
     assert!(emulator.stats().refreshes > refreshes);
 }
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_during_a_refresh_waits_for_its_answer_and_stores_it() {
+    let emulator = Emulator::start().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let minted = emulator.mint_tokens(60);
+    store_sign_in(dir.path(), &minted);
+    emulator.set_token_delay(Duration::from_secs(1));
+    let before = emulator.stats().token_requests;
+
+    let models = cli(&emulator, dir.path()).arg("models").spawn().unwrap();
+    assert!(
+        wait_until(Duration::from_secs(60), || emulator.stats().token_requests
+            > before),
+        "the refresh was not sent"
+    );
+    // SAFETY: signals our own child, which has not been waited for (its pid is still its own).
+    assert_eq!(unsafe { libc::kill(models.id() as i32, libc::SIGINT) }, 0);
+    let models = finish(models);
+    let stderr = text(&models.stderr);
+    assert_eq!(models.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("interrupted"), "{stderr}");
+    // The answer to the refresh that had been sent was stored before the process ended.
+    let record = stored(dir.path()).expect("still signed in");
+    assert_ne!(
+        record.refresh_token.secret(),
+        minted.refresh_token,
+        "{stderr}"
+    );
+    assert_eq!(emulator.stats().refreshes, 1);
+}
