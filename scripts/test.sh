@@ -10,5 +10,8 @@ export PATH="$HOME/.cargo/bin:$PATH"
 
 cargo fmt --check
 cargo clippy --all-targets --quiet -- -D warnings
-scripts/with-keyring.sh cargo nextest run --all-targets
+scripts/with-keyring.sh cargo nextest run --lib --bins --tests --examples
+# The benchmarks have their own harnesses (criterion, a heap counter) that nextest cannot list:
+# each runs once in test mode, as `cargo test` runs them, under a time limit of its own.
+timeout 600 cargo test --benches
 cargo test --doc
