@@ -47,3 +47,14 @@ if command -v rustup >/dev/null 2>&1; then
     fi
   done
 fi
+
+# cargo-nextest runs the test suite (scripts/test.sh): each test in its own process, with a time
+# limit. A prebuilt binary when the download works, else built from source.
+if ! cargo nextest --version >/dev/null 2>&1; then
+  echo "setup: installing cargo-nextest"
+  mkdir -p "$HOME/.cargo/bin"
+  if ! curl -LsSf https://get.nexte.st/latest/linux | tar zxf - -C "$HOME/.cargo/bin" 2>/dev/null \
+    || ! "$HOME/.cargo/bin/cargo-nextest" nextest --version >/dev/null 2>&1; then
+    cargo install --locked cargo-nextest
+  fi
+fi

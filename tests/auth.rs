@@ -7,6 +7,8 @@
 //! `refresh_token_reused` — [`finish`] alternates running the executor, advancing the clock and
 //! letting the sockets deliver, within a bounded number of rounds.
 
+mod support;
+
 use chrono::Utc;
 use futures::FutureExt as _;
 use gpui::{App, AppContext as _, Entity, Task, TestAppContext};
@@ -79,7 +81,7 @@ struct SignedIn {
 }
 
 fn signed_in(cx: &mut TestAppContext, expires_in: i64, policy: RefreshPolicy) -> SignedIn {
-    cx.executor().allow_parking();
+    support::allow_parking(cx);
     let emulator = Emulator::start().unwrap();
     let minted = emulator.mint_tokens(expires_in);
     let store = MemoryStore::with(&record(&minted));
@@ -440,7 +442,7 @@ async fn a_refresh_that_times_out_keeps_the_credentials(cx: &mut TestAppContext)
 
 #[gpui::test]
 async fn a_refused_connection_keeps_the_credentials(cx: &mut TestAppContext) {
-    cx.executor().allow_parking();
+    support::allow_parking(cx);
     let emulator = Emulator::start().unwrap();
     let minted = emulator.mint_tokens(-60);
     let closed_port = {
@@ -660,7 +662,7 @@ fn port_is_free(port: u16) -> bool {
 
 #[gpui::test]
 async fn sign_in_stores_the_tokens_then_signs_in(cx: &mut TestAppContext) {
-    cx.executor().allow_parking();
+    support::allow_parking(cx);
     let emulator = Emulator::start().unwrap();
     let minted = emulator.mint_tokens(3600);
     let store = MemoryStore::new();
@@ -737,7 +739,7 @@ fn state_with_real_flows(
     emulator: &Emulator,
     store: &MemoryStore,
 ) -> Entity<State> {
-    cx.executor().allow_parking();
+    support::allow_parking(cx);
     let config = emulator.config();
     let http = ReqwestHttpClient::new(&config.user_agent()).unwrap();
     let flows = OAuthSignIn {
@@ -946,9 +948,21 @@ async fn a_refresh_whose_store_write_fails_keeps_the_new_tokens(cx: &mut TestApp
     fixture.store.set_fail_writes(true);
     let access = fresh(cx, &fixture.state).await.unwrap();
     assert_ne!(access, fixture.minted.access_token);
-    fixture.state.read_with(cx, |state, _| {
+    fixture.state.read_with(cx, |state, cx| {
         assert!(state.is_signed_in());
-        assert!(matches!(state.last_error(), Some(AuthError::Store { .. })));
+        let error = state.last_error().cloned().unwrap();
+        assert!(
+            matches!(error, AuthError::RenewalNotSaved { .. }),
+            "{error:?}"
+        );
+        assert!(
+            error
+                .to_string()
+                .starts_with("Your new ChatGPT sign-in could not be saved to the memory store"),
+            "{error}"
+        );
+        // A short-lived process ends with this error instead of a success.
+        assert_eq!(openai_subscribed::auth::unsaved_renewal(cx), Some(error));
     });
 }
 

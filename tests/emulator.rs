@@ -1,6 +1,8 @@
 //! The embedded emulator over real loopback sockets: each endpoint answers as the spec says,
 //! rejects what the real service rejects, and each fault does what it promises.
 
+mod support;
+
 use openai_subscribed::config::CLIENT_ID;
 use openai_subscribed::emulator::{
     EmulatedAccount, Emulator, EmulatorOptions, Fault, RedirectPorts,
@@ -1057,7 +1059,7 @@ async fn serves_gpui_tests_through_the_crates_http_client(cx: &mut gpui::TestApp
     use openai_subscribed::secret::AccessToken;
 
     // The emulator and the HTTP client run on their own threads: let the test executor wait.
-    cx.executor().allow_parking();
+    support::allow_parking(cx);
     let emulator = Emulator::start().unwrap();
     let config = emulator.config();
     let auth = BackendAuth {

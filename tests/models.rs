@@ -2,6 +2,8 @@
 //! revalidation, hidden and version-gated models, the offline start from the disk cache, the
 //! bundled fallback, stale-marking by `x-models-etag`, and a malformed entry among good ones.
 
+mod support;
+
 use gpui::{AppContext as _, Entity, TestAppContext};
 use http_client::{AsyncBody, HttpClient, Method};
 use openai_subscribed::backend_request::{BackendAuth, authenticated_request};
@@ -30,7 +32,7 @@ struct Harness {
 impl Harness {
     fn start(cx: &mut TestAppContext) -> Self {
         // The catalog waits on real sockets served by other threads.
-        cx.executor().allow_parking();
+        support::allow_parking(cx);
         let emulator = Emulator::start().expect("the emulator starts");
         let http: Arc<dyn HttpClient> =
             ReqwestHttpClient::new(&emulator.config().user_agent()).expect("an HTTP client");

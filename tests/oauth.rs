@@ -7,6 +7,8 @@
 //! call `allow_parking` first. Only `fixed_ports_fall_back_and_then_fail` touches ports 1455 and
 //! 1457; every other test binds an ephemeral port.
 
+mod support;
+
 use futures::channel::mpsc;
 use futures::{AsyncReadExt as _, AsyncWriteExt as _, FutureExt as _, StreamExt as _};
 use gpui::TestAppContext;
@@ -47,7 +49,7 @@ fn start(
     emulator: &Emulator,
     options: CallbackServerOptions,
 ) -> BrowserSignIn {
-    cx.executor().allow_parking();
+    support::allow_parking(cx);
     start_browser_sign_in(http_client(), &emulator.config(), &cx.executor(), options).unwrap()
 }
 
@@ -410,7 +412,7 @@ async fn an_unreachable_issuer_is_named(cx: &mut TestAppContext) {
         .port();
     let issuer = format!("http://127.0.0.1:{dead_port}");
     let config = Config::with_urls(&issuer, &format!("{issuer}/backend-api/codex")).unwrap();
-    cx.executor().allow_parking();
+    support::allow_parking(cx);
     let error = request_device_code(http_client(), &config, &cx.executor())
         .await
         .unwrap_err();
@@ -423,7 +425,7 @@ async fn an_unreachable_issuer_is_named(cx: &mut TestAppContext) {
 #[gpui::test]
 async fn the_callback_server_serves_any_oauth_flow(cx: &mut TestAppContext) {
     // The server on its own, as another OAuth flow would use it: its own path, its own page.
-    cx.executor().allow_parking();
+    support::allow_parking(cx);
     let options = CallbackServerOptions {
         ports: vec![0],
         path: "/oauth2/done".into(),
@@ -564,7 +566,7 @@ async fn device_sign_in_polls_until_approved(cx: &mut TestAppContext) {
     // answered "pending" before the approval.
     let emulator = Emulator::start().unwrap();
     let config = emulator.config();
-    cx.executor().allow_parking();
+    support::allow_parking(cx);
 
     let code = request_device_code(http_client(), &config, &cx.executor())
         .await
@@ -606,7 +608,7 @@ async fn device_sign_in_disabled_times_out_and_cancels(cx: &mut TestAppContext) 
     })
     .unwrap();
     let config = emulator.config();
-    cx.executor().allow_parking();
+    support::allow_parking(cx);
 
     emulator.inject(Fault::DeviceDisabled);
     let error = request_device_code(http_client(), &config, &cx.executor())

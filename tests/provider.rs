@@ -2,6 +2,8 @@
 //! configuration view's sign-in and sign-out (clicked, through the real browser flow), models
 //! from the catalog, completions with usage limits, the 401 retry, and the error states.
 
+mod support;
+
 use futures::{FutureExt as _, StreamExt as _};
 use gpui::{Modifiers, TestAppContext, VisualTestContext};
 use openai_subscribed::credentials::{CredentialsProvider, MemoryStore, StoredCredentials};
@@ -32,7 +34,7 @@ struct Harness {
 }
 
 fn harness(cx: &mut TestAppContext, emulator: Emulator, store: MemoryStore) -> Harness {
-    cx.executor().allow_parking();
+    support::allow_parking(cx);
     let cache = tempfile::tempdir().unwrap();
     let opened: Arc<Mutex<Option<url::Url>>> = Arc::default();
     let slot = opened.clone();

@@ -22,6 +22,29 @@ pub enum AuthError {
     /// The user signed out (or signed in anew) while this operation ran; its result was dropped.
     #[error("You signed out of ChatGPT while this was in progress.")]
     SignedOutMeanwhile,
+    /// Another process signed out, or found the session ended (the store no longer holds the
+    /// sign-in this one renewed from);
+    /// whatever the renewal obtained was revoked and dropped.
+    #[error(
+        "Your ChatGPT sign-in was removed by another window or process (signed out, or its session ended); sign in again."
+    )]
+    SignedOutElsewhere,
+    /// The lock that lets one process at a time renew could not be taken; the sign-in is kept.
+    #[error(
+        "Could not renew your ChatGPT session: {0}. You are still signed in; the next request will try again."
+    )]
+    RenewalLocked(#[from] crate::credentials::LockError),
+    /// Renewed, but the new sign-in could not be written: it is used from memory while this
+    /// process runs, and lost when it ends (the issuer has already retired the stored one).
+    #[error(
+        "Your new ChatGPT sign-in could not be saved to the {store}: {detail}. It works until this program exits; then you will have to sign in again unless the store is fixed."
+    )]
+    RenewalNotSaved {
+        /// Which store.
+        store: String,
+        /// What it said.
+        detail: String,
+    },
     /// The credential store could not be read or changed.
     #[error(
         "Could not save your ChatGPT sign-in in the {store}: {detail}. Try again, or choose another credential store."
@@ -45,7 +68,7 @@ impl AuthError {
     pub fn needs_sign_in(&self) -> bool {
         matches!(
             self,
-            Self::NotSignedIn | Self::SessionEnded(_) | Self::NoAccount
+            Self::NotSignedIn | Self::SessionEnded(_) | Self::NoAccount | Self::SignedOutElsewhere
         )
     }
 

@@ -17,6 +17,9 @@ pub struct RefreshPolicy {
     /// refresh race may still be waiting for its answer when the loser is refused, so the loser
     /// waits up to `reuse_poll_interval × reuse_polls` for the winner to store its tokens.
     pub reuse_polls: u32,
+    /// The longest a renewal waits for another process's renewal to finish (the cross-process
+    /// refresh lock): longer than one refresh may take, so a waiter normally adopts its result.
+    pub lock_wait: Duration,
 }
 
 impl Default for RefreshPolicy {
@@ -26,6 +29,7 @@ impl Default for RefreshPolicy {
             timeout: Duration::from_secs(30),
             reuse_poll_interval: Duration::from_millis(250),
             reuse_polls: 60,
+            lock_wait: Duration::from_secs(45),
         }
     }
 }

@@ -1,25 +1,32 @@
 //! The renewal procedure: how one refresh runs, from "the token is nearly expired" to "new
 //! tokens are stored".
 //!
-//! 1. **Look in the store first.** Another process (a second Zed, the command line) may have
-//!    renewed already; its refresh token replaced ours, which is now spent. If the store holds a
-//!    different record for the same account, it is adopted (when still fresh) or used as the
-//!    starting point of the refresh.
+//! 0. **One refresher at a time across processes.** The store's [`RefreshLock`] (a lock file
+//!    beside the credentials file, or in the config directory for the keychain) is held from
+//!    step 1 to step 4, waiting at most the policy's `lock_wait`. A process that waited finds the
+//!    holder's tokens in step 1 and adopts them without asking the issuer.
+//! 1. **Look in the store first.** Another process may have renewed already; its refresh token
+//!    replaced ours, which is now spent. A different stored record is adopted (when still fresh)
+//!    or used as the starting point of the refresh. An empty store means the user signed out in
+//!    another process: nothing is sent.
 //! 2. **Ask the issuer** ([`super::refresh::refresh_tokens`]), for at most the policy's timeout.
-//! 3. **On `refresh_token_reused`**, another process won a race for the same refresh token and
-//!    may still be waiting for its answer: re-read the store every `reuse_poll_interval`, up to
-//!    `reuse_polls` times, and adopt the winner's tokens when they appear.
-//!    (This works for every store. A lock file beside the file store would serialise refreshes
-//!    across processes instead, but the keychain has no such lock, and the wait is needed anyway.)
-//! 4. **Store before memory.** New tokens are written to the store (under the state's store lock,
-//!    and only if the user has not signed out meanwhile) before [`super::State`] puts them in
-//!    memory, so a crash never leaves the only copy of a rotated refresh token in memory.
+//! 3. **On `refresh_token_reused`**, a writer that does not take the lock (an older version,
+//!    another tool) won a race for the same refresh token and may still be waiting for its
+//!    answer: re-read the store every `reuse_poll_interval`, up to `reuse_polls` times, and adopt
+//!    the winner's tokens when they appear.
+//! 4. **Store before memory, and sign-out wins.** Under the state's store lock, the store must
+//!    still hold the record the refresh started from: if it is gone (signed out elsewhere) or the
+//!    user signed out here, the new tokens are revoked (RFC 7009) and dropped. Otherwise they are
+//!    written before [`super::State`] puts them in memory, so a crash never leaves the only copy of
+//!    a rotated refresh token in memory. A write that fails is reported, and the tokens are kept
+//!    in memory (the issuer has retired the stored ones).
 
 use super::policy::RefreshPolicy;
 use super::refresh::refresh_tokens;
 use super::refresh_error::{PermanentReason, RefreshError, TransientReason};
+use super::revoke::revoke_refresh_token;
 use crate::config::Config;
-use crate::credentials::{CredentialsProvider, StoredCredentials};
+use crate::credentials::{CredentialsProvider, LockError, RefreshLock, StoredCredentials};
 use crate::oauth::TokenSet;
 use chrono::Utc;
 use futures::FutureExt as _;
@@ -35,6 +42,18 @@ pub(super) struct Renewal {
     pub http: Arc<dyn HttpClient>,
     pub config: Config,
     pub policy: RefreshPolicy,
+}
+
+/// Where the state that started a renewal stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Standing {
+    /// Same sign-in, still there.
+    Current,
+    /// Signed out or signed in anew since (the generation moved).
+    SignedOut,
+    /// The state entity was released (a command that finished, a provider dropped): nobody will
+    /// use the tokens, but the stored sign-in is still the user's.
+    Released,
 }
 
 /// How a renewal ended well.
@@ -56,25 +75,52 @@ pub(super) enum RenewFailed {
     Refresh(RefreshError),
     /// The user signed out (or signed in anew) while it ran.
     Superseded,
+    /// Another process signed out: the store no longer holds the sign-in.
+    SignedOutElsewhere,
+    /// The cross-process refresh lock could not be taken.
+    Locked(LockError),
 }
 
+/// How many times to look for the winner's tokens after `refresh_token_reused` when the
+/// cross-process lock is held (see step 3).
+const LOCKED_REUSE_POLLS: u32 = 8;
+
+/// How long revoking tokens that arrived after a sign-out may take (best effort).
+const REVOKE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 impl Renewal {
-    /// Runs steps 1–4. `still_current` answers whether the renewal's generation is still the
-    /// state's (false after a sign-out); it is asked, under the store lock, right before writing.
+    /// Runs steps 0–4. `standing` says where the state that started the renewal stands; it is
+    /// asked before the request is sent and, under the store lock, right before writing.
     pub async fn run(
         &self,
         previous: TokenSet,
-        still_current: impl Fn(&AsyncApp) -> bool,
+        standing: impl Fn(&AsyncApp) -> Standing,
         cx: &AsyncApp,
     ) -> Result<Renewed, RenewFailed> {
-        // 1. Another process may have renewed already.
+        // 0. One refresher at a time across processes (released when this function returns).
+        let _cross_process = match self.store.refresh_lock() {
+            Some(lock) => Some(self.lock(&lock, cx).await?),
+            None => None,
+        };
+        // Nobody is left to use the tokens, or the user signed out: spend nothing.
+        if standing(cx) != Standing::Current {
+            return Err(RenewFailed::Superseded);
+        }
+
+        // 1. Another process may have renewed, or signed out, already.
         let mut previous = previous;
-        if let Some(stored) = self.other_record(&previous, cx).await {
-            if stored.expires_at - Utc::now() > self.policy.margin {
-                log::debug!("adopting ChatGPT tokens renewed by another process");
-                return Ok(Renewed::Adopted(stored));
+        match self.store.read(cx).await {
+            Ok(None) => return Err(RenewFailed::SignedOutElsewhere),
+            Ok(Some(stored)) if !same_record(&stored, &previous) => {
+                let stored = stored.to_token_set();
+                if stored.expires_at - Utc::now() > self.policy.margin {
+                    log::debug!("adopting ChatGPT tokens renewed by another process");
+                    return Ok(Renewed::Adopted(stored));
+                }
+                previous = stored;
             }
-            previous = stored;
+            Ok(Some(_)) => {}
+            Err(error) => log::warn!("could not read the {}: {error:#}", self.store.name()),
         }
 
         // 2. Ask the issuer, for a bounded time.
@@ -85,23 +131,18 @@ impl Renewal {
         };
 
         match answer {
-            Ok(tokens) => {
-                // 4. Store first (unless signed out meanwhile), memory second (the caller).
-                let _serial = self.store_lock.lock().await;
-                if !still_current(cx) {
-                    return Err(RenewFailed::Superseded);
-                }
-                let stored = StoredCredentials::from_token_set(&tokens);
-                let store_error = self.store.write(stored, cx).await.err();
-                Ok(Renewed::Refreshed {
-                    tokens,
-                    store_error,
-                })
-            }
+            Ok(tokens) => self.store_renewed(&previous, tokens, standing, cx).await,
             // 3. Lost a race: wait for the winner's tokens to reach the store.
             Err(RefreshError::Permanent(PermanentReason::Reused)) => {
-                for _ in 0..self.policy.reuse_polls {
-                    if !still_current(cx) {
+                // Under the lock, every process that takes it has stored its answer before
+                // releasing it: only a writer that takes no lock can still be on its way, or none
+                // (the spender died before storing). A short wait is enough.
+                let polls = match _cross_process {
+                    Some(_) => self.policy.reuse_polls.min(LOCKED_REUSE_POLLS),
+                    None => self.policy.reuse_polls,
+                };
+                for _ in 0..polls {
+                    if standing(cx) == Standing::SignedOut {
                         return Err(RenewFailed::Superseded);
                     }
                     if let Some(stored) = self.other_record(&previous, cx).await
@@ -122,6 +163,77 @@ impl Renewal {
                 )))
             }
             Err(error) => Err(RenewFailed::Refresh(error)),
+        }
+    }
+
+    /// Takes the cross-process lock, bounded by the policy.
+    async fn lock(
+        &self,
+        lock: &RefreshLock,
+        cx: &AsyncApp,
+    ) -> Result<crate::credentials::RefreshLockGuard, RenewFailed> {
+        lock.acquire(cx.background_executor(), self.policy.lock_wait)
+            .await
+            .map_err(|error| {
+                log::warn!("{error}");
+                RenewFailed::Locked(error)
+            })
+    }
+
+    /// Step 4: checks that the sign-in the refresh started from is still the one stored (and
+    /// still this state's), then writes the new tokens; otherwise revokes and drops them.
+    async fn store_renewed(
+        &self,
+        previous: &TokenSet,
+        tokens: TokenSet,
+        standing: impl Fn(&AsyncApp) -> Standing,
+        cx: &AsyncApp,
+    ) -> Result<Renewed, RenewFailed> {
+        let _serial = self.store_lock.lock().await;
+        // A state that is gone (the process is ending) did not sign out: the issuer has spent
+        // the stored refresh token, so the new one must still be stored.
+        let verdict = if standing(cx) == Standing::SignedOut {
+            Err(RenewFailed::Superseded)
+        } else {
+            match self.store.read(cx).await {
+                Ok(Some(stored)) if same_record(&stored, previous) => Ok(()),
+                Ok(Some(stored)) => {
+                    // Not ours to replace: a new sign-in (or a writer that takes no lock) stored
+                    // it after our refresh started. Keep it; ours would sign that one out.
+                    log::debug!(
+                        "the stored ChatGPT sign-in changed during the renewal; keeping it"
+                    );
+                    self.revoke(&tokens, cx).await;
+                    return Ok(Renewed::Adopted(stored.to_token_set()));
+                }
+                Ok(None) => Err(RenewFailed::SignedOutElsewhere),
+                // Cannot tell: writing is what keeps the rotated refresh token.
+                Err(_) => Ok(()),
+            }
+        };
+        if let Err(failed) = verdict {
+            log::debug!("signed out during the renewal; revoking the tokens it obtained");
+            self.revoke(&tokens, cx).await;
+            return Err(failed);
+        }
+        let stored = StoredCredentials::from_token_set(&tokens);
+        let store_error = self.store.write(stored, cx).await.err();
+        Ok(Renewed::Refreshed {
+            tokens,
+            store_error,
+        })
+    }
+
+    /// Revokes the refresh token of tokens nobody will keep (best effort, bounded).
+    async fn revoke(&self, tokens: &TokenSet, cx: &AsyncApp) {
+        let revoke = revoke_refresh_token(&*self.http, &self.config, &tokens.refresh_token).fuse();
+        let deadline = cx.background_executor().timer(REVOKE_TIMEOUT).fuse();
+        futures::pin_mut!(revoke, deadline);
+        futures::select_biased! {
+            result = revoke => if let Err(error) = result {
+                log::debug!("could not revoke the dropped refresh token: {error:#}");
+            },
+            () = deadline => log::debug!("revoking the dropped refresh token timed out"),
         }
     }
 
@@ -160,4 +272,9 @@ impl Renewal {
             }
         }
     }
+}
+
+/// True when `stored` is the record of `ours` (the same refresh token).
+fn same_record(stored: &StoredCredentials, ours: &TokenSet) -> bool {
+    stored.refresh_token == ours.refresh_token
 }

@@ -13,10 +13,13 @@
 //!   same shared task; the procedure itself is [`super::renew`].
 //! - **Store operations one at a time** (an async lock), so a sign-out's delete cannot overtake a
 //!   refresh's write that started before it.
+//! - **A sent refresh is finished.** Every renewal is tracked app-wide ([`super::in_flight`])
+//!   until it ends, even after a sign-out drops this state's handle on it; the app's quit hook
+//!   waits for them (bounded by gpui), and the command line waits before it quits.
 
 use super::error::AuthError;
 use super::policy::RefreshPolicy;
-use super::renew::{RenewFailed, Renewal, Renewed};
+use super::renew::{RenewFailed, Renewal, Renewed, Standing};
 use super::revoke::revoke_refresh_token;
 use super::sign_in::{OAuthSignIn, ProgressReporter, SignInFlows, SignInMethod, SignInProgress};
 use crate::backend_request::BackendAuth;
@@ -99,6 +102,7 @@ pub struct State {
     renewal: Renewal,
     sign_in_flows: Rc<dyn SignInFlows>,
     loaded: Shared<Task<()>>,
+    _finish_renewals_on_quit: gpui::Subscription,
 }
 
 impl std::fmt::Debug for State {
@@ -153,6 +157,7 @@ impl State {
                 policy: RefreshPolicy::default(),
             },
             loaded: load.shared(),
+            _finish_renewals_on_quit: cx.on_app_quit(|_, cx| super::in_flight::finish_renewals(cx)),
         }
     }
 
@@ -424,14 +429,17 @@ impl State {
         log::debug!("renewing the ChatGPT session");
         let task = cx
             .spawn(async move |this, cx| {
-                let still_current = {
+                let standing = {
                     let this = this.clone();
-                    move |cx: &AsyncApp| {
-                        this.read_with(cx, |state, _| state.generation == generation)
-                            .unwrap_or(false)
+                    move |cx: &AsyncApp| match this
+                        .read_with(cx, |state, _| state.generation == generation)
+                    {
+                        Ok(true) => Standing::Current,
+                        Ok(false) => Standing::SignedOut,
+                        Err(_) => Standing::Released,
                     }
                 };
-                let outcome = renewal.run(previous.clone(), still_current, cx).await;
+                let outcome = renewal.run(previous.clone(), standing, cx).await;
                 let result = this
                     .update(cx, |state, cx| {
                         state.finish_refresh(generation, outcome, cx)
@@ -444,6 +452,7 @@ impl State {
             })
             .shared();
         *refresh = Some(task.clone());
+        super::in_flight::track(&task, cx);
         cx.notify();
         task
     }
@@ -540,14 +549,28 @@ impl State {
                 if let Some(error) = store_error {
                     // The issuer already rotated the refresh token: dropping the new tokens would
                     // sign the user out for nothing. Keep them, and say that they were not saved.
-                    let error = AuthError::store(self.renewal.store.name(), &error);
+                    let error = AuthError::RenewalNotSaved {
+                        store: self.renewal.store.name(),
+                        detail: format!("{error:#}"),
+                    };
                     log::warn!("{error}");
+                    super::in_flight::set_unsaved(Some(error.clone()), cx);
                     self.last_error = Some(error);
+                } else {
+                    super::in_flight::set_unsaved(None, cx);
                 }
                 *credentials = tokens.clone();
                 Ok(tokens)
             }
             Err(RenewFailed::Superseded) => Err(AuthError::SignedOutMeanwhile),
+            Err(RenewFailed::SignedOutElsewhere) => {
+                log::info!("signed out of ChatGPT in another process");
+                self.next_generation();
+                self.auth = AuthState::SignedOut;
+                self.last_error = Some(AuthError::SignedOutElsewhere);
+                Err(AuthError::SignedOutElsewhere)
+            }
+            Err(RenewFailed::Locked(error)) => Err(AuthError::RenewalLocked(error)),
             Err(RenewFailed::Refresh(error)) => {
                 let error = AuthError::from(error);
                 log::warn!("{error}");

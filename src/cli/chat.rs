@@ -11,7 +11,8 @@ use crate::language_model::{
     LanguageModelProvider as _, LanguageModelRequest, LanguageModelRequestMessage, MessageContent,
     Role, Speed,
 };
-use crate::provider::OpenAiSubscribedProvider;
+use crate::models::CatalogSource;
+use crate::provider::{OpenAiSubscribedModel, OpenAiSubscribedProvider};
 use anyhow::{Result, anyhow, bail};
 use futures::StreamExt as _;
 use gpui::AsyncApp;
@@ -24,11 +25,28 @@ pub async fn chat(context: CommandContext, args: ChatArgs, cx: &mut AsyncApp) ->
     let state = provider.state().clone();
     // Resolve --model against the plan's current list (cached lists revalidate quickly).
     let refresh = state.update(cx, |state, cx| state.refresh_models(cx))?;
-    if let Err(error) = refresh.await {
-        log::warn!("could not refresh the model list: {error}");
-    }
-    let model = pick_model(&provider, args.model.as_deref(), cx)?;
-    if let Some(effort) = &args.effort {
+    let refresh_failed = match refresh.await {
+        Ok(_) => None,
+        Err(error) => {
+            log::warn!("could not refresh the model list: {error}");
+            Some(error.to_string())
+        }
+    };
+    let (model, listed) = match pick_model(&provider, args.model.as_deref(), cx) {
+        Ok(model) => (model, true),
+        Err(error) => match (args.model.as_deref(), refresh_failed) {
+            // Only the bundled list is loaded because the real one could not be fetched: it
+            // is no verdict on `slug`. Say so, and let the backend have the last word.
+            (Some(slug), Some(reason)) if only_fallback_loaded(&provider, cx)? => {
+                eprintln!(
+                    "warning: the model list could not be refreshed ({reason}); trying {slug:?} anyway"
+                );
+                (unlisted_model(&provider, slug, cx)?, false)
+            }
+            _ => return Err(error),
+        },
+    };
+    if let Some(effort) = args.effort.as_ref().filter(|_| listed) {
         let levels = model.supported_effort_levels();
         if !levels.iter().any(|level| level.value.as_ref() == effort) {
             let supported: Vec<_> = levels.iter().map(|level| level.value.to_string()).collect();
@@ -174,6 +192,33 @@ fn pick_model(
         None => provider
             .default_model(cx)
             .ok_or_else(|| anyhow!("the model list is empty")),
+    })?
+}
+
+/// True when the catalog shows the bundled fallback list (nothing fetched, nothing cached).
+fn only_fallback_loaded(provider: &OpenAiSubscribedProvider, cx: &mut AsyncApp) -> Result<bool> {
+    provider.state().read_with(cx, |state, cx| {
+        state.catalog().read(cx).source() == CatalogSource::Fallback
+    })
+}
+
+/// A model the shown list does not name: the default model's settings under `slug`.
+fn unlisted_model(
+    provider: &OpenAiSubscribedProvider,
+    slug: &str,
+    cx: &mut AsyncApp,
+) -> Result<Arc<dyn LanguageModel>> {
+    provider.state().read_with(cx, |state, cx| {
+        let mut info = state
+            .models(cx)
+            .first()
+            .cloned()
+            .ok_or_else(|| anyhow!("the model list is empty"))?;
+        info.slug = slug.to_string();
+        info.display_name = slug.to_string();
+        let model: Arc<dyn LanguageModel> =
+            Arc::new(OpenAiSubscribedModel::new(info, provider.state().clone()));
+        Ok(model)
     })?
 }
 

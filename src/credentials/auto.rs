@@ -6,7 +6,7 @@
 //! and the file store is used for the rest of the process. The decision is not revisited, so a
 //! sign-in is never split between two stores.
 
-use super::{CredentialsProvider, FileStore, KeychainStore, StoredCredentials};
+use super::{CredentialsProvider, FileStore, KeychainStore, RefreshLock, StoredCredentials};
 use anyhow::Result;
 use futures::FutureExt as _;
 use futures::future::LocalBoxFuture;
@@ -119,5 +119,13 @@ impl CredentialsProvider for AutoStore {
 
     fn delete(&self, cx: &AsyncApp) -> LocalBoxFuture<'static, Result<()>> {
         self.route(cx, |store, cx| store.delete(cx))
+    }
+
+    /// The lock of the store in use (the keychain's until the first operation decides).
+    fn refresh_lock(&self) -> Option<RefreshLock> {
+        match self.choice() {
+            AutoChoice::Undecided | AutoChoice::Keychain => self.keychain.refresh_lock(),
+            AutoChoice::File => self.file.refresh_lock(),
+        }
     }
 }

@@ -6,8 +6,14 @@
 //! one (`rename(2)` is atomic within a file system): a crash or a full disk leaves the old record
 //! or the new one, never half of either. Operations of one store run one at a time, so a write that
 //! has started is finished before a later delete runs (sign-out after a refresh stays signed out).
+//!
+//! A process killed between writing its temporary file and renaming it leaves the new record in
+//! that temporary file. Each writer holds an advisory lock on its temporary file until the rename,
+//! so the next read can tell an abandoned one (unlocked) from one being written: an abandoned
+//! temporary file holding a valid record newer than the store's file is renamed into place (it
+//! may hold the only copy of a rotated refresh token); any other abandoned one is removed.
 
-use super::{CredentialsProvider, StoredCredentials};
+use super::{CredentialsProvider, RefreshLock, StoredCredentials};
 use anyhow::{Context as _, Result};
 use futures::FutureExt as _;
 use futures::future::LocalBoxFuture;
@@ -18,6 +24,12 @@ use std::sync::Arc;
 
 /// The file's name inside the default directory.
 const FILE_NAME: &str = "chatgpt-credentials.json";
+/// Temporary files are named `{TEMP_PREFIX}…{TEMP_SUFFIX}` beside the store's file.
+const TEMP_PREFIX: &str = ".chatgpt-credentials";
+const TEMP_SUFFIX: &str = ".tmp";
+/// An unlocked temporary file younger than this with no valid record may be one that another
+/// process has just created and not yet locked: it is left alone.
+const TEMP_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// A credential store backed by one JSON file.
 #[derive(Clone)]
@@ -54,6 +66,7 @@ impl FileStore {
     /// Reads the record (blocking).
     fn read_blocking(&self) -> Result<Option<StoredCredentials>> {
         let _serial = self.io.lock().unwrap_or_else(|poison| poison.into_inner());
+        self.recover_leftovers();
         let bytes = match std::fs::read(&*self.path) {
             Ok(bytes) => bytes,
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -77,10 +90,13 @@ impl FileStore {
         // The temporary file is created 0600 (tempfile's default on Unix) in the same directory,
         // so the rename below never crosses file systems.
         let mut temp = tempfile::Builder::new()
-            .prefix(".chatgpt-credentials")
-            .suffix(".tmp")
+            .prefix(TEMP_PREFIX)
+            .suffix(TEMP_SUFFIX)
             .tempfile_in(directory)
             .with_context(|| format!("cannot create a file in {}", directory.display()))?;
+        // Held until the rename (the file stays open through `persist`): readers leave a locked
+        // temporary file alone. Best effort: a file system without locks still gets the write.
+        let _ = fs4::fs_std::FileExt::try_lock_exclusive(temp.as_file());
         set_owner_only(temp.as_file())?;
         temp.write_all(&credentials.encode())
             .and_then(|()| temp.as_file().sync_all())
@@ -89,6 +105,69 @@ impl FileStore {
             .map_err(|error| error.error)
             .with_context(|| format!("cannot replace {}", self.path.display()))?;
         Ok(())
+    }
+
+    /// Deals with temporary files left by a writer that died before its rename (see the module
+    /// docs). Best effort: a failure here only leaves a file behind.
+    fn recover_leftovers(&self) {
+        let Some(directory) = self.path.parent() else {
+            return;
+        };
+        let directory = if directory.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            directory
+        };
+        let Ok(entries) = std::fs::read_dir(directory) else {
+            return;
+        };
+        let store_modified = std::fs::metadata(&*self.path)
+            .and_then(|metadata| metadata.modified())
+            .ok();
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if !(name.starts_with(TEMP_PREFIX) && name.ends_with(TEMP_SUFFIX)) {
+                continue;
+            }
+            let path = entry.path();
+            let Ok(file) = std::fs::File::open(&path) else {
+                continue;
+            };
+            // Locked: a live writer is about to rename it.
+            if !matches!(fs4::fs_std::FileExt::try_lock_exclusive(&file), Ok(true)) {
+                continue;
+            }
+            let modified = file
+                .metadata()
+                .and_then(|metadata| metadata.modified())
+                .ok();
+            let record = std::fs::read(&path)
+                .ok()
+                .and_then(|bytes| StoredCredentials::decode(&bytes).ok());
+            let newer = match (modified, store_modified) {
+                (Some(temp), Some(store)) => temp > store,
+                _ => false,
+            };
+            let young = modified
+                .and_then(|modified| modified.elapsed().ok())
+                .is_none_or(|age| age < TEMP_GRACE);
+            match record {
+                // Only over an existing file: no file means a sign-out since, which wins.
+                Some(_) if newer => match std::fs::rename(&path, &*self.path) {
+                    Ok(()) => log::warn!(
+                        "recovered the ChatGPT sign-in from {} (its write was interrupted)",
+                        path.display()
+                    ),
+                    Err(error) => log::warn!("could not recover {}: {error}", path.display()),
+                },
+                None if young => {}
+                _ => {
+                    log::debug!("removing the abandoned {}", path.display());
+                    let _ = std::fs::remove_file(&path);
+                }
+            }
+        }
     }
 
     /// Removes the file (blocking); an absent file is fine.
@@ -105,7 +184,7 @@ impl FileStore {
 }
 
 #[cfg(unix)]
-fn create_private_dir(directory: &Path) -> std::io::Result<()> {
+pub(super) fn create_private_dir(directory: &Path) -> std::io::Result<()> {
     use std::os::unix::fs::DirBuilderExt as _;
     std::fs::DirBuilder::new()
         .recursive(true)
@@ -114,7 +193,7 @@ fn create_private_dir(directory: &Path) -> std::io::Result<()> {
 }
 
 #[cfg(not(unix))]
-fn create_private_dir(directory: &Path) -> std::io::Result<()> {
+pub(super) fn create_private_dir(directory: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(directory)
 }
 
@@ -156,6 +235,10 @@ impl CredentialsProvider for FileStore {
         let this = self.clone();
         cx.background_spawn(async move { this.delete_blocking() })
             .boxed_local()
+    }
+
+    fn refresh_lock(&self) -> Option<RefreshLock> {
+        Some(RefreshLock::beside(&self.path))
     }
 }
 
@@ -229,5 +312,73 @@ mod tests {
         let store = FileStore::new(not_a_dir.join("creds.json"));
         assert!(store.write_blocking(&record("x")).is_err());
         assert_eq!(std::fs::read(&not_a_dir).unwrap(), b"x");
+    }
+
+    /// A temporary file next to the store, as a writer killed before its rename leaves it.
+    fn leftover(dir: &Path, name: &str, record: &StoredCredentials, age_secs: u64) -> PathBuf {
+        let path = dir.join(format!("{TEMP_PREFIX}{name}{TEMP_SUFFIX}"));
+        std::fs::write(&path, record.encode()).unwrap();
+        let when = std::time::SystemTime::now() - std::time::Duration::from_secs(age_secs);
+        std::fs::File::options()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_modified(when)
+            .unwrap();
+        path
+    }
+
+    #[test]
+    fn an_interrupted_write_is_recovered_if_newer_and_removed_otherwise() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FileStore::new(dir.path().join("creds.json"));
+        store.write_blocking(&record("stored")).unwrap();
+        let backdate = |secs: u64| {
+            let when = std::time::SystemTime::now() - std::time::Duration::from_secs(secs);
+            std::fs::File::options()
+                .write(true)
+                .open(store.path())
+                .unwrap()
+                .set_modified(when)
+                .unwrap();
+        };
+        backdate(60);
+
+        // Older than the store's file: removed, the store's record stays.
+        let old = leftover(dir.path(), "old", &record("older"), 120);
+        assert_eq!(store.read_blocking().unwrap(), Some(record("stored")));
+        assert!(!old.exists());
+
+        // Newer and valid: it becomes the store's record.
+        let new = leftover(dir.path(), "new", &record("renewed"), 10);
+        assert_eq!(store.read_blocking().unwrap(), Some(record("renewed")));
+        assert!(!new.exists());
+
+        // Garbage past the grace period: removed. A locked one (a live writer): left alone.
+        backdate(60);
+        let junk = dir.path().join(format!("{TEMP_PREFIX}junk{TEMP_SUFFIX}"));
+        std::fs::write(&junk, b"{").unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(&junk)
+            .unwrap()
+            .set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(60))
+            .unwrap();
+        let live = leftover(dir.path(), "live", &record("writing"), 0);
+        let writer = std::fs::File::open(&live).unwrap();
+        assert!(fs4::fs_std::FileExt::try_lock_exclusive(&writer).unwrap());
+        assert_eq!(store.read_blocking().unwrap(), Some(record("renewed")));
+        assert!(!junk.exists());
+        assert!(live.exists());
+    }
+
+    #[test]
+    fn a_leftover_does_not_undo_a_sign_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FileStore::new(dir.path().join("creds.json"));
+        let left = leftover(dir.path(), "x", &record("renewed"), 1);
+        // No store file (signed out): the leftover is not brought back, and is removed.
+        assert_eq!(store.read_blocking().unwrap(), None);
+        assert!(!left.exists());
     }
 }

@@ -6,7 +6,7 @@
 //! replaces a real one — and holds a user name (the account id, for people browsing their
 //! keychain) and the encoded [`StoredCredentials`] as its secret.
 
-use super::{CredentialsProvider, StoredCredentials};
+use super::{CredentialsProvider, RefreshLock, StoredCredentials};
 use anyhow::{Context as _, Result};
 use futures::FutureExt as _;
 use futures::future::LocalBoxFuture;
@@ -69,6 +69,21 @@ impl CredentialsProvider for KeychainStore {
                 .context("the keychain refused to store the sign-in")
         }
         .boxed_local()
+    }
+
+    /// The keychain has no lock of its own: a file in the config directory, one per entry
+    /// (`keychain-<first 16 hex digits of SHA-256(url)>.refresh.lock`).
+    fn refresh_lock(&self) -> Option<RefreshLock> {
+        use sha2::Digest as _;
+        let digest = sha2::Sha256::digest(self.url.as_bytes());
+        let short: String = digest[..8]
+            .iter()
+            .map(|byte| format!("{byte:02x}"))
+            .collect();
+        let directory = dirs::config_dir()?.join("openai_subscribed");
+        Some(RefreshLock::new(
+            directory.join(format!("keychain-{short}.refresh.lock")),
+        ))
     }
 
     fn delete(&self, cx: &AsyncApp) -> LocalBoxFuture<'static, Result<()>> {

@@ -11,6 +11,9 @@
 //! - [`AutoStore`]: the keychain, falling back to the file store (with one log line) when no
 //!   keychain service answers — headless Linux, WSL, CI.
 //!
+//! - [`RefreshLock`]: the cross-process lock a renewal holds around "re-read, refresh, write",
+//!   kept beside the file (or in the config directory for the keychain).
+//!
 //! [`StoreKind`] names these for the command line's `--store auto|keychain|file|memory`.
 //!
 //! A record that cannot be used (older or newer format, damaged) is never an error and never
@@ -22,6 +25,7 @@ mod keychain;
 mod kind;
 mod memory;
 mod record;
+mod refresh_lock;
 
 pub use auto::{AutoChoice, AutoStore};
 pub use file::FileStore;
@@ -31,6 +35,7 @@ pub use memory::MemoryStore;
 pub use record::{
     CREDENTIALS_FORMAT_VERSION, MAX_RECORD_BYTES, RecordFormat, StoredCredentials, UnusableRecord,
 };
+pub use refresh_lock::{LockError, RefreshLock, RefreshLockGuard};
 
 use anyhow::Result;
 use futures::future::LocalBoxFuture;
@@ -57,4 +62,10 @@ pub trait CredentialsProvider: Send + Sync + 'static {
 
     /// Forgets the record. Deleting an absent record succeeds.
     fn delete(&self, cx: &AsyncApp) -> LocalBoxFuture<'static, Result<()>>;
+
+    /// The lock that serialises refreshes of this record across processes, for stores that other
+    /// processes share (`None`: the record lives in this process only).
+    fn refresh_lock(&self) -> Option<RefreshLock> {
+        None
+    }
 }
