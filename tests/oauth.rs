@@ -7,6 +7,9 @@
 //! call `allow_parking` first. Only `fixed_ports_fall_back_and_then_fail` touches ports 1455 and
 //! 1457; every other test binds an ephemeral port.
 
+#[path = "shared/callback_ports.rs"]
+mod callback_ports;
+
 use futures::channel::mpsc;
 use futures::{AsyncReadExt as _, AsyncWriteExt as _, FutureExt as _, StreamExt as _};
 use gpui::TestAppContext;
@@ -464,7 +467,9 @@ async fn the_callback_server_serves_any_oauth_flow(cx: &mut TestAppContext) {
 
 #[gpui::test]
 async fn fixed_ports_fall_back_and_then_fail(cx: &mut TestAppContext) {
-    // The only test that uses the issuer's real ports; the steps run one after another.
+    // The only test here that uses the issuer's real ports; the steps run one after another.
+    // Other test binaries use them too (cli, browser): hold the shared lock.
+    let _ports = callback_ports::PortLock::acquire();
     assert!(
         port_is_free(1455) && port_is_free(1457),
         "ports 1455 and 1457 must be free to run this test"
