@@ -3,7 +3,7 @@
 
 use openai_subscribed::config::CLIENT_ID;
 use openai_subscribed::emulator::{
-    AuthorizePage, EmulatedAccount, Emulator, EmulatorOptions, Fault, RedirectPorts,
+    AuthorizePage, BrowserVisit, EmulatedAccount, Emulator, EmulatorOptions, Fault, RedirectPorts,
 };
 use openai_subscribed::oauth::jwt_claims::{PlanType, parse_expiry, parse_identity};
 use serde_json::{Value, json};
@@ -1179,8 +1179,28 @@ async fn a_paced_stream_arrives_event_by_event() {
 
 #[tokio::test]
 async fn the_browser_stand_in_follows_the_redirect_to_the_callback() {
+    let visit = visit_with_the_stand_in(AuthorizePage::InstantRedirect).await;
+    assert_eq!(visit.authorize_status, 302);
+    assert!(!visit.clicked_continue);
+}
+
+#[tokio::test]
+async fn the_browser_stand_in_clicks_continue_on_the_consent_page() {
+    let visit = visit_with_the_stand_in(AuthorizePage::Consent).await;
+    assert_eq!(visit.authorize_status, 200);
+    assert!(visit.authorize_body.contains("Continue"));
+    assert!(visit.clicked_continue);
+}
+
+/// Runs the stand-in browser against a one-shot callback server, as the client's sign-in would
+/// run one, and checks that it reached the callback with a code.
+async fn visit_with_the_stand_in(authorize_page: AuthorizePage) -> BrowserVisit {
     use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-    let emulator = Emulator::start().unwrap();
+    let emulator = Emulator::start_with(EmulatorOptions {
+        authorize_page,
+        ..EmulatorOptions::default()
+    })
+    .unwrap();
     // A one-shot callback server, as the client's sign-in would run.
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
@@ -1201,10 +1221,10 @@ async fn the_browser_stand_in_follows_the_redirect_to_the_callback() {
     let redirect = format!("http://localhost:{port}/auth/callback");
     let url = authorize_url(&emulator, &[("redirect_uri", &redirect)]);
     let visit = emulator.visit_in_browser(url.as_str()).await.unwrap();
-    assert_eq!(visit.authorize_status, 302);
     assert_eq!(visit.callback_status, Some(200));
     assert_eq!(visit.callback_body.as_deref(), Some("Signed in"));
     let request = server.await.unwrap();
     assert!(request.starts_with("GET /auth/callback?code="), "{request}");
     assert!(request.contains("state=state-123"));
+    visit
 }
