@@ -497,7 +497,8 @@ fn port_is_free(port: u16) -> bool {
 struct Chromium {
     child: Child,
     ws_url: String,
-    _profile: tempfile::TempDir,
+    /// The profile directory and Chromium's log, removed on drop (after the kill).
+    scratch: tempfile::TempDir,
 }
 
 impl Chromium {
@@ -531,7 +532,7 @@ impl Chromium {
         let mut browser = Self {
             child,
             ws_url: String::new(),
-            _profile: profile,
+            scratch: profile,
         };
         // Chromium writes the port it picked and the browser target's path to this file.
         let active_port = data_dir.join("DevToolsActivePort");
@@ -560,7 +561,7 @@ impl Chromium {
 
     fn log_tail(&self) -> String {
         let log =
-            std::fs::read_to_string(self._profile.path().join("chromium.log")).unwrap_or_default();
+            std::fs::read_to_string(self.scratch.path().join("chromium.log")).unwrap_or_default();
         let lines: Vec<&str> = log.lines().collect();
         lines[lines.len().saturating_sub(10)..].join("\n")
     }
