@@ -7,9 +7,6 @@
 //! call `allow_parking` first. Only `fixed_ports_fall_back_and_then_fail` touches ports 1455 and
 //! 1457; every other test binds an ephemeral port.
 
-#[path = "shared/callback_ports.rs"]
-mod callback_ports;
-
 use futures::channel::mpsc;
 use futures::{AsyncReadExt as _, AsyncWriteExt as _, FutureExt as _, StreamExt as _};
 use gpui::TestAppContext;
@@ -464,6 +461,9 @@ async fn the_callback_server_serves_any_oauth_flow(cx: &mut TestAppContext) {
 
 // ---------------------------------------------------------------------------------------------
 // Ports, cancellation, timeouts
+
+#[path = "shared/callback_ports.rs"]
+mod callback_ports;
 
 #[gpui::test]
 async fn fixed_ports_fall_back_and_then_fail(cx: &mut TestAppContext) {
