@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building and testing openai_subscribed needs on a fresh Debian/Ubuntu machine:
 # the C libraries gpui links against (its test-support feature turns on x11 and wayland), a
-# Secret Service (gnome-keyring + dbus) for the real keychain test, and a Rust toolchain when
+# Secret Service (gnome-keyring + dbus) for the real keychain test, Debian's Chromium for the
+# headless-browser sign-in test (tests/browser.rs), and a Rust toolchain when
 # none is present. Safe to run again: it installs only what is missing.
 set -euo pipefail
 
@@ -9,6 +10,7 @@ packages=(
   pkg-config
   libxkbcommon-dev libxkbcommon-x11-dev libxcb1-dev libfreetype-dev libfontconfig-dev
   gnome-keyring dbus
+  chromium
 )
 
 missing=()

@@ -8,6 +8,9 @@ cd "$(dirname "$0")/.."
 source scripts/setup.sh
 export PATH="$HOME/.cargo/bin:$PATH"
 
+# setup.sh installed Chromium: the browser test must run, not skip itself.
+export OPENAI_SUBSCRIBED_REQUIRE_CHROMIUM=1
+
 cargo fmt --check
 cargo clippy --all-targets --quiet -- -D warnings
 scripts/with-keyring.sh cargo nextest run --lib --bins --tests --examples

@@ -2,6 +2,9 @@
 //! embedded emulator (started in this test process), with a file credential store and a private
 //! cache directory.
 
+#[path = "shared/callback_ports.rs"]
+mod callback_ports;
+
 use openai_subscribed::emulator::{Emulator, EmulatorOptions, RedirectPorts};
 use std::io::{BufRead as _, BufReader};
 use std::path::Path;
@@ -54,6 +57,8 @@ fn approve(url: &str) -> u16 {
 
 #[test]
 fn a_whole_session_from_login_to_logout() {
+    // `login` listens on the issuer's fixed ports, which other test binaries use too.
+    let _ports = callback_ports::PortLock::acquire();
     let emulator = Emulator::start_with(EmulatorOptions {
         redirect_ports: RedirectPorts::RealIssuer,
         ..EmulatorOptions::default()
@@ -359,6 +364,8 @@ fn status_reads_a_record_written_by_an_older_version_and_rewrites_it() {
 
 #[test]
 fn the_offline_demo_runs_to_the_end() {
+    // The demo signs in on the issuer's fixed ports too.
+    let _ports = callback_ports::PortLock::acquire();
     let dir = tempfile::tempdir().unwrap();
     let output = Command::new(BIN)
         .arg("demo")

@@ -5,7 +5,7 @@ mod support;
 
 use openai_subscribed::config::CLIENT_ID;
 use openai_subscribed::emulator::{
-    EmulatedAccount, Emulator, EmulatorOptions, Fault, RedirectPorts,
+    AuthorizePage, BrowserVisit, EmulatedAccount, Emulator, EmulatorOptions, Fault, RedirectPorts,
 };
 use openai_subscribed::oauth::jwt_claims::{PlanType, parse_expiry, parse_identity};
 use serde_json::{Value, json};
@@ -188,6 +188,83 @@ async fn authorize_denied_fault_redirects_with_access_denied() {
     assert_eq!(param(&pairs, "code"), None);
     // One-shot: the next sign-in works.
     assert!(param(&authorize(&emulator, &[]).await, "code").is_some());
+}
+
+#[tokio::test]
+async fn the_consent_page_posts_back_a_code_or_access_denied() {
+    let emulator = Emulator::start_with(EmulatorOptions {
+        authorize_page: AuthorizePage::Consent,
+        ..EmulatorOptions::default()
+    })
+    .unwrap();
+    let hostile_state = r#"s"><script>alert(1)</script>"#;
+    let url = authorize_url(&emulator, &[("state", hostile_state)]);
+    let page = client().get(url.clone()).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert_eq!(page.headers()["cache-control"], "no-store");
+    let html = page.text().await.unwrap();
+    for expected in [
+        "ada@example.com",
+        "ChatGPT Plus",
+        r#"value="continue">Continue</button>"#,
+        r#"value="cancel">Cancel</button>"#,
+        r#"<form method="post" action="/oauth/authorize">"#,
+        r#"name="state" value="s&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;""#,
+    ] {
+        assert!(html.contains(expected), "{expected} in {html}");
+    }
+    assert!(!html.contains("<script>"), "the request is escaped: {html}");
+
+    // What the page's form posts: the authorize request again, plus the button's decision.
+    let decide = |decision: &'static str, overrides: &'static [(&'static str, &'static str)]| {
+        let mut form: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+        for (name, value) in overrides {
+            form.retain(|(existing, _)| existing != name);
+            form.push((name.to_string(), value.to_string()));
+        }
+        form.push(("decision".into(), decision.into()));
+        client()
+            .post(emulator.config().authorize_url())
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(serde_urlencoded::to_string(form).unwrap())
+            .send()
+    };
+    let location = |response: &reqwest::Response| -> Vec<(String, String)> {
+        let location = Url::parse(response.headers()["location"].to_str().unwrap()).unwrap();
+        assert!(location.as_str().starts_with(REDIRECT_URI), "{location}");
+        location.query_pairs().into_owned().collect()
+    };
+
+    let continued = decide("continue", &[]).await.unwrap();
+    assert_eq!(continued.status(), 302);
+    let pairs = location(&continued);
+    assert_eq!(param(&pairs, "state"), Some(hostile_state));
+    let code = param(&pairs, "code").expect("a code").to_string();
+    let (status, _) = exchange(&emulator, &code, VERIFIER, REDIRECT_URI).await;
+    assert_eq!(
+        status, 200,
+        "the consent page's code exchanges like any other"
+    );
+
+    let cancelled = decide("cancel", &[]).await.unwrap();
+    assert_eq!(cancelled.status(), 302);
+    let pairs = location(&cancelled);
+    assert_eq!(param(&pairs, "error"), Some("access_denied"));
+    assert_eq!(param(&pairs, "code"), None);
+    assert_eq!(param(&pairs, "state"), Some(hostile_state));
+
+    // The form comes from the browser: it is checked again, and never redirected when bad.
+    let unknown = decide("maybe", &[]).await.unwrap();
+    assert_eq!(unknown.status(), 400);
+    let elsewhere = decide(
+        "continue",
+        &[("redirect_uri", "http://evil.example/auth/callback")],
+    )
+    .await
+    .unwrap();
+    assert_eq!(elsewhere.status(), 400);
+    assert!(elsewhere.headers().get("location").is_none());
+    assert_eq!(emulator.stats().code_exchanges, 1);
 }
 
 #[tokio::test]
@@ -1111,8 +1188,28 @@ async fn a_paced_stream_arrives_event_by_event() {
 
 #[tokio::test]
 async fn the_browser_stand_in_follows_the_redirect_to_the_callback() {
+    let visit = visit_with_the_stand_in(AuthorizePage::InstantRedirect).await;
+    assert_eq!(visit.authorize_status, 302);
+    assert!(!visit.clicked_continue);
+}
+
+#[tokio::test]
+async fn the_browser_stand_in_clicks_continue_on_the_consent_page() {
+    let visit = visit_with_the_stand_in(AuthorizePage::Consent).await;
+    assert_eq!(visit.authorize_status, 200);
+    assert!(visit.authorize_body.contains("Continue"));
+    assert!(visit.clicked_continue);
+}
+
+/// Runs the stand-in browser against a one-shot callback server, as the client's sign-in would
+/// run one, and checks that it reached the callback with a code.
+async fn visit_with_the_stand_in(authorize_page: AuthorizePage) -> BrowserVisit {
     use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-    let emulator = Emulator::start().unwrap();
+    let emulator = Emulator::start_with(EmulatorOptions {
+        authorize_page,
+        ..EmulatorOptions::default()
+    })
+    .unwrap();
     // A one-shot callback server, as the client's sign-in would run.
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
@@ -1133,10 +1230,10 @@ async fn the_browser_stand_in_follows_the_redirect_to_the_callback() {
     let redirect = format!("http://localhost:{port}/auth/callback");
     let url = authorize_url(&emulator, &[("redirect_uri", &redirect)]);
     let visit = emulator.visit_in_browser(url.as_str()).await.unwrap();
-    assert_eq!(visit.authorize_status, 302);
     assert_eq!(visit.callback_status, Some(200));
     assert_eq!(visit.callback_body.as_deref(), Some("Signed in"));
     let request = server.await.unwrap();
     assert!(request.starts_with("GET /auth/callback?code="), "{request}");
     assert!(request.contains("state=state-123"));
+    visit
 }

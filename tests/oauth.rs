@@ -464,9 +464,14 @@ async fn the_callback_server_serves_any_oauth_flow(cx: &mut TestAppContext) {
 // ---------------------------------------------------------------------------------------------
 // Ports, cancellation, timeouts
 
+#[path = "shared/callback_ports.rs"]
+mod callback_ports;
+
 #[gpui::test]
 async fn fixed_ports_fall_back_and_then_fail(cx: &mut TestAppContext) {
-    // The only test that uses the issuer's real ports; the steps run one after another.
+    // The only test here that uses the issuer's real ports; the steps run one after another.
+    // Other test binaries use them too (cli, browser): hold the shared lock.
+    let _ports = callback_ports::PortLock::acquire();
     assert!(
         port_is_free(1455) && port_is_free(1457),
         "ports 1455 and 1457 must be free to run this test"

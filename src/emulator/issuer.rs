@@ -1,8 +1,11 @@
 //! The OAuth 2.0 issuer: `GET /oauth/authorize`, `POST /oauth/token`, `POST /oauth/revoke`.
 //!
-//! - Authorize (RFC 6749 §4.1.1, RFC 7636 §4.3): every parameter is checked; the user is taken
-//!   to have consented at once, so the answer is a 302 to the redirect URI with `code` and
-//!   `state` (RFC 6749 §4.1.2), or with `error=access_denied` when that fault is queued.
+//! - Authorize (RFC 6749 §4.1.1, RFC 7636 §4.3): every parameter is checked. By default the user
+//!   is taken to have consented at once, so the answer is a 302 to the redirect URI with `code`
+//!   and `state` (RFC 6749 §4.1.2), or with `error=access_denied` when that fault is queued.
+//!   With [`AuthorizePage::Consent`] it is a consent page instead (see [`super::consent`]) whose
+//!   "Continue" and "Cancel" post back to `POST /oauth/authorize`, answered with the same 302
+//!   (a code, or `error=access_denied` for "Cancel").
 //!   A bad client id or redirect URI is never redirected to (RFC 6749 §4.1.2.1): it gets a 400
 //!   page, and so do the other bad parameters, to keep the emulator's answers easy to assert on.
 //! - Token, authorization-code grant (RFC 6749 §4.1.3, RFC 7636 §4.6): a form body, as the real
@@ -15,7 +18,8 @@
 //!   or not the token was known (RFC 7009 §2.2).
 
 use super::RedirectPorts;
-use super::errors::{api_error, error_page, oauth_error, raw};
+use super::consent::{AuthorizePage, Decision, consent_page};
+use super::errors::{Rejection, api_error, error_page, oauth_error, raw};
 use super::faults::Fault;
 use super::state::{IssuedTokens, PendingCode, RefreshRejection, SharedState};
 use crate::config::CLIENT_ID;
@@ -35,70 +39,142 @@ use url::Url;
 /// The scopes the Codex client asks for; `offline_access` is what earns a refresh token.
 pub const SCOPES: [&str; 4] = ["openid", "profile", "email", "offline_access"];
 
-/// `GET /oauth/authorize`.
+/// An authorize request whose parameters all checked out.
+struct AuthorizeRequest {
+    redirect_uri: Url,
+    code_challenge: String,
+    csrf_state: String,
+}
+
+/// `GET /oauth/authorize`: checks the request, then redirects at once or shows the consent page
+/// (see [`AuthorizePage`]).
 pub async fn authorize(
     State(state): State<Arc<SharedState>>,
     Query(params): Query<HashMap<String, String>>,
 ) -> Response {
+    let request = match check_authorize_request(&state, &params) {
+        Ok(request) => request,
+        Err(page) => return page.into_response(),
+    };
+    match state.options.authorize_page {
+        AuthorizePage::InstantRedirect => redirect_to_client(&state, &request, Decision::Continue),
+        AuthorizePage::Consent => {
+            let fields: Vec<(String, String)> = params.into_iter().collect();
+            consent_page(&state.options.account, &fields)
+        }
+    }
+}
+
+/// `POST /oauth/authorize`: the consent page's form, carrying the authorize request again plus
+/// `decision=continue|cancel`. The request is checked again: the form comes from the browser.
+pub async fn decide(State(state): State<Arc<SharedState>>, body: Bytes) -> Response {
+    let Ok(params) = serde_urlencoded::from_bytes::<HashMap<String, String>>(&body) else {
+        return error_page(StatusCode::BAD_REQUEST, "The form could not be read.");
+    };
+    let request = match check_authorize_request(&state, &params) {
+        Ok(request) => request,
+        Err(page) => return page.into_response(),
+    };
+    let Some(decision) = params
+        .get("decision")
+        .and_then(|value| Decision::parse(value))
+    else {
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            "decision must be 'continue' or 'cancel'.",
+        );
+    };
+    redirect_to_client(&state, &request, decision)
+}
+
+/// Checks every authorize parameter (RFC 6749 §4.1.1, RFC 7636 §4.3); a bad one gets a 400 page,
+/// never a redirect (RFC 6749 §4.1.2.1).
+fn check_authorize_request(
+    state: &SharedState,
+    params: &HashMap<String, String>,
+) -> Result<AuthorizeRequest, Rejection> {
     let param = |name: &str| params.get(name).map(String::as_str).unwrap_or_default();
 
     if param("client_id") != CLIENT_ID {
-        return error_page(StatusCode::BAD_REQUEST, "Unknown client_id.");
+        return Err(Rejection::from(error_page(
+            StatusCode::BAD_REQUEST,
+            "Unknown client_id.",
+        )));
     }
-    let redirect_uri =
-        match check_redirect_uri(param("redirect_uri"), &state.options.redirect_ports) {
-            Ok(uri) => uri,
-            Err(message) => return error_page(StatusCode::BAD_REQUEST, &message),
-        };
+    let redirect_uri = check_redirect_uri(param("redirect_uri"), &state.options.redirect_ports)
+        .map_err(|message| Rejection::from(error_page(StatusCode::BAD_REQUEST, &message)))?;
     if param("response_type") != "code" {
-        return error_page(
+        return Err(Rejection::from(error_page(
             StatusCode::BAD_REQUEST,
             "Unsupported response_type: only 'code' is allowed.",
-        );
+        )));
     }
-    if let Err(message) = check_scope(param("scope")) {
-        return error_page(StatusCode::BAD_REQUEST, &message);
-    }
+    check_scope(param("scope"))
+        .map_err(|message| Rejection::from(error_page(StatusCode::BAD_REQUEST, &message)))?;
     if param("code_challenge_method") != "S256" {
-        return error_page(
+        return Err(Rejection::from(error_page(
             StatusCode::BAD_REQUEST,
             "code_challenge_method must be S256.",
-        );
+        )));
     }
     let code_challenge = param("code_challenge");
     if !is_s256_challenge(code_challenge) {
-        return error_page(
+        return Err(Rejection::from(error_page(
             StatusCode::BAD_REQUEST,
             "code_challenge must be the base64url SHA-256 of the verifier (43 characters).",
-        );
+        )));
     }
     let csrf_state = param("state");
     if csrf_state.is_empty() {
-        return error_page(StatusCode::BAD_REQUEST, "Missing 'state'.");
+        return Err(Rejection::from(error_page(
+            StatusCode::BAD_REQUEST,
+            "Missing 'state'.",
+        )));
     }
+    Ok(AuthorizeRequest {
+        redirect_uri,
+        code_challenge: code_challenge.to_string(),
+        csrf_state: csrf_state.to_string(),
+    })
+}
 
-    let mut target = redirect_uri.clone();
-    if let Some(Fault::AuthorizeDenied { description }) =
-        state.take_fault(|fault| matches!(fault, Fault::AuthorizeDenied { .. }))
-    {
+/// Sends the browser back to the client (RFC 6749 §4.1.2): with a code when the user continued,
+/// with `error=access_denied` when they cancelled or an `AuthorizeDenied` fault is queued.
+fn redirect_to_client(
+    state: &SharedState,
+    request: &AuthorizeRequest,
+    decision: Decision,
+) -> Response {
+    let mut target = request.redirect_uri.clone();
+    let denied = match decision {
+        Decision::Cancel => Some("the user cancelled the sign-in".to_string()),
+        Decision::Continue => {
+            match state.take_fault(|fault| matches!(fault, Fault::AuthorizeDenied { .. })) {
+                Some(Fault::AuthorizeDenied { description }) => Some(description),
+                _ => None,
+            }
+        }
+    };
+    if let Some(description) = denied {
         target
             .query_pairs_mut()
             .append_pair("error", "access_denied")
             .append_pair("error_description", &description)
-            .append_pair("state", csrf_state);
+            .append_pair("state", &request.csrf_state);
     } else {
         let code = state.issue_code(PendingCode {
-            code_challenge: code_challenge.to_string(),
-            redirect_uri: redirect_uri.to_string(),
+            code_challenge: request.code_challenge.clone(),
+            redirect_uri: request.redirect_uri.to_string(),
             client_id: CLIENT_ID.to_string(),
         });
         target
             .query_pairs_mut()
             .append_pair("code", &code)
             .append_pair("scope", &SCOPES.join(" "))
-            .append_pair("state", csrf_state);
+            .append_pair("state", &request.csrf_state);
     }
-    // 302 Found, as the real issuer answers (RFC 6749 §4.1.2 examples use 302).
+    // 302 Found, as the real issuer answers (RFC 6749 §4.1.2 examples use 302); after the consent
+    // form's POST a browser follows it with a GET, as RFC 9110 §15.4.3 allows.
     (StatusCode::FOUND, [(header::LOCATION, target.to_string())]).into_response()
 }
 

@@ -21,7 +21,7 @@
 //! ## Endpoints
 //! | Route | Module |
 //! |---|---|
-//! | `GET /oauth/authorize`, `POST /oauth/token`, `POST /oauth/revoke` | [`issuer`] |
+//! | `GET`/`POST /oauth/authorize`, `POST /oauth/token`, `POST /oauth/revoke` | [`issuer`], [`consent`] |
 //! | `POST /api/accounts/deviceauth/usercode`, `…/deviceauth/token`, `GET /codex/device` | [`device_code`] |
 //! | `GET /backend-api/codex/models?client_version=` | [`models`] |
 //! | `POST /backend-api/codex/responses` | [`responses`] (checks), [`script`] (the SSE answer), [`compaction`] |
@@ -76,6 +76,7 @@ pub mod admin;
 pub mod backend_auth;
 pub mod browser;
 pub mod compaction;
+pub mod consent;
 pub mod device_code;
 mod errors;
 pub mod faults;
@@ -89,6 +90,7 @@ pub mod state;
 pub mod usage;
 
 pub use browser::BrowserVisit;
+pub use consent::AuthorizePage;
 pub use faults::Fault;
 pub use state::{EmulatorStats, RecordedRequest};
 
@@ -164,6 +166,8 @@ pub struct EmulatorOptions {
     pub account: EmulatedAccount,
     /// Which redirect ports the authorize endpoint accepts.
     pub redirect_ports: RedirectPorts,
+    /// Whether the authorize endpoint redirects at once or shows a consent page first.
+    pub authorize_page: AuthorizePage,
     /// How many device-code polls are answered "pending" before the sign-in completes.
     pub device_pending_polls: u32,
     /// Whether the device-code `interval` is sent as a string (`"5"`), as the real issuer does.
@@ -179,6 +183,7 @@ impl Default for EmulatorOptions {
             access_token_lifetime: Duration::from_secs(3600),
             account: EmulatedAccount::default(),
             redirect_ports: RedirectPorts::default(),
+            authorize_page: AuthorizePage::default(),
             device_pending_polls: 2,
             device_interval_as_string: true,
             device_interval_secs: 5,
@@ -393,7 +398,10 @@ fn router(state: Arc<SharedState>) -> Router {
         .route("/models", get(models::list_models))
         .route("/responses", post(responses::create_response));
     Router::new()
-        .route("/oauth/authorize", get(issuer::authorize))
+        .route(
+            "/oauth/authorize",
+            get(issuer::authorize).post(issuer::decide),
+        )
         .route("/oauth/token", post(issuer::token))
         .route("/oauth/revoke", post(issuer::revoke))
         .route(
