@@ -7,6 +7,7 @@ use crate::config::Config;
 use crate::credentials::{CredentialsProvider, StoreKind};
 use crate::http::ReqwestHttpClient;
 use crate::provider::{OpenAiSubscribedProvider, StateOptions, UrlOpener};
+use crate::responses::StreamTimeouts;
 use anyhow::Result;
 use gpui::AsyncApp;
 use http_client::HttpClient;
@@ -25,6 +26,8 @@ pub struct CommandContext {
     pub store_path: Option<PathBuf>,
     /// The HTTP client.
     pub http: Arc<dyn HttpClient>,
+    /// How long each phase of a streamed answer may stall.
+    pub stream_timeouts: StreamTimeouts,
 }
 
 impl CommandContext {
@@ -38,6 +41,7 @@ impl CommandContext {
             store: args.store,
             store_path: args.store_path.clone(),
             http,
+            stream_timeouts: args.stream_timeouts(),
         })
     }
 
@@ -63,6 +67,7 @@ impl CommandContext {
     ) -> Result<OpenAiSubscribedProvider> {
         let options = StateOptions {
             url_opener,
+            stream_timeouts: self.stream_timeouts,
             ..StateOptions::default()
         };
         cx.update(|cx| {

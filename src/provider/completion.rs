@@ -8,7 +8,7 @@ use crate::language_model::{
     LanguageModelCompletionError, LanguageModelCompletionEvent, LanguageModelRequest,
 };
 use crate::models::ModelInfo;
-use crate::responses::{ResponsesError, build_request, send_request};
+use crate::responses::{ResponsesError, StreamWatch, build_request, send_request};
 use futures::StreamExt as _;
 use futures::stream::BoxStream;
 use gpui::{AsyncApp, Entity, Task};
@@ -32,12 +32,16 @@ pub fn start_completion(
         let (http, config, auth) = state.read_with(cx, |state, _| {
             (state.http(), state.config().clone(), state.auth().clone())
         })?;
+        let watch = StreamWatch::on_executor(
+            state.read_with(cx, |state, _| state.stream_timeouts())?,
+            cx.background_executor().clone(),
+        );
 
         let credentials = auth
             .update(cx, |auth, cx| auth.get_fresh_credentials(cx))?
             .await
             .map_err(auth_to_host_error)?;
-        let mut answer = send_request(http.as_ref(), &config, &credentials, &body).await;
+        let mut answer = send_request(http.as_ref(), &config, &credentials, &body, &watch).await;
         if matches!(&answer, Err(error) if error.is_unauthorized()) {
             // The token was refused although it looked fresh (revoked, rotated elsewhere):
             // refresh once and retry once.
@@ -48,7 +52,7 @@ pub fn start_completion(
                 })?
                 .await
                 .map_err(auth_to_host_error)?;
-            answer = send_request(http.as_ref(), &config, &renewed, &body).await;
+            answer = send_request(http.as_ref(), &config, &renewed, &body, &watch).await;
         }
 
         match answer {

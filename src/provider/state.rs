@@ -11,7 +11,7 @@ use crate::models::{
     CacheLocation, CatalogOptions, FetchError, ModelCatalog, ModelInfo, RefreshOutcome,
 };
 use crate::oauth::{CallbackServerOptions, DeviceCodeOptions};
-use crate::responses::{ResponsesError, UsageLimits};
+use crate::responses::{ResponsesError, StreamTimeouts, UsageLimits};
 use anyhow::Result;
 use gpui::{App, AppContext as _, Context, Entity, SharedString, Subscription, Task};
 use http_client::HttpClient;
@@ -54,6 +54,8 @@ pub struct StateOptions {
     pub callback: CallbackServerOptions,
     /// The device-code sign-in's time limit.
     pub device_code: DeviceCodeOptions,
+    /// How long each phase of a streamed answer may stall.
+    pub stream_timeouts: StreamTimeouts,
 }
 
 impl Default for StateOptions {
@@ -64,6 +66,7 @@ impl Default for StateOptions {
             url_opener: UrlOpener::System,
             callback: CallbackServerOptions::default(),
             device_code: DeviceCodeOptions::default(),
+            stream_timeouts: StreamTimeouts::default(),
         }
     }
 }
@@ -84,6 +87,7 @@ pub struct State {
     /// Why the last request was refused by the plan (usage limit, plan without Codex), in words.
     limit_notice: Option<SharedString>,
     url_opener: UrlOpener,
+    stream_timeouts: StreamTimeouts,
     /// The sign-in generation whose authorize URL was already opened (open it once).
     opened_browser_for: Option<u64>,
     _subscriptions: Vec<Subscription>,
@@ -139,6 +143,7 @@ impl State {
             usage: None,
             limit_notice: None,
             url_opener: options.url_opener,
+            stream_timeouts: options.stream_timeouts,
             opened_browser_for: None,
             _subscriptions: subscriptions,
         }
@@ -152,6 +157,11 @@ impl State {
     /// The HTTP client requests go through.
     pub fn http(&self) -> Arc<dyn HttpClient> {
         self.http.clone()
+    }
+
+    /// How long each phase of a streamed answer may stall.
+    pub fn stream_timeouts(&self) -> StreamTimeouts {
+        self.stream_timeouts
     }
 
     /// The auth state machine.

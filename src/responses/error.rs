@@ -13,6 +13,7 @@
 //! [`ResponsesError::to_completion_error`] carries the backend's timing faithfully: a plan's usage
 //! limit waits until the limit resets, an overload honours `Retry-After`.
 
+use super::stall::Stall;
 use super::usage_limits::UsageLimits;
 use crate::language_model::{LanguageModelCompletionError, LanguageModelProviderName};
 use chrono::{DateTime, Local, Utc};
@@ -110,6 +111,23 @@ pub enum ResponsesError {
     /// The request could not be sent (connection refused, DNS, TLS…).
     #[error("could not reach the ChatGPT backend: {0:#}")]
     Send(anyhow::Error),
+    /// A phase of the answer took longer than its limit (see [`StreamTimeouts`]).
+    ///
+    /// [`StreamTimeouts`]: super::StreamTimeouts
+    #[error(transparent)]
+    Stalled(#[from] Stall),
+    /// One SSE line or event was larger than [`MAX_EVENT_BYTES`]: the stream is stopped rather
+    /// than buffered without bound.
+    ///
+    /// [`MAX_EVENT_BYTES`]: super::MAX_EVENT_BYTES
+    #[error(
+        "the ChatGPT backend sent one event larger than {} MiB; the answer was stopped to keep memory bounded — try again",
+        limit / (1024 * 1024)
+    )]
+    EventTooLarge {
+        /// The limit, in bytes.
+        limit: usize,
+    },
     /// Reading the streamed answer failed.
     #[error("reading the answer failed: {0}")]
     Read(#[from] std::io::Error),
@@ -251,6 +269,14 @@ impl ResponsesError {
     ) -> LanguageModelCompletionError {
         use LanguageModelCompletionError as E;
         match self {
+            Self::Stalled(_) => E::ApiReadResponseError {
+                provider,
+                error: std::io::Error::new(std::io::ErrorKind::TimedOut, self.to_string()),
+            },
+            Self::EventTooLarge { .. } => E::ApiReadResponseError {
+                provider,
+                error: std::io::Error::new(std::io::ErrorKind::InvalidData, self.to_string()),
+            },
             Self::Unauthorized { .. } => E::AuthenticationError {
                 provider,
                 message: self.to_string(),

@@ -18,12 +18,13 @@
 //! # async fn f(http: &dyn http_client::HttpClient, config: &openai_subscribed::config::Config,
 //! #     auth: openai_subscribed::backend_request::BackendAuth,
 //! #     request: openai_subscribed::language_model::LanguageModelRequest,
-//! #     model: openai_subscribed::models::ModelInfo) -> Result<(), ResponsesError> {
+//! #     model: openai_subscribed::models::ModelInfo, watch: StreamWatch) -> Result<(), ResponsesError> {
 //! let body = build_request(&request, &model)?;           // fails before sending on bad input
-//! let answer = match send_request(http, config, &auth, &body).await {
+//! // `watch`: the stall limits (StreamTimeouts) and a timer, e.g. StreamWatch::on_executor(..)
+//! let answer = match send_request(http, config, &auth, &body, &watch).await {
 //!     Err(error) if error.is_unauthorized() => {
 //!         // refresh the token once, then:
-//!         send_request(http, config, &auth, &body).await?
+//!         send_request(http, config, &auth, &body, &watch).await?
 //!     }
 //!     other => other?,
 //! };
@@ -41,6 +42,7 @@ mod events;
 mod request;
 mod request_mapping;
 mod sse;
+mod stall;
 mod stream;
 mod token_count;
 mod usage_limits;
@@ -51,7 +53,8 @@ pub use event_mapping::{EventMapper, token_usage};
 pub use events::*;
 pub use request::*;
 pub use request_mapping::{DEFAULT_INSTRUCTIONS, MAX_INSTRUCTIONS_CHARS, build_request};
-pub use sse::{SseEvent, SseParser};
-pub use stream::{ResponseStream, completion_events, send_request};
+pub use sse::{MAX_EVENT_BYTES, SseEvent, SseParser};
+pub use stall::{Sleep, Stall, StreamTimeouts, StreamWatch};
+pub use stream::{ResponseStream, completion_events, send_request, watched_completion_events};
 pub use token_count::{TOKENS_PER_IMAGE, TOKENS_PER_MESSAGE, count_tokens, warm_up};
 pub use usage_limits::{Credits, UsageLimits, UsageWindow};
