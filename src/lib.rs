@@ -33,6 +33,7 @@ pub mod http;
 pub mod language_model;
 pub mod models;
 pub mod oauth;
+pub mod printable;
 pub mod provider;
 pub mod responses;
 pub mod secret;

@@ -3,16 +3,18 @@
 use super::args::ChatArgs;
 use super::context::CommandContext;
 use super::event_json::event_to_json;
+use super::output::{self, err, errln, out, outln};
 use crate::language_model::{
     LanguageModel, LanguageModelCompletionError, LanguageModelCompletionEvent,
     LanguageModelProvider as _, LanguageModelRequest, LanguageModelRequestMessage, MessageContent,
     Role,
 };
+use crate::printable::{multi_line, one_line};
 use crate::provider::OpenAiSubscribedProvider;
 use anyhow::{Result, anyhow, bail};
 use futures::StreamExt as _;
 use gpui::AsyncApp;
-use std::io::{IsTerminal as _, Write as _};
+use std::io::IsTerminal as _;
 use std::sync::Arc;
 
 /// Streams the answer to `args.prompt`.
@@ -61,21 +63,19 @@ pub async fn chat(context: CommandContext, args: ChatArgs, cx: &mut AsyncApp) ->
     while let Some(event) = events.next().await {
         match event {
             Ok(event) => {
-                if let Err(error) = printer.print(&event) {
-                    // The reader went away (`| head`): stop quietly, as other tools do.
-                    if error.kind() == std::io::ErrorKind::BrokenPipe {
-                        return Ok(());
-                    }
-                    return Err(error.into());
+                printer.print(&event);
+                // The reader went away (`| head`): stop quietly, as other tools do.
+                if output::stdout_closed() {
+                    return Ok(());
                 }
             }
             Err(error) => {
-                printer.finish().ok();
+                printer.finish();
                 return Err(explain(error, &provider, cx).await);
             }
         }
     }
-    printer.finish().ok();
+    printer.finish();
     usage_saved(&provider, cx).await;
     Ok(())
 }
@@ -160,49 +160,51 @@ impl Printer {
         }
     }
 
-    fn print(&mut self, event: &LanguageModelCompletionEvent) -> std::io::Result<()> {
-        let mut stdout = std::io::stdout().lock();
+    /// Prints one event. The answer comes from the network: control characters are stripped
+    /// (a line feed and a tab are kept) before it reaches the terminal.
+    fn print(&mut self, event: &LanguageModelCompletionEvent) {
         if self.json {
-            writeln!(stdout, "{}", event_to_json(event))?;
-            return stdout.flush();
+            // JSON escapes every control character itself.
+            outln!("{}", event_to_json(event));
+            return;
         }
         match event {
             LanguageModelCompletionEvent::Thinking { text, .. } => {
-                let mut stderr = std::io::stderr();
+                let text = multi_line(text);
                 if self.dim {
-                    write!(stderr, "\x1b[2m{text}\x1b[0m")?;
+                    err!("\x1b[2m{text}\x1b[0m");
                 } else {
-                    write!(stderr, "{text}")?;
+                    err!("{text}");
                 }
-                stderr.flush()?;
                 self.in_thinking = true;
             }
             LanguageModelCompletionEvent::Text(text) => {
                 self.end_thinking();
-                write!(stdout, "{text}")?;
-                stdout.flush()?;
+                out!("{}", multi_line(text));
             }
             LanguageModelCompletionEvent::ToolUse(tool_use) if tool_use.is_input_complete => {
                 self.end_thinking();
-                eprintln!("[tool call {} {}]", tool_use.name, tool_use.input);
+                errln!(
+                    "[tool call {} {}]",
+                    one_line(&tool_use.name, 200),
+                    multi_line(&tool_use.input.to_string())
+                );
             }
             _ => {}
         }
-        Ok(())
     }
 
     fn end_thinking(&mut self) {
         if self.in_thinking {
-            eprintln!();
+            errln!();
             self.in_thinking = false;
         }
     }
 
-    fn finish(&mut self) -> std::io::Result<()> {
+    fn finish(&mut self) {
         self.end_thinking();
         if !self.json {
-            writeln!(std::io::stdout())?;
+            outln!();
         }
-        Ok(())
     }
 }

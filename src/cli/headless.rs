@@ -4,6 +4,7 @@
 //! `App`), so each subcommand is an async function given an [`AsyncApp`]. The app quits when it
 //! returns, and its result becomes the process's exit code.
 
+use super::output::errln;
 use anyhow::Result;
 use gpui::{Application, AsyncApp};
 use http_client::HttpClient;
@@ -34,11 +35,11 @@ where
     match result {
         Some(Ok(())) => ExitCode::SUCCESS,
         Some(Err(error)) => {
-            eprintln!("error: {}", one_line(&error));
+            errln!("error: {}", one_line(&error));
             ExitCode::FAILURE
         }
         None => {
-            eprintln!("error: the application stopped before the command finished");
+            errln!("error: the application stopped before the command finished");
             ExitCode::FAILURE
         }
     }
@@ -57,5 +58,6 @@ pub fn one_line(error: &anyhow::Error) -> String {
         }
         line.push_str(&text);
     }
-    line.replace('\n', " ")
+    // Causes may quote the network: no control character reaches the terminal.
+    crate::printable::one_line(&line, usize::MAX)
 }

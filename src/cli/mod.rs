@@ -23,6 +23,7 @@ pub mod emulator;
 pub mod event_json;
 pub mod headless;
 pub mod models;
+pub mod output;
 pub mod spinner;
 pub mod usage;
 pub mod wait;
@@ -41,7 +42,7 @@ pub fn main() -> ExitCode {
     let context = match context::CommandContext::from_args(&cli.global) {
         Ok(context) => context,
         Err(error) => {
-            eprintln!("error: {}", headless::one_line(&error));
+            output::errln!("error: {}", headless::one_line(&error));
             return ExitCode::FAILURE;
         }
     };

@@ -1,6 +1,7 @@
 //! `usage [--json]`: the plan's usage windows, as the last answer reported them.
 
 use super::context::CommandContext;
+use super::output::{out, outln};
 use anyhow::Result;
 use chrono::Utc;
 use gpui::AsyncApp;
@@ -11,16 +12,16 @@ pub async fn show(context: CommandContext, json: bool, cx: &mut AsyncApp) -> Res
     let state = provider.state().clone();
     let usage = state.read_with(cx, |state, _| state.usage().cloned())?;
     if json {
-        println!("{}", serde_json::to_string(&usage)?);
+        outln!("{}", serde_json::to_string(&usage)?);
         return Ok(());
     }
     let Some(usage) = usage else {
-        println!(
+        outln!(
             "No usage reported yet: the backend reports your plan's limits with each answer. Run `openai-subscribed chat` once."
         );
         return Ok(());
     };
-    print!("{}", render_usage(&usage, Utc::now()));
+    out!("{}", render_usage(&usage, Utc::now()));
     Ok(())
 }
 

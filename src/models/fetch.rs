@@ -122,7 +122,7 @@ pub async fn fetch_models(
         let text = String::from_utf8_lossy(&body);
         return Err(FetchError::Status {
             status: status.as_u16(),
-            message: text.chars().take(MAX_ERROR_SNIPPET_CHARS).collect(),
+            message: crate::printable::one_line(&text, MAX_ERROR_SNIPPET_CHARS),
         });
     }
     let models =

@@ -44,7 +44,16 @@ pub fn parse_models_response(body: &[u8]) -> Result<ParsedModels, serde_json::Er
             .and_then(|slug| slug.as_str())
             .map(str::to_owned);
         match serde_json::from_value::<ModelInfo>(entry) {
-            Ok(model) if model.is_listed() => parsed.listed.push(model),
+            // The slug goes back to the backend as is, so it cannot be cleaned: refuse it.
+            Ok(model) if crate::printable::has_hidden(&model.slug) => {
+                parsed.malformed += 1;
+                log::warn!("skipping model catalog entry {index}: its slug has control characters");
+            }
+            Ok(mut model) if model.is_listed() => {
+                model.display_name = crate::printable::one_line(&model.display_name, 80);
+                model.description = crate::printable::one_line(&model.description, 500);
+                parsed.listed.push(model)
+            }
             Ok(_) => parsed.hidden += 1,
             Err(error) => {
                 parsed.malformed += 1;

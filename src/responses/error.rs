@@ -187,7 +187,13 @@ impl ResponsesError {
                 Some(other) => Some(other.to_string()),
                 None => None,
             })
+            .map(|message| crate::printable::one_line(&message, MAX_BODY_IN_MESSAGE))
+            .filter(|message| !message.is_empty() && message != "null")
             .unwrap_or_else(|| body_excerpt(body, status));
+        let plan_type = detail
+            .plan_type
+            .as_deref()
+            .map(|plan| crate::printable::one_line(plan, 40));
         let retry_after = retry_after(headers);
 
         if kind == Some("usage_limit_reached") {
@@ -200,15 +206,13 @@ impl ResponsesError {
                         .map(|secs| now + chrono::Duration::seconds(secs.max(0)))
                 });
             return Self::UsageLimitReached {
-                plan: detail.plan_type,
+                plan: plan_type,
                 resets_at,
                 limits: UsageLimits::from_headers(headers, now),
             };
         }
         if kind == Some("usage_not_included") || code == Some("usage_not_included") {
-            return Self::UsageNotIncluded {
-                plan: detail.plan_type,
-            };
+            return Self::UsageNotIncluded { plan: plan_type };
         }
         if code == Some("context_length_exceeded") {
             return Self::ContextLengthExceeded { message };
@@ -228,7 +232,12 @@ impl ResponsesError {
 
     /// The error a `response.failed` or `error` event stands for, from its code and message.
     pub fn from_code(code: Option<&str>, message: Option<&str>) -> Self {
-        let message = message.unwrap_or("no message").to_string();
+        let message = message
+            .map(|message| crate::printable::one_line(message, MAX_BODY_IN_MESSAGE))
+            .filter(|message| !message.is_empty())
+            .unwrap_or_else(|| "the backend gave no details".to_string());
+        let code = code.map(|code| crate::printable::one_line(code, 80));
+        let code = code.as_deref();
         match code {
             Some("context_length_exceeded") => Self::ContextLengthExceeded { message },
             Some("usage_not_included") => Self::UsageNotIncluded { plan: None },
@@ -436,18 +445,16 @@ fn parse_try_again_in(message: &str) -> Option<Duration> {
 }
 
 fn body_excerpt(body: &[u8], status: StatusCode) -> String {
-    let text = String::from_utf8_lossy(body);
-    let text = text.trim();
-    if text.is_empty() {
-        return status
-            .canonical_reason()
-            .unwrap_or("no message")
-            .to_string();
+    let text = crate::printable::one_line(&String::from_utf8_lossy(body), MAX_BODY_IN_MESSAGE);
+    // An empty body, or JSON that says nothing (`null`, `{}`, `""`), is no message at all.
+    if matches!(text.as_str(), "" | "null" | "{}" | "\"\"") {
+        return if status.is_server_error() {
+            "the backend gave no details; try again in a moment".to_string()
+        } else {
+            "the backend gave no details".to_string()
+        };
     }
-    match text.char_indices().nth(MAX_BODY_IN_MESSAGE) {
-        Some((cut, _)) => format!("{}…", &text[..cut]),
-        None => text.to_string(),
-    }
+    text
 }
 
 #[cfg(test)]
