@@ -17,7 +17,7 @@
 use super::error::AuthError;
 use super::policy::RefreshPolicy;
 use super::renew::{RenewFailed, Renewal, Renewed};
-use super::revoke::revoke_refresh_token;
+use super::revoke::{Revocation, revoke_refresh_token};
 use super::sign_in::{OAuthSignIn, ProgressReporter, SignInFlows, SignInMethod, SignInProgress};
 use crate::backend_request::BackendAuth;
 use crate::config::Config;
@@ -293,8 +293,9 @@ impl State {
     /// Signs out: drops any sign-in or refresh, says `SignedOut` at once, deletes the store entry,
     /// and revokes the refresh token (RFC 7009) in the background, best effort. The UI never
     /// waits; the returned task ends once the entry is gone and the revocation has been answered
-    /// (or has timed out), so a short-lived process can wait for both.
-    pub fn sign_out(&mut self, cx: &mut Context<Self>) -> Task<Result<(), AuthError>> {
+    /// (or has timed out), so a short-lived process can wait for both; it says how the
+    /// revocation went, so that a failure can be told to the user.
+    pub fn sign_out(&mut self, cx: &mut Context<Self>) -> Task<Result<Revocation, AuthError>> {
         self.next_generation();
         let previous = std::mem::replace(&mut self.auth, AuthState::SignedOut);
         self.last_error = None;
@@ -312,10 +313,25 @@ impl State {
                     futures::pin_mut!(revoke, deadline);
                     futures::select_biased! {
                         result = revoke => match result {
-                            Ok(()) => log::debug!("revoked the ChatGPT refresh token"),
-                            Err(error) => log::debug!("could not revoke the refresh token: {error:#}"),
+                            Ok(()) => {
+                                log::debug!("revoked the ChatGPT refresh token");
+                                Revocation::Revoked
+                            }
+                            Err(error) => {
+                                log::debug!("could not revoke the refresh token: {error:#}");
+                                Revocation::Failed(crate::printable::one_line(
+                                    &format!("{error:#}"),
+                                    300,
+                                ))
+                            }
                         },
-                        _ = deadline => log::debug!("revoking the refresh token timed out"),
+                        _ = deadline => {
+                            log::debug!("revoking the refresh token timed out");
+                            Revocation::Failed(format!(
+                                "no answer within {} seconds",
+                                REVOKE_TIMEOUT.as_secs()
+                            ))
+                        }
                     }
                 }))
             }
@@ -332,12 +348,16 @@ impl State {
                     .store
                     .delete(cx)
                     .await
-                    .map_err(|error| AuthError::store(renewal.store.name(), &error))
+                    .map_err(|error| AuthError::StoreNotDeleted {
+                        store: renewal.store.name(),
+                        detail: format!("{error:#}"),
+                    })
             };
-            if let Some(revocation) = revocation {
-                revocation.await;
-            }
-            deleted
+            let revocation = match revocation {
+                Some(revocation) => revocation.await,
+                None => Revocation::NothingToRevoke,
+            };
+            deleted.map(|()| revocation)
         })
     }
 
@@ -456,7 +476,10 @@ impl State {
             Ok(None) => AuthState::SignedOut,
             Err(error) => {
                 log::warn!("could not read the {}: {error:#}", self.store_name());
-                self.last_error = Some(AuthError::store(self.store_name(), &error));
+                self.last_error = Some(AuthError::StoreUnreadable {
+                    store: self.store_name(),
+                    detail: format!("{error:#}"),
+                });
                 AuthState::SignedOut
             }
         };

@@ -5,6 +5,7 @@ use super::context::CommandContext;
 use super::output::{errln, outln};
 use super::spinner::Spinner;
 use super::wait::{sign_in_outcome, wait_for};
+use crate::auth::revoke::Revocation;
 use crate::auth::{AuthState, SignInMethod, SignInProgress};
 use crate::provider::{OpenAiSubscribedProvider, UrlOpener};
 use anyhow::{Result, anyhow};
@@ -96,10 +97,18 @@ pub async fn logout(context: CommandContext, cx: &mut AsyncApp) -> Result<()> {
     let sign_out = provider
         .state()
         .update(cx, |state, cx| state.sign_out(cx))?;
-    sign_out.await.map_err(|error| anyhow!(error.to_string()))?;
+    let revocation = sign_out.await.map_err(|error| anyhow!(error.to_string()))?;
     match was {
         Some(who) => outln!("Signed out {who}."),
         None => outln!("Not signed in."),
+    }
+    if let Revocation::Failed(reason) = revocation {
+        errln!(
+            "warning: the sign-in was deleted from this computer, but the issuer could not be \
+             told to revoke it ({reason}). It can no longer be used from here and expires on its \
+             own; to end it now, sign out of all sessions in your ChatGPT account's security \
+             settings."
+        );
     }
     Ok(())
 }

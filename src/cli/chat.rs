@@ -126,6 +126,19 @@ async fn explain(
         | (LanguageModelCompletionError::PermissionError { .. }, Some(notice)) => {
             anyhow!(notice.to_string())
         }
+        // The host's "no API key" means the sign-in went away while this ran: say why, when the
+        // auth state knows, and what to do.
+        (LanguageModelCompletionError::NoApiKey { .. }, _) => {
+            let reason = provider
+                .state()
+                .read_with(cx, |state, cx| {
+                    state.auth().read(cx).last_error().map(ToString::to_string)
+                })
+                .ok()
+                .flatten()
+                .unwrap_or_else(|| "You are no longer signed in to ChatGPT.".into());
+            anyhow!("{reason} Run `openai-subscribed login` to sign in again.")
+        }
         _ => anyhow!(error),
     }
 }

@@ -3,6 +3,7 @@
 
 use super::args::GlobalArgs;
 use super::headless::run_headless;
+use crate::auth::AuthError;
 use crate::config::Config;
 use crate::credentials::{CredentialsProvider, StoreKind};
 use crate::http::ReqwestHttpClient;
@@ -97,6 +98,15 @@ impl CommandContext {
             .update(cx, |auth, cx| auth.authenticate(cx))?
             .await
             .is_ok();
+        // A store that cannot be read is not "signed out": say so before anything else runs
+        // (a sign-in would only fail to be saved at the end).
+        let unreadable = auth.read_with(cx, |auth, _| match auth.last_error() {
+            Some(error @ AuthError::StoreUnreadable { .. }) => Some(error.clone()),
+            _ => None,
+        })?;
+        if let Some(error) = unreadable {
+            return Err(error.into());
+        }
         Ok((provider, signed_in))
     }
 

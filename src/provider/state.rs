@@ -223,7 +223,10 @@ impl State {
     }
 
     /// Signs out: revokes and forgets the sign-in, the account's cached usage and models.
-    pub fn sign_out(&mut self, cx: &mut Context<Self>) -> Task<Result<(), AuthError>> {
+    pub fn sign_out(
+        &mut self,
+        cx: &mut Context<Self>,
+    ) -> Task<Result<crate::auth::revoke::Revocation, AuthError>> {
         if let Some(account) = self.account_id.take() {
             // The usage snapshot and the model list are cached per account: forget them with the
             // sign-in, off the UI thread.

@@ -1,7 +1,7 @@
 //! A tiny raw-TCP backend that misbehaves on purpose, for the stall and size-limit tests.
 //!
-//! It answers `GET …/models` with a quick 404 (so the catalog falls back to its bundled list)
-//! and every other request the way its [`Misbehaviour`] says. Every wait in it is bounded: it
+//! It answers every `GET` (the model list, usage) with a quick 404, so the catalog falls back to
+//! its bundled list, and every other request the way its [`Misbehaviour`] says. Every wait in it is bounded: it
 //! gives up after [`GIVE_UP`] even if the client never hangs up, so no test can hang on it.
 
 #![allow(dead_code)]
@@ -71,7 +71,8 @@ fn serve(mut stream: TcpStream, misbehaviour: Misbehaviour, written: &AtomicU64)
     let Some(head) = read_head(&mut stream) else {
         return;
     };
-    if head.starts_with("GET ") && head.contains("/models") {
+    // Any GET (the model list, usage) gets a quick 404: only the answer itself misbehaves.
+    if head.starts_with("GET ") {
         stream
             .write_all(b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
             .ok();
