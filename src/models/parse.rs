@@ -166,4 +166,18 @@ mod tests {
                 .is_empty()
         );
     }
+
+    #[test]
+    fn names_from_the_network_lose_their_control_characters() {
+        let mut hostile = entry("gpt-x", 1, "list");
+        hostile["display_name"] = json!("GPT\u{1b}]0;pwned\u{7} X\u{1b}[2J");
+        hostile["description"] = json!("fast\r\nand \u{202E}cheap");
+        let mut bad_slug = entry("gpt-y", 2, "list");
+        bad_slug["slug"] = json!("gpt\u{1b}[2J-y");
+        let parsed = parse(json!({"models": [hostile, bad_slug]}));
+        assert_eq!(parsed.listed.len(), 1);
+        assert_eq!(parsed.listed[0].display_name, "GPT ]0;pwned X [2J");
+        assert_eq!(parsed.listed[0].description, "fast and cheap");
+        assert_eq!(parsed.malformed, 1);
+    }
 }
