@@ -7,6 +7,7 @@ use super::spinner::Spinner;
 use super::wait::{sign_in_outcome, wait_for};
 use crate::auth::revoke::Revocation;
 use crate::auth::{AuthState, SignInMethod, SignInProgress};
+use crate::printable::one_line;
 use crate::provider::{OpenAiSubscribedProvider, UrlOpener};
 use anyhow::{Result, anyhow};
 use gpui::AsyncApp;
@@ -75,7 +76,10 @@ pub async fn login(context: CommandContext, args: LoginArgs, cx: &mut AsyncApp) 
                 ..
             } if !shown_code => {
                 shown_code = true;
-                errln!("\rTo sign in, visit {verification_url} on any device and enter the code:\n\n    {user_code}\n");
+                errln!(
+                    "\rTo sign in, visit {verification_url} on any device and enter the code:\n\n    {}\n",
+                    one_line(user_code, 64)
+                );
                 None
             }
             _ => sign_in_outcome(auth),
@@ -152,7 +156,10 @@ pub async fn status(context: CommandContext, json: bool, cx: &mut AsyncApp) -> R
                 .map(|plan| plan.to_string())
                 .unwrap_or_else(|| "unknown".into());
             outln!("Signed in as {email} · {plan}");
-            outln!("Account:  {}", identity.account_id.unwrap_or_default());
+            outln!(
+                "Account:  {}",
+                one_line(&identity.account_id.unwrap_or_default(), 100)
+            );
             outln!(
                 "Session:  access token valid until {} (renewed automatically)",
                 expires_at
