@@ -137,7 +137,7 @@ async fn explain(
                 .ok()
                 .flatten()
                 .unwrap_or_else(|| "You are no longer signed in to ChatGPT.".into());
-            anyhow!("{reason} Run `openai-subscribed login` to sign in again.")
+            anyhow!("{reason} Run `openai-subscribed login`.")
         }
         _ => anyhow!(error),
     }
