@@ -17,7 +17,7 @@
 use super::error::AuthError;
 use super::policy::RefreshPolicy;
 use super::renew::{RenewFailed, Renewal, Renewed};
-use super::revoke::{Revocation, revoke_refresh_token};
+use super::revoke::revoke_refresh_token;
 use super::sign_in::{OAuthSignIn, ProgressReporter, SignInFlows, SignInMethod, SignInProgress};
 use crate::backend_request::BackendAuth;
 use crate::config::Config;
@@ -295,7 +295,11 @@ impl State {
     /// waits; the returned task ends once the entry is gone and the revocation has been answered
     /// (or has timed out), so a short-lived process can wait for both; it says how the
     /// revocation went, so that a failure can be told to the user.
-    pub fn sign_out(&mut self, cx: &mut Context<Self>) -> Task<Result<Revocation, AuthError>> {
+    pub fn sign_out(
+        &mut self,
+        cx: &mut Context<Self>,
+    ) -> Task<Result<super::revoke::Revocation, AuthError>> {
+        use super::revoke::Revocation;
         self.next_generation();
         let previous = std::mem::replace(&mut self.auth, AuthState::SignedOut);
         self.last_error = None;

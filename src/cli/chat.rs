@@ -3,19 +3,21 @@
 use super::args::ChatArgs;
 use super::context::CommandContext;
 use super::event_json::event_to_json;
-use super::output::{self, err, errln, out, outln};
 use crate::language_model::{
     LanguageModel, LanguageModelCompletionError, LanguageModelCompletionEvent,
     LanguageModelProvider as _, LanguageModelRequest, LanguageModelRequestMessage, MessageContent,
     Role,
 };
-use crate::printable::{multi_line, one_line};
 use crate::provider::OpenAiSubscribedProvider;
 use anyhow::{Result, anyhow, bail};
 use futures::StreamExt as _;
 use gpui::AsyncApp;
 use std::io::IsTerminal as _;
 use std::sync::Arc;
+
+// Every print goes through the helper that cannot panic; network text is cleaned first.
+use super::output::{self, err, errln, out, outln};
+use crate::printable::{multi_line, one_line};
 
 /// Streams the answer to `args.prompt`.
 pub async fn chat(context: CommandContext, args: ChatArgs, cx: &mut AsyncApp) -> Result<()> {
@@ -63,19 +65,21 @@ pub async fn chat(context: CommandContext, args: ChatArgs, cx: &mut AsyncApp) ->
     while let Some(event) = events.next().await {
         match event {
             Ok(event) => {
-                printer.print(&event);
-                // The reader went away (`| head`): stop quietly, as other tools do.
-                if output::stdout_closed() {
-                    return Ok(());
+                if let Err(error) = printer.print(&event) {
+                    // The reader went away (`| head`): stop quietly, as other tools do.
+                    if error.kind() == std::io::ErrorKind::BrokenPipe {
+                        return Ok(());
+                    }
+                    return Err(error.into());
                 }
             }
             Err(error) => {
-                printer.finish();
+                printer.finish().ok();
                 return Err(explain(error, &provider, cx).await);
             }
         }
     }
-    printer.finish();
+    printer.finish().ok();
     usage_saved(&provider, cx).await;
     Ok(())
 }
@@ -174,12 +178,13 @@ impl Printer {
     }
 
     /// Prints one event. The answer comes from the network: control characters are stripped
-    /// (a line feed and a tab are kept) before it reaches the terminal.
-    fn print(&mut self, event: &LanguageModelCompletionEvent) {
+    /// (a line feed and a tab are kept) before it reaches the terminal. Fails with `BrokenPipe`
+    /// once stdout has no reader.
+    fn print(&mut self, event: &LanguageModelCompletionEvent) -> std::io::Result<()> {
         if self.json {
             // JSON escapes every control character itself.
             outln!("{}", event_to_json(event));
-            return;
+            return stdout_open();
         }
         match event {
             LanguageModelCompletionEvent::Thinking { text, .. } => {
@@ -205,6 +210,7 @@ impl Printer {
             }
             _ => {}
         }
+        stdout_open()
     }
 
     fn end_thinking(&mut self) {
@@ -214,10 +220,19 @@ impl Printer {
         }
     }
 
-    fn finish(&mut self) {
+    fn finish(&mut self) -> std::io::Result<()> {
         self.end_thinking();
         if !self.json {
             outln!();
         }
+        stdout_open()
     }
+}
+
+/// `BrokenPipe` once a write to stdout failed (see [`output::stdout_closed`]).
+fn stdout_open() -> std::io::Result<()> {
+    if output::stdout_closed() {
+        return Err(std::io::ErrorKind::BrokenPipe.into());
+    }
+    Ok(())
 }

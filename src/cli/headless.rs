@@ -4,7 +4,6 @@
 //! `App`), so each subcommand is an async function given an [`AsyncApp`]. The app quits when it
 //! returns, and its result becomes the process's exit code.
 
-use super::output::errln;
 use anyhow::Result;
 use gpui::{Application, AsyncApp};
 use http_client::HttpClient;
@@ -35,11 +34,11 @@ where
     match result {
         Some(Ok(())) => ExitCode::SUCCESS,
         Some(Err(error)) => {
-            errln!("error: {}", one_line(&error));
+            super::output::errln!("error: {}", one_line(&error));
             ExitCode::FAILURE
         }
         None => {
-            errln!("error: the application stopped before the command finished");
+            super::output::errln!("error: the application stopped before the command finished");
             ExitCode::FAILURE
         }
     }

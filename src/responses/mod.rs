@@ -53,8 +53,12 @@ pub use event_mapping::{EventMapper, token_usage};
 pub use events::*;
 pub use request::*;
 pub use request_mapping::{DEFAULT_INSTRUCTIONS, MAX_INSTRUCTIONS_CHARS, build_request};
-pub use sse::{MAX_EVENT_BYTES, SseEvent, SseParser};
-pub use stall::{Sleep, Stall, StreamTimeouts, StreamWatch};
-pub use stream::{ResponseStream, completion_events, send_request, watched_completion_events};
+pub use sse::{SseEvent, SseParser};
+pub use stream::{ResponseStream, completion_events, send_request};
 pub use token_count::{TOKENS_PER_IMAGE, TOKENS_PER_MESSAGE, count_tokens, warm_up};
 pub use usage_limits::{Credits, UsageLimits, UsageWindow};
+
+// What keeps an answer from hanging or growing without bound.
+pub use sse::MAX_EVENT_BYTES;
+pub use stall::{Sleep, Stall, StreamTimeouts, StreamWatch};
+pub use stream::watched_completion_events;
