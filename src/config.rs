@@ -141,11 +141,14 @@ impl Config {
 }
 
 /// Parses a base URL, dropping any trailing slash so that paths join predictably.
+///
+/// Errors never quote the input: it may carry a user name and password (`https://u:p@host`).
 fn parse_base_url(input: &str) -> Result<Url> {
     let url = Url::parse(input.trim_end_matches('/'))?;
     anyhow::ensure!(
         matches!(url.scheme(), "http" | "https"),
-        "expected an http or https URL, got {input}"
+        "expected an http or https URL, got a {}: URL",
+        url.scheme()
     );
     Ok(url)
 }

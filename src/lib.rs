@@ -19,6 +19,7 @@
 //! - [`provider`]: Zed's `LanguageModelProvider` / `LanguageModel` and the configuration view.
 //! - [`language_model`]: a small mirror of Zed's provider API (stands in for Zed's crate).
 //! - [`http`]: a real [`http_client::HttpClient`] over reqwest, for the CLI and tests.
+//! - [`printable`]: text from the network made safe to show (no control characters).
 //! - [`emulator`] (feature `emulator`): an in-process issuer and backend for offline runs.
 //! - [`cli`]: the `openai-subscribed` command line, which drives the same code headlessly.
 //! - [`network_number`]: checked conversion of every number that arrives from the network.
@@ -35,6 +36,7 @@ pub mod language_model;
 pub mod models;
 pub mod network_number;
 pub mod oauth;
+pub mod printable;
 pub mod provider;
 pub mod responses;
 pub mod secret;

@@ -6,7 +6,7 @@
 //! input, unpaired tool outputs, efforts a model does not take…). Faults are injected one at a
 //! time to check each error's mapped variant and message.
 
-use futures::StreamExt as _;
+use futures::{FutureExt as _, StreamExt as _};
 use openai_subscribed::backend_request::{BackendAuth, authenticated_request};
 use openai_subscribed::config::Config;
 use openai_subscribed::emulator::{Emulator, Fault};
@@ -18,7 +18,9 @@ use openai_subscribed::language_model::{
     Role, StopReason,
 };
 use openai_subscribed::models::ModelInfo;
-use openai_subscribed::responses::{ResponseStream, ResponsesError, build_request, send_request};
+use openai_subscribed::responses::{
+    ResponseStream, ResponsesError, StreamTimeouts, StreamWatch, build_request, send_request,
+};
 use openai_subscribed::secret::AccessToken;
 use serde_json::json;
 use std::sync::Arc;
@@ -68,7 +70,18 @@ impl Harness {
         model: &ModelInfo,
     ) -> Result<ResponseStream, ResponsesError> {
         let body = build_request(request, model)?;
-        futures::executor::block_on(send_request(&*self.http, &self.config, &self.auth, &body))
+        // The stall limits are tested in tests/stalls.rs; here no timer ever fires.
+        let watch = StreamWatch::new(
+            StreamTimeouts::default(),
+            Arc::new(|_| futures::future::pending().boxed()),
+        );
+        futures::executor::block_on(send_request(
+            &*self.http,
+            &self.config,
+            &self.auth,
+            &body,
+            &watch,
+        ))
     }
 
     /// Sends and drains the stream: the events before any error, and the error.

@@ -257,7 +257,7 @@ fn failed_responses_become_errors_in_words() {
     // A blank message is not shown as blank.
     assert_eq!(
         errors[5].to_string(),
-        "the response failed (cyber_policy): no message"
+        "the response failed (cyber_policy): the backend gave no details"
     );
 }
 

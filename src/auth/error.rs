@@ -61,6 +61,26 @@ pub enum AuthError {
     /// The tokens do not name a ChatGPT account, so the backend cannot be called.
     #[error("The ChatGPT sign-in does not name a ChatGPT account; sign in again.")]
     NoAccount,
+    /// The stored sign-in could not be read (the store is a directory, unreadable, locked…).
+    #[error(
+        "Could not read your ChatGPT sign-in from the {store}: {detail}. Fix it (a file store must be a readable file) or choose another credential store with --store, then try again."
+    )]
+    StoreUnreadable {
+        /// Which store.
+        store: String,
+        /// What it said.
+        detail: String,
+    },
+    /// Signing out could not delete the stored sign-in.
+    #[error(
+        "Could not delete your ChatGPT sign-in from the {store}: {detail}. It may still be stored there: try again, or remove it by hand."
+    )]
+    StoreNotDeleted {
+        /// Which store.
+        store: String,
+        /// What it said.
+        detail: String,
+    },
 }
 
 impl AuthError {

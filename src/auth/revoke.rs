@@ -10,6 +10,18 @@ use anyhow::{Result, bail};
 use http_client::{AsyncBody, HttpClient, Method, http};
 use serde::Serialize;
 
+/// How a sign-out went at the issuer. The local sign-in is deleted either way.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Revocation {
+    /// The issuer revoked the refresh token.
+    Revoked,
+    /// Nobody was signed in: there was nothing to revoke.
+    NothingToRevoke,
+    /// The issuer could not be reached, refused, or did not answer in time (the reason, in
+    /// words): the token stays valid at the issuer until it expires.
+    Failed(String),
+}
+
 #[derive(Serialize)]
 struct RevokeRequest<'a> {
     token: &'a str,

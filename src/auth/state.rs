@@ -309,8 +309,13 @@ impl State {
     /// Signs out: drops any sign-in or refresh, says `SignedOut` at once, deletes the store entry,
     /// and revokes the refresh token (RFC 7009) in the background, best effort. The UI never
     /// waits; the returned task ends once the entry is gone and the revocation has been answered
-    /// (or has timed out), so a short-lived process can wait for both.
-    pub fn sign_out(&mut self, cx: &mut Context<Self>) -> Task<Result<(), AuthError>> {
+    /// (or has timed out), so a short-lived process can wait for both; it says how the
+    /// revocation went, so that a failure can be told to the user.
+    pub fn sign_out(
+        &mut self,
+        cx: &mut Context<Self>,
+    ) -> Task<Result<super::revoke::Revocation, AuthError>> {
+        use super::revoke::Revocation;
         self.next_generation();
         let previous = std::mem::replace(&mut self.auth, AuthState::SignedOut);
         self.last_error = None;
@@ -328,10 +333,25 @@ impl State {
                     futures::pin_mut!(revoke, deadline);
                     futures::select_biased! {
                         result = revoke => match result {
-                            Ok(()) => log::debug!("revoked the ChatGPT refresh token"),
-                            Err(error) => log::debug!("could not revoke the refresh token: {error:#}"),
+                            Ok(()) => {
+                                log::debug!("revoked the ChatGPT refresh token");
+                                Revocation::Revoked
+                            }
+                            Err(error) => {
+                                log::debug!("could not revoke the refresh token: {error:#}");
+                                Revocation::Failed(crate::printable::one_line(
+                                    &format!("{error:#}"),
+                                    300,
+                                ))
+                            }
                         },
-                        _ = deadline => log::debug!("revoking the refresh token timed out"),
+                        _ = deadline => {
+                            log::debug!("revoking the refresh token timed out");
+                            Revocation::Failed(format!(
+                                "no answer within {} seconds",
+                                REVOKE_TIMEOUT.as_secs()
+                            ))
+                        }
                     }
                 }))
             }
@@ -348,12 +368,16 @@ impl State {
                     .store
                     .delete(cx)
                     .await
-                    .map_err(|error| AuthError::store(renewal.store.name(), &error))
+                    .map_err(|error| AuthError::StoreNotDeleted {
+                        store: renewal.store.name(),
+                        detail: format!("{error:#}"),
+                    })
             };
-            if let Some(revocation) = revocation {
-                revocation.await;
-            }
-            deleted
+            let revocation = match revocation {
+                Some(revocation) => revocation.await,
+                None => Revocation::NothingToRevoke,
+            };
+            deleted.map(|()| revocation)
         })
     }
 
@@ -476,7 +500,10 @@ impl State {
             Ok(None) => AuthState::SignedOut,
             Err(error) => {
                 log::warn!("could not read the {}: {error:#}", self.store_name());
-                self.last_error = Some(AuthError::store(self.store_name(), &error));
+                self.last_error = Some(AuthError::StoreUnreadable {
+                    store: self.store_name(),
+                    detail: format!("{error:#}"),
+                });
                 AuthState::SignedOut
             }
         };

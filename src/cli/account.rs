@@ -2,9 +2,12 @@
 
 use super::args::LoginArgs;
 use super::context::CommandContext;
+use super::output::{errln, outln};
 use super::spinner::Spinner;
 use super::wait::{sign_in_outcome, wait_for};
+use crate::auth::revoke::Revocation;
 use crate::auth::{AuthState, SignInMethod, SignInProgress};
+use crate::printable::one_line;
 use crate::provider::{OpenAiSubscribedProvider, UrlOpener};
 use anyhow::{Result, anyhow};
 use gpui::AsyncApp;
@@ -30,17 +33,17 @@ fn who(provider: &OpenAiSubscribedProvider, cx: &mut AsyncApp) -> Result<Option<
 pub async fn login(context: CommandContext, args: LoginArgs, cx: &mut AsyncApp) -> Result<()> {
     let opener = if args.no_browser {
         // The URL alone on one line of stdout, for scripts and remote shells.
-        UrlOpener::Custom(Rc::new(|url, _| println!("{url}")))
+        UrlOpener::Custom(Rc::new(|url, _| outln!("{url}")))
     } else {
         UrlOpener::Custom(Rc::new(|url, _| {
             if let Err(error) = open::that_detached(url.as_str()) {
-                eprintln!("Could not open a browser ({error}); visit:\n{url}");
+                errln!("Could not open a browser ({error}); visit:\n{url}");
             }
         }))
     };
     let (provider, _) = context.loaded_provider(opener, cx).await?;
     if let Some(who) = who(&provider, cx)? {
-        println!(
+        outln!(
             "Already signed in as {who}. Run `openai-subscribed logout` first to switch accounts."
         );
         return Ok(());
@@ -73,7 +76,10 @@ pub async fn login(context: CommandContext, args: LoginArgs, cx: &mut AsyncApp) 
                 ..
             } if !shown_code => {
                 shown_code = true;
-                eprintln!("\rTo sign in, visit {verification_url} on any device and enter the code:\n\n    {user_code}\n");
+                errln!(
+                    "\rTo sign in, visit {verification_url} on any device and enter the code:\n\n    {}\n",
+                    one_line(user_code, 64)
+                );
                 None
             }
             _ => sign_in_outcome(auth),
@@ -84,7 +90,7 @@ pub async fn login(context: CommandContext, args: LoginArgs, cx: &mut AsyncApp) 
     spinner.clear();
     outcome?;
     let who = who(&provider, cx)?.unwrap_or_else(|| "your ChatGPT account".into());
-    println!("Signed in as {who}");
+    outln!("Signed in as {who}");
     Ok(())
 }
 
@@ -95,10 +101,18 @@ pub async fn logout(context: CommandContext, cx: &mut AsyncApp) -> Result<()> {
     let sign_out = provider
         .state()
         .update(cx, |state, cx| state.sign_out(cx))?;
-    sign_out.await.map_err(|error| anyhow!(error.to_string()))?;
+    let revocation = sign_out.await.map_err(|error| anyhow!(error.to_string()))?;
     match was {
-        Some(who) => println!("Signed out {who}."),
-        None => println!("Not signed in."),
+        Some(who) => outln!("Signed out {who}."),
+        None => outln!("Not signed in."),
+    }
+    if let Revocation::Failed(reason) = revocation {
+        errln!(
+            "warning: the sign-in was deleted from this computer, but the issuer could not be \
+             told to revoke it ({reason}). It can no longer be used from here and expires on its \
+             own; to end it now, sign out of all sessions in your ChatGPT account's security \
+             settings."
+        );
     }
     Ok(())
 }
@@ -131,7 +145,7 @@ pub async fn status(context: CommandContext, json: bool, cx: &mut AsyncApp) -> R
                 "expires_at": null, "store": null,
             }),
         };
-        println!("{value}");
+        outln!("{value}");
         return Ok(());
     }
     match record {
@@ -141,18 +155,21 @@ pub async fn status(context: CommandContext, json: bool, cx: &mut AsyncApp) -> R
                 .plan
                 .map(|plan| plan.to_string())
                 .unwrap_or_else(|| "unknown".into());
-            println!("Signed in as {email} · {plan}");
-            println!("Account:  {}", identity.account_id.unwrap_or_default());
-            println!(
+            outln!("Signed in as {email} · {plan}");
+            outln!(
+                "Account:  {}",
+                one_line(&identity.account_id.unwrap_or_default(), 100)
+            );
+            outln!(
                 "Session:  access token valid until {} (renewed automatically)",
                 expires_at
                     .with_timezone(&chrono::Local)
                     .format("%Y-%m-%d %H:%M")
             );
-            println!("Stored in the {store}");
+            outln!("Stored in the {store}");
         }
         None => {
-            println!("Not signed in. Run `openai-subscribed login` (or `login --device` over SSH).")
+            outln!("Not signed in. Run `openai-subscribed login` (or `login --device` over SSH).")
         }
     }
     Ok(())

@@ -2,8 +2,10 @@
 
 use crate::config;
 use crate::credentials::StoreKind;
+use crate::responses::StreamTimeouts;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// Use a ChatGPT Plus/Pro/Team subscription as a language-model provider, from the terminal.
 ///
@@ -39,6 +41,43 @@ pub struct GlobalArgs {
     /// catalog; any other version gets only the models the backend serves to it.
     #[arg(long, global = true, env = config::ENV_CLIENT_VERSION, default_value = config::CLIENT_VERSION)]
     pub client_version: String,
+    /// Seconds to wait for the backend to start answering a chat request [default: 120].
+    #[arg(long, global = true, env = "OPENAI_SUBSCRIBED_FIRST_BYTE_TIMEOUT", value_name = "SECONDS", value_parser = parse_seconds)]
+    pub first_byte_timeout: Option<Duration>,
+    /// Seconds of silence on the connection after which a streaming answer is given up
+    /// [default: 90].
+    #[arg(long, global = true, env = "OPENAI_SUBSCRIBED_STREAM_IDLE_TIMEOUT", value_name = "SECONDS", value_parser = parse_seconds)]
+    pub stream_idle_timeout: Option<Duration>,
+    /// Seconds without progress (keep-alive messages do not count) after which a streaming
+    /// answer is given up [default: 300].
+    #[arg(long, global = true, env = "OPENAI_SUBSCRIBED_EVENT_IDLE_TIMEOUT", value_name = "SECONDS", value_parser = parse_seconds)]
+    pub event_idle_timeout: Option<Duration>,
+}
+
+impl GlobalArgs {
+    /// The stall limits: the options given, the defaults for the others.
+    pub fn stream_timeouts(&self) -> StreamTimeouts {
+        let defaults = StreamTimeouts::DEFAULT;
+        StreamTimeouts {
+            first_byte: self.first_byte_timeout.unwrap_or(defaults.first_byte),
+            between_chunks: self.stream_idle_timeout.unwrap_or(defaults.between_chunks),
+            between_events: self.event_idle_timeout.unwrap_or(defaults.between_events),
+        }
+    }
+}
+
+/// A positive number of seconds, fractions allowed ("0.5").
+fn parse_seconds(text: &str) -> Result<Duration, String> {
+    let seconds: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number of seconds"))?;
+    if !(seconds > 0.0 && seconds <= 86_400.0) {
+        return Err(format!(
+            "{text} seconds is out of range; give a number above 0 and at most 86400"
+        ));
+    }
+    Ok(Duration::from_secs_f64(seconds))
 }
 
 /// The subcommands.

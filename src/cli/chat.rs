@@ -16,8 +16,12 @@ use crate::provider::{OpenAiSubscribedModel, OpenAiSubscribedProvider};
 use anyhow::{Result, anyhow, bail};
 use futures::StreamExt as _;
 use gpui::AsyncApp;
-use std::io::{IsTerminal as _, Write as _};
+use std::io::IsTerminal as _;
 use std::sync::Arc;
+
+// Every print goes through the helper that cannot panic; network text is cleaned first.
+use super::output::{self, err, errln, out, outln};
+use crate::printable::{multi_line, one_line};
 
 /// Streams the answer to `args.prompt`.
 pub async fn chat(context: CommandContext, args: ChatArgs, cx: &mut AsyncApp) -> Result<()> {
@@ -38,7 +42,7 @@ pub async fn chat(context: CommandContext, args: ChatArgs, cx: &mut AsyncApp) ->
             // Only the bundled list is loaded because the real one could not be fetched: it
             // is no verdict on `slug`. Say so, and let the backend have the last word.
             (Some(slug), Some(reason)) if only_fallback_loaded(&provider, cx)? => {
-                eprintln!(
+                errln!(
                     "warning: the model list could not be refreshed ({reason}); trying {slug:?} anyway"
                 );
                 (unlisted_model(&provider, slug, cx)?, false)
@@ -63,7 +67,7 @@ pub async fn chat(context: CommandContext, args: ChatArgs, cx: &mut AsyncApp) ->
     }
 
     if args.fast && !model.supports_fast_mode() {
-        eprintln!(
+        errln!(
             "{} does not offer fast mode; it answers at its usual speed.",
             model.name()
         );
@@ -99,7 +103,7 @@ pub async fn chat(context: CommandContext, args: ChatArgs, cx: &mut AsyncApp) ->
         };
         thread.push_compaction(&compaction.context)?;
         thread.save(path)?;
-        eprintln!(
+        errln!(
             "Compacted the thread: its first {} entries are now one compacted context.",
             thread.compacted_entries()
         );
@@ -241,6 +245,19 @@ async fn explain(
         | (LanguageModelCompletionError::PermissionError { .. }, Some(notice)) => {
             anyhow!(notice.to_string())
         }
+        // The host's "no API key" means the sign-in went away while this ran: say why, when the
+        // auth state knows, and what to do.
+        (LanguageModelCompletionError::NoApiKey { .. }, _) => {
+            let reason = provider
+                .state()
+                .read_with(cx, |state, cx| {
+                    state.auth().read(cx).last_error().map(ToString::to_string)
+                })
+                .ok()
+                .flatten()
+                .unwrap_or_else(|| "You are no longer signed in to ChatGPT.".into());
+            anyhow!("{reason} Run `openai-subscribed login`.")
+        }
         _ => anyhow!(error),
     }
 }
@@ -275,43 +292,48 @@ impl Printer {
         }
     }
 
+    /// Prints one event. The answer comes from the network: control characters are stripped
+    /// (a line feed and a tab are kept) before it reaches the terminal. Fails with `BrokenPipe`
+    /// once stdout has no reader.
     fn print(&mut self, event: &LanguageModelCompletionEvent) -> std::io::Result<()> {
-        let mut stdout = std::io::stdout().lock();
         if self.json {
-            writeln!(stdout, "{}", event_to_json(event))?;
-            return stdout.flush();
+            // JSON escapes every control character itself.
+            outln!("{}", event_to_json(event));
+            return stdout_open();
         }
         match event {
             LanguageModelCompletionEvent::Thinking { text, .. } => {
-                let mut stderr = std::io::stderr();
+                let text = multi_line(text);
                 if self.dim {
-                    write!(stderr, "\x1b[2m{text}\x1b[0m")?;
+                    err!("\x1b[2m{text}\x1b[0m");
                 } else {
-                    write!(stderr, "{text}")?;
+                    err!("{text}");
                 }
-                stderr.flush()?;
                 self.in_thinking = true;
             }
             LanguageModelCompletionEvent::Text(text) => {
                 self.end_thinking();
-                write!(stdout, "{text}")?;
-                stdout.flush()?;
+                out!("{}", multi_line(text));
             }
             LanguageModelCompletionEvent::Queued { position } => {
-                eprintln!("[waiting for a free slot: number {position} in line]");
+                errln!("[waiting for a free slot: number {position} in line]");
             }
             LanguageModelCompletionEvent::ToolUse(tool_use) if tool_use.is_input_complete => {
                 self.end_thinking();
-                eprintln!("[tool call {} {}]", tool_use.name, tool_use.input);
+                errln!(
+                    "[tool call {} {}]",
+                    one_line(&tool_use.name, 200),
+                    multi_line(&tool_use.input.to_string())
+                );
             }
             _ => {}
         }
-        Ok(())
+        stdout_open()
     }
 
     fn end_thinking(&mut self) {
         if self.in_thinking {
-            eprintln!();
+            errln!();
             self.in_thinking = false;
         }
     }
@@ -319,8 +341,16 @@ impl Printer {
     fn finish(&mut self) -> std::io::Result<()> {
         self.end_thinking();
         if !self.json {
-            writeln!(std::io::stdout())?;
+            outln!();
         }
-        Ok(())
+        stdout_open()
     }
+}
+
+/// `BrokenPipe` once a write to stdout failed (see [`output::stdout_closed`]).
+fn stdout_open() -> std::io::Result<()> {
+    if output::stdout_closed() {
+        return Err(std::io::ErrorKind::BrokenPipe.into());
+    }
+    Ok(())
 }

@@ -3,10 +3,12 @@
 
 use super::args::GlobalArgs;
 use super::headless::run_headless;
+use crate::auth::AuthError;
 use crate::config::Config;
 use crate::credentials::{CredentialsProvider, StoreKind};
 use crate::http::ReqwestHttpClient;
 use crate::provider::{OpenAiSubscribedProvider, StateOptions, UrlOpener};
+use crate::responses::StreamTimeouts;
 use anyhow::Result;
 use gpui::AsyncApp;
 use http_client::HttpClient;
@@ -25,6 +27,8 @@ pub struct CommandContext {
     pub store_path: Option<PathBuf>,
     /// The HTTP client.
     pub http: Arc<dyn HttpClient>,
+    /// How long each phase of a streamed answer may stall.
+    pub stream_timeouts: StreamTimeouts,
 }
 
 impl CommandContext {
@@ -38,6 +42,7 @@ impl CommandContext {
             store: args.store,
             store_path: args.store_path.clone(),
             http,
+            stream_timeouts: args.stream_timeouts(),
         })
     }
 
@@ -63,6 +68,7 @@ impl CommandContext {
     ) -> Result<OpenAiSubscribedProvider> {
         let options = StateOptions {
             url_opener,
+            stream_timeouts: self.stream_timeouts,
             ..StateOptions::default()
         };
         cx.update(|cx| {
@@ -92,6 +98,15 @@ impl CommandContext {
             .update(cx, |auth, cx| auth.authenticate(cx))?
             .await
             .is_ok();
+        // A store that cannot be read is not "signed out": say so before anything else runs
+        // (a sign-in would only fail to be saved at the end).
+        let unreadable = auth.read_with(cx, |auth, _| match auth.last_error() {
+            Some(error @ AuthError::StoreUnreadable { .. }) => Some(error.clone()),
+            _ => None,
+        })?;
+        if let Some(error) = unreadable {
+            return Err(error.into());
+        }
         Ok((provider, signed_in))
     }
 

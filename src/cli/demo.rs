@@ -10,6 +10,7 @@
 use super::context::CommandContext;
 use super::event_json::stop_reason_name;
 use super::headless::run_headless;
+use super::output::{errln, outln};
 use super::usage::render_usage;
 use crate::auth::SignInMethod;
 use crate::credentials::{CredentialsProvider, MemoryStore};
@@ -29,7 +30,7 @@ use std::sync::Arc;
 const STEPS: usize = 7;
 
 fn step(number: usize, title: &str) {
-    println!("\n[{number}/{STEPS}] {title}");
+    outln!("\n[{number}/{STEPS}] {title}");
 }
 
 /// Runs the demo; the emulator lives as long as the run.
@@ -40,7 +41,7 @@ pub fn run(context: CommandContext) -> ExitCode {
     }) {
         Ok(emulator) => Arc::new(emulator),
         Err(error) => {
-            eprintln!("error: could not start the embedded emulator: {error:#}");
+            errln!("error: could not start the embedded emulator: {error:#}");
             return ExitCode::FAILURE;
         }
     };
@@ -53,8 +54,8 @@ async fn demo(context: CommandContext, emulator: Arc<Emulator>, cx: &mut AsyncAp
         1,
         "Starting the embedded emulator of the issuer and the backend",
     );
-    println!("    issuer:  {}", emulator.issuer_url());
-    println!("    backend: {}", emulator.backend_url());
+    outln!("    issuer:  {}", emulator.issuer_url());
+    outln!("    backend: {}", emulator.backend_url());
 
     let cache_dir = tempfile::tempdir().context("could not create a cache directory")?;
     let store = Arc::new(MemoryStore::new());
@@ -81,7 +82,7 @@ async fn demo(context: CommandContext, emulator: Arc<Emulator>, cx: &mut AsyncAp
         "Signing in with ChatGPT (browser flow, PKCE, loopback callback)",
     );
     let authenticated = cx.update(|cx| provider.authenticate(cx))?.await;
-    println!(
+    outln!(
         "    stored sign-in: {}",
         if authenticated.is_ok() {
             "found"
@@ -98,7 +99,7 @@ async fn demo(context: CommandContext, emulator: Arc<Emulator>, cx: &mut AsyncAp
     )
     .await??;
     let account = state.read_with(cx, |state, cx| state.status(cx).lines().join("\n    "))?;
-    println!("    {account}");
+    outln!("    {account}");
 
     step(
         3,
@@ -110,14 +111,14 @@ async fn demo(context: CommandContext, emulator: Arc<Emulator>, cx: &mut AsyncAp
         state.catalog().read(cx).listing(ListingFormat::Text)
     })?;
     for line in listing.lines() {
-        println!("    {line}");
+        outln!("    {line}");
     }
 
     step(4, "A chat with reasoning and a tool call, over two turns");
     let model = cx
         .update(|cx| provider.default_model(cx))?
         .ok_or_else(|| anyhow!("the catalog is empty"))?;
-    println!("    model: {} ({})", model.name(), model.id());
+    outln!("    model: {} ({})", model.name(), model.id());
     let tool = LanguageModelRequestTool {
         name: "read_file".into(),
         description: "Reads a file of the project".into(),
@@ -170,7 +171,7 @@ async fn demo(context: CommandContext, emulator: Arc<Emulator>, cx: &mut AsyncAp
         cache: false,
         reasoning_details: None,
     });
-    println!("    (the host runs the tool and sends its result back)");
+    outln!("    (the host runs the tool and sends its result back)");
     run_turn(model.as_ref(), request, cx).await?;
 
     step(
@@ -181,7 +182,7 @@ async fn demo(context: CommandContext, emulator: Arc<Emulator>, cx: &mut AsyncAp
     match usage {
         Some(usage) => {
             for line in render_usage(&usage, chrono::Utc::now()).lines() {
-                println!("    {line}");
+                outln!("    {line}");
             }
         }
         None => bail!("the answer carried no usage-limit headers"),
@@ -205,9 +206,12 @@ async fn demo(context: CommandContext, emulator: Arc<Emulator>, cx: &mut AsyncAp
     };
     run_turn(model.as_ref(), retry, cx).await?;
     let after = emulator.stats();
-    println!(
+    outln!(
         "    refresh requests: {} -> {}; /responses requests: {} -> {} (the refused one and its retry)",
-        before.refreshes, after.refreshes, before.responses_requests, after.responses_requests
+        before.refreshes,
+        after.refreshes,
+        before.responses_requests,
+        after.responses_requests
     );
 
     step(
@@ -218,7 +222,7 @@ async fn demo(context: CommandContext, emulator: Arc<Emulator>, cx: &mut AsyncAp
     sign_out.await.map_err(|error| anyhow!(error.to_string()))?;
     let stored = store.read(cx).await?;
     let status = state.read_with(cx, |state, cx| state.status(cx).lines().join(" "))?;
-    println!(
+    outln!(
         "    {status} Stored sign-in: {}.",
         if stored.is_some() {
             "still there (bug!)"
@@ -235,11 +239,11 @@ async fn demo(context: CommandContext, emulator: Arc<Emulator>, cx: &mut AsyncAp
             .timer(std::time::Duration::from_millis(20))
             .await;
     }
-    println!(
+    outln!(
         "    revocations seen by the issuer: {}",
         emulator.stats().revocations
     );
-    println!("\nDemo complete.");
+    outln!("\nDemo complete.");
     Ok(())
 }
 
@@ -324,11 +328,11 @@ pub fn http_browser(http: Arc<dyn HttpClient>) -> UrlOpener {
     UrlOpener::Custom(Rc::new(move |url, cx| {
         let http = http.clone();
         let url = url.clone();
-        println!("    browser: opening {}…", truncate(url.as_str(), 72));
+        outln!("    browser: opening {}…", truncate(url.as_str(), 72));
         cx.background_spawn(async move {
             match follow(http.as_ref(), &url).await {
-                Ok(page) => println!("    browser: the callback page says \"{page}\""),
-                Err(error) => println!("    browser: {error:#}"),
+                Ok(page) => outln!("    browser: the callback page says \"{page}\""),
+                Err(error) => outln!("    browser: {error:#}"),
             }
         })
         .detach();

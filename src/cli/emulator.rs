@@ -1,6 +1,7 @@
 //! `emulator [--port N]`: the embedded issuer and backend as a standalone server.
 
 use super::args::EmulatorArgs;
+use super::output::{errln, outln};
 use crate::emulator::{Emulator, EmulatorOptions};
 use std::process::ExitCode;
 
@@ -13,13 +14,13 @@ pub fn run(args: EmulatorArgs) -> ExitCode {
     let emulator = match Emulator::start_with(options) {
         Ok(emulator) => emulator,
         Err(error) => {
-            eprintln!("error: could not start the emulator: {error:#}");
+            errln!("error: could not start the emulator: {error:#}");
             return ExitCode::FAILURE;
         }
     };
-    println!("issuer:  {}", emulator.issuer_url());
-    println!("backend: {}", emulator.backend_url());
-    println!(
+    outln!("issuer:  {}", emulator.issuer_url());
+    outln!("backend: {}", emulator.backend_url());
+    outln!(
         "Point the other commands at it with\n  export {}={} {}={}",
         crate::config::ENV_AUTH_URL,
         emulator.issuer_url(),
@@ -29,7 +30,7 @@ pub fn run(args: EmulatorArgs) -> ExitCode {
     match emulator.serve_forever() {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("error: {error:#}");
+            errln!("error: {error:#}");
             ExitCode::FAILURE
         }
     }

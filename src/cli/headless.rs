@@ -13,6 +13,7 @@
 //! at once.
 
 use crate::auth;
+use super::output::errln;
 use anyhow::Result;
 use futures::FutureExt as _;
 use gpui::{Application, AsyncApp};
@@ -82,15 +83,15 @@ where
     match result {
         Some(Outcome::Finished(Ok(()))) => ExitCode::SUCCESS,
         Some(Outcome::Finished(Err(error))) => {
-            eprintln!("error: {}", one_line(&error));
+            super::output::errln!("error: {}", one_line(&error));
             ExitCode::FAILURE
         }
         Some(Outcome::Interrupted) => {
-            eprintln!("interrupted");
+            super::output::errln!("interrupted");
             ExitCode::from(INTERRUPTED)
         }
         None => {
-            eprintln!("error: the application stopped before the command finished");
+            super::output::errln!("error: the application stopped before the command finished");
             ExitCode::FAILURE
         }
     }
@@ -103,7 +104,7 @@ async fn finish_renewals(cx: &mut AsyncApp) -> Option<anyhow::Error> {
     let deadline = cx.background_executor().timer(RENEWAL_WAIT);
     futures::select_biased! {
         () = renewals.fuse() => {}
-        () = deadline.fuse() => eprintln!(
+        () = deadline.fuse() => errln!(
             "warning: a ChatGPT session renewal was still running after {} s; exiting without it",
             RENEWAL_WAIT.as_secs()
         ),
@@ -131,7 +132,7 @@ fn ctrl_c() -> futures::channel::oneshot::Receiver<()> {
                 if tokio::signal::ctrl_c().await.is_err() {
                     return;
                 }
-                eprintln!("\ninterrupted: finishing the session renewal in flight, if any (Ctrl-C again to quit now)");
+                errln!("\ninterrupted: finishing the session renewal in flight, if any (Ctrl-C again to quit now)");
                 pressed.send(()).ok();
                 if tokio::signal::ctrl_c().await.is_ok() {
                     std::process::exit(INTERRUPTED.into());
@@ -157,5 +158,6 @@ pub fn one_line(error: &anyhow::Error) -> String {
         }
         line.push_str(&text);
     }
-    line.replace('\n', " ")
+    // Causes may quote the network: no control character reaches the terminal.
+    crate::printable::one_line(&line, usize::MAX)
 }

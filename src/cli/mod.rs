@@ -23,6 +23,7 @@ pub mod emulator;
 pub mod event_json;
 pub mod headless;
 pub mod models;
+pub mod output;
 pub mod spinner;
 pub mod thread_file;
 pub mod usage;
@@ -42,7 +43,7 @@ pub fn main() -> ExitCode {
     let context = match context::CommandContext::from_args(&cli.global) {
         Ok(context) => context,
         Err(error) => {
-            eprintln!("error: {}", headless::one_line(&error));
+            output::errln!("error: {}", headless::one_line(&error));
             return ExitCode::FAILURE;
         }
     };

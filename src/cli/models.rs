@@ -1,6 +1,7 @@
 //! `models [--json]`: the models the plan offers, and where the list came from.
 
 use super::context::CommandContext;
+use super::output::{errln, out, outln};
 use crate::models::ListingFormat;
 use crate::provider::UrlOpener;
 use anyhow::Result;
@@ -14,10 +15,10 @@ pub async fn list(context: CommandContext, json: bool, cx: &mut AsyncApp) -> Res
         let refresh = state.update(cx, |state, cx| state.refresh_models(cx))?;
         if let Err(error) = refresh.await {
             // The list shown stays the cached or built-in one; say why it is not fresh.
-            eprintln!("warning: could not fetch the model list: {error}");
+            errln!("warning: could not fetch the model list: {error}");
         }
     } else if !json {
-        eprintln!(
+        errln!(
             "Not signed in: showing the built-in list. Run `openai-subscribed login` for your plan's models."
         );
     }
@@ -27,9 +28,9 @@ pub async fn list(context: CommandContext, json: bool, cx: &mut AsyncApp) -> Res
         ListingFormat::Text
     };
     let listing = state.read_with(cx, |state, cx| state.catalog().read(cx).listing(format))?;
-    print!("{listing}");
+    out!("{listing}");
     if !listing.ends_with('\n') {
-        println!();
+        outln!();
     }
     Ok(())
 }

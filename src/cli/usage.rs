@@ -2,6 +2,7 @@
 //! they show right after `login`, before any chat; the last known snapshot when it cannot say.
 
 use super::context::CommandContext;
+use super::output::{errln, out, outln};
 use anyhow::Result;
 use chrono::Utc;
 use gpui::AsyncApp;
@@ -12,22 +13,22 @@ pub async fn show(context: CommandContext, json: bool, cx: &mut AsyncApp) -> Res
     let state = provider.state().clone();
     let refreshed = state.update(cx, |state, cx| state.refresh_usage(cx))?.await;
     if let Err(error) = refreshed {
-        eprintln!("Could not ask for your current usage ({error}); showing the last known.");
+        errln!("Could not ask for your current usage ({error}); showing the last known.");
     }
     // The new snapshot is cached for the next process before this one exits.
     state.update(cx, |state, _| state.usage_saved())?.await;
     let usage = state.read_with(cx, |state, _| state.usage().cloned())?;
     if json {
-        println!("{}", serde_json::to_string(&usage)?);
+        outln!("{}", serde_json::to_string(&usage)?);
         return Ok(());
     }
     let Some(usage) = usage else {
-        println!(
+        outln!(
             "No usage reported yet: the backend did not report your plan's limits. Try again later, or run `openai-subscribed chat` once."
         );
         return Ok(());
     };
-    print!("{}", render_usage(&usage, Utc::now()));
+    out!("{}", render_usage(&usage, Utc::now()));
     Ok(())
 }
 

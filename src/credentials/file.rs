@@ -74,6 +74,7 @@ impl FileStore {
                 return Err(error).with_context(|| format!("cannot read {}", self.path.display()));
             }
         };
+        tighten_loose_permissions(&self.path);
         Ok(StoredCredentials::decode_or_warn(&bytes, &self.name()))
     }
 
@@ -209,6 +210,36 @@ fn set_owner_only(_file: &std::fs::File) -> Result<()> {
     // On Windows the file inherits the user profile's ACL, which is already private.
     Ok(())
 }
+
+/// A record others can read (say 0644, after a copy or a restore) is made 0600, with a note:
+/// the tokens in it are as good as a password.
+#[cfg(unix)]
+fn tighten_loose_permissions(path: &Path) {
+    use std::os::unix::fs::PermissionsExt as _;
+    let Ok(mode) = std::fs::metadata(path).map(|metadata| metadata.permissions().mode()) else {
+        return;
+    };
+    if mode & 0o077 == 0 {
+        return;
+    }
+    match std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)) {
+        Ok(()) => log::warn!(
+            "{} could be read by other users (mode {:o}); it is now private to you (0600)",
+            path.display(),
+            mode & 0o777
+        ),
+        Err(error) => log::warn!(
+            "{} can be read by other users (mode {:o}) and could not be made private ({error}); \
+             run `chmod 600 {}`",
+            path.display(),
+            mode & 0o777,
+            path.display()
+        ),
+    }
+}
+
+#[cfg(not(unix))]
+fn tighten_loose_permissions(_path: &Path) {}
 
 impl CredentialsProvider for FileStore {
     fn name(&self) -> String {

@@ -123,7 +123,9 @@ pub async fn fetch_models(
         let text = String::from_utf8_lossy(&body);
         return Err(FetchError::Status {
             status: status.as_u16(),
-            message: text.chars().take(MAX_ERROR_SNIPPET_CHARS).collect(),
+            message: Some(crate::printable::one_line(&text, MAX_ERROR_SNIPPET_CHARS))
+                .filter(|message| !matches!(message.as_str(), "" | "null" | "{}"))
+                .unwrap_or_else(|| "no details given".into()),
         });
     }
     let models =

@@ -44,8 +44,8 @@ pub fn describe_source(source: CatalogSource, fetched_at: Option<DateTime<Utc>>)
         CatalogSource::Cache => {
             format!("Models from the cache{when}; the backend has not confirmed them yet.")
         }
-        CatalogSource::Fallback => "Models from the bundled fallback list: the backend could not \
-             be reached and nothing is cached. Your plan may offer other models."
+        CatalogSource::Fallback => "Models from the bundled fallback list: no list from the \
+             backend and nothing cached. Your plan may offer other models."
             .to_string(),
     }
 }

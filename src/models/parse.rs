@@ -44,7 +44,16 @@ pub fn parse_models_response(body: &[u8]) -> Result<ParsedModels, serde_json::Er
             .and_then(|slug| slug.as_str())
             .map(str::to_owned);
         match serde_json::from_value::<ModelInfo>(entry) {
-            Ok(model) if model.is_listed() => parsed.listed.push(model),
+            // The slug goes back to the backend as is, so it cannot be cleaned: refuse it.
+            Ok(model) if crate::printable::has_hidden(&model.slug) => {
+                parsed.malformed += 1;
+                log::warn!("skipping model catalog entry {index}: its slug has control characters");
+            }
+            Ok(mut model) if model.is_listed() => {
+                model.display_name = crate::printable::one_line(&model.display_name, 80);
+                model.description = crate::printable::one_line(&model.description, 500);
+                parsed.listed.push(model)
+            }
             Ok(_) => parsed.hidden += 1,
             Err(error) => {
                 parsed.malformed += 1;
@@ -159,5 +168,19 @@ mod tests {
                 .listed
                 .is_empty()
         );
+    }
+
+    #[test]
+    fn names_from_the_network_lose_their_control_characters() {
+        let mut hostile = entry("gpt-x", 1, "list");
+        hostile["display_name"] = json!("GPT\u{1b}]0;pwned\u{7} X\u{1b}[2J");
+        hostile["description"] = json!("fast\r\nand \u{202E}cheap");
+        let mut bad_slug = entry("gpt-y", 2, "list");
+        bad_slug["slug"] = json!("gpt\u{1b}[2J-y");
+        let parsed = parse(json!({"models": [hostile, bad_slug]}));
+        assert_eq!(parsed.listed.len(), 1);
+        assert_eq!(parsed.listed[0].display_name, "GPT ]0;pwned X [2J");
+        assert_eq!(parsed.listed[0].description, "fast and cheap");
+        assert_eq!(parsed.malformed, 1);
     }
 }

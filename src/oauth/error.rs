@@ -127,18 +127,7 @@ impl OAuthError {
 /// Keeps printable characters only (no terminal escapes, no line breaks) and trims to a length
 /// that fits in a message.
 pub(crate) fn sanitize(text: &str) -> String {
-    let cleaned: String = text
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    let cleaned = cleaned.split_whitespace().collect::<Vec<_>>().join(" ");
-    if cleaned.chars().count() > MAX_MESSAGE_CHARS {
-        let mut cut: String = cleaned.chars().take(MAX_MESSAGE_CHARS).collect();
-        cut.push('…');
-        cut
-    } else {
-        cleaned
-    }
+    crate::printable::one_line(text, MAX_MESSAGE_CHARS)
 }
 
 fn detail(description: &Option<String>) -> String {

@@ -178,12 +178,15 @@ pub fn parse_identity(jwt: &str) -> Result<IdentityClaims, InvalidJwt> {
     let raw = decode_payload(jwt)?;
     let auth = raw.auth;
     Ok(IdentityClaims {
-        email: raw.email.or(raw.profile.and_then(|profile| profile.email)),
+        email: raw
+            .email
+            .or(raw.profile.and_then(|profile| profile.email))
+            .map(|email| crate::printable::one_line(&email, 320)),
         account_id: auth.as_ref().and_then(|a| a.chatgpt_account_id.clone()),
         plan: auth
             .as_ref()
-            .and_then(|a| a.chatgpt_plan_type.clone())
-            .map(PlanType::from),
+            .and_then(|a| a.chatgpt_plan_type.as_deref())
+            .map(|plan| PlanType::from(crate::printable::one_line(plan, 40))),
         user_id: auth.and_then(|a| a.chatgpt_user_id.or(a.user_id)),
     })
 }

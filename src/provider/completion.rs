@@ -16,7 +16,7 @@ use crate::language_model::{
 };
 use crate::models::ModelInfo;
 use crate::responses::{
-    ResponseStream, ResponsesError, ResponsesRequest, build_request, send_request,
+    ResponseStream, ResponsesError, ResponsesRequest, StreamWatch, build_request, send_request,
 };
 use futures::future::{self, BoxFuture, Either};
 use futures::stream::{self, BoxStream};
@@ -155,12 +155,16 @@ pub(crate) async fn send_once_refreshing(
     let (http, config, auth) = state.read_with(cx, |state, _| {
         (state.http(), state.config().clone(), state.auth().clone())
     })?;
+    let watch = StreamWatch::on_executor(
+        state.read_with(cx, |state, _| state.stream_timeouts())?,
+        cx.background_executor().clone(),
+    );
 
     let credentials = auth
         .update(cx, |auth, cx| auth.get_fresh_credentials(cx))?
         .await
         .map_err(auth_to_host_error)?;
-    let mut answer = send_request(http.as_ref(), &config, &credentials, body).await;
+    let mut answer = send_request(http.as_ref(), &config, &credentials, body, &watch).await;
     if matches!(&answer, Err(error) if error.is_unauthorized()) {
         // The token was refused although it looked fresh (revoked, rotated elsewhere):
         // refresh once and retry once.
@@ -171,7 +175,7 @@ pub(crate) async fn send_once_refreshing(
             })?
             .await
             .map_err(auth_to_host_error)?;
-        answer = send_request(http.as_ref(), &config, &renewed, body).await;
+        answer = send_request(http.as_ref(), &config, &renewed, body, &watch).await;
     }
 
     match answer {

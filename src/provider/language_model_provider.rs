@@ -136,6 +136,11 @@ impl LanguageModelProvider for OpenAiSubscribedProvider {
 
     fn reset_credentials(&self, cx: &mut App) -> Task<Result<()>> {
         let sign_out = self.state.update(cx, |state, cx| state.sign_out(cx));
-        cx.background_spawn(async move { sign_out.await.map_err(anyhow::Error::from) })
+        cx.background_spawn(async move {
+            sign_out
+                .await
+                .map(|_revocation| ())
+                .map_err(anyhow::Error::from)
+        })
     }
 }

@@ -12,7 +12,9 @@ use crate::models::{
     CacheLocation, CatalogOptions, FetchError, ModelCatalog, ModelInfo, RefreshOutcome,
 };
 use crate::oauth::{CallbackServerOptions, DeviceCodeOptions};
-use crate::responses::{ResponsesError, UsageFetchError, UsageLimits, fetch_usage};
+use crate::responses::{
+    ResponsesError, StreamTimeouts, UsageFetchError, UsageLimits, fetch_usage,
+};
 use anyhow::Result;
 use futures::FutureExt as _;
 use futures::future::Shared;
@@ -64,6 +66,8 @@ pub struct StateOptions {
     pub callback: CallbackServerOptions,
     /// The device-code sign-in's time limit.
     pub device_code: DeviceCodeOptions,
+    /// How long each phase of a streamed answer may stall.
+    pub stream_timeouts: StreamTimeouts,
 }
 
 impl Default for StateOptions {
@@ -74,6 +78,7 @@ impl Default for StateOptions {
             url_opener: UrlOpener::System,
             callback: CallbackServerOptions::default(),
             device_code: DeviceCodeOptions::default(),
+            stream_timeouts: StreamTimeouts::default(),
         }
     }
 }
@@ -99,6 +104,7 @@ pub struct State {
     /// Why the last request was refused by the plan (usage limit, plan without Codex), in words.
     limit_notice: Option<SharedString>,
     url_opener: UrlOpener,
+    stream_timeouts: StreamTimeouts,
     /// The sign-in generation whose authorize URL was already opened (open it once).
     opened_browser_for: Option<u64>,
     /// At most four requests per model in flight; the rest wait their turn.
@@ -158,6 +164,7 @@ impl State {
             pending_usage: None,
             limit_notice: None,
             url_opener: options.url_opener,
+            stream_timeouts: options.stream_timeouts,
             opened_browser_for: None,
             request_limiters: Arc::default(),
             _subscriptions: subscriptions,
@@ -177,6 +184,11 @@ impl State {
     /// The HTTP client requests go through.
     pub fn http(&self) -> Arc<dyn HttpClient> {
         self.http.clone()
+    }
+
+    /// How long each phase of a streamed answer may stall.
+    pub fn stream_timeouts(&self) -> StreamTimeouts {
+        self.stream_timeouts
     }
 
     /// The auth state machine.
@@ -238,7 +250,10 @@ impl State {
     }
 
     /// Signs out: revokes and forgets the sign-in, the account's cached usage and models.
-    pub fn sign_out(&mut self, cx: &mut Context<Self>) -> Task<Result<(), AuthError>> {
+    pub fn sign_out(
+        &mut self,
+        cx: &mut Context<Self>,
+    ) -> Task<Result<crate::auth::revoke::Revocation, AuthError>> {
         if let Some(account) = self.account_id.take() {
             // The usage snapshot and the model list are cached per account: forget them with the
             // sign-in, off the UI thread.

@@ -178,7 +178,8 @@ pub(super) fn status_of(state: &State, cx: &App) -> ConfigurationStatus {
                     user_code,
                 } => SignInStep::EnterDeviceCode {
                     verification_url: verification_url.clone(),
-                    user_code: user_code.clone(),
+                    // From the issuer: shown without control characters.
+                    user_code: crate::printable::one_line(user_code, 64),
                 },
             },
         },

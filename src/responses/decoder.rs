@@ -8,7 +8,7 @@
 use super::error::ResponsesError;
 use super::event_mapping::EventMapper;
 use super::events::ResponsesEvent;
-use super::sse::SseParser;
+use super::sse::{MAX_EVENT_BYTES, SseParser};
 use crate::language_model::LanguageModelCompletionEvent;
 
 /// Decodes one response's body.
@@ -16,6 +16,8 @@ use crate::language_model::LanguageModelCompletionEvent;
 pub struct CompletionDecoder {
     sse: SseParser,
     mapper: EventMapper,
+    /// SSE events with data taken so far (comments are not events).
+    events_seen: u64,
 }
 
 impl CompletionDecoder {
@@ -37,6 +39,7 @@ impl CompletionDecoder {
             let Some(sse_event) = self.sse.next_event() else {
                 break;
             };
+            self.events_seen += 1;
             let data = sse_event.data.trim_ascii();
             if data.is_empty() || data == "[DONE]" {
                 continue;
@@ -44,7 +47,19 @@ impl CompletionDecoder {
             let event = ResponsesEvent::parse(data)?;
             self.mapper.handle(event, out)?;
         }
+        // The parser holds one unfinished line and event at most: bound them.
+        if self.sse.buffered_len() > MAX_EVENT_BYTES {
+            return Err(ResponsesError::EventTooLarge {
+                limit: MAX_EVENT_BYTES,
+            });
+        }
         Ok(())
+    }
+
+    /// How many SSE events carrying data were taken so far: the stream's sign of progress
+    /// (keep-alive comments do not count).
+    pub fn events_seen(&self) -> u64 {
+        self.events_seen
     }
 
     /// Whether the response reached a terminal event (nothing more needs reading).
@@ -138,6 +153,59 @@ mod tests {
             decoder.finish(),
             Err(ResponsesError::StreamEndedUnexpectedly)
         ));
+    }
+
+    #[test]
+    fn a_line_without_end_fails_past_the_limit_with_memory_bounded() {
+        let mut decoder = CompletionDecoder::new();
+        let mut events = Vec::new();
+        decoder.push(b"data: ", &mut events).unwrap();
+        let chunk = vec![b'x'; 16 * 1024];
+        let mut pushed = 0;
+        let error = loop {
+            match decoder.push(&chunk, &mut events) {
+                Ok(()) => pushed += chunk.len(),
+                Err(error) => break error,
+            }
+            assert!(decoder.buffered_len() <= MAX_EVENT_BYTES, "{pushed}");
+            assert!(pushed < 4 * MAX_EVENT_BYTES, "never refused");
+        };
+        assert!(
+            matches!(error, ResponsesError::EventTooLarge { .. }),
+            "{error:?}"
+        );
+        assert!(decoder.buffered_len() <= MAX_EVENT_BYTES + chunk.len());
+    }
+
+    #[test]
+    fn an_event_split_over_many_data_lines_is_bounded_too() {
+        let mut decoder = CompletionDecoder::new();
+        let mut events = Vec::new();
+        let line = format!("data: {}\n", "y".repeat(64 * 1024));
+        let error = (0..4 * MAX_EVENT_BYTES / line.len())
+            .find_map(|_| decoder.push(line.as_bytes(), &mut events).err())
+            .expect("refused");
+        assert!(
+            matches!(error, ResponsesError::EventTooLarge { .. }),
+            "{error:?}"
+        );
+    }
+
+    #[test]
+    fn keep_alive_comments_are_not_progress() {
+        let mut decoder = CompletionDecoder::new();
+        let mut events = Vec::new();
+        decoder
+            .push(b": keep-alive\n\n: keep-alive\n\n", &mut events)
+            .unwrap();
+        assert_eq!(decoder.events_seen(), 0);
+        decoder
+            .push(
+                b"data: {\"type\":\"response.in_progress\",\"response\":{}}\n\n",
+                &mut events,
+            )
+            .unwrap();
+        assert_eq!(decoder.events_seen(), 1);
     }
 
     proptest::proptest! {

@@ -21,6 +21,7 @@
     clippy::arithmetic_side_effects
 )]
 
+use super::stall::Stall;
 use super::usage_limits::UsageLimits;
 use crate::language_model::{LanguageModelCompletionError, LanguageModelProviderName};
 use crate::network_number;
@@ -119,6 +120,23 @@ pub enum ResponsesError {
     /// The request could not be sent (connection refused, DNS, TLS…).
     #[error("could not reach the ChatGPT backend: {0:#}")]
     Send(anyhow::Error),
+    /// A phase of the answer took longer than its limit (see [`StreamTimeouts`]).
+    ///
+    /// [`StreamTimeouts`]: super::StreamTimeouts
+    #[error(transparent)]
+    Stalled(#[from] Stall),
+    /// One SSE line or event was larger than [`MAX_EVENT_BYTES`]: the stream is stopped rather
+    /// than buffered without bound.
+    ///
+    /// [`MAX_EVENT_BYTES`]: super::MAX_EVENT_BYTES
+    #[error(
+        "the ChatGPT backend sent one event larger than {} MiB; the answer was stopped to keep memory bounded — try again",
+        limit / (1024 * 1024)
+    )]
+    EventTooLarge {
+        /// The limit, in bytes.
+        limit: usize,
+    },
     /// Reading the streamed answer failed.
     #[error("reading the answer failed: {0}")]
     Read(#[from] std::io::Error),
@@ -183,7 +201,13 @@ impl ResponsesError {
                 Some(other) => Some(other.to_string()),
                 None => None,
             })
+            .map(|message| crate::printable::one_line(&message, MAX_BODY_IN_MESSAGE))
+            .filter(|message| !message.is_empty() && message != "null")
             .unwrap_or_else(|| body_excerpt(body, status));
+        let plan_type = detail
+            .plan_type
+            .as_deref()
+            .map(|plan| crate::printable::one_line(plan, 40));
         let retry_after = retry_after(headers);
 
         if kind == Some("usage_limit_reached") {
@@ -196,15 +220,13 @@ impl ResponsesError {
                     .and_then(|delay| network_number::after(now, delay))
                 });
             return Self::UsageLimitReached {
-                plan: detail.plan_type,
+                plan: plan_type,
                 resets_at,
                 limits: UsageLimits::from_headers(headers, now),
             };
         }
         if kind == Some("usage_not_included") || code == Some("usage_not_included") {
-            return Self::UsageNotIncluded {
-                plan: detail.plan_type,
-            };
+            return Self::UsageNotIncluded { plan: plan_type };
         }
         if code == Some("context_length_exceeded") {
             return Self::ContextLengthExceeded { message };
@@ -224,12 +246,12 @@ impl ResponsesError {
 
     /// The error a `response.failed` or `error` event stands for, from its code and message.
     pub fn from_code(code: Option<&str>, message: Option<&str>) -> Self {
-        // A blank message says nothing: show that there was none.
         let message = message
-            .map(str::trim)
+            .map(|message| crate::printable::one_line(message, MAX_BODY_IN_MESSAGE))
             .filter(|message| !message.is_empty())
-            .unwrap_or("no message")
-            .to_string();
+            .unwrap_or_else(|| "the backend gave no details".to_string());
+        let code = code.map(|code| crate::printable::one_line(code, 80));
+        let code = code.as_deref();
         match code {
             Some("context_length_exceeded") => Self::ContextLengthExceeded { message },
             Some("usage_not_included") => Self::UsageNotIncluded { plan: None },
@@ -270,6 +292,14 @@ impl ResponsesError {
     ) -> LanguageModelCompletionError {
         use LanguageModelCompletionError as E;
         match self {
+            Self::Stalled(_) => E::ApiReadResponseError {
+                provider,
+                error: std::io::Error::new(std::io::ErrorKind::TimedOut, self.to_string()),
+            },
+            Self::EventTooLarge { .. } => E::ApiReadResponseError {
+                provider,
+                error: std::io::Error::new(std::io::ErrorKind::InvalidData, self.to_string()),
+            },
             Self::Unauthorized { .. } => E::AuthenticationError {
                 provider,
                 message: self.to_string(),
@@ -430,18 +460,16 @@ fn parse_try_again_in(message: &str) -> Option<Duration> {
 }
 
 fn body_excerpt(body: &[u8], status: StatusCode) -> String {
-    let text = String::from_utf8_lossy(body);
-    let text = text.trim();
-    if text.is_empty() {
-        return status
-            .canonical_reason()
-            .unwrap_or("no message")
-            .to_string();
+    let text = crate::printable::one_line(&String::from_utf8_lossy(body), MAX_BODY_IN_MESSAGE);
+    // An empty body, or JSON that says nothing (`null`, `{}`, `""`), is no message at all.
+    if matches!(text.as_str(), "" | "null" | "{}" | "\"\"") {
+        return if status.is_server_error() {
+            "the backend gave no details; try again in a moment".to_string()
+        } else {
+            "the backend gave no details".to_string()
+        };
     }
-    match text.char_indices().nth(MAX_BODY_IN_MESSAGE) {
-        Some((cut, _)) => format!("{}…", text.get(..cut).unwrap_or_default()),
-        None => text.to_string(),
-    }
+    text
 }
 
 #[cfg(test)]

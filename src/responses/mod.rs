@@ -18,12 +18,13 @@
 //! # async fn f(http: &dyn http_client::HttpClient, config: &openai_subscribed::config::Config,
 //! #     auth: openai_subscribed::backend_request::BackendAuth,
 //! #     request: openai_subscribed::language_model::LanguageModelRequest,
-//! #     model: openai_subscribed::models::ModelInfo) -> Result<(), ResponsesError> {
+//! #     model: openai_subscribed::models::ModelInfo, watch: StreamWatch) -> Result<(), ResponsesError> {
 //! let body = build_request(&request, &model)?;           // fails before sending on bad input
-//! let answer = match send_request(http, config, &auth, &body).await {
+//! // `watch`: the stall limits (StreamTimeouts) and a timer, e.g. StreamWatch::on_executor(..)
+//! let answer = match send_request(http, config, &auth, &body, &watch).await {
 //!     Err(error) if error.is_unauthorized() => {
 //!         // refresh the token once, then:
-//!         send_request(http, config, &auth, &body).await?
+//!         send_request(http, config, &auth, &body, &watch).await?
 //!     }
 //!     other => other?,
 //! };
@@ -42,6 +43,7 @@ mod events;
 mod request;
 mod request_mapping;
 mod sse;
+mod stall;
 mod stream;
 mod token_count;
 mod usage_limits;
@@ -59,3 +61,8 @@ pub use stream::{ResponseStream, completion_events, send_request};
 pub use token_count::{TOKENS_PER_IMAGE, TOKENS_PER_MESSAGE, count_tokens, warm_up};
 pub use usage_limits::{Credits, UsageLimits, UsageWindow};
 pub use wham_usage::{UsageFetchError, fetch_usage, parse_usage_answer};
+
+// What keeps an answer from hanging or growing without bound.
+pub use sse::MAX_EVENT_BYTES;
+pub use stall::{Sleep, Stall, StreamTimeouts, StreamWatch};
+pub use stream::watched_completion_events;

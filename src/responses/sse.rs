@@ -18,6 +18,12 @@
 //!
 //! [spec]: https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation
 
+/// The most one SSE line or event may hold. The largest real event, `response.completed`,
+/// repeats the whole answer (text, tool calls, encrypted reasoning): well under a MiB even for
+/// a long answer. Past this the stream fails instead of buffering without bound.
+/// ([`super::CompletionDecoder`] enforces it through [`SseParser::buffered_len`].)
+pub const MAX_EVENT_BYTES: usize = 8 * 1024 * 1024;
+
 /// One dispatched event. It borrows the parser until the next call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SseEvent<'a> {

@@ -14,15 +14,19 @@
 use super::decoder::CompletionDecoder;
 use super::error::ResponsesError;
 use super::request::ResponsesRequest;
+use super::stall::{Stall, StreamWatch};
 use super::usage_limits::UsageLimits;
 use crate::backend_request::{BackendAuth, authenticated_request};
 use crate::config::Config;
 use crate::language_model::LanguageModelCompletionEvent;
-use futures::AsyncRead;
+use futures::future::{BoxFuture, Either};
 use futures::io::AsyncReadExt as _;
 use futures::stream::{self, BoxStream, StreamExt as _};
+use futures::{AsyncRead, FutureExt as _};
 use http_client::{AsyncBody, HttpClient, Method};
 use std::collections::VecDeque;
+use std::pin::Pin;
+use std::task::Poll;
 
 /// How much of the body one read takes.
 const READ_CHUNK: usize = 16 * 1024;
@@ -40,12 +44,14 @@ pub struct ResponseStream {
     pub events: BoxStream<'static, Result<LanguageModelCompletionEvent, ResponsesError>>,
 }
 
-/// Sends `request` to `{backend}/responses` once.
+/// Sends `request` to `{backend}/responses` once; `watch` bounds how long each phase of the
+/// answer may stall.
 pub async fn send_request(
     http: &dyn HttpClient,
     config: &Config,
     auth: &BackendAuth,
     request: &ResponsesRequest,
+    watch: &StreamWatch,
 ) -> Result<ResponseStream, ResponsesError> {
     let body = serde_json::to_vec(request)?;
     let mut builder = authenticated_request(config, auth, Method::POST, &config.responses_url())
@@ -61,16 +67,25 @@ pub async fn send_request(
     let http_request = builder
         .body(AsyncBody::from(body))
         .map_err(|error| ResponsesError::Send(error.into()))?;
-    let response = http
-        .send(http_request)
-        .await
-        .map_err(ResponsesError::Send)?;
+    let response = within(
+        http.send(http_request),
+        watch.first_byte_timer(),
+        Stall::FirstByte(watch.timeouts.first_byte),
+    )
+    .await?
+    .map_err(ResponsesError::Send)?;
 
     let now = chrono::Utc::now();
     let (parts, body) = response.into_parts();
     if !parts.status.is_success() {
         let mut bytes = Vec::new();
-        body.take(MAX_ERROR_BODY).read_to_end(&mut bytes).await?;
+        // An error body is small: one chunk limit bounds reading all of it.
+        within(
+            body.take(MAX_ERROR_BODY).read_to_end(&mut bytes),
+            watch.chunk_timer(),
+            Stall::BetweenChunks(watch.timeouts.between_chunks),
+        )
+        .await??;
         return Err(ResponsesError::from_http(
             parts.status,
             &parts.headers,
@@ -85,28 +100,43 @@ pub async fn send_request(
             .get("x-models-etag")
             .and_then(|value| value.to_str().ok())
             .map(str::to_string),
-        events: completion_events(body),
+        events: watched_completion_events(body, Some(watch.clone())),
     })
 }
 
-/// The completion events in an SSE body, decoded as it is read.
+/// `work`, unless `timer` fires first.
+async fn within<T>(
+    work: impl Future<Output = T>,
+    timer: BoxFuture<'static, ()>,
+    stall: Stall,
+) -> Result<T, Stall> {
+    futures::pin_mut!(work);
+    match futures::future::select(work, timer).await {
+        Either::Left((done, _)) => Ok(done),
+        Either::Right(((), _)) => Err(stall),
+    }
+}
+
+/// The completion events in an SSE body, decoded as it is read, with no time limits (the
+/// benchmarks and tests that feed bytes from memory).
 pub fn completion_events<R>(
     reader: R,
 ) -> BoxStream<'static, Result<LanguageModelCompletionEvent, ResponsesError>>
 where
     R: AsyncRead + Send + Unpin + 'static,
 {
-    struct State<R> {
-        reader: R,
-        decoder: CompletionDecoder,
-        buffer: Box<[u8]>,
-        decoded: Vec<LanguageModelCompletionEvent>,
-        pending: VecDeque<LanguageModelCompletionEvent>,
-        /// The error to yield once `pending` is drained.
-        error: Option<ResponsesError>,
-        done: bool,
-    }
+    watched_completion_events(reader, None)
+}
 
+/// The completion events in an SSE body, decoded as it is read; with a `watch`, a silent
+/// connection or a stream of nothing but keep-alive comments ends it with a [`Stall`].
+pub fn watched_completion_events<R>(
+    reader: R,
+    watch: Option<StreamWatch>,
+) -> BoxStream<'static, Result<LanguageModelCompletionEvent, ResponsesError>>
+where
+    R: AsyncRead + Send + Unpin + 'static,
+{
     let state = State {
         reader,
         decoder: CompletionDecoder::new(),
@@ -115,6 +145,8 @@ where
         pending: VecDeque::new(),
         error: None,
         done: false,
+        watch,
+        event_timer: None,
     };
     stream::unfold(state, |mut state| async move {
         loop {
@@ -129,7 +161,18 @@ where
             if state.done || state.decoder.is_finished() {
                 return None;
             }
-            match state.reader.read(&mut state.buffer).await {
+            let read = match state.watch.clone() {
+                None => state.reader.read(&mut state.buffer).await,
+                Some(watch) => match read_within(&mut state, watch).await {
+                    Ok(read) => read,
+                    Err(stall) => {
+                        state.error = Some(stall.into());
+                        continue;
+                    }
+                },
+            };
+            let events_before = state.decoder.events_seen();
+            match read {
                 Ok(0) => {
                     let result = state.decoder.end_of_body(&mut state.decoded);
                     state.pending.extend(state.decoded.drain(..));
@@ -146,6 +189,9 @@ where
                     if let Err(error) = result {
                         state.error = Some(error);
                     }
+                    if state.decoder.events_seen() != events_before {
+                        state.event_timer = None;
+                    }
                 }
                 Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
                 Err(error) => state.error = Some(ResponsesError::Read(error)),
@@ -153,6 +199,46 @@ where
         }
     })
     .boxed()
+}
+
+/// The body being decoded, between reads.
+struct State<R> {
+    reader: R,
+    decoder: CompletionDecoder,
+    buffer: Box<[u8]>,
+    decoded: Vec<LanguageModelCompletionEvent>,
+    pending: VecDeque<LanguageModelCompletionEvent>,
+    /// The error to yield once `pending` is drained.
+    error: Option<ResponsesError>,
+    done: bool,
+    watch: Option<StreamWatch>,
+    /// Runs from the last event that carried data (comments do not restart it).
+    event_timer: Option<BoxFuture<'static, ()>>,
+}
+
+/// One read of the body, unless the connection stays silent past the chunk limit or no event
+/// has carried data within the event limit.
+async fn read_within<R: AsyncRead + Unpin>(
+    state: &mut State<R>,
+    watch: StreamWatch,
+) -> Result<std::io::Result<usize>, Stall> {
+    let mut chunk_timer = watch.chunk_timer();
+    let event_timer = state.event_timer.get_or_insert_with(|| watch.event_timer());
+    let reader = &mut state.reader;
+    let buffer = &mut state.buffer;
+    futures::future::poll_fn(|cx| {
+        if let Poll::Ready(read) = Pin::new(&mut *reader).poll_read(cx, buffer) {
+            return Poll::Ready(Ok(read));
+        }
+        if event_timer.poll_unpin(cx).is_ready() {
+            return Poll::Ready(Err(Stall::BetweenEvents(watch.timeouts.between_events)));
+        }
+        if chunk_timer.poll_unpin(cx).is_ready() {
+            return Poll::Ready(Err(Stall::BetweenChunks(watch.timeouts.between_chunks)));
+        }
+        Poll::Pending
+    })
+    .await
 }
 
 #[cfg(test)]
@@ -186,6 +272,14 @@ mod tests {
             self.0 += n;
             Poll::Ready(Ok(n))
         }
+    }
+
+    /// Stall limits whose timers never fire (tests/stalls.rs tests them over sockets).
+    fn no_timers() -> StreamWatch {
+        StreamWatch::new(
+            super::super::StreamTimeouts::default(),
+            Arc::new(|_| futures::future::pending().boxed()),
+        )
     }
 
     fn request() -> ResponsesRequest {
@@ -233,8 +327,14 @@ mod tests {
             access_token: AccessToken::new("token-123"),
             account_id: "acct_1".into(),
         };
-        let answer =
-            futures::executor::block_on(send_request(&*http, &config, &auth, &request())).unwrap();
+        let answer = futures::executor::block_on(send_request(
+            &*http,
+            &config,
+            &auth,
+            &request(),
+            &no_timers(),
+        ))
+        .unwrap();
         assert_eq!(answer.models_etag.as_deref(), Some("\"v7\""));
         assert_eq!(answer.usage_limits.unwrap().windows[0].label(), "5-hour");
         let events: Vec<_> = futures::executor::block_on(answer.events.collect::<Vec<_>>());
@@ -275,6 +375,7 @@ mod tests {
             &Config::default(),
             &auth,
             &request(),
+            &no_timers(),
         ))
         .err()
         .unwrap();
