@@ -39,6 +39,10 @@ pub struct GlobalArgs {
     /// versions).
     #[arg(long, global = true, env = config::ENV_CLIENT_VERSION, default_value = config::CLIENT_VERSION)]
     pub client_version: String,
+    /// How request bodies are sent: zstd-compressed (falling back to plain JSON if the backend
+    /// refuses it) or plain JSON.
+    #[arg(long, global = true, env = config::ENV_REQUEST_COMPRESSION, value_enum, default_value_t = config::RequestCompression::Zstd)]
+    pub request_compression: config::RequestCompression,
 }
 
 /// The subcommands.

@@ -24,7 +24,7 @@
 //! | `GET /oauth/authorize`, `POST /oauth/token`, `POST /oauth/revoke` | [`issuer`] |
 //! | `POST /api/accounts/deviceauth/usercode`, `…/deviceauth/token`, `GET /codex/device` | [`device_code`] |
 //! | `GET /backend-api/codex/models?client_version=` | [`models`] |
-//! | `POST /backend-api/codex/responses` | [`responses`] (checks) and [`script`] (the SSE answer) |
+//! | `POST /backend-api/codex/responses` | [`request_body`] (`Content-Encoding`), [`responses`] (checks) and [`script`] (the SSE answer) |
 //! | `POST /__emulator/faults`, `GET /__emulator/stats` | [`admin`] |
 //!
 //! Shared pieces: [`state`] (issued codes and tokens, counters), [`jwt`] (minting),
@@ -80,6 +80,7 @@ pub mod faults;
 pub mod issuer;
 pub mod jwt;
 pub mod models;
+pub mod request_body;
 pub mod responses;
 pub mod script;
 mod sse;
@@ -87,6 +88,7 @@ pub mod state;
 
 pub use browser::BrowserVisit;
 pub use faults::Fault;
+pub use request_body::RequestEncodings;
 pub use state::{EmulatorStats, RecordedRequest};
 
 use crate::config::Config;
@@ -167,6 +169,8 @@ pub struct EmulatorOptions {
     pub device_interval_as_string: bool,
     /// The device-code polling interval the issuer asks for, in seconds.
     pub device_interval_secs: u64,
+    /// Which `Content-Encoding`s `POST /responses` accepts (others get a 415).
+    pub request_encodings: RequestEncodings,
 }
 
 impl Default for EmulatorOptions {
@@ -179,6 +183,7 @@ impl Default for EmulatorOptions {
             device_pending_polls: 2,
             device_interval_as_string: true,
             device_interval_secs: 5,
+            request_encodings: RequestEncodings::default(),
         }
     }
 }

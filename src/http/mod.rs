@@ -3,6 +3,8 @@
 //! Inside Zed the app's own client (`App::http_client()`) is used; outside it, this one. It reuses
 //! the reqwest fork that `gpui_http_client` already brings in, so the crate has one HTTP stack.
 
+mod preconnect;
 mod reqwest_client;
 
+pub use preconnect::{PreconnectThrottle, preconnect};
 pub use reqwest_client::ReqwestHttpClient;

@@ -34,6 +34,7 @@
 //!
 //! Token counts for the host's context meter come from [`count_tokens`] (tiktoken, locally).
 
+mod body_encoding;
 mod decoder;
 mod error;
 mod event_mapping;
@@ -42,9 +43,13 @@ mod request;
 mod request_mapping;
 mod sse;
 mod stream;
+mod token_cache;
 mod token_count;
 mod usage_limits;
 
+pub use body_encoding::{
+    RequestCompression, ZSTD_ENCODING, ZSTD_LEVEL, compress_zstd, effective_compression,
+};
 pub use decoder::CompletionDecoder;
 pub use error::{ResponsesError, plan_display_name, reset_time, usage_limit_message};
 pub use event_mapping::{EventMapper, token_usage};
@@ -53,5 +58,9 @@ pub use request::*;
 pub use request_mapping::{DEFAULT_INSTRUCTIONS, MAX_INSTRUCTIONS_CHARS, build_request};
 pub use sse::{SseEvent, SseParser};
 pub use stream::{ResponseStream, completion_events, send_request};
-pub use token_count::{TOKENS_PER_IMAGE, TOKENS_PER_MESSAGE, count_tokens, warm_up};
+pub use token_cache::TokenCache;
+pub use token_count::{
+    TOKENS_PER_IMAGE, TOKENS_PER_MESSAGE, clear_token_cache, count_tokens, count_tokens_uncached,
+    warm_up,
+};
 pub use usage_limits::{Credits, UsageLimits, UsageWindow};

@@ -8,8 +8,10 @@
 //! buffered whole, so a long answer costs no more memory than its largest event.
 //!
 //! Retrying (a refreshed token after [`ResponsesError::Unauthorized`], backoff on overload) is the
-//! caller's decision: this module sends exactly once.
+//! caller's decision: this module sends exactly once (plus, once per process, the uncompressed
+//! resend of a zstd body the server refused with 415: [`super::body_encoding`]).
 
+use super::body_encoding::send_json_body;
 use super::decoder::CompletionDecoder;
 use super::error::ResponsesError;
 use super::request::ResponsesRequest;
@@ -20,7 +22,7 @@ use crate::language_model::LanguageModelCompletionEvent;
 use futures::AsyncRead;
 use futures::io::AsyncReadExt as _;
 use futures::stream::{self, BoxStream, StreamExt as _};
-use http_client::{AsyncBody, HttpClient, Method};
+use http_client::{HttpClient, Method};
 use std::collections::VecDeque;
 
 /// How much of the body one read takes.
@@ -54,13 +56,10 @@ pub async fn send_request(
     if let Some(session) = &request.prompt_cache_key {
         builder = builder.header("session_id", session);
     }
-    let http_request = builder
-        .body(AsyncBody::from(body))
+    let head = builder
+        .body(())
         .map_err(|error| ResponsesError::Send(error.into()))?;
-    let response = http
-        .send(http_request)
-        .await
-        .map_err(ResponsesError::Send)?;
+    let response = send_json_body(http, config, head, body).await?;
 
     let now = chrono::Utc::now();
     let (parts, body) = response.into_parts();
@@ -152,7 +151,7 @@ mod tests {
     use super::*;
     use crate::language_model::{LanguageModelCompletionEvent as Event, StopReason};
     use crate::secret::AccessToken;
-    use http_client::FakeHttpClient;
+    use http_client::{AsyncBody, FakeHttpClient};
     use std::pin::Pin;
     use std::sync::{Arc, Mutex};
     use std::task::{Context, Poll};
@@ -218,7 +217,11 @@ mod tests {
                 }
             }
         });
-        let config = Config::default();
+        // Plain JSON, so the fake can read it (zstd bodies: `body_encoding` and tests/).
+        let config = Config {
+            request_compression: crate::config::RequestCompression::None,
+            ..Config::default()
+        };
         let auth = BackendAuth {
             access_token: AccessToken::new("token-123"),
             account_id: "acct_1".into(),
