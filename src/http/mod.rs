@@ -6,5 +6,5 @@
 mod preconnect;
 mod reqwest_client;
 
-pub use preconnect::{PreconnectThrottle, preconnect};
+pub use preconnect::{PRECONNECT_INTERVAL, PreconnectThrottle, preconnect};
 pub use reqwest_client::ReqwestHttpClient;

@@ -7,6 +7,7 @@ use crate::auth::{self, AuthError, BrowserLaunch, OAuthSignIn, SignInMethod, Sig
 use crate::backend_request::BackendAuth;
 use crate::config::Config;
 use crate::credentials::CredentialsProvider;
+use crate::http::{PreconnectThrottle, preconnect};
 use crate::models::{
     CacheLocation, CatalogOptions, FetchError, ModelCatalog, ModelInfo, RefreshOutcome,
 };
@@ -17,6 +18,7 @@ use gpui::{App, AppContext as _, Context, Entity, SharedString, Subscription, Ta
 use http_client::HttpClient;
 use std::rc::Rc;
 use std::sync::Arc;
+use std::time::Instant;
 use url::Url;
 
 /// Opens a URL on behalf of the provider.
@@ -75,6 +77,8 @@ pub struct State {
     auth: Entity<auth::State>,
     catalog: Entity<ModelCatalog>,
     usage_cache: UsageCache,
+    /// Spaces out pre-connects to the backend (see [`State::preconnect`]).
+    preconnect_throttle: PreconnectThrottle,
     /// The latest usage snapshot's write to disk; a newer snapshot supersedes it.
     usage_write: Option<Task<()>>,
     /// The account whose models and usage are shown.
@@ -134,6 +138,7 @@ impl State {
             auth,
             catalog,
             usage_cache: UsageCache::new(options.cache),
+            preconnect_throttle: PreconnectThrottle::default(),
             usage_write: None,
             account_id: None,
             usage: None,
@@ -142,6 +147,24 @@ impl State {
             opened_browser_for: None,
             _subscriptions: subscriptions,
         }
+    }
+
+    /// Opens a connection to the backend in the background so the next request finds it warm;
+    /// at most once per [`crate::http::PRECONNECT_INTERVAL`], and only when signed
+    /// in. Called when the sign-in completes and when the host lists the models (as Zed's model
+    /// dropdown opens).
+    pub fn preconnect(&self, cx: &App) {
+        if !self.is_signed_in(cx) || !self.preconnect_throttle.should_preconnect(Instant::now()) {
+            return;
+        }
+        let (http, config) = (self.http.clone(), self.config.clone());
+        // Fire and forget: nothing waits for it, and the client's connect timeout bounds it.
+        cx.background_spawn(async move {
+            if let Err(error) = preconnect(&*http, &config).await {
+                log::debug!("pre-connect failed: {error:#}");
+            }
+        })
+        .detach();
     }
 
     /// The endpoints in use.
@@ -337,6 +360,7 @@ impl State {
                 self.usage = self.usage_cache.load(&account);
                 self.account_id = Some(account);
                 self.refresh_models(cx).detach();
+                self.preconnect(cx);
             }
             Some(_) => {}
             None => {
