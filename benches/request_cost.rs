@@ -22,7 +22,7 @@ use openai_subscribed::emulator::Emulator;
 use openai_subscribed::http::{ReqwestHttpClient, preconnect};
 use openai_subscribed::models::ModelInfo;
 use openai_subscribed::responses::{
-    ZSTD_LEVEL, build_request, count_tokens, count_tokens_uncached, send_request,
+    InputItem, ZSTD_LEVEL, build_request, count_tokens, count_tokens_uncached, send_request,
 };
 use openai_subscribed::secret::AccessToken;
 use std::hint::black_box;
@@ -70,6 +70,32 @@ fn request_bytes(c: &mut Criterion) {
             json.len(),
             compressed.len(),
             json.len() as f64 / compressed.len() as f64
+        );
+        // Where the bytes are: encrypted reasoning is ciphertext in base64, which no compressor
+        // can shrink below 6/8 of its size; the rest is text and code.
+        let mut request = build_request(&thread.request_at(turn), &model).unwrap();
+        let reasoning: usize = request
+            .input
+            .iter()
+            .map(|item| match item {
+                InputItem::Reasoning {
+                    encrypted_content, ..
+                } => encrypted_content.len(),
+                _ => 0,
+            })
+            .sum();
+        request
+            .input
+            .retain(|item| !matches!(item, InputItem::Reasoning { .. }));
+        let rest = serde_json::to_vec(&request).unwrap();
+        let rest_compressed = zstd::bulk::compress(&rest, ZSTD_LEVEL).unwrap();
+        eprintln!(
+            "request_bytes turn {turn}: encrypted reasoning {reasoning} B ({:.0} % of plain); \
+             without it: plain {} B, zstd {} B, ratio {:.2}x",
+            100.0 * reasoning as f64 / json.len() as f64,
+            rest.len(),
+            rest_compressed.len(),
+            rest.len() as f64 / rest_compressed.len() as f64
         );
         group.bench_function(BenchmarkId::new("zstd_compress", turn), |b| {
             b.iter(|| {

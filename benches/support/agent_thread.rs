@@ -6,7 +6,8 @@
 //! backend returns them), a few words of text and one to three tool calls with JSON arguments,
 //! then the tool results: source files (Rust with varied identifiers, comments and string
 //! literals), `cargo` and `grep` output, directory listings. The system prompt and a dozen tool
-//! schemas are Zed-agent-sized. The thread at turn `n` is a prefix of the thread at turn `n + 1`,
+//! schemas are Zed-agent-sized. As in real sessions, some reads are re-reads of a file read
+//! before (after an edit), and edits quote lines the agent read. The thread at turn `n` is a prefix of the thread at turn `n + 1`,
 //! as in a real session, where every turn re-sends all earlier ones.
 
 #![allow(dead_code)]
@@ -18,6 +19,10 @@ use openai_subscribed::language_model::{
     Role,
 };
 use std::sync::Arc;
+
+/// How often a `read_file` re-reads a file read earlier in the thread (after an edit), as agents
+/// do to check their edits.
+const RE_READ_PERCENT: usize = 30;
 
 /// A small deterministic generator (xorshift64*), so a seed always gives the same thread.
 pub struct ThreadRng(u64);
@@ -367,7 +372,11 @@ fn tools() -> Vec<LanguageModelRequestTool> {
 
 /// One turn's messages: the user's request, the assistant's reasoning, text and tool calls,
 /// and the tool results.
-fn turn(rng: &mut ThreadRng, index: usize) -> Vec<LanguageModelRequestMessage> {
+fn turn(
+    rng: &mut ThreadRng,
+    index: usize,
+    files: &mut Vec<(String, String)>,
+) -> Vec<LanguageModelRequestMessage> {
     let mut messages = Vec::new();
     let mut user = prose_between(rng, 1, 4);
     if rng.chance(20) {
@@ -398,13 +407,28 @@ fn turn(rng: &mut ThreadRng, index: usize) -> Vec<LanguageModelRequestMessage> {
         ]);
         let path = format!("src/{}/{}.rs", rng.pick(NOUNS), rng.pick(NOUNS));
         let (input, output) = match name {
-            "read_file" => (
-                serde_json::json!({"path": path, "start_line": 1, "end_line": rng.range(80, 400)}),
-                {
-                    let bytes = rng.range(1_500, 9_000);
-                    source_file(rng, bytes)
-                },
-            ),
+            "read_file" if !files.is_empty() && rng.chance(RE_READ_PERCENT) => {
+                // A file read before, re-read after an edit: the same text with a line added.
+                let which = rng.range(0, files.len());
+                let (path, content) = &mut files[which];
+                let mut lines: Vec<String> = content.lines().map(str::to_string).collect();
+                let at = rng.range(0, lines.len());
+                lines.insert(at, format!("     // {}", prose(rng, 1)));
+                *content = lines.join("\n");
+                (
+                    serde_json::json!({"path": path.clone(), "start_line": 1, "end_line": lines.len()}),
+                    content.clone(),
+                )
+            }
+            "read_file" => {
+                let bytes = rng.range(1_500, 9_000);
+                let content = source_file(rng, bytes);
+                files.push((path.clone(), content.clone()));
+                (
+                    serde_json::json!({"path": path, "start_line": 1, "end_line": content.lines().count()}),
+                    content,
+                )
+            }
             "grep" => {
                 let query = format!("fn {}", identifier(rng));
                 (
@@ -420,11 +444,21 @@ fn turn(rng: &mut ThreadRng, index: usize) -> Vec<LanguageModelRequestMessage> {
                 )
             }
             "edit_file" => (
-                serde_json::json!({
-                    "path": path,
-                    "old_text": source_file(rng, 300),
-                    "new_text": source_file(rng, 400),
-                }),
+                {
+                    // Edits quote text the agent read: a few lines of a file read before.
+                    let (path, old_text) = match files.len() {
+                        0 => (path.clone(), source_file(rng, 300)),
+                        count => {
+                            let (path, content) = &files[rng.range(0, count)];
+                            let lines: Vec<&str> = content.lines().collect();
+                            let start = rng.range(0, lines.len().saturating_sub(8).max(1));
+                            let end = (start + 8).min(lines.len());
+                            (path.clone(), lines[start..end].join("\n"))
+                        }
+                    };
+                    let new_text = format!("{old_text}\n// {}", prose(rng, 1));
+                    serde_json::json!({"path": path, "old_text": old_text, "new_text": new_text})
+                },
                 format!(
                     "Edited {path}: 1 hunk, +{} -{}",
                     rng.range(1, 30),
@@ -489,7 +523,12 @@ impl AgentThread {
         }
         Self {
             system: message(Role::System, vec![MessageContent::Text(system)]),
-            turns: (0..turns).map(|index| turn(&mut rng, index)).collect(),
+            turns: {
+                let mut files = Vec::new();
+                (0..turns)
+                    .map(|index| turn(&mut rng, index, &mut files))
+                    .collect()
+            },
             tools: tools(),
         }
     }

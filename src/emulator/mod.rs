@@ -250,6 +250,11 @@ impl Emulator {
                             return;
                         }
                     };
+                    // Without TCP_NODELAY, a kept-alive connection's answer waits out the
+                    // client's delayed ACK (about 40 ms) between the head and the first event.
+                    let listener = axum::serve::ListenerExt::tap_io(listener, |stream| {
+                        stream.set_nodelay(true).ok();
+                    });
                     tokio::select! {
                         result = axum::serve(listener, router) => {
                             if let Err(error) = result {
