@@ -3,7 +3,7 @@
 //! ```text
 //! LanguageModelRequest + ModelInfo
 //!   └─ request_mapping::build_request ─→ ResponsesRequest          (request.rs: wire types)
-//!        └─ stream::send_request ─→ POST {backend}/responses
+//!        └─ stream::send_request ─→ POST {backend}/responses     (body_encoding: zstd, 415 → plain)
 //!             ├─ refused → ResponsesError::from_http               (error.rs)
 //!             └─ accepted → ResponseStream { usage_limits (usage_limits.rs), models_etag, events }
 //!                  events: body bytes → sse::SseParser → events::ResponsesEvent
@@ -32,7 +32,8 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Token counts for the host's context meter come from [`count_tokens`] (tiktoken, locally).
+//! Token counts for the host's context meter come from [`count_tokens`] (tiktoken, locally;
+//! texts counted before come from a bounded [`TokenCache`]).
 
 mod body_encoding;
 mod decoder;
