@@ -22,7 +22,8 @@ use openai_subscribed::emulator::Emulator;
 use openai_subscribed::http::{ReqwestHttpClient, preconnect};
 use openai_subscribed::models::ModelInfo;
 use openai_subscribed::responses::{
-    InputItem, ZSTD_LEVEL, build_request, count_tokens, count_tokens_uncached, send_request,
+    InputItem, ZSTD_LEVEL, build_request, compress_zstd, count_tokens, count_tokens_uncached,
+    send_request,
 };
 use openai_subscribed::secret::AccessToken;
 use std::hint::black_box;
@@ -64,7 +65,7 @@ fn request_bytes(c: &mut Criterion) {
     quick(&mut group);
     for turn in TURNS {
         let json = body_at(&thread, &model, turn);
-        let compressed = zstd::bulk::compress(&json, ZSTD_LEVEL).unwrap();
+        let compressed = compress_zstd(&json).unwrap();
         eprintln!(
             "request_bytes turn {turn}: plain {} B, zstd-{ZSTD_LEVEL} {} B, ratio {:.2}x",
             json.len(),
@@ -88,7 +89,7 @@ fn request_bytes(c: &mut Criterion) {
             .input
             .retain(|item| !matches!(item, InputItem::Reasoning { .. }));
         let rest = serde_json::to_vec(&request).unwrap();
-        let rest_compressed = zstd::bulk::compress(&rest, ZSTD_LEVEL).unwrap();
+        let rest_compressed = compress_zstd(&rest).unwrap();
         eprintln!(
             "request_bytes turn {turn}: encrypted reasoning {reasoning} B ({:.0} % of plain); \
              without it: plain {} B, zstd {} B, ratio {:.2}x",
@@ -98,11 +99,7 @@ fn request_bytes(c: &mut Criterion) {
             rest.len() as f64 / rest_compressed.len() as f64
         );
         group.bench_function(BenchmarkId::new("zstd_compress", turn), |b| {
-            b.iter(|| {
-                zstd::bulk::compress(black_box(&json), ZSTD_LEVEL)
-                    .unwrap()
-                    .len()
-            })
+            b.iter(|| compress_zstd(black_box(&json)).unwrap().len())
         });
     }
     group.finish();
@@ -111,13 +108,17 @@ fn request_bytes(c: &mut Criterion) {
     let mut group = c.benchmark_group("zstd_level");
     quick(&mut group);
     for level in [1, 3, 6, 9] {
-        let size = zstd::bulk::compress(&json, level).unwrap().len();
+        let size = zstd::stream::encode_all(&json[..], level).unwrap().len();
         eprintln!(
             "zstd_level {level} at turn 150: {size} B (ratio {:.2}x)",
             json.len() as f64 / size as f64
         );
         group.bench_function(BenchmarkId::new("turn_150", level), |b| {
-            b.iter(|| zstd::bulk::compress(black_box(&json), level).unwrap().len())
+            b.iter(|| {
+                zstd::stream::encode_all(black_box(&json[..]), level)
+                    .unwrap()
+                    .len()
+            })
         });
     }
     group.finish();
@@ -140,7 +141,7 @@ fn client_cpu_per_turn(c: &mut Criterion) {
             b.iter(|| {
                 let body = build_request(black_box(&request), &model).unwrap();
                 let json = serde_json::to_vec(&body).unwrap();
-                zstd::bulk::compress(&json, ZSTD_LEVEL).unwrap().len()
+                compress_zstd(&json).unwrap().len()
             })
         });
     }

@@ -16,6 +16,7 @@ use super::error::ResponsesError;
 use crate::config::Config;
 use http_client::{AsyncBody, HttpClient, Response, http};
 use parking_lot::Mutex;
+use std::sync::Arc;
 
 /// The zstd level for request bodies, chosen by measurement on a realistic 150-turn agent
 /// thread (`cargo bench --bench request_cost -- zstd_level`): level 3 (zstd's default) gives
@@ -76,9 +77,20 @@ fn remember_zstd_refusal(config: &Config) {
     }
 }
 
-/// `json` compressed as a zstd frame at [`ZSTD_LEVEL`].
+/// `json` compressed as one zstd frame at [`ZSTD_LEVEL`], as [`zstd_body`] streams it.
 pub fn compress_zstd(json: &[u8]) -> std::io::Result<Vec<u8>> {
-    zstd::bulk::compress(json, ZSTD_LEVEL)
+    zstd::stream::encode_all(json, ZSTD_LEVEL)
+}
+
+/// A request body that compresses `json` as the HTTP client reads it. The CPU work happens on
+/// the client's I/O thread, chunk by chunk while earlier chunks are on the wire, not on the
+/// executor that called [`send_json_body`] (in Zed, the UI thread). The body's length is not
+/// known ahead, so HTTP/1.1 sends it chunked (RFC 9112 §7.1).
+fn zstd_body(json: Arc<[u8]>) -> std::io::Result<AsyncBody> {
+    let encoder = zstd::stream::read::Encoder::new(std::io::Cursor::new(json), ZSTD_LEVEL)?;
+    Ok(AsyncBody::from_reader(futures::io::AllowStdIo::new(
+        encoder,
+    )))
 }
 
 /// Sends `head` with `json` as its body, zstd-compressed unless configured off or refused
@@ -89,9 +101,10 @@ pub async fn send_json_body(
     head: http::Request<()>,
     json: Vec<u8>,
 ) -> Result<Response<AsyncBody>, ResponsesError> {
+    let json: Arc<[u8]> = json.into();
     if effective_compression(config) == RequestCompression::Zstd {
-        let compressed = compress_zstd(&json)?;
-        let response = send(http, &head, Some(ZSTD_ENCODING), compressed).await?;
+        let body = zstd_body(json.clone())?;
+        let response = send(http, &head, Some(ZSTD_ENCODING), body).await?;
         if response.status() != http::StatusCode::UNSUPPORTED_MEDIA_TYPE {
             return Ok(response);
         }
@@ -101,14 +114,14 @@ pub async fn send_json_body(
              sending request bodies uncompressed from now on"
         );
     }
-    send(http, &head, None, json).await
+    send(http, &head, None, AsyncBody::from(json.to_vec())).await
 }
 
 async fn send(
     http: &dyn HttpClient,
     head: &http::Request<()>,
     content_encoding: Option<&'static str>,
-    body: Vec<u8>,
+    body: AsyncBody,
 ) -> Result<Response<AsyncBody>, ResponsesError> {
     let mut builder = http::Request::builder()
         .method(head.method().clone())
@@ -124,7 +137,7 @@ async fn send(
         }
     }
     let request = builder
-        .body(AsyncBody::from(body))
+        .body(body)
         .map_err(|error| ResponsesError::Send(error.into()))?;
     http.send(request).await.map_err(ResponsesError::Send)
 }
