@@ -198,3 +198,41 @@ fn a_pre_connected_client_serves_the_first_request() {
     harness.complete(&config, &agent_request(1));
     assert_eq!(harness.emulator.stats().responses_requests, 1);
 }
+
+#[test]
+fn compression_is_on_by_default_and_can_be_turned_off_from_the_command_line() {
+    use clap::Parser as _;
+    use openai_subscribed::cli::args::Cli;
+    let parse = |args: &[&str]| {
+        Cli::try_parse_from(args)
+            .unwrap()
+            .global
+            .request_compression
+    };
+    // The environment may set the option for the whole test process: only assert the default
+    // when it does not.
+    if std::env::var_os(openai_subscribed::config::ENV_REQUEST_COMPRESSION).is_none() {
+        assert_eq!(
+            parse(&["openai-subscribed", "status"]),
+            RequestCompression::Zstd
+        );
+    }
+    assert_eq!(
+        parse(&[
+            "openai-subscribed",
+            "--request-compression",
+            "none",
+            "status"
+        ]),
+        RequestCompression::None
+    );
+    assert!(
+        Cli::try_parse_from([
+            "openai-subscribed",
+            "--request-compression",
+            "gzip",
+            "status"
+        ])
+        .is_err()
+    );
+}
