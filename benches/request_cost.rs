@@ -150,12 +150,13 @@ fn client_cpu_per_turn(c: &mut Criterion) {
 
 fn count_tokens_append(c: &mut Criterion) {
     let thread = AgentThread::generate(SEED, 150);
-    // The first turn whose thread reaches 100k tokens.
+    // The first turn whose thread reaches 100k tokens, counted turn by turn as the host does
+    // (which also fills the cache, as the earlier turns of a real session did).
     let (turn, request) = (1..=150)
         .map(|turn| (turn, thread.request_at(turn)))
-        .find(|(_, request)| count_tokens_uncached(request).unwrap() >= 100_000)
+        .find(|(_, request)| count_tokens(request).unwrap() >= 100_000)
         .expect("the thread reaches 100k tokens");
-    let tokens = count_tokens(&request).unwrap(); // also fills the cache, as earlier turns did
+    let tokens = count_tokens(&request).unwrap();
     eprintln!("count_tokens_append: turn {turn}, {tokens} tokens, +1 user message per count");
     let mut nonce = 0;
     let mut appended = || {
