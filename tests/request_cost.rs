@@ -236,3 +236,16 @@ fn compression_is_on_by_default_and_can_be_turned_off_from_the_command_line() {
         .is_err()
     );
 }
+
+#[test]
+fn a_long_thread_sent_plain_is_accepted() {
+    let harness = Harness::start(EmulatorOptions::default());
+    let body = agent_request(170);
+    harness.complete(&harness.config(RequestCompression::None), &body);
+    let received = harness.emulator.last_responses_request().unwrap();
+    assert!(
+        received.wire_body.len() > 2 * 1024 * 1024,
+        "{}",
+        received.wire_body.len()
+    );
+}

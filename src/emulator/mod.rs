@@ -390,7 +390,13 @@ impl std::fmt::Debug for Emulator {
 fn router(state: Arc<SharedState>) -> Router {
     let backend = Router::new()
         .route("/models", get(models::list_models))
-        .route("/responses", post(responses::create_response));
+        .route(
+            "/responses",
+            // A long thread sent plain is several megabytes: above axum's 2 MB default.
+            post(responses::create_response).layer(axum::extract::DefaultBodyLimit::max(
+                request_body::MAX_WIRE_BODY,
+            )),
+        );
     Router::new()
         .route("/oauth/authorize", get(issuer::authorize))
         .route("/oauth/token", post(issuer::token))

@@ -12,6 +12,8 @@ use axum::body::Bytes;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use std::io::Read as _;
 
+/// The largest body `POST /responses` takes as sent (compressed or not).
+pub const MAX_WIRE_BODY: usize = 64 * 1024 * 1024;
 /// The largest body a zstd frame may decode to (well above a long thread's few megabytes).
 pub const MAX_DECODED_BODY: u64 = 64 * 1024 * 1024;
 
