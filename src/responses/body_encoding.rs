@@ -77,7 +77,7 @@ fn remember_zstd_refusal(config: &Config) {
     }
 }
 
-/// `json` compressed as one zstd frame at [`ZSTD_LEVEL`], as [`zstd_body`] streams it.
+/// `json` compressed as one zstd frame at [`ZSTD_LEVEL`], as the request body streams it.
 pub fn compress_zstd(json: &[u8]) -> std::io::Result<Vec<u8>> {
     zstd::stream::encode_all(json, ZSTD_LEVEL)
 }
