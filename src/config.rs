@@ -3,6 +3,7 @@
 //! Every URL is overridable: the embedded emulator and the tests run on loopback. The defaults
 //! are the real issuer and backend (see `shared/spec/codex-backend.md`).
 
+pub use crate::responses::RequestCompression;
 use anyhow::{Context as _, Result};
 use url::Url;
 
@@ -26,6 +27,8 @@ pub const ENV_AUTH_URL: &str = "OPENAI_SUBSCRIBED_AUTH_URL";
 pub const ENV_BACKEND_URL: &str = "OPENAI_SUBSCRIBED_BACKEND_URL";
 /// Environment variable overriding [`CLIENT_VERSION`].
 pub const ENV_CLIENT_VERSION: &str = "OPENAI_SUBSCRIBED_CLIENT_VERSION";
+/// Environment variable setting [`Config::request_compression`] (`zstd` or `none`).
+pub const ENV_REQUEST_COMPRESSION: &str = "OPENAI_SUBSCRIBED_REQUEST_COMPRESSION";
 
 /// The issuer and backend endpoints plus the client's identity.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -40,6 +43,8 @@ pub struct Config {
     pub originator: String,
     /// The `client_version` sent to the model catalog.
     pub client_version: String,
+    /// How `POST /responses` bodies are sent: zstd by default (see [`RequestCompression`]).
+    pub request_compression: RequestCompression,
 }
 
 impl Default for Config {
@@ -50,6 +55,7 @@ impl Default for Config {
             client_id: CLIENT_ID.to_string(),
             originator: ORIGINATOR.to_string(),
             client_version: CLIENT_VERSION.to_string(),
+            request_compression: RequestCompression::default(),
         }
     }
 }
@@ -75,6 +81,9 @@ impl Config {
         }
         if let Ok(version) = std::env::var(ENV_CLIENT_VERSION) {
             config.client_version = version;
+        }
+        if let Ok(compression) = std::env::var(ENV_REQUEST_COMPRESSION) {
+            config.request_compression = compression.parse().context(ENV_REQUEST_COMPRESSION)?;
         }
         Ok(config)
     }

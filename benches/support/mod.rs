@@ -1,9 +1,12 @@
 //! A realistic `/responses` SSE stream for the benchmarks, generated deterministically: the
 //! shapes and field sets of the real backend's events (sequence numbers, item ids, `logprobs`,
 //! `obfuscation` padding), text deltas of a few words with the escapes and non-ASCII text code
-//! answers contain, a reasoning summary first and usage last.
+//! answers contain, a reasoning summary first and usage last. [`agent_thread`] generates the
+//! other direction: a realistic 150-turn agent thread, for the request-cost benchmarks.
 
 #![allow(dead_code)]
+
+pub mod agent_thread;
 
 const WORDS: &[&str] = &[
     "the",

@@ -52,6 +52,10 @@ pub struct GlobalArgs {
     /// answer is given up [default: 300].
     #[arg(long, global = true, env = "OPENAI_SUBSCRIBED_EVENT_IDLE_TIMEOUT", value_name = "SECONDS", value_parser = parse_seconds)]
     pub event_idle_timeout: Option<Duration>,
+    /// How request bodies are sent: zstd-compressed (falling back to plain JSON if the backend
+    /// refuses it) or plain JSON.
+    #[arg(long, global = true, env = config::ENV_REQUEST_COMPRESSION, value_enum, default_value_t = config::RequestCompression::Zstd)]
+    pub request_compression: config::RequestCompression,
 }
 
 impl GlobalArgs {

@@ -36,6 +36,7 @@ impl CommandContext {
     pub fn from_args(args: &GlobalArgs) -> Result<Self> {
         let mut config = Config::with_urls(&args.auth_url, &args.backend_url)?;
         config.client_version = args.client_version.clone();
+        config.request_compression = args.request_compression;
         let http: Arc<dyn HttpClient> = ReqwestHttpClient::new(&config.user_agent())?;
         Ok(Self {
             config,

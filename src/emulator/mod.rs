@@ -24,7 +24,7 @@
 //! | `GET`/`POST /oauth/authorize`, `POST /oauth/token`, `POST /oauth/revoke` | [`issuer`], [`consent`] |
 //! | `POST /api/accounts/deviceauth/usercode`, `…/deviceauth/token`, `GET /codex/device` | [`device_code`] |
 //! | `GET /backend-api/codex/models?client_version=` | [`models`] |
-//! | `POST /backend-api/codex/responses` | [`responses`] (checks), [`script`] (the SSE answer), [`compaction`] |
+//! | `POST /backend-api/codex/responses` | [`request_body`] (`Content-Encoding`), [`responses`] (checks), [`script`] (the SSE answer), [`compaction`] |
 //! | `GET /backend-api/wham/usage` | [`usage`] |
 //! | `POST /__emulator/faults`, `GET /__emulator/stats` | [`admin`] |
 //!
@@ -83,6 +83,7 @@ pub mod faults;
 pub mod issuer;
 pub mod jwt;
 pub mod models;
+pub mod request_body;
 pub mod responses;
 pub mod script;
 mod sse;
@@ -92,6 +93,7 @@ pub mod usage;
 pub use browser::BrowserVisit;
 pub use consent::AuthorizePage;
 pub use faults::Fault;
+pub use request_body::RequestEncodings;
 pub use state::{EmulatorStats, RecordedRequest};
 
 use crate::config::Config;
@@ -174,6 +176,8 @@ pub struct EmulatorOptions {
     pub device_interval_as_string: bool,
     /// The device-code polling interval the issuer asks for, in seconds.
     pub device_interval_secs: u64,
+    /// Which `Content-Encoding`s `POST /responses` accepts (others get a 415).
+    pub request_encodings: RequestEncodings,
 }
 
 impl Default for EmulatorOptions {
@@ -187,6 +191,7 @@ impl Default for EmulatorOptions {
             device_pending_polls: 2,
             device_interval_as_string: true,
             device_interval_secs: 5,
+            request_encodings: RequestEncodings::default(),
         }
     }
 }
@@ -253,6 +258,11 @@ impl Emulator {
                             return;
                         }
                     };
+                    // Without TCP_NODELAY, a kept-alive connection's answer waits out the
+                    // client's delayed ACK (about 40 ms) between the head and the first event.
+                    let listener = axum::serve::ListenerExt::tap_io(listener, |stream| {
+                        stream.set_nodelay(true).ok();
+                    });
                     tokio::select! {
                         result = axum::serve(listener, router) => {
                             if let Err(error) = result {
@@ -396,7 +406,13 @@ impl std::fmt::Debug for Emulator {
 fn router(state: Arc<SharedState>) -> Router {
     let backend = Router::new()
         .route("/models", get(models::list_models))
-        .route("/responses", post(responses::create_response));
+        .route(
+            "/responses",
+            // A long thread sent plain is several megabytes: above axum's 2 MB default.
+            post(responses::create_response).layer(axum::extract::DefaultBodyLimit::max(
+                request_body::MAX_WIRE_BODY,
+            )),
+        );
     Router::new()
         .route(
             "/oauth/authorize",

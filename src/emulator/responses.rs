@@ -35,6 +35,7 @@ use super::compaction;
 use super::errors::{Rejection, invalid_request, raw};
 use super::faults::Fault;
 use super::models;
+use super::request_body;
 use super::script;
 use super::state::{RecordedRequest, SharedState, now_secs};
 use axum::body::Bytes;
@@ -75,10 +76,17 @@ pub async fn create_response(
     body: Bytes,
 ) -> Response {
     state.count(|stats| &mut stats.responses_requests);
+    let wire_body = body;
+    let decoded = request_body::decode(state.options.request_encodings, &headers, &wire_body);
+    let body = decoded.as_ref().cloned().unwrap_or_default();
     state.record_responses_request(RecordedRequest {
         headers: headers.clone(),
         body: serde_json::from_slice(&body).unwrap_or(Value::Null),
+        wire_body: wire_body.clone(),
     });
+    if let Err(answer) = decoded {
+        return answer.into_response();
+    }
     let early_fault = state.take_fault(|fault| {
         matches!(
             fault,

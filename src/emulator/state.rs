@@ -134,8 +134,11 @@ pub struct DeviceAuth {
 pub struct RecordedRequest {
     /// The request headers.
     pub headers: axum::http::HeaderMap,
-    /// The body as JSON (`Value::Null` when it was not JSON).
+    /// The body as JSON (`Value::Null` when it was not JSON), after its `Content-Encoding` was
+    /// decoded.
     pub body: serde_json::Value,
+    /// The body's bytes as they arrived (zstd-compressed when the client compressed it).
+    pub wire_body: axum::body::Bytes,
 }
 
 impl RecordedRequest {

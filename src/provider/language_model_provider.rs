@@ -104,6 +104,9 @@ impl LanguageModelProvider for OpenAiSubscribedProvider {
 
     fn provided_models(&self, cx: &App) -> Vec<Arc<dyn LanguageModel>> {
         let state = self.state.read(cx);
+        // Zed lists the models as the model dropdown opens: warm the connection for the request
+        // that usually follows.
+        state.preconnect(cx);
         state
             .models(cx)
             .iter()

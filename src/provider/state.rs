@@ -8,6 +8,7 @@ use crate::auth::{self, AuthError, BrowserLaunch, OAuthSignIn, SignInMethod, Sig
 use crate::backend_request::BackendAuth;
 use crate::config::Config;
 use crate::credentials::CredentialsProvider;
+use crate::http::{PreconnectThrottle, preconnect};
 use crate::models::{
     CacheLocation, CatalogOptions, FetchError, ModelCatalog, ModelInfo, RefreshOutcome,
 };
@@ -90,6 +91,8 @@ pub struct State {
     auth: Entity<auth::State>,
     catalog: Entity<ModelCatalog>,
     usage_cache: UsageCache,
+    /// Spaces out pre-connects to the backend (see [`State::preconnect`]).
+    preconnect_throttle: PreconnectThrottle,
     /// The latest usage snapshot's write to disk; a newer snapshot supersedes it.
     usage_write: Option<Task<()>>,
     /// The account whose models and usage are shown.
@@ -157,6 +160,7 @@ impl State {
             auth,
             catalog,
             usage_cache: UsageCache::new(options.cache),
+            preconnect_throttle: PreconnectThrottle::default(),
             usage_write: None,
             account_id: None,
             usage: None,
@@ -174,6 +178,22 @@ impl State {
     /// The limiter every request to the model `slug` goes through.
     pub fn request_limiter(&self, slug: &str) -> RequestLimiter {
         self.request_limiters.for_model(slug)
+    /// Opens a connection to the backend in the background so the next request finds it warm;
+    /// at most once per [`crate::http::PRECONNECT_INTERVAL`], and only when signed
+    /// in. Called when the sign-in completes and when the host lists the models (as Zed's model
+    /// dropdown opens).
+    pub fn preconnect(&self, cx: &App) {
+        if !self.is_signed_in(cx) || !self.preconnect_throttle.should_preconnect(Instant::now()) {
+            return;
+        }
+        let (http, config) = (self.http.clone(), self.config.clone());
+        // Fire and forget: nothing waits for it, and the client's connect timeout bounds it.
+        cx.background_spawn(async move {
+            if let Err(error) = preconnect(&*http, &config).await {
+                log::debug!("pre-connect failed: {error:#}");
+            }
+        })
+        .detach();
     }
 
     /// The endpoints in use.
@@ -477,6 +497,7 @@ impl State {
                 // (a fetch still running for another account no longer matters).
                 self.pending_usage = None;
                 self.refresh_usage(cx).detach();
+                self.preconnect(cx);
             }
             Some(_) => {}
             None => {

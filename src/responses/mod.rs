@@ -3,7 +3,7 @@
 //! ```text
 //! LanguageModelRequest + ModelInfo
 //!   └─ request_mapping::build_request ─→ ResponsesRequest          (request.rs: wire types)
-//!        └─ stream::send_request ─→ POST {backend}/responses
+//!        └─ stream::send_request ─→ POST {backend}/responses     (body_encoding: zstd, 415 → plain)
 //!             ├─ refused → ResponsesError::from_http               (error.rs)
 //!             └─ accepted → ResponseStream { usage_limits (usage_limits.rs), models_etag, events }
 //!                  events: body bytes → sse::SseParser → events::ResponsesEvent
@@ -33,9 +33,11 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Token counts for the host's context meter come from [`count_tokens`] (tiktoken, locally).
+//! Token counts for the host's context meter come from [`count_tokens`] (tiktoken, locally;
+//! texts counted before come from a bounded [`TokenCache`]).
 
 mod compaction;
+mod body_encoding;
 mod decoder;
 mod error;
 mod event_mapping;
@@ -45,11 +47,15 @@ mod request_mapping;
 mod sse;
 mod stall;
 mod stream;
+mod token_cache;
 mod token_count;
 mod usage_limits;
 mod wham_usage;
 
 pub use compaction::{COMPACTION_STATE_FORMAT, compaction_input_items, compaction_state};
+pub use body_encoding::{
+    RequestCompression, ZSTD_ENCODING, ZSTD_LEVEL, compress_zstd, effective_compression,
+};
 pub use decoder::CompletionDecoder;
 pub use error::{ResponsesError, plan_display_name, reset_time, usage_limit_message};
 pub use event_mapping::{EventMapper, token_usage};
@@ -58,7 +64,11 @@ pub use request::*;
 pub use request_mapping::{DEFAULT_INSTRUCTIONS, MAX_INSTRUCTIONS_CHARS, build_request};
 pub use sse::{SseEvent, SseParser};
 pub use stream::{ResponseStream, completion_events, send_request};
-pub use token_count::{TOKENS_PER_IMAGE, TOKENS_PER_MESSAGE, count_tokens, warm_up};
+pub use token_cache::TokenCache;
+pub use token_count::{
+    TOKENS_PER_IMAGE, TOKENS_PER_MESSAGE, clear_token_cache, count_tokens, count_tokens_uncached,
+    warm_up,
+};
 pub use usage_limits::{Credits, UsageLimits, UsageWindow};
 pub use wham_usage::{UsageFetchError, fetch_usage, parse_usage_answer};
 

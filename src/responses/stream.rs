@@ -9,8 +9,10 @@
 //! buffered whole, so a long answer costs no more memory than its largest event.
 //!
 //! Retrying (a refreshed token after [`ResponsesError::Unauthorized`], backoff on overload) is the
-//! caller's decision: this module sends exactly once.
+//! caller's decision: this module sends exactly once (plus, once per process, the uncompressed
+//! resend of a zstd body the server refused with 415: [`super::body_encoding`]).
 
+use super::body_encoding::send_json_body;
 use super::decoder::CompletionDecoder;
 use super::error::ResponsesError;
 use super::request::ResponsesRequest;
@@ -23,7 +25,7 @@ use futures::future::{BoxFuture, Either};
 use futures::io::AsyncReadExt as _;
 use futures::stream::{self, BoxStream, StreamExt as _};
 use futures::{AsyncRead, FutureExt as _};
-use http_client::{AsyncBody, HttpClient, Method};
+use http_client::{HttpClient, Method};
 use std::collections::VecDeque;
 use std::pin::Pin;
 use std::task::Poll;
@@ -64,16 +66,15 @@ pub async fn send_request(
             .header("session-id", thread)
             .header("thread-id", thread);
     }
-    let http_request = builder
-        .body(AsyncBody::from(body))
+    let head = builder
+        .body(())
         .map_err(|error| ResponsesError::Send(error.into()))?;
     let response = within(
-        http.send(http_request),
+        send_json_body(http, config, head, body),
         watch.first_byte_timer(),
         Stall::FirstByte(watch.timeouts.first_byte),
     )
-    .await?
-    .map_err(ResponsesError::Send)?;
+    .await??;
 
     let now = chrono::Utc::now();
     let (parts, body) = response.into_parts();
@@ -246,7 +247,7 @@ mod tests {
     use super::*;
     use crate::language_model::{LanguageModelCompletionEvent as Event, StopReason};
     use crate::secret::AccessToken;
-    use http_client::FakeHttpClient;
+    use http_client::{AsyncBody, FakeHttpClient};
     use std::pin::Pin;
     use std::sync::{Arc, Mutex};
     use std::task::{Context, Poll};
@@ -322,7 +323,11 @@ mod tests {
                 }
             }
         });
-        let config = Config::default();
+        // Plain JSON, so the fake can read it (zstd bodies: `body_encoding` and tests/).
+        let config = Config {
+            request_compression: crate::config::RequestCompression::None,
+            ..Config::default()
+        };
         let auth = BackendAuth {
             access_token: AccessToken::new("token-123"),
             account_id: "acct_1".into(),

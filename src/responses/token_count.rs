@@ -9,10 +9,16 @@
 //! Building the BPE tables takes tens of milliseconds, so it happens once per process, on first
 //! use ([`OnceLock`]), on whatever thread first counts; the host calls this from a background
 //! task, never the UI thread. [`warm_up`] builds it ahead of time.
+//!
+//! Counts are incremental: each text's count is kept in a process-wide [`TokenCache`] (bounded,
+//! least recently used evicted), so counting a thread that grew by one message encodes only
+//! that message. [`count_tokens_uncached`] encodes everything, and gives the same number.
 
+use super::token_cache::{CACHED_TEXTS, TokenCache};
 use crate::language_model::{LanguageModelRequest, LanguageModelToolResultContent, MessageContent};
 use anyhow::{Result, anyhow};
-use std::sync::OnceLock;
+use std::num::NonZeroUsize;
+use std::sync::{LazyLock, OnceLock};
 use tiktoken_rs::CoreBPE;
 
 /// Tokens the backend spends framing each message (role and separators), as in OpenAI's
@@ -26,6 +32,10 @@ const ENCRYPTED_BYTES_PER_TOKEN: u64 = 6;
 
 static BPE: OnceLock<Result<CoreBPE, String>> = OnceLock::new();
 
+/// The counts of texts counted before, shared by every count in the process.
+static TOKEN_CACHE: LazyLock<TokenCache> =
+    LazyLock::new(|| TokenCache::new(NonZeroUsize::new(CACHED_TEXTS).unwrap_or(NonZeroUsize::MIN)));
+
 /// The shared `o200k_base` encoder, built on first use.
 fn bpe() -> Result<&'static CoreBPE> {
     BPE.get_or_init(|| tiktoken_rs::o200k_base().map_err(|error| format!("{error:#}")))
@@ -38,10 +48,29 @@ pub fn warm_up() -> Result<()> {
     bpe().map(|_| ())
 }
 
-/// The tokens `request` will use as input, estimated locally.
+/// The tokens `request` will use as input, estimated locally; texts counted before (earlier
+/// turns of the same thread) come from the cache.
 pub fn count_tokens(request: &LanguageModelRequest) -> Result<u64> {
     let bpe = bpe()?;
-    let count = |text: &str| bpe.encode_ordinary(text).len() as u64;
+    Ok(count_with(request, |text| TOKEN_CACHE.count(bpe, text)))
+}
+
+/// The same count as [`count_tokens`], encoding every text afresh (the baseline it is
+/// measured and tested against).
+pub fn count_tokens_uncached(request: &LanguageModelRequest) -> Result<u64> {
+    let bpe = bpe()?;
+    Ok(count_with(request, |text| {
+        bpe.encode_ordinary(text).len() as u64
+    }))
+}
+
+/// Forgets every cached text count (for benchmarks of a count with nothing cached).
+pub fn clear_token_cache() {
+    TOKEN_CACHE.clear();
+}
+
+/// Sums the request's tokens, with `count` giving the tokens of one text.
+fn count_with(request: &LanguageModelRequest, count: impl Fn(&str) -> u64) -> u64 {
     let mut total = 0;
     for message in &request.messages {
         total += TOKENS_PER_MESSAGE;
@@ -72,7 +101,7 @@ pub fn count_tokens(request: &LanguageModelRequest) -> Result<u64> {
         total += count(&tool.name) + count(&tool.description);
         total += count(&tool.input_schema.to_string());
     }
-    Ok(total)
+    total
 }
 
 #[cfg(test)]

@@ -1,0 +1,239 @@
+//! The per-turn cost of a long agent thread (`benches/support/agent_thread.rs`: 150 realistic
+//! turns, deterministic from a seed), side by side in one run:
+//!
+//! - `request_bytes`: the `POST /responses` body at turns 10, 50 and 150, plain JSON vs zstd
+//!   (sizes printed; criterion times the compression of each);
+//! - `zstd_level`: compression time at levels 1, 3, 6 and 9 at turn 150 (sizes printed), the
+//!   measurement behind `ZSTD_LEVEL`;
+//! - `client_cpu_per_turn`: build the request + serialize (+ compress), at turns 10, 50, 150;
+//! - `count_tokens_append`: counting a ~100k-token thread after one message was appended, with
+//!   the per-text cache vs a full count of the same thread;
+//! - `first_request`: the first `POST /responses` of a session against the emulator over
+//!   loopback, on a fresh client vs one pre-connected by `http::preconnect`.
+//!
+//! Run: `cargo bench --bench request_cost`. Figures go to `benches/RESULTS.md` and the README.
+
+mod support;
+
+use criterion::{BenchmarkId, Criterion, SamplingMode, criterion_group, criterion_main};
+use futures::StreamExt as _;
+use openai_subscribed::backend_request::BackendAuth;
+use openai_subscribed::emulator::Emulator;
+use openai_subscribed::http::{ReqwestHttpClient, preconnect};
+use openai_subscribed::models::ModelInfo;
+use openai_subscribed::responses::{
+    InputItem, ZSTD_LEVEL, build_request, compress_zstd, count_tokens, count_tokens_uncached,
+    send_request,
+};
+use openai_subscribed::secret::AccessToken;
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+use support::agent_thread::AgentThread;
+
+const SEED: u64 = 13;
+const TURNS: [usize; 3] = [10, 50, 150];
+
+fn model() -> ModelInfo {
+    #[derive(serde::Deserialize)]
+    struct Catalog {
+        models: Vec<ModelInfo>,
+    }
+    let catalog: Catalog =
+        serde_json::from_str(openai_subscribed::emulator::models::CATALOG_JSON).unwrap();
+    catalog
+        .models
+        .into_iter()
+        .find(|model| model.slug == "gpt-5.1-codex")
+        .unwrap()
+}
+
+fn body_at(thread: &AgentThread, model: &ModelInfo, turn: usize) -> Vec<u8> {
+    serde_json::to_vec(&build_request(&thread.request_at(turn), model).unwrap()).unwrap()
+}
+
+fn quick(group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>) {
+    group.sample_size(10);
+    group.sampling_mode(SamplingMode::Flat);
+    group.warm_up_time(Duration::from_secs(1));
+    group.measurement_time(Duration::from_secs(3));
+}
+
+fn request_bytes(c: &mut Criterion) {
+    let thread = AgentThread::generate(SEED, 150);
+    let model = model();
+    let mut group = c.benchmark_group("request_bytes");
+    quick(&mut group);
+    for turn in TURNS {
+        let json = body_at(&thread, &model, turn);
+        let compressed = compress_zstd(&json).unwrap();
+        eprintln!(
+            "request_bytes turn {turn}: plain {} B, zstd-{ZSTD_LEVEL} {} B, ratio {:.2}x",
+            json.len(),
+            compressed.len(),
+            json.len() as f64 / compressed.len() as f64
+        );
+        // Where the bytes are: encrypted reasoning is ciphertext in base64, which no compressor
+        // can shrink below 6/8 of its size; the rest is text and code.
+        let mut request = build_request(&thread.request_at(turn), &model).unwrap();
+        let reasoning: usize = request
+            .input
+            .iter()
+            .map(|item| match item {
+                InputItem::Reasoning {
+                    encrypted_content, ..
+                } => encrypted_content.len(),
+                _ => 0,
+            })
+            .sum();
+        request
+            .input
+            .retain(|item| !matches!(item, InputItem::Reasoning { .. }));
+        let rest = serde_json::to_vec(&request).unwrap();
+        let rest_compressed = compress_zstd(&rest).unwrap();
+        eprintln!(
+            "request_bytes turn {turn}: encrypted reasoning {reasoning} B ({:.0} % of plain); \
+             without it: plain {} B, zstd {} B, ratio {:.2}x",
+            100.0 * reasoning as f64 / json.len() as f64,
+            rest.len(),
+            rest_compressed.len(),
+            rest.len() as f64 / rest_compressed.len() as f64
+        );
+        group.bench_function(BenchmarkId::new("zstd_compress", turn), |b| {
+            b.iter(|| compress_zstd(black_box(&json)).unwrap().len())
+        });
+    }
+    group.finish();
+
+    let json = body_at(&thread, &model, 150);
+    let mut group = c.benchmark_group("zstd_level");
+    quick(&mut group);
+    for level in [1, 3, 6, 9] {
+        let size = zstd::stream::encode_all(&json[..], level).unwrap().len();
+        eprintln!(
+            "zstd_level {level} at turn 150: {size} B (ratio {:.2}x)",
+            json.len() as f64 / size as f64
+        );
+        group.bench_function(BenchmarkId::new("turn_150", level), |b| {
+            b.iter(|| {
+                zstd::stream::encode_all(black_box(&json[..]), level)
+                    .unwrap()
+                    .len()
+            })
+        });
+    }
+    group.finish();
+}
+
+fn client_cpu_per_turn(c: &mut Criterion) {
+    let thread = AgentThread::generate(SEED, 150);
+    let model = model();
+    let mut group = c.benchmark_group("client_cpu_per_turn");
+    quick(&mut group);
+    for turn in TURNS {
+        let request = thread.request_at(turn);
+        group.bench_function(BenchmarkId::new("build+serialize", turn), |b| {
+            b.iter(|| {
+                let body = build_request(black_box(&request), &model).unwrap();
+                serde_json::to_vec(&body).unwrap().len()
+            })
+        });
+        group.bench_function(BenchmarkId::new("build+serialize+zstd", turn), |b| {
+            b.iter(|| {
+                let body = build_request(black_box(&request), &model).unwrap();
+                let json = serde_json::to_vec(&body).unwrap();
+                compress_zstd(&json).unwrap().len()
+            })
+        });
+    }
+    group.finish();
+}
+
+fn count_tokens_append(c: &mut Criterion) {
+    let thread = AgentThread::generate(SEED, 150);
+    // The first turn whose thread reaches 100k tokens, counted turn by turn as the host does
+    // (which also fills the cache, as the earlier turns of a real session did).
+    let (turn, request) = (1..=150)
+        .map(|turn| (turn, thread.request_at(turn)))
+        .find(|(_, request)| count_tokens(request).unwrap() >= 100_000)
+        .expect("the thread reaches 100k tokens");
+    let tokens = count_tokens(&request).unwrap();
+    eprintln!("count_tokens_append: turn {turn}, {tokens} tokens, +1 user message per count");
+    let mut nonce = 0;
+    let mut appended = || {
+        nonce += 1;
+        let mut grown = request.clone();
+        grown.messages.push(AgentThread::new_user_message(nonce));
+        grown
+    };
+    let grown = appended();
+    assert_eq!(
+        count_tokens(&grown).unwrap(),
+        count_tokens_uncached(&grown).unwrap()
+    );
+
+    let mut group = c.benchmark_group("count_tokens_append");
+    quick(&mut group);
+    group.bench_function("incremental (cached texts)", |b| {
+        b.iter_batched(
+            &mut appended,
+            |grown| count_tokens(black_box(&grown)).unwrap(),
+            criterion::BatchSize::LargeInput,
+        )
+    });
+    group.bench_function("full count", |b| {
+        b.iter_batched(
+            &mut appended,
+            |grown| count_tokens_uncached(black_box(&grown)).unwrap(),
+            criterion::BatchSize::LargeInput,
+        )
+    });
+    group.finish();
+}
+
+fn first_request(c: &mut Criterion) {
+    let emulator = Emulator::start().unwrap();
+    let config = emulator.config();
+    let tokens = emulator.mint_tokens(3600);
+    let auth = BackendAuth {
+        access_token: AccessToken::new(tokens.access_token),
+        account_id: "acct_emulated".into(),
+    };
+    let thread = AgentThread::generate(SEED, 2);
+    let body = build_request(&thread.request_at(1), &model()).unwrap();
+    let answer = |http: &ReqwestHttpClient| {
+        futures::executor::block_on(async {
+            let stream = send_request(http, &config, &auth, &body).await.unwrap();
+            stream.events.count().await
+        })
+    };
+
+    let mut group = c.benchmark_group("first_request");
+    quick(&mut group);
+    for (name, warm) in [("cold client", false), ("pre-connected client", true)] {
+        group.bench_function(name, |b| {
+            b.iter_custom(|iterations| {
+                let mut total = Duration::ZERO;
+                for _ in 0..iterations {
+                    let http = ReqwestHttpClient::new("bench").unwrap();
+                    if warm {
+                        futures::executor::block_on(preconnect(&*http, &config)).unwrap();
+                    }
+                    let start = Instant::now();
+                    black_box(answer(&http));
+                    total += start.elapsed();
+                }
+                total
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    request_bytes,
+    client_cpu_per_turn,
+    count_tokens_append,
+    first_request
+);
+criterion_main!(benches);
