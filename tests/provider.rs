@@ -345,39 +345,72 @@ async fn a_refused_token_is_refreshed_once_and_the_request_retried(cx: &mut Test
 }
 
 #[gpui::test]
-async fn a_usage_limit_is_a_rate_limit_with_its_reset_and_is_explained(cx: &mut TestAppContext) {
+async fn a_usage_limit_is_a_rejection_with_its_message_that_is_not_retried(
+    cx: &mut TestAppContext,
+) {
     let h = signed_in(cx);
     h.emulator.inject(Fault::ResponsesUsageLimit {
         resets_in_secs: 72 * 60,
     });
     let error = complete(cx, &h, prompt("hi")).unwrap_err();
-    match error {
-        LanguageModelCompletionError::RateLimitExceeded { retry_after, .. } => {
-            let retry_after = retry_after.expect("a reset time");
-            assert!(
-                retry_after > Duration::from_secs(70 * 60),
-                "{retry_after:?}"
-            );
-        }
-        other => panic!("expected a rate limit, got {other:?}"),
+    // Zed's agent retries after `retry_delay`; a limit that resets in hours must not be retried.
+    for attempt in 1..=3 {
+        assert_eq!(error.retry_delay(attempt), None, "{error:?}");
     }
-    let notice = h
-        .provider
-        .state()
-        .read_with(cx, |state, _| state.limit_notice().cloned())
-        .expect("the limit is explained");
+    match &error {
+        LanguageModelCompletionError::ProviderRejection {
+            message,
+            retry_after,
+            code,
+            ..
+        } => {
+            assert_eq!(*retry_after, None);
+            assert_eq!(code.as_deref(), Some("usage_limit_reached"));
+            assert!(
+                message.starts_with("ChatGPT Plus usage limit reached; resets at"),
+                "{message}"
+            );
+            assert!(message.ends_with("(in 1h 12m)"), "{message}");
+        }
+        other => panic!("expected a provider rejection, got {other:?}"),
+    }
+    // What the agent shows is the error's own message.
     assert!(
-        notice.starts_with("ChatGPT Plus usage limit reached; resets at"),
-        "{notice}"
+        error
+            .to_string()
+            .starts_with("ChatGPT Plus usage limit reached"),
+        "{error}"
     );
-    assert!(notice.ends_with("(in 1h 12m)"), "{notice}");
-    // A later successful answer clears the notice.
-    complete(cx, &h, prompt("hi")).unwrap();
-    assert!(
-        h.provider
-            .state()
-            .read_with(cx, |state, _| state.limit_notice().is_none())
-    );
+    // The settings card shows the limit from the refusal's usage headers.
+    match status(cx, &h.provider) {
+        ConfigurationStatus::SignedIn { limit_reached, .. } => {
+            let limit = limit_reached.expect("the card shows the limit");
+            assert!(limit.ends_with("(in 1h 12m)"), "{limit}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[gpui::test]
+async fn an_overload_that_names_its_wait_is_retried_after_that_wait(cx: &mut TestAppContext) {
+    let h = signed_in(cx);
+    h.emulator.inject(Fault::ResponsesFailed {
+        code: "server_is_overloaded".into(),
+        message: "Our servers are currently overloaded. Please try again in 20s.".into(),
+    });
+    let error = complete(cx, &h, prompt("hi")).unwrap_err();
+    match &error {
+        LanguageModelCompletionError::ProviderRejection {
+            retry_after,
+            category,
+            ..
+        } => {
+            assert_eq!(*retry_after, Some(Duration::from_secs(20)));
+            assert_eq!(*category, ProviderErrorCategory::Overloaded);
+        }
+        other => panic!("expected a provider rejection, got {other:?}"),
+    }
+    assert_eq!(error.retry_delay(1), Some(Duration::from_secs(20)));
 }
 
 #[gpui::test]

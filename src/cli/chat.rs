@@ -107,27 +107,15 @@ fn pick_model(
     })?
 }
 
-/// The words for a failed completion: a plan refusal is explained by the provider state's
-/// notice ("ChatGPT Plus usage limit reached; resets at 14:05 (in 1h 12m)").
+/// The words for a failed completion: the error's own message, which for a plan refusal reads
+/// "ChatGPT Plus usage limit reached; resets at 14:05 (in 1h 12m)".
 async fn explain(
     error: LanguageModelCompletionError,
     provider: &OpenAiSubscribedProvider,
     cx: &mut AsyncApp,
 ) -> anyhow::Error {
     usage_saved(provider, cx).await;
-    let notice = provider
-        .state()
-        .read_with(cx, |state, _| state.limit_notice().cloned())
-        .ok()
-        .flatten();
-    match (&error, notice) {
-        (LanguageModelCompletionError::RateLimitExceeded { .. }, Some(notice))
-        | (LanguageModelCompletionError::HttpResponseError { .. }, Some(notice))
-        | (LanguageModelCompletionError::PermissionError { .. }, Some(notice)) => {
-            anyhow!(notice.to_string())
-        }
-        _ => anyhow!(error),
-    }
+    anyhow!(error)
 }
 
 /// Waits for the answer's usage snapshot (written in the background) to land on disk, so that
@@ -184,7 +172,11 @@ impl Printer {
             }
             LanguageModelCompletionEvent::ToolUse(tool_use) if tool_use.is_input_complete => {
                 self.end_thinking();
-                eprintln!("[tool call {} {}]", tool_use.name, tool_use.input);
+                eprintln!(
+                    "[tool call {} {}]",
+                    tool_use.name,
+                    tool_use.input.to_display_json()
+                );
             }
             _ => {}
         }

@@ -41,18 +41,6 @@ impl LanguageModel for EchoModel {
     fn max_token_count(&self) -> u64 {
         1_000
     }
-    fn count_tokens(
-        &self,
-        request: LanguageModelRequest,
-        _: &App,
-    ) -> BoxFuture<'static, Result<u64>> {
-        let words = request
-            .messages
-            .iter()
-            .map(|message| message.string_contents().split_whitespace().count() as u64)
-            .sum();
-        futures::future::ready(Ok(words)).boxed()
-    }
     fn stream_completion(
         &self,
         request: LanguageModelRequest,
@@ -129,13 +117,14 @@ impl LanguageModelProvider for ToyProvider {
             Task::ready(Err(AuthenticateError::CredentialsNotFound))
         }
     }
-    fn configuration_view(
-        &self,
-        _: ConfigurationViewTargetAgent,
-        _: &mut Window,
-        cx: &mut App,
-    ) -> AnyView {
-        cx.new(|_| ToyView).into()
+    fn settings_view(&self, _: &mut App) -> Option<ProviderSettingsView> {
+        Some(ProviderSettingsView::Inline(InlineProviderSettings {
+            title: None,
+            description: Some(InlineDescription::Text("A toy".into())),
+            create_view: Arc::new(|_: &mut Window, cx: &mut App| -> AnyView {
+                cx.new(|_| ToyView).into()
+            }),
+        }))
     }
     fn reset_credentials(&self, cx: &mut App) -> Task<Result<()>> {
         self.state.update(cx, |state, cx| {
@@ -179,10 +168,11 @@ async fn a_toy_provider_implements_the_mirror(cx: &mut TestAppContext) {
         }],
         ..LanguageModelRequest::default()
     };
-    let tokens = cx
-        .update(|cx| model.count_tokens(request.clone(), cx))
+    // Zed's default: a provider that cannot count says so with `None`.
+    let tokens = model
+        .count_input_tokens(request.clone(), &cx.to_async())
         .await;
-    assert_eq!(tokens.unwrap(), 3);
+    assert_eq!(tokens.unwrap(), None);
     let stream = model
         .stream_completion(request, &cx.to_async())
         .await

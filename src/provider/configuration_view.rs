@@ -173,6 +173,7 @@ impl Render for ConfigurationView {
                 account,
                 usage,
                 credits,
+                limit_reached,
                 notices,
             } => panel
                 .child(
@@ -181,6 +182,9 @@ impl Render for ConfigurationView {
                         .font_weight(FontWeight::SEMIBOLD)
                         .child(account),
                 )
+                .when_some(limit_reached, |panel, limit| {
+                    panel.child(line(limit, DANGER))
+                })
                 .children(usage.iter().map(usage_bar))
                 .when_some(credits, |panel, credits| panel.child(line(credits, MUTED)))
                 .children(notices.into_iter().map(|notice| line(notice, DANGER)))

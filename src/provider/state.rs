@@ -13,7 +13,7 @@ use crate::models::{
 use crate::oauth::{CallbackServerOptions, DeviceCodeOptions};
 use crate::responses::{ResponsesError, UsageLimits};
 use anyhow::Result;
-use gpui::{App, AppContext as _, Context, Entity, SharedString, Subscription, Task};
+use gpui::{App, AppContext as _, Context, Entity, Subscription, Task};
 use http_client::HttpClient;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -81,8 +81,6 @@ pub struct State {
     account_id: Option<String>,
     /// The plan's windows and credits, from the latest answer (or the cache).
     usage: Option<UsageLimits>,
-    /// Why the last request was refused by the plan (usage limit, plan without Codex), in words.
-    limit_notice: Option<SharedString>,
     url_opener: UrlOpener,
     /// The sign-in generation whose authorize URL was already opened (open it once).
     opened_browser_for: Option<u64>,
@@ -137,7 +135,6 @@ impl State {
             usage_write: None,
             account_id: None,
             usage: None,
-            limit_notice: None,
             url_opener: options.url_opener,
             opened_browser_for: None,
             _subscriptions: subscriptions,
@@ -174,11 +171,6 @@ impl State {
         self.usage.as_ref()
     }
 
-    /// Why the plan refused the last request, if it did.
-    pub fn limit_notice(&self) -> Option<&SharedString> {
-        self.limit_notice.as_ref()
-    }
-
     /// Whether someone is signed in.
     pub fn is_signed_in(&self, cx: &App) -> bool {
         self.auth.read(cx).is_signed_in()
@@ -191,7 +183,6 @@ impl State {
 
     /// Starts signing in (does nothing while a sign-in runs or someone is signed in).
     pub fn sign_in(&mut self, method: SignInMethod, cx: &mut Context<Self>) {
-        self.limit_notice = None;
         self.auth.update(cx, |auth, cx| auth.sign_in(method, cx));
     }
 
@@ -227,7 +218,6 @@ impl State {
             .detach();
         }
         self.usage = None;
-        self.limit_notice = None;
         self.catalog.update(cx, |catalog, cx| catalog.clear(cx));
         cx.notify();
         self.auth.update(cx, |auth, cx| auth.sign_out(cx))
@@ -266,7 +256,6 @@ impl State {
         models_etag: Option<String>,
         cx: &mut Context<Self>,
     ) {
-        self.limit_notice = None;
         if let Some(usage) = usage {
             if let Some(account) = &self.account_id {
                 self.usage_write = Some(self.usage_cache.save(account, &usage, cx));
@@ -284,9 +273,10 @@ impl State {
         cx.notify();
     }
 
-    /// Records a refusal the user should see in the settings (usage limits, plan limits).
+    /// Records what a refusal says about the plan's usage: a usage-limit answer carries the
+    /// windows (the exhausted one at 100 %), which the usage bars then show. The refusal's own
+    /// words reach the agent in the error itself.
     pub(crate) fn record_refusal(&mut self, error: &ResponsesError, cx: &mut Context<Self>) {
-        // A usage-limit answer carries the windows too (the exhausted one at 100 %).
         if let ResponsesError::UsageLimitReached {
             limits: Some(limits),
             ..
@@ -296,12 +286,6 @@ impl State {
                 self.usage_write = Some(self.usage_cache.save(account, limits, cx));
             }
             self.usage = Some(limits.clone());
-        }
-        if matches!(
-            error,
-            ResponsesError::UsageLimitReached { .. } | ResponsesError::UsageNotIncluded { .. }
-        ) {
-            self.limit_notice = Some(error.to_string().into());
             cx.notify();
         }
     }

@@ -19,7 +19,8 @@
 use super::error::ResponsesError;
 use super::events::{OutputItem, ResponseInfo, ResponsesEvent, Usage};
 use crate::language_model::{
-    LanguageModelCompletionEvent as Event, LanguageModelToolUse, StopReason, TokenUsage,
+    LanguageModelCompletionEvent as Event, LanguageModelToolUse, LanguageModelToolUseInput,
+    StopReason, TokenUsage,
 };
 use std::sync::Arc;
 
@@ -177,8 +178,11 @@ impl EventMapper {
                             id: call.call_id.clone().into(),
                             name: call.name.clone(),
                             raw_input: call.arguments.clone(),
-                            input: parse_partial_json(&call.arguments),
+                            input: LanguageModelToolUseInput::Json(parse_partial_json(
+                                &call.arguments,
+                            )),
                             is_input_complete: false,
+                            thought_signature: None,
                         }));
                     }
                     None => log::warn!("arguments for a tool call that never started; ignored"),
@@ -312,8 +316,9 @@ fn complete_tool_use(call_id: String, name: Arc<str>, raw_input: String) -> Even
             id: call_id.into(),
             name,
             raw_input,
-            input,
+            input: LanguageModelToolUseInput::Json(input),
             is_input_complete: true,
+            thought_signature: None,
         }),
         Err(error) => Event::ToolUseJsonParseError {
             id: call_id.into(),
@@ -416,8 +421,9 @@ mod tests {
                 id: "call_1".into(),
                 name: "read".into(),
                 raw_input: raw.into(),
-                input,
+                input: LanguageModelToolUseInput::Json(input),
                 is_input_complete: complete,
+                thought_signature: None,
             })
         };
         assert_eq!(
@@ -478,7 +484,13 @@ mod tests {
         match &out[out.len() - 2] {
             Event::ToolUse(tool) => {
                 assert!(tool.is_input_complete);
-                assert_eq!(tool.input["content"].as_str().unwrap().len(), 200_000);
+                assert_eq!(
+                    tool.input.as_json().unwrap()["content"]
+                        .as_str()
+                        .unwrap()
+                        .len(),
+                    200_000
+                );
             }
             other => panic!("{other:?}"),
         }
@@ -492,7 +504,7 @@ mod tests {
         ]);
         assert!(matches!(
             &events[1],
-            Event::ToolUseJsonParseError { id, raw_input, .. } if id.as_str() == "c" && &**raw_input == "{not json"
+            Event::ToolUseJsonParseError { id, raw_input, .. } if id.to_string() == "c" && &**raw_input == "{not json"
         ));
     }
 

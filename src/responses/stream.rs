@@ -54,13 +54,22 @@ pub async fn send_request(
     if let Some(session) = &request.prompt_cache_key {
         builder = builder.header("session_id", session);
     }
-    let http_request = builder
-        .body(AsyncBody::from(body))
-        .map_err(|error| ResponsesError::Send(error.into()))?;
+    let host = config
+        .responses_url()
+        .host_str()
+        .unwrap_or_default()
+        .to_string();
+    let http_request =
+        builder
+            .body(AsyncBody::from(body))
+            .map_err(|error| ResponsesError::Send {
+                host: host.clone(),
+                error: error.into(),
+            })?;
     let response = http
         .send(http_request)
         .await
-        .map_err(ResponsesError::Send)?;
+        .map_err(|error| ResponsesError::Send { host, error })?;
 
     let now = chrono::Utc::now();
     let (parts, body) = response.into_parts();
