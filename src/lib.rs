@@ -36,3 +36,5 @@ pub mod oauth;
 pub mod provider;
 pub mod responses;
 pub mod secret;
+pub mod theme;
+pub mod ui;

@@ -15,6 +15,7 @@ use openai_subscribed::provider::{
     UrlOpener,
 };
 use openai_subscribed::secret::{AccessToken, IdToken, RefreshToken};
+use openai_subscribed::theme::{ActiveTheme as _, Appearance, GlobalTheme, Theme};
 use parking_lot::Mutex;
 use std::future::Future;
 use std::rc::Rc;
@@ -473,4 +474,84 @@ async fn registering_is_one_call(cx: &mut TestAppContext) {
         registered,
         Some(LanguageModelProviderName::new("ChatGPT Subscription"))
     );
+}
+
+/// Opens the card for `h` in `appearance`'s theme.
+fn card<'a>(
+    cx: &'a mut TestAppContext,
+    h: &Harness,
+    appearance: Appearance,
+) -> &'a mut VisualTestContext {
+    cx.update(|cx| GlobalTheme::update_theme(cx, Arc::new(Theme::default_for(appearance))));
+    let state = h.provider.state().clone();
+    let (_, view) = cx.add_window_view(|_, cx| ConfigurationView::new(state, cx));
+    view.run_until_parked();
+    assert_eq!(
+        view.update(|_, cx| cx.theme().appearance()),
+        appearance,
+        "the card renders under the theme just set"
+    );
+    view
+}
+
+#[gpui::test]
+async fn the_card_renders_every_state_in_both_themes(cx: &mut TestAppContext) {
+    for appearance in [Appearance::Light, Appearance::Dark] {
+        // Signed out, then signing in by browser, then by device code.
+        let h = harness(cx, Emulator::start().unwrap(), MemoryStore::new());
+        let view = card(cx, &h, appearance);
+        assert!(view.debug_bounds("sign-in").is_some());
+        assert!(view.debug_bounds("sign-in-device").is_some());
+        click(view, "sign-in");
+        view.run_until_parked();
+        assert!(view.debug_bounds("reopen-sign-in-page").is_some());
+        click(view, "cancel-sign-in");
+        view.run_until_parked();
+        click(view, "sign-in-device");
+        wait_until(view, |cx| {
+            matches!(
+                status(cx, &h.provider),
+                ConfigurationStatus::SigningIn {
+                    step: SignInStep::EnterDeviceCode { .. }
+                }
+            )
+        });
+        view.run_until_parked();
+        assert!(view.debug_bounds("device-code").is_some());
+        click(view, "cancel-sign-in");
+        view.run_until_parked();
+
+        // A refused sign-in: the error, and the retry.
+        h.emulator.inject(Fault::AuthorizeDenied {
+            description: "missing_codex_entitlement".into(),
+        });
+        click(view, "sign-in");
+        view.run_until_parked();
+        let browser = approve_in_browser(h.opened.lock().clone().unwrap());
+        wait_until(view, |cx| {
+            matches!(
+                status(cx, &h.provider),
+                ConfigurationStatus::SignedOut { error: Some(_) }
+            )
+        });
+        browser.join().unwrap();
+        view.run_until_parked();
+        assert!(view.debug_bounds("sign-in-error").is_some());
+
+        // Signed in with usage bars, then the usage limit reached.
+        let h = signed_in(cx);
+        let view = card(cx, &h, appearance);
+        complete(view, &h, prompt("hi")).unwrap();
+        view.run_until_parked();
+        assert!(view.debug_bounds("account").is_some());
+        assert!(view.debug_bounds("sign-out").is_some());
+        assert!(view.debug_bounds("usage-bar-0").is_some());
+        assert!(view.debug_bounds("limit-reached").is_none());
+        h.emulator.inject(Fault::ResponsesUsageLimit {
+            resets_in_secs: 72 * 60,
+        });
+        complete(view, &h, prompt("hi")).unwrap_err();
+        view.run_until_parked();
+        assert!(view.debug_bounds("limit-reached").is_some());
+    }
 }
