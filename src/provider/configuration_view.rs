@@ -59,9 +59,17 @@ impl ConfigurationView {
 fn banner(icon: IconName, color: Color, text: SharedString, selector: &'static str) -> Div {
     h_flex()
         .debug_selector(move || selector.to_string())
+        .w_full()
+        .items_start()
         .gap_1()
         .child(Icon::new(icon).color(color).size(IconSize::Small))
-        .child(Label::new(text).color(color).size(LabelSize::Small))
+        // A long message wraps inside the card instead of running past its edge.
+        .child(
+            div()
+                .flex_1()
+                .min_w_0()
+                .child(Label::new(text).color(color).size(LabelSize::Small)),
+        )
 }
 
 fn usage_bar(index: usize, bar: &UsageBar, cx: &App) -> Div {
@@ -196,11 +204,6 @@ impl Render for ConfigurationView {
                                         .weight(FontWeight::BOLD)
                                         .buffer_font(cx),
                                 ),
-                        )
-                        .child(
-                            Label::new("The code expires in 15 minutes.")
-                                .size(LabelSize::Small)
-                                .color(Color::Muted),
                         ),
                 };
                 panel.child(h_flex().child(self.button(
