@@ -16,14 +16,14 @@
 mod support;
 
 use criterion::{BenchmarkId, Criterion, SamplingMode, criterion_group, criterion_main};
-use futures::StreamExt as _;
+use futures::{FutureExt as _, StreamExt as _};
 use openai_subscribed::backend_request::BackendAuth;
 use openai_subscribed::emulator::Emulator;
 use openai_subscribed::http::{ReqwestHttpClient, preconnect};
 use openai_subscribed::models::ModelInfo;
 use openai_subscribed::responses::{
-    InputItem, ZSTD_LEVEL, build_request, compress_zstd, count_tokens, count_tokens_uncached,
-    send_request,
+    InputItem, StreamTimeouts, StreamWatch, ZSTD_LEVEL, build_request, compress_zstd, count_tokens,
+    count_tokens_uncached, send_request,
 };
 use openai_subscribed::secret::AccessToken;
 use std::hint::black_box;
@@ -200,9 +200,16 @@ fn first_request(c: &mut Criterion) {
     };
     let thread = AgentThread::generate(SEED, 2);
     let body = build_request(&thread.request_at(1), &model()).unwrap();
+    // No stall limits in the benchmark: the timers never fire.
+    let watch = StreamWatch::new(
+        StreamTimeouts::default(),
+        std::sync::Arc::new(|_| futures::future::pending().boxed()),
+    );
     let answer = |http: &ReqwestHttpClient| {
         futures::executor::block_on(async {
-            let stream = send_request(http, &config, &auth, &body).await.unwrap();
+            let stream = send_request(http, &config, &auth, &body, &watch)
+                .await
+                .unwrap();
             stream.events.count().await
         })
     };

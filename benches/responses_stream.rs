@@ -178,6 +178,7 @@ fn large_request() -> (LanguageModelRequest, String) {
             description: "Reads a file from the project and returns its contents.".into(),
             input_schema: serde_json::json!({"type": "object", "properties": {
                 "path": {"type": "string", "description": "The file's path"}}, "required": ["path"]}),
+            use_input_streaming: false,
         })
         .collect();
     for tool in &tools {

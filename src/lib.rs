@@ -16,8 +16,9 @@
 //! - [`auth`]: the auth state machine (`State` entity) with one shared refresh and sign-out.
 //! - [`models`]: the model catalog, fetched from the backend, cached, with a bundled fallback.
 //! - [`responses`]: the Responses API streamer (request mapping, SSE, events, errors, limits).
-//! - [`provider`]: Zed's `LanguageModelProvider` / `LanguageModel` and the configuration view.
-//! - [`language_model`]: a small mirror of Zed's provider API (stands in for Zed's crate).
+//! - [`provider`]: Zed's `LanguageModelProvider` / `LanguageModel` and the settings card.
+//! - [`language_model`]: a mirror of Zed's provider API (`language_model_core`, `language_model`).
+//! - [`ui`], [`theme`]: a mirror of the part of Zed's `ui` and `theme` crates the card uses.
 //! - [`http`]: a real [`http_client::HttpClient`] over reqwest, for the CLI and tests.
 //! - [`printable`]: text from the network made safe to show (no control characters).
 //! - [`emulator`] (feature `emulator`): an in-process issuer and backend for offline runs.
@@ -40,3 +41,5 @@ pub mod printable;
 pub mod provider;
 pub mod responses;
 pub mod secret;
+pub mod theme;
+pub mod ui;

@@ -51,7 +51,7 @@ fn sign_in(emulator: &Emulator, dir: &Path, lifetime_secs: i64) {
             id_token: Some(IdToken::new(minted.id_token)),
             access_token: AccessToken::new(minted.access_token),
             refresh_token: Some(RefreshToken::new(minted.refresh_token)),
-            expires_in: Some(lifetime_secs),
+            expires_in: Some(serde_json::json!(lifetime_secs)),
         },
         None,
         chrono::Utc::now(),

@@ -183,15 +183,12 @@ fn use_error(error: &ResponsesError) {
     let _ = error.to_string();
     let _ = format!("{error:?}");
     let _ = error.is_unauthorized();
-    match error.to_completion_error_at("ChatGPT".into(), now()) {
-        LanguageModelCompletionError::RateLimitExceeded { retry_after, .. }
-        | LanguageModelCompletionError::ServerOverloaded { retry_after, .. } => {
-            let _ = retry_after.map(|after| after.as_secs());
-        }
-        other => {
-            let _ = other.to_string();
-        }
+    let host_error = error.to_completion_error_at("ChatGPT".into(), now());
+    let _ = host_error.retry_delay(1).map(|after| after.as_secs());
+    if let LanguageModelCompletionError::ProviderRejection { retry_after, .. } = &host_error {
+        let _ = retry_after.map(|after| after.as_secs());
     }
+    let _ = host_error.to_string();
 }
 
 fn error_status() -> impl Strategy<Value = StatusCode> {

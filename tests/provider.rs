@@ -17,6 +17,7 @@ use openai_subscribed::provider::{
     UrlOpener,
 };
 use openai_subscribed::secret::{AccessToken, IdToken, RefreshToken};
+use openai_subscribed::theme::{ActiveTheme as _, Appearance, GlobalTheme, Theme};
 use parking_lot::Mutex;
 use std::future::Future;
 use std::rc::Rc;
@@ -409,39 +410,72 @@ async fn a_refused_token_is_refreshed_once_and_the_request_retried(cx: &mut Test
 }
 
 #[gpui::test]
-async fn a_usage_limit_is_a_rate_limit_with_its_reset_and_is_explained(cx: &mut TestAppContext) {
+async fn a_usage_limit_is_a_rejection_with_its_message_that_is_not_retried(
+    cx: &mut TestAppContext,
+) {
     let h = signed_in(cx);
     h.emulator.inject(Fault::ResponsesUsageLimit {
         resets_in_secs: 72 * 60,
     });
     let error = complete(cx, &h, prompt("hi")).unwrap_err();
-    match error {
-        LanguageModelCompletionError::RateLimitExceeded { retry_after, .. } => {
-            let retry_after = retry_after.expect("a reset time");
-            assert!(
-                retry_after > Duration::from_secs(70 * 60),
-                "{retry_after:?}"
-            );
-        }
-        other => panic!("expected a rate limit, got {other:?}"),
+    // Zed's agent retries after `retry_delay`; a limit that resets in hours must not be retried.
+    for attempt in 1..=3 {
+        assert_eq!(error.retry_delay(attempt), None, "{error:?}");
     }
-    let notice = h
-        .provider
-        .state()
-        .read_with(cx, |state, _| state.limit_notice().cloned())
-        .expect("the limit is explained");
+    match &error {
+        LanguageModelCompletionError::ProviderRejection {
+            message,
+            retry_after,
+            code,
+            ..
+        } => {
+            assert_eq!(*retry_after, None);
+            assert_eq!(code.as_deref(), Some("usage_limit_reached"));
+            assert!(
+                message.starts_with("ChatGPT Plus usage limit reached; resets at"),
+                "{message}"
+            );
+            assert!(message.ends_with("(in 1h 12m)"), "{message}");
+        }
+        other => panic!("expected a provider rejection, got {other:?}"),
+    }
+    // What the agent shows is the error's own message.
     assert!(
-        notice.starts_with("ChatGPT Plus usage limit reached; resets at"),
-        "{notice}"
+        error
+            .to_string()
+            .starts_with("ChatGPT Plus usage limit reached"),
+        "{error}"
     );
-    assert!(notice.ends_with("(in 1h 12m)"), "{notice}");
-    // A later successful answer clears the notice.
-    complete(cx, &h, prompt("hi")).unwrap();
-    assert!(
-        h.provider
-            .state()
-            .read_with(cx, |state, _| state.limit_notice().is_none())
-    );
+    // The settings card shows the limit from the refusal's usage headers.
+    match status(cx, &h.provider) {
+        ConfigurationStatus::SignedIn { limit_reached, .. } => {
+            let limit = limit_reached.expect("the card shows the limit");
+            assert!(limit.ends_with("(in 1h 12m)"), "{limit}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[gpui::test]
+async fn an_overload_that_names_its_wait_is_retried_after_that_wait(cx: &mut TestAppContext) {
+    let h = signed_in(cx);
+    h.emulator.inject(Fault::ResponsesFailed {
+        code: "server_is_overloaded".into(),
+        message: "Our servers are currently overloaded. Please try again in 20s.".into(),
+    });
+    let error = complete(cx, &h, prompt("hi")).unwrap_err();
+    match &error {
+        LanguageModelCompletionError::ProviderRejection {
+            retry_after,
+            category,
+            ..
+        } => {
+            assert_eq!(*retry_after, Some(Duration::from_secs(20)));
+            assert_eq!(*category, ProviderErrorCategory::Overloaded);
+        }
+        other => panic!("expected a provider rejection, got {other:?}"),
+    }
+    assert_eq!(error.retry_delay(1), Some(Duration::from_secs(20)));
 }
 
 /// The 429 of issue 15: a reset delay no clock can hold. The app explains the limit with an
@@ -464,21 +498,23 @@ async fn an_absurd_reset_time_is_unknown_and_the_app_keeps_running(cx: &mut Test
     ];
     for fault in absurd {
         h.emulator.inject(fault);
-        match complete(cx, &h, prompt("hi")).unwrap_err() {
-            LanguageModelCompletionError::RateLimitExceeded { retry_after, .. } => {
-                assert_eq!(retry_after, None)
+        let error = complete(cx, &h, prompt("hi")).unwrap_err();
+        match &error {
+            LanguageModelCompletionError::ProviderRejection {
+                retry_after,
+                message,
+                ..
+            } => {
+                assert_eq!(*retry_after, None);
+                assert!(
+                    message.starts_with("ChatGPT Plus usage limit reached; reset time unknown"),
+                    "{message}"
+                );
             }
-            other => panic!("expected a rate limit, got {other:?}"),
+            other => panic!("expected a usage-limit rejection, got {other:?}"),
         }
-        let notice = h
-            .provider
-            .state()
-            .read_with(cx, |state, _| state.limit_notice().cloned())
-            .expect("the limit is explained");
-        assert!(
-            notice.starts_with("ChatGPT Plus usage limit reached; reset time unknown"),
-            "{notice}"
-        );
+        // Not retried automatically: the user waits for the reset.
+        assert_eq!(error.retry_delay(1), None, "{error:?}");
         assert!(matches!(
             status(cx, &h.provider),
             ConfigurationStatus::SignedIn { .. }
@@ -552,4 +588,84 @@ async fn registering_is_one_call(cx: &mut TestAppContext) {
         registered,
         Some(LanguageModelProviderName::new("ChatGPT Subscription"))
     );
+}
+
+/// Opens the card for `h` in `appearance`'s theme.
+fn card<'a>(
+    cx: &'a mut TestAppContext,
+    h: &Harness,
+    appearance: Appearance,
+) -> &'a mut VisualTestContext {
+    cx.update(|cx| GlobalTheme::update_theme(cx, Arc::new(Theme::default_for(appearance))));
+    let state = h.provider.state().clone();
+    let (_, view) = cx.add_window_view(|_, cx| ConfigurationView::new(state, cx));
+    view.run_until_parked();
+    assert_eq!(
+        view.update(|_, cx| cx.theme().appearance()),
+        appearance,
+        "the card renders under the theme just set"
+    );
+    view
+}
+
+#[gpui::test]
+async fn the_card_renders_every_state_in_both_themes(cx: &mut TestAppContext) {
+    for appearance in [Appearance::Light, Appearance::Dark] {
+        // Signed out, then signing in by browser, then by device code.
+        let h = harness(cx, Emulator::start().unwrap(), MemoryStore::new());
+        let view = card(cx, &h, appearance);
+        assert!(view.debug_bounds("sign-in").is_some());
+        assert!(view.debug_bounds("sign-in-device").is_some());
+        click(view, "sign-in");
+        view.run_until_parked();
+        assert!(view.debug_bounds("reopen-sign-in-page").is_some());
+        click(view, "cancel-sign-in");
+        view.run_until_parked();
+        click(view, "sign-in-device");
+        wait_until(view, |cx| {
+            matches!(
+                status(cx, &h.provider),
+                ConfigurationStatus::SigningIn {
+                    step: SignInStep::EnterDeviceCode { .. }
+                }
+            )
+        });
+        view.run_until_parked();
+        assert!(view.debug_bounds("device-code").is_some());
+        click(view, "cancel-sign-in");
+        view.run_until_parked();
+
+        // A refused sign-in: the error, and the retry.
+        h.emulator.inject(Fault::AuthorizeDenied {
+            description: "missing_codex_entitlement".into(),
+        });
+        click(view, "sign-in");
+        view.run_until_parked();
+        let browser = approve_in_browser(h.opened.lock().clone().unwrap());
+        wait_until(view, |cx| {
+            matches!(
+                status(cx, &h.provider),
+                ConfigurationStatus::SignedOut { error: Some(_) }
+            )
+        });
+        browser.join().unwrap();
+        view.run_until_parked();
+        assert!(view.debug_bounds("sign-in-error").is_some());
+
+        // Signed in with usage bars, then the usage limit reached.
+        let h = signed_in(cx);
+        let view = card(cx, &h, appearance);
+        complete(view, &h, prompt("hi")).unwrap();
+        view.run_until_parked();
+        assert!(view.debug_bounds("account").is_some());
+        assert!(view.debug_bounds("sign-out").is_some());
+        assert!(view.debug_bounds("usage-bar-0").is_some());
+        assert!(view.debug_bounds("limit-reached").is_none());
+        h.emulator.inject(Fault::ResponsesUsageLimit {
+            resets_in_secs: 72 * 60,
+        });
+        complete(view, &h, prompt("hi")).unwrap_err();
+        view.run_until_parked();
+        assert!(view.debug_bounds("limit-reached").is_some());
+    }
 }

@@ -9,14 +9,15 @@
 mod agent_thread;
 
 use agent_thread::AgentThread;
-use futures::StreamExt as _;
+use futures::{FutureExt as _, StreamExt as _};
 use openai_subscribed::backend_request::BackendAuth;
 use openai_subscribed::config::{Config, RequestCompression};
 use openai_subscribed::emulator::{Emulator, EmulatorOptions, RequestEncodings};
 use openai_subscribed::http::{ReqwestHttpClient, preconnect};
 use openai_subscribed::models::ModelInfo;
 use openai_subscribed::responses::{
-    ResponsesRequest, build_request, count_tokens, count_tokens_uncached, send_request,
+    ResponsesRequest, StreamTimeouts, StreamWatch, build_request, count_tokens,
+    count_tokens_uncached, send_request,
 };
 use openai_subscribed::secret::AccessToken;
 use serde_json::Value;
@@ -52,7 +53,12 @@ impl Harness {
     /// Sends `body` and reads the whole answer; panics on any error.
     fn complete(&self, config: &Config, body: &ResponsesRequest) {
         futures::executor::block_on(async {
-            let stream = send_request(&*self.http, config, &self.auth, body)
+            // No stall limits here: the timers never fire.
+            let watch = StreamWatch::new(
+                StreamTimeouts::default(),
+                Arc::new(|_| futures::future::pending().boxed()),
+            );
+            let stream = send_request(&*self.http, config, &self.auth, body, &watch)
                 .await
                 .expect("the request is accepted");
             let events: Vec<_> = stream.events.collect().await;

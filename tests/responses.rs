@@ -12,10 +12,11 @@ use openai_subscribed::config::Config;
 use openai_subscribed::emulator::{Emulator, Fault};
 use openai_subscribed::http::ReqwestHttpClient;
 use openai_subscribed::language_model::{
-    LanguageModelCompletionError, LanguageModelCompletionEvent as Event, LanguageModelImage,
-    LanguageModelRequest, LanguageModelRequestMessage, LanguageModelRequestTool,
-    LanguageModelToolResult, LanguageModelToolResultContent, LanguageModelToolUse, MessageContent,
-    Role, StopReason,
+    ImageSize, LanguageModelCompletionError, LanguageModelCompletionEvent as Event,
+    LanguageModelImage, LanguageModelRequest, LanguageModelRequestMessage,
+    LanguageModelRequestTool, LanguageModelToolResult, LanguageModelToolResultContent,
+    LanguageModelToolUse, LanguageModelToolUseInput, MessageContent, ProviderErrorCategory, Role,
+    StopReason,
 };
 use openai_subscribed::models::ModelInfo;
 use openai_subscribed::responses::{
@@ -189,6 +190,7 @@ fn read_file_tool() -> LanguageModelRequestTool {
         description: "Reads a file of the project".into(),
         input_schema: json!({"type": "object", "properties": {"path": {"type": "string"}},
                              "required": ["path"]}),
+        use_input_streaming: false,
     }
 }
 
@@ -284,7 +286,16 @@ fn tool_call_round_trip_over_two_turns() {
     assert!(!partial.is_empty() && partial.iter().all(|t| !t.is_input_complete));
     assert!(last.is_input_complete);
     assert_eq!(&*last.name, "read_file");
-    assert!(last.input["path"].is_string(), "{:?}", last.input);
+    // Tool input arrives as Zed's `LanguageModelToolUseInput`, JSON for a function tool.
+    match &last.input {
+        LanguageModelToolUseInput::Json(input) => assert!(input["path"].is_string(), "{input}"),
+        other => panic!("expected JSON tool input, got {other:?}"),
+    }
+    assert!(
+        partial
+            .iter()
+            .all(|t| matches!(t.input, LanguageModelToolUseInput::Json(_)))
+    );
     assert_eq!(events.last(), Some(&Event::Stop(StopReason::ToolUse)));
 
     let mut assistant = Vec::new();
@@ -301,7 +312,7 @@ fn tool_call_round_trip_over_two_turns() {
             tool_use_id: last.id.clone(),
             tool_name: last.name.clone(),
             is_error: false,
-            content: LanguageModelToolResultContent::Text("# The readme".into()),
+            content: vec![LanguageModelToolResultContent::Text("# The readme".into())],
             output: None,
         })],
     ));
@@ -316,13 +327,17 @@ fn the_emulator_accepts_every_request_the_mapping_builds() {
     let harness = Harness::start();
     let image = LanguageModelImage {
         source: "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==".into(),
-        size: Some((1, 1)),
+        size: Some(ImageSize {
+            width: 1,
+            height: 1,
+        }),
     };
     let tool_use = LanguageModelToolUse {
         id: "call_earlier".into(),
         name: "read_file".into(),
         raw_input: r#"{"path":"a.rs"}"#.into(),
-        input: json!({"path": "a.rs"}),
+        input: LanguageModelToolUseInput::Json(json!({"path": "a.rs"})),
+        thought_signature: None,
         is_input_complete: true,
     };
     for model in &harness.models {
@@ -358,7 +373,7 @@ fn the_emulator_accepts_every_request_the_mapping_builds() {
                         tool_use_id: "call_earlier".into(),
                         tool_name: "read_file".into(),
                         is_error: false,
-                        content: LanguageModelToolResultContent::Text("fn main() {}".into()),
+                        content: vec![LanguageModelToolResultContent::Text("fn main() {}".into())],
                         output: None,
                     })],
                 ),
@@ -441,15 +456,14 @@ fn usage_limit_says_when_it_resets_and_retries_then() {
             && (message.ends_with("(in 1h 0m)") || message.ends_with("(in 59m)")),
         "{message}"
     );
-    match completion_error(&error) {
-        LanguageModelCompletionError::RateLimitExceeded { retry_after, .. } => {
-            let retry_after = retry_after.expect("until the reset");
-            assert!(
-                retry_after > Duration::from_secs(3500) && retry_after <= Duration::from_secs(3600)
-            );
-        }
-        other => panic!("{other:?}"),
-    }
+    // For the host: a rejection with the same words, not retried automatically.
+    let host_error = completion_error(&error);
+    assert_eq!(host_error.retry_delay(1), None, "{host_error:?}");
+    assert!(
+        host_error
+            .to_string()
+            .starts_with("ChatGPT Plus usage limit reached")
+    );
 }
 
 #[test]
@@ -471,7 +485,10 @@ fn usage_not_included_names_the_plan_problem() {
     );
     assert!(matches!(
         completion_error(&error),
-        LanguageModelCompletionError::PermissionError { .. }
+        LanguageModelCompletionError::ProviderRejection {
+            category: ProviderErrorCategory::Permission,
+            ..
+        }
     ));
 }
 
@@ -484,7 +501,10 @@ fn refused_tokens_are_unauthorized() {
     assert!(error.is_unauthorized(), "{error:?}");
     assert!(matches!(
         completion_error(&error),
-        LanguageModelCompletionError::AuthenticationError { .. }
+        LanguageModelCompletionError::ProviderRejection {
+            category: ProviderErrorCategory::Authentication,
+            ..
+        }
     ));
 
     // An expired token is refused the same way, with no fault injected.
@@ -504,9 +524,11 @@ fn overload_honours_retry_after() {
     });
     let (_, error) = harness.complete(&chat("hi"), &harness.model("gpt-5.5"));
     match completion_error(&error.expect("refused")) {
-        LanguageModelCompletionError::ServerOverloaded { retry_after, .. } => {
-            assert_eq!(retry_after, Some(Duration::from_secs(7)))
-        }
+        LanguageModelCompletionError::ProviderRejection {
+            retry_after,
+            category: ProviderErrorCategory::Overloaded,
+            ..
+        } => assert_eq!(retry_after, Some(Duration::from_secs(7))),
         other => panic!("{other:?}"),
     }
 }
@@ -527,7 +549,10 @@ fn context_length_exceeded_is_prompt_too_large() {
     );
     assert!(matches!(
         completion_error(&error),
-        LanguageModelCompletionError::PromptTooLarge { .. }
+        LanguageModelCompletionError::ProviderRejection {
+            category: ProviderErrorCategory::PromptTooLarge { .. },
+            ..
+        }
     ));
 
     harness.emulator.inject(Fault::ResponsesStatus {
@@ -538,7 +563,10 @@ fn context_length_exceeded_is_prompt_too_large() {
     let (_, error) = harness.complete(&chat("hi"), &model);
     assert!(matches!(
         completion_error(&error.expect("refused")),
-        LanguageModelCompletionError::PromptTooLarge { .. }
+        LanguageModelCompletionError::ProviderRejection {
+            category: ProviderErrorCategory::PromptTooLarge { .. },
+            ..
+        }
     ));
 }
 
@@ -549,7 +577,11 @@ fn other_rejections_carry_the_backends_message() {
     unknown.slug = "gpt-imaginary".into();
     let (_, error) = harness.complete(&chat("hi"), &unknown);
     match completion_error(&error.expect("refused")) {
-        LanguageModelCompletionError::BadRequestFormat { message, .. } => assert_eq!(
+        LanguageModelCompletionError::ProviderRejection {
+            message,
+            category: ProviderErrorCategory::InvalidRequest,
+            ..
+        } => assert_eq!(
             message,
             "The 'gpt-imaginary' model is not supported when using Codex with a ChatGPT account."
         ),
@@ -563,12 +595,10 @@ fn other_rejections_carry_the_backends_message() {
     });
     let (_, error) = harness.complete(&chat("hi"), &harness.model("gpt-5.5"));
     match completion_error(&error.expect("refused")) {
-        LanguageModelCompletionError::HttpResponseError {
-            status_code,
-            message,
-            ..
+        LanguageModelCompletionError::ProviderRejection {
+            status, message, ..
         } => {
-            assert_eq!(status_code.as_u16(), 404);
+            assert_eq!(status.map(|status| status.as_u16()), Some(404));
             assert_eq!(message, "Not Found");
         }
         other => panic!("{other:?}"),

@@ -9,7 +9,8 @@
 
 use futures::StreamExt as _;
 use openai_subscribed::language_model::{
-    CompactedContext, CompactionUpdate, LanguageModelCompletionEvent as Event, StopReason,
+    CompactedContext, CompactionUpdate, LanguageModelCompletionEvent as Event,
+    LanguageModelToolUseInput, StopReason,
 };
 use openai_subscribed::responses::{
     COMPACTION_STATE_FORMAT, ResponsesError, UsageLimits, completion_events,
@@ -137,12 +138,12 @@ fn live_tool_call_gives_the_complete_arguments() {
     assert_eq!(complete.len(), 1, "{events:?}");
     assert_eq!(
         complete[0].input,
-        serde_json::json!({"timezone": "Asia/Tokyo"})
+        LanguageModelToolUseInput::Json(serde_json::json!({"timezone": "Asia/Tokyo"}))
     );
     assert_eq!(complete[0].raw_input, r#"{"timezone":"Asia/Tokyo"}"#);
     assert!(!complete[0].name.is_empty());
     assert!(
-        complete[0].id.as_str().starts_with("call_"),
+        complete[0].id.to_string().starts_with("call_"),
         "{:?}",
         complete[0].id
     );

@@ -58,7 +58,7 @@ fn signed_in_store(emulator: &Emulator, fail_read: bool, fail_delete: bool) -> A
             id_token: Some(IdToken::new(minted.id_token)),
             access_token: AccessToken::new(minted.access_token),
             refresh_token: Some(RefreshToken::new(minted.refresh_token)),
-            expires_in: Some(3600),
+            expires_in: Some(serde_json::json!(3600)),
         },
         None,
         chrono::Utc::now(),

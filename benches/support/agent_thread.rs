@@ -15,8 +15,8 @@
 use base64::Engine as _;
 use openai_subscribed::language_model::{
     LanguageModelRequest, LanguageModelRequestMessage, LanguageModelRequestTool,
-    LanguageModelToolResult, LanguageModelToolResultContent, LanguageModelToolUse, MessageContent,
-    Role,
+    LanguageModelToolResult, LanguageModelToolResultContent, LanguageModelToolUse,
+    LanguageModelToolUseInput, MessageContent, Role,
 };
 use std::sync::Arc;
 
@@ -366,6 +366,7 @@ fn tools() -> Vec<LanguageModelRequestTool> {
                 "required": ["path"],
                 "additionalProperties": false,
             }),
+            use_input_streaming: false,
         })
         .collect()
 }
@@ -477,14 +478,15 @@ fn turn(
             id: id.clone().into(),
             name: Arc::from(name),
             raw_input,
-            input,
+            input: LanguageModelToolUseInput::Json(input),
             is_input_complete: true,
+            thought_signature: None,
         }));
         results.push(MessageContent::ToolResult(LanguageModelToolResult {
             tool_use_id: id.into(),
             tool_name: Arc::from(name),
             is_error: false,
-            content: LanguageModelToolResultContent::Text(output.into()),
+            content: vec![LanguageModelToolResultContent::Text(output.into())],
             output: None,
         }));
     }

@@ -226,28 +226,18 @@ fn unlisted_model(
     })?
 }
 
-/// The words for a failed completion: a plan refusal is explained by the provider state's
-/// notice ("ChatGPT Plus usage limit reached; resets at 14:05 (in 1h 12m)").
+/// The words for a failed completion: the error's own message, which for a plan refusal reads
+/// "ChatGPT Plus usage limit reached; resets at 14:05 (in 1h 12m)".
 async fn explain(
     error: LanguageModelCompletionError,
     provider: &OpenAiSubscribedProvider,
     cx: &mut AsyncApp,
 ) -> anyhow::Error {
     usage_saved(provider, cx).await;
-    let notice = provider
-        .state()
-        .read_with(cx, |state, _| state.limit_notice().cloned())
-        .ok()
-        .flatten();
-    match (&error, notice) {
-        (LanguageModelCompletionError::RateLimitExceeded { .. }, Some(notice))
-        | (LanguageModelCompletionError::HttpResponseError { .. }, Some(notice))
-        | (LanguageModelCompletionError::PermissionError { .. }, Some(notice)) => {
-            anyhow!(notice.to_string())
-        }
+    match &error {
         // The host's "no API key" means the sign-in went away while this ran: say why, when the
         // auth state knows, and what to do.
-        (LanguageModelCompletionError::NoApiKey { .. }, _) => {
+        LanguageModelCompletionError::NoApiKey { .. } => {
             let reason = provider
                 .state()
                 .read_with(cx, |state, cx| {
@@ -323,7 +313,7 @@ impl Printer {
                 errln!(
                     "[tool call {} {}]",
                     one_line(&tool_use.name, 200),
-                    multi_line(&tool_use.input.to_string())
+                    multi_line(&tool_use.input.to_display_json().to_string())
                 );
             }
             _ => {}

@@ -127,6 +127,7 @@ async fn demo(context: CommandContext, emulator: Arc<Emulator>, cx: &mut AsyncAp
             "properties": {"path": {"type": "string"}},
             "required": ["path"]
         }),
+        use_input_streaming: false,
     };
     let user = LanguageModelRequestMessage {
         role: Role::User,
@@ -163,9 +164,9 @@ async fn demo(context: CommandContext, emulator: Arc<Emulator>, cx: &mut AsyncAp
             tool_use_id: tool_use.id.clone(),
             tool_name: tool_use.name.clone(),
             is_error: false,
-            content: LanguageModelToolResultContent::Text(
+            content: vec![LanguageModelToolResultContent::Text(
                 "# openai_subscribed\nUse your ChatGPT subscription in Zed.".into(),
-            ),
+            )],
             output: None,
         })],
         cache: false,
@@ -295,7 +296,8 @@ async fn run_turn(
                 write!(
                     stdout,
                     "\n    tool call: {}({})",
-                    tool_use.name, tool_use.input
+                    tool_use.name,
+                    tool_use.input.to_display_json()
                 )
                 .ok();
                 current = "";

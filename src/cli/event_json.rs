@@ -23,9 +23,9 @@ pub fn event_to_json(event: &LanguageModelCompletionEvent) -> Value {
         }
         LanguageModelCompletionEvent::ToolUse(tool_use) => json!({
             "type": "tool_use",
-            "id": tool_use.id.as_str(),
+            "id": tool_use.id.to_string(),
             "name": &*tool_use.name,
-            "input": tool_use.input,
+            "input": tool_use.input.to_display_json(),
             "is_input_complete": tool_use.is_input_complete,
         }),
         LanguageModelCompletionEvent::ToolUseJsonParseError {
@@ -35,7 +35,7 @@ pub fn event_to_json(event: &LanguageModelCompletionEvent) -> Value {
             json_parse_error,
         } => json!({
             "type": "tool_use_json_parse_error",
-            "id": id.as_str(),
+            "id": id.to_string(),
             "name": &**tool_name,
             "raw_input": &**raw_input,
             "error": json_parse_error,
@@ -58,6 +58,8 @@ pub fn event_to_json(event: &LanguageModelCompletionEvent) -> Value {
             CompactionUpdate::Finished(_) => json!({"type": "compaction", "phase": "finished"}),
             CompactionUpdate::Failed => json!({"type": "compaction", "phase": "failed"}),
         },
+        // Provider state for the next request: opaque, so only its arrival is shown.
+        LanguageModelCompletionEvent::ReasoningDetails(_) => json!({"type": "reasoning_details"}),
     }
 }
 
@@ -74,7 +76,7 @@ pub fn stop_reason_name(reason: StopReason) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::language_model::{LanguageModelToolUse, TokenUsage};
+    use crate::language_model::{LanguageModelToolUse, LanguageModelToolUseInput, TokenUsage};
 
     #[test]
     fn events_match_the_documented_shapes() {
@@ -101,8 +103,9 @@ mod tests {
             id: "call_1".into(),
             name: "read_file".into(),
             raw_input: "{\"path\":\"a\"}".into(),
-            input: json!({"path": "a"}),
+            input: LanguageModelToolUseInput::Json(json!({"path": "a"})),
             is_input_complete: true,
+            thought_signature: None,
         };
         assert_eq!(
             event_to_json(&LanguageModelCompletionEvent::ToolUse(tool_use)),

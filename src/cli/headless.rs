@@ -12,8 +12,8 @@
 //! turns a success into a failure that says so ([`auth::unsaved_renewal`]). A second Ctrl-C exits
 //! at once.
 
-use crate::auth;
 use super::output::errln;
+use crate::auth;
 use anyhow::Result;
 use futures::FutureExt as _;
 use gpui::{Application, AsyncApp};

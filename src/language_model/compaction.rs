@@ -2,8 +2,9 @@
 //! thread's earlier context), the [`CompactionUpdate`] events a stream reports, and the
 //! [`CompactionResult`] of an explicit `LanguageModel::compact`.
 //!
-//! Mirrors `crates/language_model_core/src/request.rs` and `…/language_model_core.rs` of
-//! zed-industries/zed (added here by issue 10's second half; issue 11's mirror supersedes it).
+//! Follows `crates/language_model_core/src/request.rs` (`CompactedContext`),
+//! `crates/language_model_core/src/language_model_core.rs` (`CompactionUpdate`) and
+//! `crates/language_model/src/language_model.rs` (`CompactionResult`) of zed-industries/zed.
 
 use super::{LanguageModelProviderId, TokenUsage};
 use gpui::SharedString;
@@ -64,7 +65,7 @@ pub enum CompactedContext {
 }
 
 /// Progress of a compaction, streamed as `LanguageModelCompletionEvent::Compaction`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, PartialEq, Clone, Serialize, Deserialize)]
 pub enum CompactionUpdate {
     /// The provider began compacting.
     Started,
@@ -77,7 +78,7 @@ pub enum CompactionUpdate {
 }
 
 /// The answer to an explicit compaction.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct CompactionResult {
     /// The replacement context.
     pub context: CompactedContext,

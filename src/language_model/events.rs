@@ -1,11 +1,13 @@
-//! What a model streams back: [`LanguageModelCompletionEvent`], as in Zed.
+//! What a model streams back: [`LanguageModelCompletionEvent`], [`StopReason`], [`TokenUsage`].
+//!
+//! Follows `crates/language_model_core/src/language_model_core.rs` of zed-industries/zed.
 
 use super::{CompactionUpdate, LanguageModelToolUse, LanguageModelToolUseId};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
 /// Why a completion stopped.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, PartialEq, Clone, Copy, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum StopReason {
     /// The model finished its turn.
@@ -19,16 +21,24 @@ pub enum StopReason {
 }
 
 /// Token counts reported by the provider.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, PartialEq, Clone, Copy, Serialize, Deserialize, Default)]
 pub struct TokenUsage {
     /// Input tokens, including cached ones.
+    #[serde(default, skip_serializing_if = "is_default")]
     pub input_tokens: u64,
     /// Output tokens, including reasoning.
+    #[serde(default, skip_serializing_if = "is_default")]
     pub output_tokens: u64,
     /// Input tokens written to a cache.
+    #[serde(default, skip_serializing_if = "is_default")]
     pub cache_creation_input_tokens: u64,
     /// Input tokens read from a cache.
+    #[serde(default, skip_serializing_if = "is_default")]
     pub cache_read_input_tokens: u64,
+}
+
+fn is_default<T: Default + PartialEq>(value: &T) -> bool {
+    *value == T::default()
 }
 
 impl TokenUsage {
@@ -85,6 +95,8 @@ pub enum LanguageModelCompletionEvent {
         /// The message id.
         message_id: String,
     },
+    /// Provider-specific reasoning state to send back with the next request.
+    ReasoningDetails(serde_json::Value),
     /// Token counts so far.
     UsageUpdate(TokenUsage),
     /// Progress of a compaction (server-side or explicit).

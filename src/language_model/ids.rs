@@ -1,8 +1,11 @@
-//! Identifier and name newtypes, as in Zed.
+//! Identifier and name newtypes: model, provider and tool-call ids.
+//!
+//! Follows `crates/language_model_core/src/language_model_core.rs` of zed-industries/zed.
 
 use gpui::SharedString;
 use serde::{Deserialize, Serialize};
 use std::fmt;
+use std::sync::Arc;
 
 macro_rules! shared_string_newtype {
     ($(#[$meta:meta])* $name:ident) => {
@@ -62,24 +65,20 @@ impl LanguageModelProviderName {
 }
 
 /// The id of one tool call, chosen by the model (the Responses API's `call_id`).
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct LanguageModelToolUseId(SharedString);
-
-impl<T: Into<SharedString>> From<T> for LanguageModelToolUseId {
-    fn from(value: T) -> Self {
-        Self(value.into())
-    }
-}
+#[derive(Debug, PartialEq, Eq, Hash, Clone, Serialize, Deserialize)]
+pub struct LanguageModelToolUseId(Arc<str>);
 
 impl fmt::Display for LanguageModelToolUseId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
+        write!(f, "{}", self.0)
     }
 }
 
-impl LanguageModelToolUseId {
-    /// The id as a string slice.
-    pub fn as_str(&self) -> &str {
-        &self.0
+impl<T> From<T> for LanguageModelToolUseId
+where
+    T: Into<Arc<str>>,
+{
+    fn from(value: T) -> Self {
+        Self(value.into())
     }
 }

@@ -41,18 +41,6 @@ impl LanguageModel for EchoModel {
     fn max_token_count(&self) -> u64 {
         1_000
     }
-    fn count_tokens(
-        &self,
-        request: LanguageModelRequest,
-        _: &App,
-    ) -> BoxFuture<'static, Result<u64>> {
-        let words = request
-            .messages
-            .iter()
-            .map(|message| message.string_contents().split_whitespace().count() as u64)
-            .sum();
-        futures::future::ready(Ok(words)).boxed()
-    }
     fn stream_completion(
         &self,
         request: LanguageModelRequest,
@@ -129,13 +117,14 @@ impl LanguageModelProvider for ToyProvider {
             Task::ready(Err(AuthenticateError::CredentialsNotFound))
         }
     }
-    fn configuration_view(
-        &self,
-        _: ConfigurationViewTargetAgent,
-        _: &mut Window,
-        cx: &mut App,
-    ) -> AnyView {
-        cx.new(|_| ToyView).into()
+    fn settings_view(&self, _: &mut App) -> Option<ProviderSettingsView> {
+        Some(ProviderSettingsView::Inline(InlineProviderSettings {
+            title: None,
+            description: Some(InlineDescription::Text("A toy".into())),
+            create_view: Arc::new(|_: &mut Window, cx: &mut App| -> AnyView {
+                cx.new(|_| ToyView).into()
+            }),
+        }))
     }
     fn reset_credentials(&self, cx: &mut App) -> Task<Result<()>> {
         self.state.update(cx, |state, cx| {
@@ -179,10 +168,11 @@ async fn a_toy_provider_implements_the_mirror(cx: &mut TestAppContext) {
         }],
         ..LanguageModelRequest::default()
     };
-    let tokens = cx
-        .update(|cx| model.count_tokens(request.clone(), cx))
+    // Zed's default: a provider that cannot count says so with `None`.
+    let tokens = model
+        .count_input_tokens(request.clone(), &cx.to_async())
         .await;
-    assert_eq!(tokens.unwrap(), 3);
+    assert_eq!(tokens.unwrap(), None);
     let stream = model
         .stream_completion(request, &cx.to_async())
         .await
@@ -206,4 +196,94 @@ async fn a_toy_provider_implements_the_mirror(cx: &mut TestAppContext) {
         authenticated.await,
         Err(AuthenticateError::CredentialsNotFound)
     ));
+}
+
+#[test]
+fn rejections_are_classified_and_retried_as_upstream_says() {
+    use http_client::StatusCode;
+    use std::time::Duration;
+    let provider = LanguageModelProviderName::new("Toy");
+
+    // A 429 without a wait backs off exponentially from 5 s, capped at 40 s.
+    let limited = LanguageModelCompletionError::from_http_status(
+        provider.clone(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "slow down".into(),
+        None,
+    );
+    assert!(matches!(
+        limited,
+        LanguageModelCompletionError::ProviderRejection {
+            category: ProviderErrorCategory::RateLimit,
+            ..
+        }
+    ));
+    assert_eq!(limited.retry_delay(0), None);
+    assert_eq!(limited.retry_delay(1), Some(Duration::from_secs(5)));
+    assert_eq!(limited.retry_delay(3), Some(Duration::from_secs(20)));
+    assert_eq!(limited.retry_delay(10), Some(Duration::from_secs(40)));
+
+    // A provider's own wait is honoured as is.
+    let overloaded = LanguageModelCompletionError::from_http_status(
+        provider.clone(),
+        StatusCode::SERVICE_UNAVAILABLE,
+        "busy".into(),
+        Some(Duration::from_secs(20)),
+    );
+    assert_eq!(overloaded.retry_delay(1), Some(Duration::from_secs(20)));
+
+    // A status-less rejection with an unknown code and no wait is not retried.
+    let refused = LanguageModelCompletionError::from_provider_response(
+        provider.clone(),
+        None,
+        Some("usage_limit_reached".into()),
+        "limit reached".into(),
+        None,
+    );
+    assert_eq!(refused.retry_delay(1), None);
+    assert_eq!(refused.to_string(), "limit reached");
+
+    // Context-window messages are recognised whatever the status.
+    let too_long = LanguageModelCompletionError::from_http_status(
+        provider,
+        StatusCode::BAD_REQUEST,
+        "prompt is too long: 250000 tokens > 200000 maximum".into(),
+        None,
+    );
+    assert!(matches!(
+        too_long,
+        LanguageModelCompletionError::ProviderRejection {
+            category: ProviderErrorCategory::PromptTooLarge {
+                tokens: Some(250_000)
+            },
+            ..
+        }
+    ));
+}
+
+#[test]
+fn tool_input_and_results_read_old_and_new_shapes() {
+    let json: LanguageModelToolUseInput =
+        serde_json::from_value(serde_json::json!({"type": "json", "value": {"a": 1}})).unwrap();
+    assert_eq!(json.as_json(), Some(&serde_json::json!({"a": 1})));
+    // Older threads stored the bare arguments.
+    let bare: LanguageModelToolUseInput =
+        serde_json::from_value(serde_json::json!({"path": "a.rs"})).unwrap();
+    assert_eq!(bare.to_display_json(), serde_json::json!({"path": "a.rs"}));
+    let text = LanguageModelToolUseInput::Text("patch".into());
+    assert!(text.parse::<serde_json::Value>().is_err());
+    let round: LanguageModelToolUseInput =
+        serde_json::from_value(serde_json::to_value(&text).unwrap()).unwrap();
+    assert_eq!(round, text);
+
+    // A tool result's content used to be one value; it is a list now, and both read back.
+    let single = serde_json::json!({
+        "tool_use_id": "c", "tool_name": "t", "is_error": false,
+        "content": {"Text": "hello"}, "output": null
+    });
+    let result: LanguageModelToolResult = serde_json::from_value(single).unwrap();
+    assert_eq!(result.text_contents(), "hello");
+    let list: LanguageModelToolResult =
+        serde_json::from_value(serde_json::to_value(&result).unwrap()).unwrap();
+    assert_eq!(list, result);
 }

@@ -205,10 +205,12 @@ fn auth_to_host_error(error: AuthError) -> LanguageModelCompletionError {
         AuthError::NotSignedIn => LanguageModelCompletionError::NoApiKey {
             provider: PROVIDER_NAME,
         },
-        error if error.needs_sign_in() => LanguageModelCompletionError::AuthenticationError {
-            provider: PROVIDER_NAME,
-            message: error.to_string(),
-        },
+        error if error.needs_sign_in() => LanguageModelCompletionError::from_http_status(
+            PROVIDER_NAME,
+            http_client::StatusCode::UNAUTHORIZED,
+            error.to_string(),
+            None,
+        ),
         error => LanguageModelCompletionError::Other(anyhow::anyhow!(error.to_string())),
     }
 }

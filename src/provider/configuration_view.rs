@@ -1,27 +1,24 @@
-//! [`ConfigurationView`]: the agent-settings panel for the provider.
+//! [`ConfigurationView`]: the provider's card in Settings > AI > LLM Providers (and the agent
+//! panel), built from the `ui` mirror so its colours follow the theme, light or dark.
 //!
 //! It renders [`State::status`](super::State::status) and forwards clicks to the state; it holds
 //! no logic of its own. Every clickable element has a debug selector (`sign-in` — labelled "Try
-//! again" after a failure —, `sign-in-device`, `cancel-sign-in`, `sign-out`) so tests can click
-//! it; the account line (`account`), the device code (`device-code`) and the error
-//! (`sign-in-error`) have one too.
+//! again" after a failure —, `sign-in-device`, `reopen-sign-in-page`, `cancel-sign-in`,
+//! `sign-out`) so tests can click it; the account card (`account`), the device code
+//! (`device-code`), the error (`sign-in-error`), the usage-limit banner (`limit-reached`) and
+//! each usage bar (`usage-bar-0`, …) have one too.
 
 use super::state::State;
 use super::status::{ConfigurationStatus, SignInStep, UsageBar};
 use crate::auth::SignInMethod;
-use gpui::{
-    App, ClickEvent, Context, Div, Entity, FontWeight, InteractiveElement as _, IntoElement,
-    ParentElement as _, Render, SharedString, Stateful, StatefulInteractiveElement as _,
-    Styled as _, Subscription, Task, Window, div, prelude::FluentBuilder as _, px, relative, rgb,
-};
+use crate::ui::prelude::*;
+use crate::ui::{ConfiguredApiCard, ProgressBar};
+use gpui::{ClickEvent, Div, Entity, FontWeight, InteractiveElement as _, Subscription, Task};
 
-const TEXT: u32 = 0x1f2328;
-const MUTED: u32 = 0x59636e;
-const ACCENT: u32 = 0x0969da;
-const DANGER: u32 = 0xcf222e;
-const TRACK: u32 = 0xd0d7de;
+/// Usage at or above this share of a window is drawn as a warning.
+const WARN_AT_PERCENT: f32 = 90.0;
 
-/// The settings panel (see the module docs).
+/// The settings card (see the module docs).
 pub struct ConfigurationView {
     state: Entity<State>,
     _observe_state: Subscription,
@@ -54,135 +51,182 @@ impl ConfigurationView {
         }
     }
 
+    /// A click handler that runs `action` on the state.
+    fn on_state(
+        &self,
+        action: impl Fn(&mut State, &mut Context<State>) + 'static,
+    ) -> impl Fn(&ClickEvent, &mut Window, &mut App) + 'static {
+        let state = self.state.clone();
+        move |_, _, cx| state.update(cx, |state, cx| action(state, cx))
+    }
+
     fn button(
         &self,
         id: &'static str,
         label: &'static str,
-        primary: bool,
+        style: ButtonStyle,
         action: impl Fn(&mut State, &mut Context<State>) + 'static,
-    ) -> Stateful<Div> {
-        let state = self.state.clone();
-        div()
-            .id(id)
-            .debug_selector(move || id.to_string())
-            .px_3()
-            .py_1()
-            .rounded_md()
-            .border_1()
-            .border_color(rgb(if primary { ACCENT } else { TRACK }))
-            .when(primary, |button| {
-                button.bg(rgb(ACCENT)).text_color(rgb(0xffffff))
-            })
-            .when(!primary, |button| button.text_color(rgb(TEXT)))
-            .cursor_pointer()
-            .child(label)
-            .on_click(move |_: &ClickEvent, _: &mut Window, cx: &mut App| {
-                state.update(cx, |state, cx| action(state, cx));
-            })
+    ) -> Button {
+        Button::new(id, label)
+            .style(style)
+            .on_click(self.on_state(action))
     }
 }
 
-fn line(text: impl Into<SharedString>, color: u32) -> Div {
-    div().text_sm().text_color(rgb(color)).child(text.into())
+fn banner(icon: IconName, color: Color, text: SharedString, selector: &'static str) -> Div {
+    h_flex()
+        .debug_selector(move || selector.to_string())
+        .w_full()
+        .items_start()
+        .gap_1()
+        .child(Icon::new(icon).color(color).size(IconSize::Small))
+        // A long message wraps inside the card instead of running past its edge.
+        .child(
+            div()
+                .flex_1()
+                .min_w_0()
+                .child(Label::new(text).color(color).size(LabelSize::Small)),
+        )
 }
 
-fn usage_bar(bar: &UsageBar) -> Div {
-    let used = bar.used_percent / 100.0;
-    let fill = if bar.used_percent >= 90.0 {
-        DANGER
-    } else {
-        ACCENT
-    };
+fn usage_bar(index: usize, bar: &UsageBar, cx: &App) -> Div {
     let mut caption = format!("{}: {:.0}% used", bar.label, bar.used_percent);
     if let Some(resets) = &bar.resets {
         caption.push_str(&format!(" · {resets}"));
     }
-    div()
-        .flex()
-        .flex_col()
+    let fill = if bar.used_percent >= WARN_AT_PERCENT {
+        cx.theme().status().warning
+    } else {
+        cx.theme().status().info
+    };
+    v_flex()
         .gap_1()
-        .child(line(caption, MUTED))
         .child(
-            div()
-                .w(px(240.))
-                .h(px(6.))
-                .rounded_sm()
-                .bg(rgb(TRACK))
-                .child(div().h_full().rounded_sm().w(relative(used)).bg(rgb(fill))),
+            Label::new(caption)
+                .size(LabelSize::Small)
+                .color(Color::Muted),
+        )
+        .child(
+            ProgressBar::new(
+                SharedString::from(format!("usage-bar-{index}")),
+                bar.used_percent,
+                100.0,
+                cx,
+            )
+            .fg_color(fill),
         )
 }
 
 impl Render for ConfigurationView {
     fn render(&mut self, _window: &mut Window, cx: &mut Context<Self>) -> impl IntoElement {
         let status = self.state.read(cx).status(cx);
-        let panel = div().flex().flex_col().gap_2().p_4().text_color(rgb(TEXT));
+        let panel = v_flex()
+            .gap_2()
+            .p_3()
+            .w_full()
+            .bg(cx.theme().colors().panel_background)
+            .text_color(cx.theme().colors().text);
         match status {
             ConfigurationStatus::Loading => {
-                panel.child(line("Loading your ChatGPT sign-in…", MUTED))
+                panel.child(Label::new("Loading your ChatGPT sign-in…").color(Color::Muted))
             }
             ConfigurationStatus::SignedOut { error } => panel
-                .child(line(
-                    "Use your ChatGPT Plus, Pro or Team plan in the agent: no API key needed. \
-                     Requests count against your plan's usage limits.",
-                    MUTED,
-                ))
+                .child(
+                    Label::new(
+                        "Use your ChatGPT Plus, Pro or Team plan in the agent: no API key \
+                         needed. Requests count against your plan's usage limits.",
+                    )
+                    .color(Color::Muted),
+                )
                 .when_some(error.clone(), |panel, error| {
-                    panel.child(line(error, DANGER).debug_selector(|| "sign-in-error".to_string()))
+                    panel.child(banner(
+                        IconName::XCircle,
+                        Color::Error,
+                        error,
+                        "sign-in-error",
+                    ))
                 })
                 .child(
-                    div()
-                        .flex()
+                    h_flex()
                         .gap_2()
-                        .child(self.button(
-                            "sign-in",
-                            // After a failure the same button is the retry.
-                            if error.is_some() {
-                                "Try again"
-                            } else {
-                                "Sign in with ChatGPT"
-                            },
-                            true,
-                            |state, cx| state.sign_in(SignInMethod::Browser, cx),
-                        ))
+                        .child(
+                            self.button(
+                                "sign-in",
+                                // After a failure the same button is the retry.
+                                if error.is_some() {
+                                    "Try again"
+                                } else {
+                                    "Sign in with ChatGPT"
+                                },
+                                ButtonStyle::Filled,
+                                |state, cx| state.sign_in(SignInMethod::Browser, cx),
+                            )
+                            .start_icon(Icon::new(IconName::AiOpenAi).size(IconSize::Small)),
+                        )
                         .child(self.button(
                             "sign-in-device",
                             "Use a device code",
-                            false,
+                            ButtonStyle::Outlined,
                             |state, cx| state.sign_in(SignInMethod::DeviceCode, cx),
                         )),
                 ),
             ConfigurationStatus::SigningIn { step } => {
                 let panel = match step {
-                    SignInStep::Starting { .. } => panel.child(line("Signing in…", TEXT)),
-                    SignInStep::ApproveInBrowser { authorize_url } => panel
-                        .child(line(
-                            "Signing in… approve the sign-in in your browser.",
-                            TEXT,
-                        ))
-                        .child(line(
-                            format!("If no browser opened, visit {authorize_url}"),
-                            MUTED,
-                        )),
+                    SignInStep::Starting { .. } => panel.child(
+                        h_flex()
+                            .gap_1()
+                            .child(Icon::new(IconName::LoadCircle).color(Color::Muted))
+                            .child(Label::new("Signing in…")),
+                    ),
+                    // The URL carries the sign-in's `state`: it is opened, never shown.
+                    SignInStep::ApproveInBrowser { .. } => panel
+                        .child(
+                            h_flex()
+                                .gap_1()
+                                .child(Icon::new(IconName::ArrowUpRight).color(Color::Accent))
+                                .child(Label::new(
+                                    "Signing in… approve the sign-in in your browser.",
+                                )),
+                        )
+                        .child(
+                            Label::new("No browser window? Open the page again.")
+                                .size(LabelSize::Small)
+                                .color(Color::Muted),
+                        )
+                        .child(h_flex().child(self.button(
+                            "reopen-sign-in-page",
+                            "Open the sign-in page",
+                            ButtonStyle::Outlined,
+                            |state, cx| state.reopen_sign_in_page(cx),
+                        ))),
                     SignInStep::EnterDeviceCode {
                         verification_url,
                         user_code,
                     } => panel
-                        .child(line(
-                            format!("Visit {verification_url} and enter this code:"),
-                            TEXT,
-                        ))
+                        .child(Label::new(format!(
+                            "Visit {verification_url} and enter this code:"
+                        )))
                         .child(
-                            div()
+                            h_flex()
                                 .debug_selector(|| "device-code".to_string())
-                                .text_xl()
-                                .font_weight(FontWeight::BOLD)
-                                .child(user_code),
+                                .px_2()
+                                .py_1()
+                                .rounded_md()
+                                .border_1()
+                                .border_color(cx.theme().colors().border)
+                                .bg(cx.theme().colors().element_background)
+                                .child(
+                                    Label::new(user_code)
+                                        .size(LabelSize::Large)
+                                        .weight(FontWeight::BOLD)
+                                        .buffer_font(cx),
+                                ),
                         ),
                 };
-                panel.child(div().flex().child(self.button(
+                panel.child(h_flex().child(self.button(
                     "cancel-sign-in",
                     "Cancel",
-                    false,
+                    ButtonStyle::Subtle,
                     |state, cx| state.cancel_sign_in(cx),
                 )))
             }
@@ -190,23 +234,43 @@ impl Render for ConfigurationView {
                 account,
                 usage,
                 credits,
+                limit_reached,
                 notices,
             } => panel
                 .child(
-                    div()
-                        .debug_selector(|| "account".to_string())
-                        .font_weight(FontWeight::SEMIBOLD)
-                        .child(account),
+                    div().debug_selector(|| "account".to_string()).child(
+                        ConfiguredApiCard::new(account)
+                            .button_id("sign-out")
+                            .button_label("Sign Out")
+                            .on_click(self.on_state(|state, cx| state.sign_out(cx).detach())),
+                    ),
                 )
-                .children(usage.iter().map(usage_bar))
-                .when_some(credits, |panel, credits| panel.child(line(credits, MUTED)))
-                .children(notices.into_iter().map(|notice| line(notice, DANGER)))
-                .child(div().flex().child(self.button(
-                    "sign-out",
-                    "Sign Out",
-                    false,
-                    |state, cx| state.sign_out(cx).detach(),
-                ))),
+                .when_some(limit_reached, |panel, limit| {
+                    panel.child(banner(
+                        IconName::Warning,
+                        Color::Warning,
+                        limit,
+                        "limit-reached",
+                    ))
+                })
+                .children(
+                    usage
+                        .iter()
+                        .enumerate()
+                        .map(|(i, bar)| usage_bar(i, bar, cx)),
+                )
+                .when_some(credits, |panel, credits| {
+                    panel.child(
+                        Label::new(credits)
+                            .size(LabelSize::Small)
+                            .color(Color::Muted),
+                    )
+                })
+                .children(
+                    notices
+                        .into_iter()
+                        .map(|notice| banner(IconName::Warning, Color::Warning, notice, "notice")),
+                ),
         }
     }
 }

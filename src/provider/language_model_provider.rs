@@ -10,9 +10,12 @@ use crate::credentials::CredentialsProvider;
 use crate::language_model::*;
 use crate::models::ModelInfo;
 use anyhow::Result;
-use gpui::{AnyView, App, AppContext as _, Entity, Task, Window};
+use gpui::{AnyView, App, AppContext as _, Entity, SharedString, Task, Window};
 use http_client::HttpClient;
 use std::sync::Arc;
+
+/// The subtitle under the provider's name in Settings > AI > LLM Providers.
+const SETTINGS_DESCRIPTION: &str = "Use your ChatGPT Plus, Pro or Team subscription: sign in with your ChatGPT account, no API key.";
 
 /// The ChatGPT-subscription provider.
 pub struct OpenAiSubscribedProvider {
@@ -87,8 +90,8 @@ impl LanguageModelProvider for OpenAiSubscribedProvider {
         PROVIDER_NAME
     }
 
-    fn icon(&self) -> IconName {
-        IconName::AiOpenAi
+    fn icon(&self) -> IconOrSvg {
+        IconOrSvg::Icon(IconName::AiOpenAi)
     }
 
     fn default_model(&self, cx: &App) -> Option<Arc<dyn LanguageModel>> {
@@ -127,14 +130,24 @@ impl LanguageModelProvider for OpenAiSubscribedProvider {
         auth.update(cx, |auth, cx| auth.authenticate(cx))
     }
 
-    fn configuration_view(
-        &self,
-        _target_agent: ConfigurationViewTargetAgent,
-        _window: &mut Window,
-        cx: &mut App,
-    ) -> AnyView {
+    fn settings_view(&self, _cx: &mut App) -> Option<ProviderSettingsView> {
         let state = self.state.clone();
-        cx.new(|cx| ConfigurationView::new(state, cx)).into()
+        Some(ProviderSettingsView::Inline(InlineProviderSettings {
+            title: Some(PROVIDER_NAME.0),
+            description: Some(InlineDescription::Text(SETTINGS_DESCRIPTION.into())),
+            create_view: Arc::new(move |_window: &mut Window, cx: &mut App| -> AnyView {
+                let state = state.clone();
+                cx.new(|cx| ConfigurationView::new(state, cx)).into()
+            }),
+        }))
+    }
+
+    fn authentication_error_message(&self) -> SharedString {
+        "Your ChatGPT sign-in has ended. Sign in again in Settings > AI > LLM Providers.".into()
+    }
+
+    fn missing_credentials_error_message(&self) -> SharedString {
+        "Sign in with your ChatGPT account in Settings > AI > LLM Providers to continue.".into()
     }
 
     fn reset_credentials(&self, cx: &mut App) -> Task<Result<()>> {

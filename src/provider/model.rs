@@ -11,7 +11,7 @@ use anyhow::Result;
 use futures::FutureExt as _;
 use futures::future::BoxFuture;
 use futures::stream::BoxStream;
-use gpui::{App, AppContext as _, AsyncApp, Entity};
+use gpui::{App, AsyncApp, Entity};
 
 /// A model from the catalog. Everything it reports comes from its [`ModelInfo`].
 pub struct OpenAiSubscribedModel {
@@ -100,14 +100,24 @@ impl LanguageModel for OpenAiSubscribedModel {
         compact(self.state.clone(), self.info.clone(), request, cx).boxed()
     }
 
-    fn count_tokens(
+    fn supports_streaming_tools(&self) -> bool {
+        // Tool calls stream as `ToolUse` events with `is_input_complete: false` as they grow.
+        true
+    }
+
+    fn count_input_tokens(
         &self,
         request: LanguageModelRequest,
-        cx: &App,
-    ) -> BoxFuture<'static, Result<u64>> {
-        // The tokenizer is built once per process; counting runs off the UI thread.
-        cx.background_spawn(async move { crate::responses::count_tokens(&request) })
-            .boxed()
+        cx: &AsyncApp,
+    ) -> BoxFuture<'static, Result<Option<u64>, LanguageModelCompletionError>> {
+        let count = count_tokens_in_background(request, cx.background_executor());
+        async move {
+            count
+                .await
+                .map(Some)
+                .map_err(LanguageModelCompletionError::Other)
+        }
+        .boxed()
     }
 
     fn stream_completion(
@@ -123,4 +133,24 @@ impl LanguageModel for OpenAiSubscribedModel {
     > {
         start_completion(self.state.clone(), self.info.clone(), request, cx)
     }
+}
+
+impl OpenAiSubscribedModel {
+    /// Counts the tokens a request would use, locally (the crate's own API; Zed's trait no longer
+    /// has `count_tokens`, and `count_input_tokens` above answers from the same count).
+    pub fn count_tokens(
+        &self,
+        request: LanguageModelRequest,
+        cx: &App,
+    ) -> BoxFuture<'static, anyhow::Result<u64>> {
+        count_tokens_in_background(request, cx.background_executor()).boxed()
+    }
+}
+
+/// The tokenizer is built once per process; counting runs off the UI thread.
+fn count_tokens_in_background(
+    request: LanguageModelRequest,
+    executor: &gpui::BackgroundExecutor,
+) -> gpui::Task<anyhow::Result<u64>> {
+    executor.spawn(async move { crate::responses::count_tokens(&request) })
 }

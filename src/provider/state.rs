@@ -13,13 +13,11 @@ use crate::models::{
     CacheLocation, CatalogOptions, FetchError, ModelCatalog, ModelInfo, RefreshOutcome,
 };
 use crate::oauth::{CallbackServerOptions, DeviceCodeOptions};
-use crate::responses::{
-    ResponsesError, StreamTimeouts, UsageFetchError, UsageLimits, fetch_usage,
-};
+use crate::responses::{ResponsesError, StreamTimeouts, UsageFetchError, UsageLimits, fetch_usage};
 use anyhow::Result;
 use futures::FutureExt as _;
 use futures::future::Shared;
-use gpui::{App, AppContext as _, Context, Entity, SharedString, Subscription, Task};
+use gpui::{App, AppContext as _, Context, Entity, Subscription, Task};
 use http_client::HttpClient;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -104,8 +102,6 @@ pub struct State {
     usage_fetched_at: Option<Instant>,
     /// The usage fetch in flight, if any.
     pending_usage: Option<SharedUsageRefresh>,
-    /// Why the last request was refused by the plan (usage limit, plan without Codex), in words.
-    limit_notice: Option<SharedString>,
     url_opener: UrlOpener,
     stream_timeouts: StreamTimeouts,
     /// The sign-in generation whose authorize URL was already opened (open it once).
@@ -166,7 +162,6 @@ impl State {
             usage: None,
             usage_fetched_at: None,
             pending_usage: None,
-            limit_notice: None,
             url_opener: options.url_opener,
             stream_timeouts: options.stream_timeouts,
             opened_browser_for: None,
@@ -178,6 +173,8 @@ impl State {
     /// The limiter every request to the model `slug` goes through.
     pub fn request_limiter(&self, slug: &str) -> RequestLimiter {
         self.request_limiters.for_model(slug)
+    }
+
     /// Opens a connection to the backend in the background so the next request finds it warm;
     /// at most once per [`crate::http::PRECONNECT_INTERVAL`], and only when signed
     /// in. Called when the sign-in completes and when the host lists the models (as Zed's model
@@ -231,11 +228,6 @@ impl State {
         self.usage.as_ref()
     }
 
-    /// Why the plan refused the last request, if it did.
-    pub fn limit_notice(&self) -> Option<&SharedString> {
-        self.limit_notice.as_ref()
-    }
-
     /// Whether someone is signed in.
     pub fn is_signed_in(&self, cx: &App) -> bool {
         self.auth.read(cx).is_signed_in()
@@ -248,7 +240,6 @@ impl State {
 
     /// Starts signing in (does nothing while a sign-in runs or someone is signed in).
     pub fn sign_in(&mut self, method: SignInMethod, cx: &mut Context<Self>) {
-        self.limit_notice = None;
         self.auth.update(cx, |auth, cx| auth.sign_in(method, cx));
     }
 
@@ -289,7 +280,6 @@ impl State {
         self.usage = None;
         self.pending_usage = None;
         self.usage_fetched_at = None;
-        self.limit_notice = None;
         self.catalog.update(cx, |catalog, cx| catalog.clear(cx));
         cx.notify();
         self.auth.update(cx, |auth, cx| auth.sign_out(cx))
@@ -422,7 +412,6 @@ impl State {
         models_etag: Option<String>,
         cx: &mut Context<Self>,
     ) {
-        self.limit_notice = None;
         if let Some(usage) = usage {
             if let Some(account) = &self.account_id {
                 self.usage_write = Some(self.usage_cache.save(account, &usage, cx));
@@ -440,9 +429,10 @@ impl State {
         cx.notify();
     }
 
-    /// Records a refusal the user should see in the settings (usage limits, plan limits).
+    /// Records what a refusal says about the plan's usage: a usage-limit answer carries the
+    /// windows (the exhausted one at 100 %), which the usage bars then show. The refusal's own
+    /// words reach the agent in the error itself.
     pub(crate) fn record_refusal(&mut self, error: &ResponsesError, cx: &mut Context<Self>) {
-        // A usage-limit answer carries the windows too (the exhausted one at 100 %).
         if let ResponsesError::UsageLimitReached {
             limits: Some(limits),
             ..
@@ -452,12 +442,6 @@ impl State {
                 self.usage_write = Some(self.usage_cache.save(account, limits, cx));
             }
             self.usage = Some(limits.clone());
-        }
-        if matches!(
-            error,
-            ResponsesError::UsageLimitReached { .. } | ResponsesError::UsageNotIncluded { .. }
-        ) {
-            self.limit_notice = Some(error.to_string().into());
             cx.notify();
         }
     }

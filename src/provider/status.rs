@@ -7,7 +7,7 @@
 use super::state::State;
 use crate::auth::{AuthState, SignInMethod, SignInProgress};
 use crate::models::CatalogSource;
-use crate::responses::{UsageLimits, reset_time};
+use crate::responses::{UsageLimits, reset_time, usage_limit_message};
 use chrono::{DateTime, Utc};
 use gpui::{App, SharedString};
 use url::Url;
@@ -68,8 +68,11 @@ pub enum ConfigurationStatus {
         usage: Vec<UsageBar>,
         /// "Credits: 12.50", when reported.
         credits: Option<SharedString>,
-        /// Things worth knowing: a usage limit hit, the model list being the built-in one, a
-        /// renewal that failed for now.
+        /// "ChatGPT Plus usage limit reached; resets at 14:05 (in 1h 12m)", while a usage window
+        /// is used up.
+        limit_reached: Option<SharedString>,
+        /// Things worth knowing: the model list being the built-in one, a renewal that failed
+        /// for now.
         notices: Vec<SharedString>,
     },
 }
@@ -111,9 +114,11 @@ impl ConfigurationStatus {
                 account,
                 usage,
                 credits,
+                limit_reached,
                 notices,
             } => {
                 let mut lines = vec![account.to_string()];
+                lines.extend(limit_reached.iter().map(|limit| limit.to_string()));
                 for bar in usage {
                     let mut line = format!("{}: {:.0}% used", bar.label, bar.used_percent);
                     if let Some(resets) = &bar.resets {
@@ -195,7 +200,6 @@ pub(super) fn status_of(state: &State, cx: &App) -> ConfigurationStatus {
             let now = Utc::now();
             let usage = state.usage();
             let mut notices: Vec<SharedString> = Vec::new();
-            notices.extend(state.limit_notice().cloned());
             if state.catalog().read(cx).source() == CatalogSource::Fallback {
                 notices.push(
                     "Showing the built-in model list until your plan's list arrives from the backend."
@@ -220,10 +224,35 @@ pub(super) fn status_of(state: &State, cx: &App) -> ConfigurationStatus {
                                 .map(|balance| format!("Credits: {balance}").into())
                         }
                     }),
+                limit_reached: usage.and_then(|usage| {
+                    limit_reached(usage, identity.plan.clone().map(String::from), now)
+                }),
                 notices,
             }
         }
     }
+}
+
+/// The usage-limit sentence while a window is used up (the one that resets last decides).
+pub fn limit_reached(
+    usage: &UsageLimits,
+    plan: Option<String>,
+    now: DateTime<Utc>,
+) -> Option<SharedString> {
+    let exhausted = usage
+        .windows
+        .iter()
+        .filter(|window| window.used_percent >= 100.0)
+        .filter(|window| window.resets_at.is_none_or(|at| at > now));
+    let resets_at = exhausted.map(|window| window.resets_at).max()?;
+    Some(
+        usage_limit_message(
+            plan.as_deref(),
+            resets_at,
+            now.with_timezone(&chrono::Local),
+        )
+        .into(),
+    )
 }
 
 #[cfg(test)]

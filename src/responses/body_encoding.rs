@@ -136,10 +136,16 @@ async fn send(
             );
         }
     }
-    let request = builder
-        .body(body)
-        .map_err(|error| ResponsesError::Send(error.into()))?;
-    http.send(request).await.map_err(ResponsesError::Send)
+    let request = builder.body(body).map_err(|error| ResponsesError::Send {
+        host: head.uri().host().unwrap_or_default().to_string(),
+        error: error.into(),
+    })?;
+    http.send(request)
+        .await
+        .map_err(|error| ResponsesError::Send {
+            host: head.uri().host().unwrap_or_default().to_string(),
+            error,
+        })
 }
 
 #[cfg(test)]

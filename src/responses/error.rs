@@ -9,9 +9,13 @@
 //!   ([`ResponsesError::from_code`]);
 //! - the transport (connection, read, a stream that stops before `response.completed`).
 //!
-//! The host's agent retries on `RateLimitExceeded` and `ServerOverloaded` after `retry_after`, so
-//! [`ResponsesError::to_completion_error`] carries the backend's timing faithfully: a plan's usage
-//! limit waits until the limit resets, an overload honours `Retry-After`.
+//! [`ResponsesError::to_completion_error`] builds the host's error the way Zed's own providers do
+//! (`from_http_status` / `from_provider_response`, so the category is derived in one place). The
+//! host retries automatically after a rejection's `retry_after`, *as is*; so only short waits
+//! carry one (an overload's `Retry-After`, a rate limit's "try again in 20s"). A plan's usage
+//! limit, which resets in hours, is a rejection without `retry_after` and without the 429
+//! status (which the host would back off and retry on): the agent shows its message
+//! ("ChatGPT Plus usage limit reached; resets at 14:05 (in 1h 12m)") and stops.
 
 #![deny(
     clippy::unwrap_used,
@@ -118,8 +122,13 @@ pub enum ResponsesError {
         model: String,
     },
     /// The request could not be sent (connection refused, DNS, TLS…).
-    #[error("could not reach the ChatGPT backend: {0:#}")]
-    Send(anyhow::Error),
+    #[error("could not reach the ChatGPT backend at {host}: {error:#}")]
+    Send {
+        /// The host the request went to.
+        host: String,
+        /// The transport error.
+        error: anyhow::Error,
+    },
     /// A phase of the answer took longer than its limit (see [`StreamTimeouts`]).
     ///
     /// [`StreamTimeouts`]: super::StreamTimeouts
@@ -234,13 +243,27 @@ impl ResponsesError {
         if matches!(code, Some("server_is_overloaded" | "slow_down"))
             || status == StatusCode::SERVICE_UNAVAILABLE
         {
-            return Self::Overloaded { retry_after };
+            return Self::Overloaded {
+                retry_after: retry_after.or_else(|| parse_try_again_in(&message)),
+            };
         }
         match status {
             StatusCode::UNAUTHORIZED => Self::Unauthorized { message },
             StatusCode::TOO_MANY_REQUESTS => Self::RateLimited { retry_after },
             status if status.is_server_error() => Self::Server { status, message },
             status => Self::BadRequest { status, message },
+        }
+    }
+
+    /// The request to `/responses` could not be sent: the host is named, never the whole URL.
+    pub fn send_error(config: &crate::config::Config, error: anyhow::Error) -> Self {
+        Self::Send {
+            host: config
+                .responses_url()
+                .host_str()
+                .unwrap_or_default()
+                .to_string(),
+            error,
         }
     }
 
@@ -263,7 +286,9 @@ impl ResponsesError {
             Some("rate_limit_exceeded") => Self::RateLimited {
                 retry_after: parse_try_again_in(&message),
             },
-            Some("server_is_overloaded" | "slow_down") => Self::Overloaded { retry_after: None },
+            Some("server_is_overloaded" | "slow_down") => Self::Overloaded {
+                retry_after: parse_try_again_in(&message),
+            },
             code => Self::Failed {
                 code: code.unwrap_or("unknown").to_string(),
                 message,
@@ -291,6 +316,7 @@ impl ResponsesError {
         now: DateTime<Utc>,
     ) -> LanguageModelCompletionError {
         use LanguageModelCompletionError as E;
+        let code = |code: &str| Some(code.to_string());
         match self {
             Self::Stalled(_) => E::ApiReadResponseError {
                 provider,
@@ -300,64 +326,73 @@ impl ResponsesError {
                 provider,
                 error: std::io::Error::new(std::io::ErrorKind::InvalidData, self.to_string()),
             },
-            Self::Unauthorized { .. } => E::AuthenticationError {
-                provider,
-                message: self.to_string(),
-            },
-            Self::UsageLimitReached { resets_at, .. } => E::RateLimitExceeded {
-                provider,
-                retry_after: resets_at.map(|at| network_number::until(at, now)),
-            },
-            Self::UsageNotIncluded { .. } => E::PermissionError {
-                provider,
-                message: self.to_string(),
-            },
-            Self::RateLimited { retry_after } => E::RateLimitExceeded {
-                provider,
-                retry_after: *retry_after,
-            },
-            Self::Overloaded { retry_after } => E::ServerOverloaded {
-                provider,
-                retry_after: *retry_after,
-            },
-            Self::ContextLengthExceeded { .. } => E::PromptTooLarge { tokens: None },
-            Self::BadRequest { status, message } if *status == StatusCode::BAD_REQUEST => {
-                E::BadRequestFormat {
-                    provider,
-                    message: message.clone(),
-                }
+            Self::Unauthorized { .. } => {
+                E::from_http_status(provider, StatusCode::UNAUTHORIZED, self.to_string(), None)
             }
-            Self::BadRequest { status, message } => E::HttpResponseError {
+            // No status and no `retry_after`: a 429 status or a wait of hours would make the host
+            // retry automatically; the user has to wait for the reset (or switch model/account).
+            Self::UsageLimitReached {
+                plan, resets_at, ..
+            } => E::from_provider_response(
                 provider,
-                status_code: *status,
-                message: message.clone(),
-            },
-            Self::Server { status, message } if *status == StatusCode::INTERNAL_SERVER_ERROR => {
-                E::ApiInternalServerError {
-                    provider,
-                    message: message.clone(),
-                }
+                None,
+                code("usage_limit_reached"),
+                usage_limit_message(plan.as_deref(), *resets_at, now.with_timezone(&Local)),
+                None,
+            ),
+            Self::UsageNotIncluded { .. } => E::from_provider_response(
+                provider,
+                Some(StatusCode::FORBIDDEN),
+                code("usage_not_included"),
+                self.to_string(),
+                None,
+            ),
+            Self::RateLimited { retry_after } => E::from_http_status(
+                provider,
+                StatusCode::TOO_MANY_REQUESTS,
+                self.to_string(),
+                *retry_after,
+            ),
+            Self::Overloaded { retry_after } => E::from_provider_response(
+                provider,
+                Some(StatusCode::SERVICE_UNAVAILABLE),
+                code("server_is_overloaded"),
+                self.to_string(),
+                *retry_after,
+            ),
+            Self::ContextLengthExceeded { message } => E::from_provider_response(
+                provider,
+                None,
+                code("context_length_exceeded"),
+                message.clone(),
+                None,
+            ),
+            Self::BadRequest { status, message } | Self::Server { status, message } => {
+                E::from_http_status(provider, *status, message.clone(), None)
             }
-            Self::Server { status, message } => E::HttpResponseError {
-                provider,
-                status_code: *status,
-                message: message.clone(),
-            },
-            Self::Failed { .. }
-            | Self::InstructionsTooLong { .. }
+            Self::Failed {
+                code: failure_code,
+                message,
+            } => {
+                E::from_provider_response(provider, None, code(failure_code), message.clone(), None)
+            }
+            // Refused here, before sending: not the provider's rejection.
+            Self::InstructionsTooLong { .. }
             | Self::ImagesNotSupported { .. }
             | Self::Compaction(_) => E::Other(anyhow::anyhow!(self.to_string())),
-            Self::Send(error) => E::HttpSend {
+            Self::Send { host, error } => E::HttpSend {
                 provider,
+                host: host.clone(),
                 error: anyhow::anyhow!("{error:#}"),
             },
             Self::Read(error) => E::ApiReadResponseError {
                 provider,
                 error: std::io::Error::new(error.kind(), error.to_string()),
             },
-            Self::Deserialize(error) => E::Other(anyhow::anyhow!(
-                "the backend sent an event this client cannot read: {error}"
-            )),
+            Self::Deserialize(error) => E::DeserializeResponse {
+                provider,
+                error: serde_json::Error::io(std::io::Error::other(error.to_string())),
+            },
             Self::StreamEndedUnexpectedly => E::StreamEndedUnexpectedly { provider },
         }
     }
@@ -481,6 +516,7 @@ fn body_excerpt(body: &[u8], status: StatusCode) -> String {
 )]
 mod tests {
     use super::*;
+    use crate::language_model::ProviderErrorCategory;
     use chrono::TimeZone as _;
     use serde_json::json;
 
@@ -514,10 +550,24 @@ mod tests {
             };
             assert_eq!(plan.as_deref(), Some("plus"));
             assert_eq!(*resets_at, Some(at));
+            // A limit that resets in 72 minutes is not a wait for the host to retry after.
             let now = Utc.with_ymd_and_hms(2026, 1, 1, 12, 0, 0).unwrap();
-            match error.to_completion_error_at("ChatGPT".into(), now) {
-                LanguageModelCompletionError::RateLimitExceeded { retry_after, .. } => {
-                    assert_eq!(retry_after, Some(Duration::from_secs(72 * 60)))
+            let host_error = error.to_completion_error_at("ChatGPT".into(), now);
+            assert_eq!(host_error.retry_delay(1), None, "{host_error:?}");
+            match &host_error {
+                LanguageModelCompletionError::ProviderRejection {
+                    retry_after,
+                    code,
+                    message,
+                    ..
+                } => {
+                    assert_eq!(*retry_after, None);
+                    assert_eq!(code.as_deref(), Some("usage_limit_reached"));
+                    assert!(
+                        message.starts_with("ChatGPT Plus usage limit reached; resets at "),
+                        "{message}"
+                    );
+                    assert!(message.ends_with("(in 1h 12m)"), "{message}");
                 }
                 other => panic!("{other:?}"),
             }
@@ -574,8 +624,15 @@ mod tests {
             "the ChatGPT backend rejected the request (400 Bad Request): Instructions are required"
         );
         match bad.to_completion_error("ChatGPT".into()) {
-            LanguageModelCompletionError::BadRequestFormat { message, .. } => {
-                assert_eq!(message, "Instructions are required")
+            LanguageModelCompletionError::ProviderRejection {
+                message,
+                status,
+                category,
+                ..
+            } => {
+                assert_eq!(message, "Instructions are required");
+                assert_eq!(status, Some(StatusCode::BAD_REQUEST));
+                assert_eq!(category, ProviderErrorCategory::InvalidRequest);
             }
             other => panic!("{other:?}"),
         }
@@ -605,12 +662,15 @@ mod tests {
             br#"{"error":{"code":"server_is_overloaded","message":"busy"}}"#,
             Utc::now(),
         );
-        match error.to_completion_error("ChatGPT".into()) {
-            LanguageModelCompletionError::ServerOverloaded { retry_after, .. } => {
-                assert_eq!(retry_after, Some(Duration::from_secs(7)))
+        let host_error = error.to_completion_error("ChatGPT".into());
+        assert_eq!(host_error.retry_delay(1), Some(Duration::from_secs(7)));
+        assert!(matches!(
+            host_error,
+            LanguageModelCompletionError::ProviderRejection {
+                category: ProviderErrorCategory::Overloaded,
+                ..
             }
-            other => panic!("{other:?}"),
-        }
+        ));
     }
 
     #[test]
@@ -627,8 +687,18 @@ mod tests {
         assert!(matches!(
             ResponsesError::from_code(Some("context_length_exceeded"), None)
                 .to_completion_error("ChatGPT".into()),
-            LanguageModelCompletionError::PromptTooLarge { .. }
+            LanguageModelCompletionError::ProviderRejection {
+                category: ProviderErrorCategory::PromptTooLarge { .. },
+                ..
+            }
         ));
+        // An overload mid-stream that names its wait is retried after exactly that wait.
+        let overloaded = ResponsesError::from_code(
+            Some("server_is_overloaded"),
+            Some("The server is overloaded. Please try again in 20s."),
+        )
+        .to_completion_error("ChatGPT".into());
+        assert_eq!(overloaded.retry_delay(1), Some(Duration::from_secs(20)));
         assert_eq!(
             ResponsesError::from_code(Some("server_error"), Some("boom")).to_string(),
             "the response failed (server_error): boom"

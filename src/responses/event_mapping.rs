@@ -23,7 +23,7 @@ use super::error::ResponsesError;
 use super::events::{OutputItem, ResponseInfo, ResponsesEvent, Usage};
 use crate::language_model::{
     CompactedContext, CompactionUpdate, LanguageModelCompletionEvent as Event,
-    LanguageModelToolUse, StopReason, TokenUsage,
+    LanguageModelToolUse, LanguageModelToolUseInput, StopReason, TokenUsage,
 };
 use std::sync::Arc;
 
@@ -191,8 +191,11 @@ impl EventMapper {
                             id: call.call_id.clone().into(),
                             name: call.name.clone(),
                             raw_input: call.arguments.clone(),
-                            input: parse_partial_json(&call.arguments),
+                            input: LanguageModelToolUseInput::Json(parse_partial_json(
+                                &call.arguments,
+                            )),
                             is_input_complete: false,
+                            thought_signature: None,
                         }));
                     }
                     None => log::warn!("arguments for a tool call that never started; ignored"),
@@ -342,8 +345,9 @@ fn complete_tool_use(call_id: String, name: Arc<str>, raw_input: String) -> Even
             id: call_id.into(),
             name,
             raw_input,
-            input,
+            input: LanguageModelToolUseInput::Json(input),
             is_input_complete: true,
+            thought_signature: None,
         }),
         Err(error) => Event::ToolUseJsonParseError {
             id: call_id.into(),
@@ -446,8 +450,9 @@ mod tests {
                 id: "call_1".into(),
                 name: "read".into(),
                 raw_input: raw.into(),
-                input,
+                input: LanguageModelToolUseInput::Json(input),
                 is_input_complete: complete,
+                thought_signature: None,
             })
         };
         assert_eq!(
@@ -508,7 +513,13 @@ mod tests {
         match &out[out.len() - 2] {
             Event::ToolUse(tool) => {
                 assert!(tool.is_input_complete);
-                assert_eq!(tool.input["content"].as_str().unwrap().len(), 200_000);
+                assert_eq!(
+                    tool.input.as_json().unwrap()["content"]
+                        .as_str()
+                        .unwrap()
+                        .len(),
+                    200_000
+                );
             }
             other => panic!("{other:?}"),
         }
@@ -522,7 +533,7 @@ mod tests {
         ]);
         assert!(matches!(
             &events[1],
-            Event::ToolUseJsonParseError { id, raw_input, .. } if id.as_str() == "c" && &**raw_input == "{not json"
+            Event::ToolUseJsonParseError { id, raw_input, .. } if id.to_string() == "c" && &**raw_input == "{not json"
         ));
     }
 

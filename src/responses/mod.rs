@@ -36,8 +36,8 @@
 //! Token counts for the host's context meter come from [`count_tokens`] (tiktoken, locally;
 //! texts counted before come from a bounded [`TokenCache`]).
 
-mod compaction;
 mod body_encoding;
+mod compaction;
 mod decoder;
 mod error;
 mod event_mapping;
@@ -52,10 +52,10 @@ mod token_count;
 mod usage_limits;
 mod wham_usage;
 
-pub use compaction::{COMPACTION_STATE_FORMAT, compaction_input_items, compaction_state};
 pub use body_encoding::{
     RequestCompression, ZSTD_ENCODING, ZSTD_LEVEL, compress_zstd, effective_compression,
 };
+pub use compaction::{COMPACTION_STATE_FORMAT, compaction_input_items, compaction_state};
 pub use decoder::CompletionDecoder;
 pub use error::{ResponsesError, plan_display_name, reset_time, usage_limit_message};
 pub use event_mapping::{EventMapper, token_usage};

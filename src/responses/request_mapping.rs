@@ -68,14 +68,16 @@ pub fn build_request(
         })
         .collect();
     let has_tools = !tools.is_empty();
-    let tool_choice = request
-        .tool_choice
-        .filter(|_| has_tools)
-        .map(|choice| match choice {
-            LanguageModelToolChoice::Auto => ToolChoice::Auto,
-            LanguageModelToolChoice::Any => ToolChoice::Required,
-            LanguageModelToolChoice::None => ToolChoice::None,
-        });
+    let tool_choice =
+        request
+            .tool_choice
+            .clone()
+            .filter(|_| has_tools)
+            .map(|choice| match choice {
+                LanguageModelToolChoice::Auto => ToolChoice::Auto,
+                LanguageModelToolChoice::Any => ToolChoice::Required,
+                LanguageModelToolChoice::None => ToolChoice::None,
+            });
     let parallel_tool_calls = (has_tools && model.supports_parallel_tool_calls).then_some(true);
 
     if !request.stop.is_empty() || request.temperature.is_some() {
@@ -230,14 +232,22 @@ impl InputBuilder<'_> {
                     self.push_part(MessageRole::User, part);
                 }
                 MessageContent::ToolResult(result) => {
-                    let output = match &result.content {
-                        LanguageModelToolResultContent::Text(text) => text.to_string(),
-                        LanguageModelToolResultContent::Image(image) => {
-                            let part = self.image_part(image.to_base64_url())?;
-                            self.pending_images.push(part);
-                            IMAGE_TOOL_OUTPUT.to_string()
+                    // Text parts become the output; images follow in a user message (the
+                    // output names them), since a function output here is text.
+                    let mut output = String::new();
+                    for part in &result.content {
+                        match part {
+                            LanguageModelToolResultContent::Text(text) => output.push_str(text),
+                            LanguageModelToolResultContent::Image(image) => {
+                                let part = self.image_part(image.to_base64_url())?;
+                                self.pending_images.push(part);
+                                if !output.is_empty() {
+                                    output.push('\n');
+                                }
+                                output.push_str(IMAGE_TOOL_OUTPUT);
+                            }
                         }
-                    };
+                    }
                     self.items.push(InputItem::FunctionCallOutput {
                         call_id: result.tool_use_id.to_string(),
                         output,
@@ -313,7 +323,7 @@ impl InputBuilder<'_> {
                 ),
                 MessageContent::ToolUse(tool_use) => {
                     let arguments = if tool_use.raw_input.is_empty() {
-                        tool_use.input.to_string()
+                        tool_use.input.to_display_json().to_string()
                     } else {
                         tool_use.raw_input.clone()
                     };
@@ -497,8 +507,9 @@ mod tests {
             id: id.to_string().into(),
             name: "read_file".into(),
             raw_input: r#"{"path":"a.rs"}"#.into(),
-            input: json!({"path": "a.rs"}),
+            input: LanguageModelToolUseInput::Json(json!({"path": "a.rs"})),
             is_input_complete: true,
+            thought_signature: None,
         })
     }
 
@@ -507,7 +518,7 @@ mod tests {
             tool_use_id: id.to_string().into(),
             tool_name: "read_file".into(),
             is_error: false,
-            content: LanguageModelToolResultContent::Text(output.into()),
+            content: vec![LanguageModelToolResultContent::Text(output.into())],
             output: None,
         })
     }
@@ -537,6 +548,7 @@ mod tests {
                 name: "read_file".into(),
                 description: "Reads a file".into(),
                 input_schema: json!({"type": "object", "properties": {"path": {"type": "string"}}}),
+                use_input_streaming: false,
             }],
             tool_choice: Some(LanguageModelToolChoice::Auto),
             ..Default::default()
@@ -650,6 +662,7 @@ mod tests {
                 name: "t".into(),
                 description: "d".into(),
                 input_schema: json!({"type": "object"}),
+                use_input_streaming: false,
             }],
             thinking_effort: Some("xhigh".into()),
             ..Default::default()

@@ -68,7 +68,7 @@ pub async fn send_request(
     }
     let head = builder
         .body(())
-        .map_err(|error| ResponsesError::Send(error.into()))?;
+        .map_err(|error| ResponsesError::send_error(config, error.into()))?;
     let response = within(
         send_json_body(http, config, head, body),
         watch.first_byte_timer(),

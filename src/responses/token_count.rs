@@ -90,10 +90,14 @@ fn count_with(request: &LanguageModelRequest, count: impl Fn(&str) -> u64) -> u6
                 MessageContent::ToolUse(tool_use) => {
                     count(&tool_use.name) + count(&tool_use.raw_input)
                 }
-                MessageContent::ToolResult(result) => match &result.content {
-                    LanguageModelToolResultContent::Text(text) => count(text),
-                    LanguageModelToolResultContent::Image(_) => TOKENS_PER_IMAGE,
-                },
+                MessageContent::ToolResult(result) => result
+                    .content
+                    .iter()
+                    .map(|part| match part {
+                        LanguageModelToolResultContent::Text(text) => count(text),
+                        LanguageModelToolResultContent::Image(_) => TOKENS_PER_IMAGE,
+                    })
+                    .sum(),
             };
         }
     }
@@ -136,6 +140,7 @@ mod tests {
                 name: "read_file".into(),
                 description: "Reads a file".into(),
                 input_schema: serde_json::json!({"type": "object"}),
+                use_input_streaming: false,
             }],
             ..Default::default()
         };
