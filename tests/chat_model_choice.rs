@@ -10,8 +10,9 @@ use std::process::{Command, Output, Stdio};
 
 const BIN: &str = env!("CARGO_BIN_EXE_openai-subscribed");
 
-/// A model the emulator's catalog offers but the bundled fallback list does not name.
-const NOT_IN_FALLBACK: &str = "gpt-5.2-codex";
+/// A model the emulator's catalog serves but the bundled fallback list does not show (it is hidden
+/// there, as in the real catalog).
+const NOT_IN_FALLBACK: &str = "gpt-5.4-mini";
 
 fn chat(emulator: &Emulator, dir: &Path, model: &str) -> Output {
     Command::new(BIN)

@@ -880,7 +880,7 @@ proptest! {
         let injected = status_of(&address, "POST", "/__emulator/faults", &json, fault.to_string().as_bytes())
             .expect("the fault endpoint answered");
         prop_assert!(injected < 500, "{injected}");
-        let request = json!({"model": "gpt-5.1-codex", "instructions": "x", "input": [], "stream": true, "store": false});
+        let request = json!({"model": "gpt-5.5", "instructions": "x", "input": [], "stream": true, "store": false});
         let answered = status_of(&address, "POST", &format!("{backend_path}/responses"), &json, request.to_string().as_bytes());
         prop_assert!(answered.is_some(), "the next request was answered");
         let models = status_of(&address, "GET", &format!("{backend_path}/models?client_version=0.1.0"), &json, b"");
@@ -912,7 +912,7 @@ fn the_emulator_plays_an_absurd_usage_limit_fault() {
             fault.to_string().as_bytes(),
         );
         assert_eq!(injected, Some(204));
-        let request = json!({"model": "gpt-5.1-codex", "instructions": "x", "input": [], "stream": true, "store": false});
+        let request = json!({"model": "gpt-5.5", "instructions": "x", "input": [], "stream": true, "store": false});
         let answered = status_of(
             &address,
             "POST",

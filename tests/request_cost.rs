@@ -78,7 +78,7 @@ fn model() -> ModelInfo {
     catalog
         .models
         .into_iter()
-        .find(|model| model.slug == "gpt-5.1-codex")
+        .find(|model| model.slug == "gpt-5.5")
         .unwrap()
 }
 
