@@ -207,6 +207,8 @@ fn a_whole_session_from_login_to_logout() {
 /// time, reported in words with exit code 1 — not a panic (exit code 101).
 #[test]
 fn an_absurd_reset_time_is_an_error_in_words_not_a_crash() {
+    // `login` binds the issuer's real callback ports: hold the shared lock.
+    let _ports = callback_ports::PortLock::acquire();
     let emulator = Emulator::start_with(EmulatorOptions {
         redirect_ports: RedirectPorts::RealIssuer,
         ..EmulatorOptions::default()

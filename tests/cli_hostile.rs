@@ -7,6 +7,8 @@
 //! what happened and what to do. Every child process is waited for with a bound and killed past
 //! it, so no test can hang.
 
+#[path = "shared/callback_ports.rs"]
+mod callback_ports;
 #[path = "support/misbehaving_backend.rs"]
 mod misbehaving_backend;
 
@@ -289,6 +291,8 @@ fn keeps_running_without_panic(command: &mut Command, closed: Closed) {
 
 #[test]
 fn no_command_panics_on_a_closed_stdout_or_stderr() {
+    // `login --no-browser` binds the issuer's real callback ports: hold the shared lock.
+    let _ports = callback_ports::PortLock::acquire();
     let emulator = Emulator::start().unwrap();
     for closed in [Closed::Stdout, Closed::Stderr] {
         let dir = tempfile::tempdir().unwrap();

@@ -17,6 +17,9 @@
 //!
 //! Sized for two loaded cores: every wait is bounded, every child is killed if it overstays.
 
+#[path = "shared/callback_ports.rs"]
+mod callback_ports;
+
 use openai_subscribed::credentials::StoredCredentials;
 use openai_subscribed::emulator::{Emulator, EmulatorOptions, MintedTokens, RedirectPorts};
 use openai_subscribed::oauth::{TokenResponse, TokenSet};
@@ -372,6 +375,8 @@ fn approve(url: &str) -> u16 {
 #[test]
 fn login_stores_the_answer_of_the_refresh_it_sends_right_after_signing_in() {
     use std::io::{BufRead as _, BufReader};
+    // `login` binds the issuer's real callback ports: hold the shared lock.
+    let _ports = callback_ports::PortLock::acquire();
     // The issuer hands out access tokens that are already inside the 5-minute renewal margin,
     // and answers slowly: the refresh `login` sends right after signing in is still in flight
     // when the sign-in itself is done.
