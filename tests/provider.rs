@@ -456,6 +456,62 @@ async fn a_usage_limit_is_a_rejection_with_its_message_that_is_not_retried(
     }
 }
 
+/// The race of issue 22: the `/wham/usage` fetch started at sign-in is answered only after a
+/// chat was refused for the usage limit. That older answer ("room left") must not replace the
+/// refusal's snapshot: the card keeps showing the limit, in memory and in the cache on disk.
+#[gpui::test]
+async fn a_usage_answer_asked_before_a_refusal_does_not_hide_the_limit(cx: &mut TestAppContext) {
+    let emulator = Emulator::start().unwrap();
+    let store = MemoryStore::with(&stored(&emulator.mint_tokens(3600)));
+    let held = emulator.hold_usage_answers();
+    let h = harness(cx, emulator, store);
+    let authenticate = cx.update(|cx| h.provider.authenticate(cx));
+    block(cx, authenticate).expect("stored credentials load");
+    // The start-up fetch is under way, its answer held back by the emulator.
+    wait_until(cx, |_| h.emulator.stats().usage_requests == 1);
+
+    h.emulator.inject(Fault::ResponsesUsageLimit {
+        resets_in_secs: 72 * 60,
+    });
+    complete(cx, &h, prompt("hi")).unwrap_err();
+    let limit_shown = |cx: &mut TestAppContext| match status(cx, &h.provider) {
+        ConfigurationStatus::SignedIn { limit_reached, .. } => limit_reached,
+        other => panic!("{other:?}"),
+    };
+    assert!(limit_shown(cx).is_some(), "the refusal shows the limit");
+
+    // Now the older answer arrives (it says the plan has room) and is dropped.
+    drop(held);
+    let state = h.provider.state().clone();
+    let fetch = state.update(cx, |state, cx| state.refresh_usage(cx));
+    block(cx, fetch).expect("the held fetch was answered, not timed out");
+    assert_eq!(
+        h.emulator.stats().usage_requests,
+        1,
+        "it joined the held fetch"
+    );
+    let limit = limit_shown(cx).expect("the card still shows the limit");
+    assert!(limit.ends_with("(in 1h 12m)"), "{limit}");
+
+    // The cache on disk (what the next process shows) holds the refusal's snapshot too.
+    let saved = state.update(cx, |state, _| state.usage_saved());
+    block(cx, saved);
+    let cached = std::fs::read_dir(h.cache_dir.path())
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .find(|path| path.to_string_lossy().contains("usage-"))
+        .expect("a cached usage snapshot");
+    let cached: openai_subscribed::responses::UsageLimits =
+        serde_json::from_slice(&std::fs::read(cached).unwrap()).unwrap();
+    assert_eq!(cached.limit_reached, Some(true));
+
+    // A snapshot asked after the refusal decides again: the emulator says there is room.
+    let fetch = state.update(cx, |state, cx| state.refresh_usage(cx));
+    block(cx, fetch).unwrap();
+    assert_eq!(h.emulator.stats().usage_requests, 2);
+    assert_eq!(limit_shown(cx), None);
+}
+
 #[gpui::test]
 async fn an_overload_that_names_its_wait_is_retried_after_that_wait(cx: &mut TestAppContext) {
     let h = signed_in(cx);

@@ -63,6 +63,19 @@ pub fn error_page(status: StatusCode, message: &str) -> Response {
     (status, Html(body)).into_response()
 }
 
+/// A `server_error` with an injected status (the `ModelsStatus` and `UsageStatus` faults), its
+/// message the status's reason phrase.
+pub fn injected_status(status: u16) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    api_error(
+        status,
+        "server_error",
+        None,
+        None,
+        status.canonical_reason().unwrap_or("Error"),
+    )
+}
+
 /// Any status and JSON body (for faults).
 pub fn raw(status: u16, body: serde_json::Value) -> Response {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);

@@ -335,6 +335,16 @@ impl Emulator {
         self.state.set_token_delay(delay);
     }
 
+    /// Holds back every `/wham/usage` answer until the returned guard is dropped (at most a
+    /// minute): a test can then order a usage fetch's answer after something else.
+    #[must_use = "the answers are let go when the guard is dropped"]
+    pub fn hold_usage_answers(&self) -> UsageHold {
+        self.state.hold_usage(true);
+        UsageHold {
+            state: self.state.clone(),
+        }
+    }
+
     /// Makes every `/responses` stream pause this long between events, so that a test can
     /// cancel or observe a stream while it is still arriving (zero, the default: all at once).
     pub fn set_stream_pause(&self, pause: Duration) {
@@ -403,6 +413,17 @@ impl std::fmt::Debug for Emulator {
 }
 
 /// Every route the emulator serves.
+/// Returned by [`Emulator::hold_usage_answers`]; dropping it lets the held answers go.
+pub struct UsageHold {
+    state: Arc<SharedState>,
+}
+
+impl Drop for UsageHold {
+    fn drop(&mut self) {
+        self.state.hold_usage(false);
+    }
+}
+
 fn router(state: Arc<SharedState>) -> Router {
     let backend = Router::new()
         .route("/models", get(models::list_models))

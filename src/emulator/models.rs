@@ -16,7 +16,7 @@
 //! §13.1.2).
 
 use super::backend_auth;
-use super::errors::{api_error, invalid_request};
+use super::errors::{injected_status, invalid_request};
 use super::faults::Fault;
 use super::state::SharedState;
 use axum::Json;
@@ -139,14 +139,7 @@ pub async fn list_models(
     if let Some(Fault::ModelsStatus { status }) =
         state.take_fault(|fault| matches!(fault, Fault::ModelsStatus { .. }))
     {
-        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        return api_error(
-            status,
-            "server_error",
-            None,
-            None,
-            status.canonical_reason().unwrap_or("Error"),
-        );
+        return injected_status(status);
     }
     if let Err(answer) = backend_auth::check(&state, &headers) {
         return answer.into_response();

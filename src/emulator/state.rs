@@ -207,6 +207,8 @@ pub struct SharedState {
     pub issuer_url: String,
     signing_key: [u8; 32],
     inner: Mutex<Inner>,
+    /// `true` while `/wham/usage` answers are held back (see [`SharedState::hold_usage`]).
+    usage_held: tokio::sync::watch::Sender<bool>,
 }
 
 impl std::fmt::Debug for SharedState {
@@ -240,6 +242,7 @@ impl SharedState {
             issuer_url,
             signing_key,
             inner: Mutex::new(Inner::default()),
+            usage_held: tokio::sync::watch::Sender::new(false),
         }
     }
 
@@ -271,6 +274,20 @@ impl SharedState {
     /// The delay before every token answer.
     pub fn token_delay(&self) -> Duration {
         self.inner.lock().token_delay
+    }
+
+    /// Holds back (`true`) or lets go (`false`) every `/wham/usage` answer.
+    pub fn hold_usage(&self, held: bool) {
+        self.usage_held.send_replace(held);
+    }
+
+    /// Waits while `/wham/usage` answers are held, at most `limit` (so a test that forgets to
+    /// let go cannot hang the emulator).
+    pub async fn usage_released(&self, limit: Duration) {
+        let mut held = self.usage_held.subscribe();
+        tokio::time::timeout(limit, held.wait_for(|held| !*held))
+            .await
+            .ok();
     }
 
     /// Sets the pause between the events of every `/responses` stream.

@@ -12,7 +12,7 @@
 //! weekly one. Same caller checks as the rest of the backend.
 
 use super::backend_auth;
-use super::errors::api_error;
+use super::errors::injected_status;
 use super::faults::Fault;
 use super::script::{
     PRIMARY_RESETS_IN_SECS, PRIMARY_WINDOW_MINUTES, SECONDARY_RESETS_IN_SECS,
@@ -21,13 +21,16 @@ use super::script::{
 use super::state::{SharedState, now_secs};
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use std::sync::Arc;
 
 /// The route, beside the Codex backend (`/backend-api/codex`).
 pub const USAGE_PATH: &str = "/backend-api/wham/usage";
+
+/// The longest an answer is held back by [`Emulator::hold_usage_answers`](super::Emulator::hold_usage_answers).
+const MAX_HOLD: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// One window as the backend writes it.
 fn window(used_percent: f64, window_minutes: u64, resets_in_secs: i64) -> Value {
@@ -42,17 +45,11 @@ fn window(used_percent: f64, window_minutes: u64, resets_in_secs: i64) -> Value 
 /// `GET /backend-api/wham/usage`.
 pub async fn wham_usage(State(state): State<Arc<SharedState>>, headers: HeaderMap) -> Response {
     state.count(|stats| &mut stats.usage_requests);
+    state.usage_released(MAX_HOLD).await;
     if let Some(Fault::UsageStatus { status }) =
         state.take_fault(|fault| matches!(fault, Fault::UsageStatus { .. }))
     {
-        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        return api_error(
-            status,
-            "server_error",
-            None,
-            None,
-            status.canonical_reason().unwrap_or("Error"),
-        );
+        return injected_status(status);
     }
     if let Err(answer) = backend_auth::check(&state, &headers) {
         return answer.into_response();

@@ -102,6 +102,9 @@ pub struct State {
     usage_fetched_at: Option<Instant>,
     /// The usage fetch in flight, if any.
     pending_usage: Option<SharedUsageRefresh>,
+    /// How many answers (accepted or refused) have reported usage: a `/wham/usage` fetch that
+    /// was in flight while one did must not replace that newer report with its own.
+    answer_usage_reports: u64,
     url_opener: UrlOpener,
     stream_timeouts: StreamTimeouts,
     /// The sign-in generation whose authorize URL was already opened (open it once).
@@ -162,6 +165,7 @@ impl State {
             usage: None,
             usage_fetched_at: None,
             pending_usage: None,
+            answer_usage_reports: 0,
             url_opener: options.url_opener,
             stream_timeouts: options.stream_timeouts,
             opened_browser_for: None,
@@ -330,6 +334,7 @@ impl State {
 
     fn start_usage_fetch(&mut self, cx: &mut Context<Self>) -> Task<Result<(), RefreshUsageError>> {
         self.usage_fetched_at = Some(cx.background_executor().now());
+        let reports_before = self.answer_usage_reports;
         let credentials = self.fresh_credentials(cx);
         let auth_state = self.auth.clone();
         let http = self.http.clone();
@@ -380,10 +385,14 @@ impl State {
             this.update(cx, |this, cx| {
                 this.pending_usage = None;
                 let (account, usage) = fetched?;
-                // The user may have signed out or switched accounts meanwhile.
-                if this.account_id.as_deref() == Some(account.as_str()) {
+                // The user may have signed out or switched accounts meanwhile; and an answer that
+                // arrived while this fetch was in flight (a usage-limit refusal, say) reported
+                // usage at least as recent as this one, so it stays.
+                let superseded = this.answer_usage_reports != reports_before;
+                if this.account_id.as_deref() == Some(account.as_str()) && !superseded {
                     // A short-lived process waits for it with `usage_saved`.
-                    this.usage_write = Some(this.usage_cache.save(&account, &usage, cx));
+                    let previous = this.usage_write.take();
+                    this.usage_write = Some(this.usage_cache.save(&account, &usage, previous, cx));
                     this.usage = Some(usage);
                     cx.notify();
                 }
@@ -413,10 +422,7 @@ impl State {
         cx: &mut Context<Self>,
     ) {
         if let Some(usage) = usage {
-            if let Some(account) = &self.account_id {
-                self.usage_write = Some(self.usage_cache.save(account, &usage, cx));
-            }
-            self.usage = Some(usage);
+            self.record_answer_usage(usage, cx);
         }
         if let Some(etag) = models_etag {
             let changed = self
@@ -433,17 +439,31 @@ impl State {
     /// windows (the exhausted one at 100 %), which the usage bars then show. The refusal's own
     /// words reach the agent in the error itself.
     pub(crate) fn record_refusal(&mut self, error: &ResponsesError, cx: &mut Context<Self>) {
-        if let ResponsesError::UsageLimitReached {
-            limits: Some(limits),
-            ..
-        } = error
-        {
-            if let Some(account) = &self.account_id {
-                self.usage_write = Some(self.usage_cache.save(account, limits, cx));
-            }
-            self.usage = Some(limits.clone());
+        if let ResponsesError::UsageLimitReached { limits, .. } = error {
+            // The refusal's own windows when it sent them, else the last known ones: either
+            // way marked as reached, which stays until a snapshot asked later says otherwise.
+            let mut snapshot = limits
+                .clone()
+                .or_else(|| self.usage.clone())
+                .unwrap_or_else(|| UsageLimits {
+                    observed_at: chrono::Utc::now(),
+                    ..UsageLimits::default()
+                });
+            snapshot.limit_reached = Some(true);
+            self.record_answer_usage(snapshot, cx);
             cx.notify();
         }
+    }
+
+    /// Keeps (and caches) the usage an answer reported; it supersedes any `/wham/usage` fetch
+    /// that was in flight meanwhile.
+    fn record_answer_usage(&mut self, usage: UsageLimits, cx: &mut Context<Self>) {
+        if let Some(account) = &self.account_id {
+            let previous = self.usage_write.take();
+            self.usage_write = Some(self.usage_cache.save(account, &usage, previous, cx));
+        }
+        self.usage = Some(usage);
+        self.answer_usage_reports = self.answer_usage_reports.wrapping_add(1);
     }
 
     fn auth_changed(&mut self, auth: Entity<auth::State>, cx: &mut Context<Self>) {

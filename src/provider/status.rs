@@ -233,18 +233,37 @@ pub(super) fn status_of(state: &State, cx: &App) -> ConfigurationStatus {
     }
 }
 
-/// The usage-limit sentence while a window is used up (the one that resets last decides).
+/// The usage-limit sentence while the plan's limit is reached: when the snapshot says so
+/// ([`UsageLimits::limit_reached`]), or, where it does not say, while a window is used up. The
+/// used-up window that resets last gives the reset time; none known, and it is said unknown.
 pub fn limit_reached(
     usage: &UsageLimits,
     plan: Option<String>,
     now: DateTime<Utc>,
 ) -> Option<SharedString> {
-    let exhausted = usage
+    let used_up: Vec<_> = usage
         .windows
         .iter()
         .filter(|window| window.used_percent >= 100.0)
-        .filter(|window| window.resets_at.is_none_or(|at| at > now));
-    let resets_at = exhausted.map(|window| window.resets_at).max()?;
+        .collect();
+    let exhausted: Vec<_> = used_up
+        .iter()
+        .filter(|window| window.resets_at.is_none_or(|at| at > now))
+        .collect();
+    let reached = match usage.limit_reached {
+        // Said reached: until every used-up window it names has reset.
+        Some(true) => used_up.is_empty() || !exhausted.is_empty(),
+        Some(false) => false,
+        None => !exhausted.is_empty(),
+    };
+    if !reached {
+        return None;
+    }
+    let resets_at = exhausted
+        .iter()
+        .map(|window| window.resets_at)
+        .max()
+        .flatten();
     Some(
         usage_limit_message(
             plan.as_deref(),
@@ -272,11 +291,42 @@ mod tests {
             }],
             credits: None,
             observed_at: now,
+            limit_reached: None,
         };
         let bars = usage_bars(&usage, now);
         assert_eq!(bars.len(), 1);
         assert_eq!(bars[0].label.as_ref(), "Weekly limit");
         assert!(bars[0].resets.as_ref().unwrap().ends_with("(in 1h 12m)"));
+    }
+
+    #[test]
+    fn the_limit_is_shown_as_the_snapshot_says() {
+        let now = Utc::now();
+        let window = |used_percent: f64, resets_in_minutes: i64| UsageWindow {
+            used_percent,
+            window_minutes: Some(300),
+            resets_at: Some(now + chrono::Duration::minutes(resets_in_minutes)),
+        };
+        let usage = |windows: Vec<UsageWindow>, limit_reached: Option<bool>| UsageLimits {
+            windows,
+            credits: None,
+            observed_at: now,
+            limit_reached,
+        };
+        let shown = |usage: &UsageLimits| limit_reached(usage, Some("plus".into()), now);
+        // Not said: a used-up window that has not reset decides.
+        assert!(shown(&usage(vec![window(100.0, 72)], None)).is_some());
+        assert!(shown(&usage(vec![window(100.0, -1)], None)).is_none());
+        assert!(shown(&usage(vec![window(99.0, 72)], None)).is_none());
+        // Said reached (`/wham/usage`, or a refusal): shown, with the window's reset when known…
+        let text = shown(&usage(vec![window(100.0, 72)], Some(true))).unwrap();
+        assert!(text.ends_with("(in 1h 12m)"), "{text}");
+        let text = shown(&usage(vec![window(40.0, 72)], Some(true))).unwrap();
+        assert!(text.contains("reset time unknown"), "{text}");
+        // …until the used-up window it names has reset.
+        assert!(shown(&usage(vec![window(100.0, -1)], Some(true))).is_none());
+        // Said not reached: not shown.
+        assert!(shown(&usage(vec![window(40.0, 72)], Some(false))).is_none());
     }
 
     #[test]

@@ -43,16 +43,27 @@ impl UsageCache {
         }
     }
 
-    /// Saves `usage` for `account_id` in the background, atomically (temp file + rename). The
-    /// task ends when the file is written; dropping it before it runs skips the write.
-    pub fn save(&self, account_id: &str, usage: &UsageLimits, cx: &App) -> Task<()> {
+    /// Saves `usage` for `account_id` in the background, atomically (temp file + rename), after
+    /// `previous` (the write of an older snapshot) has finished: two writes on two background
+    /// threads could otherwise land out of order and leave the older snapshot on disk. The task
+    /// ends when the file is written; dropping it before it runs skips the write.
+    pub fn save(
+        &self,
+        account_id: &str,
+        usage: &UsageLimits,
+        previous: Option<Task<()>>,
+        cx: &App,
+    ) -> Task<()> {
         let Some(path) = self.path(account_id) else {
-            return Task::ready(());
+            return previous.unwrap_or_else(|| Task::ready(()));
         };
         let Ok(bytes) = serde_json::to_vec_pretty(usage) else {
-            return Task::ready(());
+            return previous.unwrap_or_else(|| Task::ready(()));
         };
         cx.background_spawn(async move {
+            if let Some(previous) = previous {
+                previous.await;
+            }
             if let Err(error) = write_atomically(&path, &bytes) {
                 log::warn!("could not cache the usage snapshot: {error}");
             }

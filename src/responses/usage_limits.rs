@@ -25,8 +25,15 @@ pub struct UsageLimits {
     pub windows: Vec<UsageWindow>,
     /// The account's credits, when reported.
     pub credits: Option<Credits>,
-    /// When this snapshot was taken.
+    /// When this snapshot was taken: for an answer's headers, when the answer arrived; for
+    /// `/wham/usage`, when the request was *sent*, so that a snapshot is never dated later than
+    /// the state of the backend it describes.
     pub observed_at: DateTime<Utc>,
+    /// Whether the backend said the plan's limit is reached: `/wham/usage`'s
+    /// `rate_limit.limit_reached`, or `true` for the snapshot of a usage-limit refusal. `None`
+    /// when the source does not say (answer headers); then a window at 100 % decides.
+    #[serde(default)]
+    pub limit_reached: Option<bool>,
 }
 
 /// One rolling usage window (e.g. the 5-hour or the weekly limit).
@@ -79,6 +86,7 @@ impl UsageLimits {
             windows,
             credits,
             observed_at: now,
+            limit_reached: None,
         })
     }
 

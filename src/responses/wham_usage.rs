@@ -64,6 +64,9 @@ struct UsageAnswer {
 
 #[derive(Deserialize)]
 struct RateLimit {
+    /// Whether the plan's limit is reached; any value but a boolean is "not said".
+    #[serde(default)]
+    limit_reached: Option<serde_json::Value>,
     #[serde(default)]
     primary_window: Option<WindowAnswer>,
     #[serde(default)]
@@ -120,10 +123,20 @@ impl WindowAnswer {
     }
 }
 
-/// Reads a `/wham/usage` answer taken at `now`.
-pub fn parse_usage_answer(body: &[u8], now: DateTime<Utc>) -> Result<UsageLimits, UsageFetchError> {
+/// Reads a `/wham/usage` answer to a request sent at `asked_at` (the snapshot's
+/// [`observed_at`](UsageLimits::observed_at)).
+pub fn parse_usage_answer(
+    body: &[u8],
+    asked_at: DateTime<Utc>,
+) -> Result<UsageLimits, UsageFetchError> {
+    let now = asked_at;
     let answer: UsageAnswer = serde_json::from_slice(body)
         .map_err(|error| UsageFetchError::InvalidBody(error.to_string()))?;
+    let limit_reached = answer
+        .rate_limit
+        .as_ref()
+        .and_then(|limits| limits.limit_reached.as_ref())
+        .and_then(serde_json::Value::as_bool);
     let windows = answer
         .rate_limit
         .map(|limits| {
@@ -146,7 +159,8 @@ pub fn parse_usage_answer(body: &[u8], now: DateTime<Utc>) -> Result<UsageLimits
     Ok(UsageLimits {
         windows,
         credits,
-        observed_at: now,
+        observed_at: asked_at,
+        limit_reached,
     })
 }
 
@@ -157,6 +171,9 @@ pub async fn fetch_usage(
     config: &Config,
     auth: &BackendAuth,
 ) -> Result<UsageLimits, UsageFetchError> {
+    // The snapshot is dated when it was asked for: an answer that arrives late must not look
+    // newer than what was observed meanwhile.
+    let asked_at = Utc::now();
     let request = authenticated_request(config, auth, Method::GET, &config.usage_url())
         .header("Accept", "application/json")
         .body(AsyncBody::empty())
@@ -185,7 +202,7 @@ pub async fn fetch_usage(
                 .collect(),
         });
     }
-    parse_usage_answer(&body, Utc::now())
+    parse_usage_answer(&body, asked_at)
 }
 
 #[cfg(test)]
@@ -228,5 +245,20 @@ mod tests {
         ));
         let empty = parse_usage_answer(b"{}", now()).unwrap();
         assert!(empty.windows.is_empty() && empty.credits.is_none());
+        assert_eq!(empty.limit_reached, None);
+    }
+
+    #[test]
+    fn limit_reached_is_read_and_only_a_boolean_counts() {
+        let answer = |value: &str| {
+            let body = format!(r#"{{"rate_limit":{{"limit_reached":{value}}}}}"#);
+            parse_usage_answer(body.as_bytes(), now())
+                .unwrap()
+                .limit_reached
+        };
+        assert_eq!(answer("true"), Some(true));
+        assert_eq!(answer("false"), Some(false));
+        assert_eq!(answer("null"), None);
+        assert_eq!(answer(r#""yes""#), None);
     }
 }
