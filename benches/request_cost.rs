@@ -16,16 +16,18 @@
 mod support;
 
 use criterion::{BenchmarkId, Criterion, SamplingMode, criterion_group, criterion_main};
+use emulator::Emulator;
 use futures::{FutureExt as _, StreamExt as _};
 use openai_subscribed::backend_request::BackendAuth;
-use openai_subscribed::emulator::Emulator;
-use openai_subscribed::http::{ReqwestHttpClient, preconnect};
+use openai_subscribed::config::Config;
 use openai_subscribed::models::ModelInfo;
+use openai_subscribed::preconnect::preconnect;
 use openai_subscribed::responses::{
     InputItem, StreamTimeouts, StreamWatch, ZSTD_LEVEL, build_request, compress_zstd, count_tokens,
     count_tokens_uncached, send_request,
 };
 use openai_subscribed::secret::AccessToken;
+use reqwest_client::ReqwestHttpClient;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 use support::agent_thread::AgentThread;
@@ -38,8 +40,7 @@ fn model() -> ModelInfo {
     struct Catalog {
         models: Vec<ModelInfo>,
     }
-    let catalog: Catalog =
-        serde_json::from_str(openai_subscribed::emulator::models::CATALOG_JSON).unwrap();
+    let catalog: Catalog = serde_json::from_str(emulator::models::CATALOG_JSON).unwrap();
     catalog
         .models
         .into_iter()
@@ -192,7 +193,7 @@ fn count_tokens_append(c: &mut Criterion) {
 
 fn first_request(c: &mut Criterion) {
     let emulator = Emulator::start().unwrap();
-    let config = emulator.config();
+    let config = Config::with_urls(&emulator.issuer_url(), &emulator.backend_url()).unwrap();
     let tokens = emulator.mint_tokens(3600);
     let auth = BackendAuth {
         access_token: AccessToken::new(tokens.access_token),

@@ -17,7 +17,7 @@ use criterion::{
 };
 use eventsource_stream::Eventsource as _;
 use futures::StreamExt as _;
-use openai_subscribed::language_model::{
+use language_model::{
     LanguageModelCompletionEvent as Event, LanguageModelRequest, LanguageModelRequestMessage,
     LanguageModelRequestTool, MessageContent, Role, StopReason,
 };

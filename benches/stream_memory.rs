@@ -10,7 +10,7 @@
 mod support;
 
 use futures::{AsyncRead, StreamExt as _};
-use openai_subscribed::language_model::LanguageModelCompletionEvent as Event;
+use language_model::LanguageModelCompletionEvent as Event;
 use openai_subscribed::responses::completion_events;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::pin::Pin;

@@ -6,4 +6,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
 export PATH="$HOME/.cargo/bin:$PATH"
-exec cargo run --quiet --bin openai-subscribed -- demo "$@"
+exec cargo run --quiet -p openai_subscribed_cli --bin openai-subscribed -- demo "$@"

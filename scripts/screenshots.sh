@@ -3,7 +3,7 @@
 # (through scripts/screenshot.sh, under Xvfb). Needs what screenshot.sh needs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --example card
+cargo build -p openai_subscribed_cli --example card
 for theme in light dark; do
   for state in signed-out browser device-code error signed-in limit; do
     CAPTURE_WAIT=${CAPTURE_WAIT:-6} bash scripts/screenshot.sh "docs/card-$state-$theme.png" \

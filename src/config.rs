@@ -1,6 +1,7 @@
 //! Where the provider talks to, and who it says it is.
 //!
-//! Every URL is overridable: the embedded emulator and the tests run on loopback. The defaults
+//! Every URL is overridable (the host fills a [`Config`] from its settings): the embedded
+//! emulator and the tests run on loopback. The defaults
 //! are the real issuer and backend (see `shared/spec/codex-backend.md`).
 
 pub use crate::responses::RequestCompression;
@@ -17,18 +18,8 @@ pub const CLIENT_ID: &str = "app_EMoamEEZ73f0CkXaXp7hrann";
 pub const ORIGINATOR: &str = "openai_subscribed";
 /// The client version sent to `GET /models`: `0.0.0`, the backend's *ungated* sentinel, which
 /// answers the account's whole catalog without comparing it with each model's
-/// `minimal_client_version` (as Zed sends; any other version may get a subset). Override with
-/// `OPENAI_SUBSCRIBED_CLIENT_VERSION`.
+/// `minimal_client_version` (as Zed sends; any other version may get a subset).
 pub const CLIENT_VERSION: &str = "0.0.0";
-
-/// Environment variable overriding [`DEFAULT_ISSUER`].
-pub const ENV_AUTH_URL: &str = "OPENAI_SUBSCRIBED_AUTH_URL";
-/// Environment variable overriding [`DEFAULT_BACKEND`].
-pub const ENV_BACKEND_URL: &str = "OPENAI_SUBSCRIBED_BACKEND_URL";
-/// Environment variable overriding [`CLIENT_VERSION`].
-pub const ENV_CLIENT_VERSION: &str = "OPENAI_SUBSCRIBED_CLIENT_VERSION";
-/// Environment variable setting [`Config::request_compression`] (`zstd` or `none`).
-pub const ENV_REQUEST_COMPRESSION: &str = "OPENAI_SUBSCRIBED_REQUEST_COMPRESSION";
 
 /// The issuer and backend endpoints plus the client's identity.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -68,24 +59,6 @@ impl Config {
             backend: parse_base_url(backend).context("invalid backend URL")?,
             ..Self::default()
         })
-    }
-
-    /// The defaults, overridden by the `OPENAI_SUBSCRIBED_*` environment variables.
-    pub fn from_env() -> Result<Self> {
-        let mut config = Self::default();
-        if let Ok(issuer) = std::env::var(ENV_AUTH_URL) {
-            config.issuer = parse_base_url(&issuer).context(ENV_AUTH_URL)?;
-        }
-        if let Ok(backend) = std::env::var(ENV_BACKEND_URL) {
-            config.backend = parse_base_url(&backend).context(ENV_BACKEND_URL)?;
-        }
-        if let Ok(version) = std::env::var(ENV_CLIENT_VERSION) {
-            config.client_version = version;
-        }
-        if let Ok(compression) = std::env::var(ENV_REQUEST_COMPRESSION) {
-            config.request_compression = compression.parse().context(ENV_REQUEST_COMPRESSION)?;
-        }
-        Ok(config)
     }
 
     /// `{issuer}/oauth/authorize`.

@@ -27,19 +27,13 @@
 
 pub mod auth;
 pub mod backend_request;
-pub mod cli;
 pub mod config;
 pub mod credentials;
-#[cfg(feature = "emulator")]
-pub mod emulator;
-pub mod http;
-pub mod language_model;
 pub mod models;
 pub mod network_number;
 pub mod oauth;
+pub mod preconnect;
 pub mod printable;
 pub mod provider;
 pub mod responses;
 pub mod secret;
-pub mod theme;
-pub mod ui;

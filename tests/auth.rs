@@ -10,20 +10,21 @@
 mod support;
 
 use chrono::Utc;
+use emulator::{Emulator, Fault, MintedTokens};
 use futures::FutureExt as _;
 use gpui::{App, AppContext as _, Entity, Task, TestAppContext};
 use http_client::{AsyncBody, HttpClient as _, HttpRequestExt as _, RedirectPolicy, http};
+use language_model::AuthenticateError;
 use openai_subscribed::auth::{
     AuthError, AuthState, BrowserLaunch, OAuthSignIn, PermanentReason, ProgressReporter,
     RefreshPolicy, SignInFlows, SignInMethod, SignInProgress, State, TransientReason,
 };
-use openai_subscribed::credentials::{CredentialsProvider, MemoryStore, StoredCredentials};
-use openai_subscribed::emulator::{Emulator, Fault, MintedTokens};
-use openai_subscribed::http::ReqwestHttpClient;
-use openai_subscribed::language_model::AuthenticateError;
+use openai_subscribed::config::Config;
+use openai_subscribed::credentials::{CredentialStore, MemoryStore, StoredCredentials};
 use openai_subscribed::oauth::{CallbackServerOptions, OAuthError, TokenResponse, TokenSet};
 use openai_subscribed::secret::{AccessToken, IdToken, RefreshToken};
 use parking_lot::Mutex;
+use reqwest_client::ReqwestHttpClient;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -67,7 +68,7 @@ fn new_state(
     policy: RefreshPolicy,
 ) -> Entity<State> {
     let http = ReqwestHttpClient::new(&emulator_config.user_agent()).unwrap();
-    let store: Arc<dyn CredentialsProvider> = Arc::new(store.clone());
+    let store: Arc<dyn CredentialStore> = Arc::new(store.clone());
     cx.new(|cx| State::new(emulator_config, store, http, cx).with_policy(policy))
 }
 
@@ -85,7 +86,12 @@ fn signed_in(cx: &mut TestAppContext, expires_in: i64, policy: RefreshPolicy) ->
     let emulator = Emulator::start().unwrap();
     let minted = emulator.mint_tokens(expires_in);
     let store = MemoryStore::with(&record(&minted));
-    let state = new_state(cx, emulator.config(), &store, policy);
+    let state = new_state(
+        cx,
+        Config::with_urls(&emulator.issuer_url(), &emulator.backend_url()).unwrap(),
+        &store,
+        policy,
+    );
     cx.run_until_parked();
     assert!(state.read_with(cx, |state, _| state.is_signed_in()));
     SignedIn {
@@ -148,7 +154,7 @@ struct GatedStore {
     gate: Mutex<Option<futures::channel::oneshot::Receiver<()>>>,
 }
 
-impl CredentialsProvider for GatedStore {
+impl CredentialStore for GatedStore {
     fn name(&self) -> String {
         "gated store".into()
     }
@@ -191,12 +197,12 @@ async fn authenticate_waits_for_the_stored_credentials_to_load(cx: &mut TestAppC
         if let Some(stored) = &stored {
             inner.set_raw(Some(stored.encode()));
         }
-        let store: Arc<dyn CredentialsProvider> = Arc::new(GatedStore {
+        let store: Arc<dyn CredentialStore> = Arc::new(GatedStore {
             inner,
             gate: Mutex::new(Some(gate)),
         });
         let http = ReqwestHttpClient::new("test").unwrap();
-        let config = emulator.config();
+        let config = Config::with_urls(&emulator.issuer_url(), &emulator.backend_url()).unwrap();
         let state = cx.new(|cx| State::new(config, store, http, cx));
         let authenticated = state.update(cx, |state, cx| state.authenticate(cx));
         let credentials = state.update(cx, |state, cx| state.get_fresh_credentials(cx));
@@ -236,7 +242,12 @@ async fn an_unusable_stored_record_means_signed_out_and_is_kept(cx: &mut TestApp
     let store = MemoryStore::new();
     let old_format = br#"{"version":0,"access_token":"x"}"#.to_vec();
     store.set_raw(Some(old_format.clone()));
-    let state = new_state(cx, emulator.config(), &store, policy());
+    let state = new_state(
+        cx,
+        Config::with_urls(&emulator.issuer_url(), &emulator.backend_url()).unwrap(),
+        &store,
+        policy(),
+    );
     let authenticated = state.update(cx, |state, cx| state.authenticate(cx));
     assert!(matches!(
         authenticated.await,
@@ -263,7 +274,12 @@ async fn a_fresh_token_needs_no_token_request(cx: &mut TestAppContext) {
 #[gpui::test]
 async fn no_credentials_is_the_not_signed_in_error(cx: &mut TestAppContext) {
     let emulator = Emulator::start().unwrap();
-    let state = new_state(cx, emulator.config(), &MemoryStore::new(), policy());
+    let state = new_state(
+        cx,
+        Config::with_urls(&emulator.issuer_url(), &emulator.backend_url()).unwrap(),
+        &MemoryStore::new(),
+        policy(),
+    );
     assert_eq!(fresh(cx, &state).await.unwrap_err(), AuthError::NotSignedIn);
     let rejected = AccessToken::new("whatever");
     let forced = state.update(cx, |state, cx| state.force_refresh(&rejected, cx));
@@ -480,7 +496,16 @@ async fn a_refresh_race_loser_adopts_the_winners_tokens(cx: &mut TestAppContext)
         ..policy()
     };
     let fixture = signed_in(cx, -60, race.clone());
-    let other = new_state(cx, fixture.emulator.config(), &fixture.store, race);
+    let other = new_state(
+        cx,
+        Config::with_urls(
+            &fixture.emulator.issuer_url(),
+            &fixture.emulator.backend_url(),
+        )
+        .unwrap(),
+        &fixture.store,
+        race,
+    );
     cx.run_until_parked();
     // Both requests are in flight before either is answered.
     fixture.emulator.set_token_delay(Duration::from_millis(300));
@@ -511,7 +536,16 @@ async fn a_refresh_race_loser_adopts_the_winners_tokens(cx: &mut TestAppContext)
 #[gpui::test]
 async fn tokens_renewed_elsewhere_are_adopted_without_a_request(cx: &mut TestAppContext) {
     let fixture = signed_in(cx, -60, policy());
-    let other = new_state(cx, fixture.emulator.config(), &fixture.store, policy());
+    let other = new_state(
+        cx,
+        Config::with_urls(
+            &fixture.emulator.issuer_url(),
+            &fixture.emulator.backend_url(),
+        )
+        .unwrap(),
+        &fixture.store,
+        policy(),
+    );
     cx.run_until_parked();
     let renewed = fresh(cx, &other).await.unwrap();
     // `fixture.state` still holds the spent refresh token; it finds the new one in the store.
@@ -574,7 +608,11 @@ async fn sign_out_forgets_the_store_entry_and_revokes(cx: &mut TestAppContext) {
     wait_until(cx, || fixture.emulator.stats().revocations == 1);
     let again = new_state(
         cx,
-        fixture.emulator.config(),
+        Config::with_urls(
+            &fixture.emulator.issuer_url(),
+            &fixture.emulator.backend_url(),
+        )
+        .unwrap(),
         &MemoryStore::with(&record(&fixture.minted)),
         RefreshPolicy {
             reuse_polls: 0,
@@ -649,8 +687,8 @@ fn state_with_flows(
     flows: impl SignInFlows,
 ) -> Entity<State> {
     let http = ReqwestHttpClient::new("test").unwrap();
-    let provider: Arc<dyn CredentialsProvider> = Arc::new(store.clone());
-    let config = emulator.config();
+    let provider: Arc<dyn CredentialStore> = Arc::new(store.clone());
+    let config = Config::with_urls(&emulator.issuer_url(), &emulator.backend_url()).unwrap();
     let state = cx.new(|cx| State::new(config, provider, http, cx).with_sign_in_flows(flows));
     cx.run_until_parked();
     state
@@ -740,7 +778,7 @@ fn state_with_real_flows(
     store: &MemoryStore,
 ) -> Entity<State> {
     support::allow_parking(cx);
-    let config = emulator.config();
+    let config = Config::with_urls(&emulator.issuer_url(), &emulator.backend_url()).unwrap();
     let http = ReqwestHttpClient::new(&config.user_agent()).unwrap();
     let flows = OAuthSignIn {
         callback: CallbackServerOptions {
@@ -750,7 +788,7 @@ fn state_with_real_flows(
         browser: BrowserLaunch::Manual,
         ..OAuthSignIn::new(config.clone(), http.clone())
     };
-    let provider: Arc<dyn CredentialsProvider> = Arc::new(store.clone());
+    let provider: Arc<dyn CredentialStore> = Arc::new(store.clone());
     let state = cx.new(|cx| State::new(config, provider, http, cx).with_sign_in_flows(flows));
     cx.run_until_parked();
     state
@@ -1060,7 +1098,7 @@ async fn no_token_in_any_log_line_or_debug_output(cx: &mut TestAppContext) {
     wait_until(cx, || emulator.stats().revocations == 1);
     let ended = new_state(
         cx,
-        emulator.config(),
+        Config::with_urls(&emulator.issuer_url(), &emulator.backend_url()).unwrap(),
         &MemoryStore::with(&refreshed),
         policy(),
     );

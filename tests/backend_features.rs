@@ -4,17 +4,18 @@
 //! headers (`session-id` and `thread-id`), and at most four requests per model in flight (the
 //! rest queued with their position, and a dropped one leaving the line).
 
+use emulator::{Emulator, MintedTokens};
 use futures::{FutureExt as _, StreamExt as _};
 use gpui::TestAppContext;
 use http_client::{AsyncBody, HttpClient as _};
-use openai_subscribed::credentials::{CredentialsProvider, MemoryStore, StoredCredentials};
-use openai_subscribed::emulator::{Emulator, MintedTokens};
-use openai_subscribed::http::ReqwestHttpClient;
-use openai_subscribed::language_model::*;
+use language_model::*;
+use openai_subscribed::config::Config;
+use openai_subscribed::credentials::{CredentialStore, MemoryStore, StoredCredentials};
 use openai_subscribed::models::CacheLocation;
 use openai_subscribed::oauth::{TokenResponse, TokenSet};
 use openai_subscribed::provider::{OpenAiSubscribedProvider, StateOptions};
 use openai_subscribed::secret::{AccessToken, IdToken, RefreshToken};
+use reqwest_client::ReqwestHttpClient;
 use serde_json::{Value, json};
 use std::future::Future;
 use std::sync::Arc;
@@ -46,8 +47,8 @@ fn signed_in(cx: &mut TestAppContext) -> Harness {
         ..StateOptions::default()
     };
     let http = ReqwestHttpClient::new("openai-subscribed-tests").unwrap();
-    let credentials: Arc<dyn CredentialsProvider> = Arc::new(store);
-    let config = emulator.config();
+    let credentials: Arc<dyn CredentialStore> = Arc::new(store);
+    let config = Config::with_urls(&emulator.issuer_url(), &emulator.backend_url()).unwrap();
     let provider = cx.update(|cx| {
         Arc::new(OpenAiSubscribedProvider::with_options(
             http,

@@ -28,23 +28,23 @@
 //! This is a `harness = false` binary that speaks libtest's command line (`--list --format terse`,
 //! `--ignored`, `--exact NAME`), so `cargo test` and `cargo nextest` both drive it.
 
-#[path = "shared/callback_ports.rs"]
-mod callback_ports;
+use emulator::callback_ports;
 
 use anyhow::{Context as _, Result, anyhow, bail, ensure};
 use base64::Engine as _;
 use callback_ports::PortLock;
+use emulator::{AuthorizePage, Emulator, EmulatorOptions, RedirectPorts};
 use gpui::TestAppContext;
 use openai_subscribed::auth::SignInMethod;
-use openai_subscribed::credentials::{CredentialsProvider, MemoryStore};
-use openai_subscribed::emulator::{AuthorizePage, Emulator, EmulatorOptions, RedirectPorts};
-use openai_subscribed::http::ReqwestHttpClient;
+use openai_subscribed::config::Config;
+use openai_subscribed::credentials::{CredentialStore, MemoryStore};
 use openai_subscribed::models::CacheLocation;
 use openai_subscribed::oauth::CallbackServerOptions;
 use openai_subscribed::provider::{
     ConfigurationStatus, OpenAiSubscribedProvider, StateOptions, UrlOpener,
 };
 use parking_lot::Mutex;
+use reqwest_client::ReqwestHttpClient;
 use serde_json::{Value, json};
 use std::fs::File;
 use std::net::TcpStream;
@@ -396,8 +396,8 @@ fn harness(cx: &mut TestAppContext) -> Harness {
     };
     let http = ReqwestHttpClient::new("openai-subscribed-tests").unwrap();
     let store = MemoryStore::new();
-    let credentials: Arc<dyn CredentialsProvider> = Arc::new(store.clone());
-    let config = emulator.config();
+    let credentials: Arc<dyn CredentialStore> = Arc::new(store.clone());
+    let config = Config::with_urls(&emulator.issuer_url(), &emulator.backend_url()).unwrap();
     let provider = cx.update(|cx| {
         Arc::new(OpenAiSubscribedProvider::with_options(
             http,

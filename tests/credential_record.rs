@@ -3,14 +3,15 @@
 //! in today's shape on that first read, and stays so through a refresh; the identity shown
 //! (email, plan, account) comes through unchanged.
 
+use emulator::{Emulator, MintedTokens};
 use gpui::{AppContext as _, TestAppContext};
 use openai_subscribed::auth::State;
+use openai_subscribed::config::Config;
 use openai_subscribed::credentials::{
-    CREDENTIALS_FORMAT_VERSION, CredentialsProvider, FileStore, MAX_RECORD_BYTES,
+    CREDENTIALS_FORMAT_VERSION, CredentialStore, FileStore, MAX_RECORD_BYTES,
 };
-use openai_subscribed::emulator::{Emulator, MintedTokens};
-use openai_subscribed::http::ReqwestHttpClient;
 use openai_subscribed::oauth::PlanType;
+use reqwest_client::ReqwestHttpClient;
 use std::sync::Arc;
 
 /// A record as version 1 of this crate wrote it: pretty JSON, with the ID token and user id.
@@ -53,9 +54,9 @@ async fn an_old_record_loads_and_is_rewritten_in_the_new_shape(cx: &mut TestAppC
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("credentials.json");
     std::fs::write(&path, version_1_record(&emulator.mint_tokens(3600))).unwrap();
-    let store: Arc<dyn CredentialsProvider> = Arc::new(FileStore::new(&path));
+    let store: Arc<dyn CredentialStore> = Arc::new(FileStore::new(&path));
     let http = ReqwestHttpClient::new("tests").unwrap();
-    let config = emulator.config();
+    let config = Config::with_urls(&emulator.issuer_url(), &emulator.backend_url()).unwrap();
     let state = cx.new(|cx| State::new(config, store, http, cx));
 
     let authenticate = state.update(cx, |state, cx| state.authenticate(cx));

@@ -3,10 +3,11 @@
 
 mod support;
 
-use openai_subscribed::config::CLIENT_ID;
-use openai_subscribed::emulator::{
+use emulator::{
     AuthorizePage, BrowserVisit, EmulatedAccount, Emulator, EmulatorOptions, Fault, RedirectPorts,
 };
+use openai_subscribed::config::CLIENT_ID;
+use openai_subscribed::config::Config;
 use openai_subscribed::oauth::jwt_claims::{PlanType, parse_expiry, parse_identity};
 use serde_json::{Value, json};
 use url::Url;
@@ -42,7 +43,14 @@ fn authorize_url(emulator: &Emulator, overrides: &[(&str, &str)]) -> Url {
             params.push((name, value));
         }
     }
-    Url::parse_with_params(emulator.config().authorize_url().as_str(), params).unwrap()
+    Url::parse_with_params(
+        Config::with_urls(&emulator.issuer_url(), &emulator.backend_url())
+            .unwrap()
+            .authorize_url()
+            .as_str(),
+        params,
+    )
+    .unwrap()
 }
 
 /// Follows the authorize redirect and returns the callback URL's query pairs.
@@ -79,7 +87,11 @@ async fn exchange(emulator: &Emulator, code: &str, verifier: &str, redirect: &st
         ("code_verifier", verifier),
     ];
     let response = client()
-        .post(emulator.config().token_url())
+        .post(
+            Config::with_urls(&emulator.issuer_url(), &emulator.backend_url())
+                .unwrap()
+                .token_url(),
+        )
         .header("content-type", "application/x-www-form-urlencoded")
         .body(serde_urlencoded::to_string(form).unwrap())
         .send()
@@ -101,7 +113,7 @@ async fn post_json(url: impl reqwest::IntoUrl, body: &Value) -> (u16, Value) {
 
 async fn refresh(emulator: &Emulator, refresh_token: &str) -> (u16, Value) {
     post_json(
-        emulator.config().token_url(),
+        Config::with_urls(&emulator.issuer_url(), &emulator.backend_url()).unwrap().token_url(),
         &json!({"client_id": CLIENT_ID, "grant_type": "refresh_token", "refresh_token": refresh_token}),
     )
     .await
@@ -224,7 +236,11 @@ async fn the_consent_page_posts_back_a_code_or_access_denied() {
         }
         form.push(("decision".into(), decision.into()));
         client()
-            .post(emulator.config().authorize_url())
+            .post(
+                Config::with_urls(&emulator.issuer_url(), &emulator.backend_url())
+                    .unwrap()
+                    .authorize_url(),
+            )
             .header("content-type", "application/x-www-form-urlencoded")
             .body(serde_urlencoded::to_string(form).unwrap())
             .send()
@@ -332,7 +348,9 @@ async fn code_exchange_is_single_use_and_checks_the_redirect_uri_and_encoding() 
         .unwrap()
         .to_string();
     let (status, body) = post_json(
-        emulator.config().token_url(),
+        Config::with_urls(&emulator.issuer_url(), &emulator.backend_url())
+            .unwrap()
+            .token_url(),
         &json!({"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT_URI,
                 "client_id": CLIENT_ID, "code_verifier": VERIFIER}),
     )
@@ -391,7 +409,9 @@ async fn refresh_requires_client_id_a_json_body_and_a_known_token() {
     let emulator = Emulator::start().unwrap();
     let tokens = emulator.mint_tokens(3600);
     let (status, body) = post_json(
-        emulator.config().token_url(),
+        Config::with_urls(&emulator.issuer_url(), &emulator.backend_url())
+            .unwrap()
+            .token_url(),
         &json!({"grant_type": "refresh_token", "refresh_token": tokens.refresh_token}),
     )
     .await;
@@ -410,7 +430,11 @@ async fn refresh_requires_client_id_a_json_body_and_a_known_token() {
         ("refresh_token", tokens.refresh_token.as_str()),
     ];
     let response = client()
-        .post(emulator.config().token_url())
+        .post(
+            Config::with_urls(&emulator.issuer_url(), &emulator.backend_url())
+                .unwrap()
+                .token_url(),
+        )
         .header("content-type", "application/x-www-form-urlencoded")
         .body(serde_urlencoded::to_string(form).unwrap())
         .send()
@@ -430,7 +454,7 @@ async fn revoke_kills_the_refresh_token_and_its_access_tokens() {
     let (status, _) = models(&emulator, &tokens.access_token, "0.99.0", None).await;
     assert_eq!(status, 200);
     let (status, _) = post_json(
-        emulator.config().revoke_url(),
+        Config::with_urls(&emulator.issuer_url(), &emulator.backend_url()).unwrap().revoke_url(),
         &json!({"token": tokens.refresh_token, "token_type_hint": "refresh_token", "client_id": CLIENT_ID}),
     )
     .await;
@@ -443,7 +467,9 @@ async fn revoke_kills_the_refresh_token_and_its_access_tokens() {
     assert_eq!(emulator.stats().revocations, 1);
 
     let (status, _) = post_json(
-        emulator.config().revoke_url(),
+        Config::with_urls(&emulator.issuer_url(), &emulator.backend_url())
+            .unwrap()
+            .revoke_url(),
         &json!({"token": "x", "token_type_hint": "refresh_token"}),
     )
     .await;
@@ -466,7 +492,11 @@ async fn token_faults_answer_the_given_status_or_never() {
 
     emulator.inject(Fault::TokenHang);
     let hung = client()
-        .post(emulator.config().token_url())
+        .post(
+            Config::with_urls(&emulator.issuer_url(), &emulator.backend_url())
+                .unwrap()
+                .token_url(),
+        )
         .header("content-type", "application/json")
         .body(
             json!({"client_id": CLIENT_ID, "grant_type": "refresh_token",
@@ -488,7 +518,7 @@ async fn token_faults_answer_the_given_status_or_never() {
 #[tokio::test]
 async fn device_code_sign_in_polls_pending_then_exchanges_the_code() {
     let emulator = Emulator::start().unwrap();
-    let config = emulator.config();
+    let config = Config::with_urls(&emulator.issuer_url(), &emulator.backend_url()).unwrap();
     let (status, start) = post_json(
         config.device_usercode_url(),
         &json!({"client_id": CLIENT_ID}),
@@ -530,7 +560,7 @@ async fn device_code_options_and_faults() {
         ..Default::default()
     })
     .unwrap();
-    let config = emulator.config();
+    let config = Config::with_urls(&emulator.issuer_url(), &emulator.backend_url()).unwrap();
     let (_, start) = post_json(
         config.device_usercode_url(),
         &json!({"client_id": CLIENT_ID}),
@@ -564,7 +594,7 @@ async fn models(
     client_version: &str,
     if_none_match: Option<&str>,
 ) -> (u16, reqwest::Response) {
-    let mut url = emulator.config();
+    let mut url = Config::with_urls(&emulator.issuer_url(), &emulator.backend_url()).unwrap();
     url.client_version = client_version.to_string();
     let mut request = client()
         .get(url.models_url())
@@ -618,7 +648,7 @@ async fn models_are_filtered_by_client_version_and_revalidate_with_etag() {
     // 0.0.0 is the backend's ungated sentinel: the whole catalog, hidden entries included.
     let (_, response) = models(&emulator, &access, "0.0.0", None).await;
     let (_, body) = read_json(response).await;
-    let whole = openai_subscribed::emulator::models::catalog();
+    let whole = emulator::models::catalog();
     assert_eq!(slugs(&body).len(), whole.len());
     assert!(slugs(&body).contains(&"gpt-5.6-sol"));
 
@@ -644,7 +674,11 @@ async fn models_check_the_caller() {
     let (status, _) = models(&emulator, "not-a-token", "0.99.0", None).await;
     assert_eq!(status, 401);
     let response = client()
-        .get(emulator.config().models_url())
+        .get(
+            Config::with_urls(&emulator.issuer_url(), &emulator.backend_url())
+                .unwrap()
+                .models_url(),
+        )
         .bearer_auth(&live)
         .header("ChatGPT-Account-Id", "acct_someone_else")
         .send()
@@ -682,7 +716,11 @@ fn user(text: &str) -> Value {
 
 async fn respond(emulator: &Emulator, access: &str, body: &Value) -> reqwest::Response {
     client()
-        .post(emulator.config().responses_url())
+        .post(
+            Config::with_urls(&emulator.issuer_url(), &emulator.backend_url())
+                .unwrap()
+                .responses_url(),
+        )
         .bearer_auth(access)
         .header("ChatGPT-Account-Id", "acct_emulated")
         .header("OpenAI-Beta", "responses=experimental")
@@ -817,7 +855,11 @@ async fn responses_rejects_requests_the_real_backend_rejects() {
     assert_eq!(respond(&emulator, &expired, &good).await.status(), 401);
     assert_eq!(respond(&emulator, "garbage", &good).await.status(), 401);
     let wrong_account = client()
-        .post(emulator.config().responses_url())
+        .post(
+            Config::with_urls(&emulator.issuer_url(), &emulator.backend_url())
+                .unwrap()
+                .responses_url(),
+        )
         .bearer_auth(&access)
         .header("ChatGPT-Account-Id", "acct_other")
         .body(good.to_string())
@@ -1132,13 +1174,13 @@ async fn serves_gpui_tests_through_the_crates_http_client(cx: &mut gpui::TestApp
     use futures::AsyncReadExt as _;
     use http_client::{AsyncBody, HttpClient as _, Method};
     use openai_subscribed::backend_request::{BackendAuth, authenticated_request};
-    use openai_subscribed::http::ReqwestHttpClient;
     use openai_subscribed::secret::AccessToken;
+    use reqwest_client::ReqwestHttpClient;
 
     // The emulator and the HTTP client run on their own threads: let the test executor wait.
     support::allow_parking(cx);
     let emulator = Emulator::start().unwrap();
-    let config = emulator.config();
+    let config = Config::with_urls(&emulator.issuer_url(), &emulator.backend_url()).unwrap();
     let auth = BackendAuth {
         access_token: AccessToken::new(emulator.mint_tokens(3600).access_token),
         account_id: "acct_emulated".into(),
@@ -1236,4 +1278,36 @@ async fn visit_with_the_stand_in(authorize_page: AuthorizePage) -> BrowserVisit 
     assert!(request.starts_with("GET /auth/callback?code="), "{request}");
     assert!(request.contains("state=state-123"));
     visit
+}
+
+/// What the emulator mints, the crate reads: identity, plan and expiry from both JWTs.
+#[test]
+fn the_crate_reads_the_tokens_the_emulator_mints() {
+    use emulator::jwt::{Claims, TokenKind, mint};
+    let account = emulator::EmulatedAccount::default();
+    let claims = Claims {
+        account: &account,
+        issuer: "http://127.0.0.1:1",
+        issued_at: 1_700_000_000,
+        expires_at: 1_700_003_600,
+        token_id: "jti-1",
+    };
+    for kind in [TokenKind::Id, TokenKind::Access] {
+        let token = mint(kind, &claims, b"key");
+        assert_eq!(token.split('.').count(), 3);
+        let identity = parse_identity(&token).unwrap();
+        assert_eq!(identity.email.as_deref(), Some("ada@example.com"));
+        assert_eq!(identity.account_id.as_deref(), Some("acct_emulated"));
+        assert_eq!(identity.plan, Some(PlanType::Plus));
+        assert_eq!(parse_expiry(&token).unwrap().timestamp(), 1_700_003_600);
+    }
+}
+
+/// Every model of the emulator's catalog parses as the crate reads a catalog entry.
+#[test]
+fn the_emulators_catalog_parses_as_the_crate_reads_it() {
+    for entry in emulator::models::catalog() {
+        let model: openai_subscribed::models::ModelInfo = serde_json::from_value(entry).unwrap();
+        assert!(!model.slug.is_empty());
+    }
 }

@@ -18,16 +18,16 @@
 //! `RESULT ok …` or `RESULT err …` line on stdout (token fingerprints, never tokens).
 
 use anyhow::{Context as _, Result, anyhow, bail, ensure};
+use emulator::Emulator;
 use gpui::{AppContext as _, Application, AsyncApp};
 use openai_subscribed::auth::State;
 use openai_subscribed::credentials::{
-    AutoChoice, AutoStore, CREDENTIALS_FORMAT_VERSION, CredentialsProvider, FileStore,
-    KeychainStore, StoredCredentials,
+    AutoChoice, AutoStore, CREDENTIALS_FORMAT_VERSION, CredentialStore, FileStore, KeychainStore,
+    StoredCredentials,
 };
-use openai_subscribed::emulator::Emulator;
-use openai_subscribed::http::ReqwestHttpClient;
 use openai_subscribed::oauth::{TokenResponse, TokenSet};
 use openai_subscribed::secret::{AccessToken, IdToken, RefreshToken};
+use reqwest_client::ReqwestHttpClient;
 use sha2::{Digest as _, Sha256};
 use std::io::{BufRead as _, BufReader, Write as _};
 use std::process::{Child, Command, Stdio};
@@ -432,7 +432,7 @@ async fn run_role(role: &str, cx: &mut AsyncApp) -> Result<String> {
     match role {
         "keychain-write" | "keychain-read" | "keychain-delete" => {
             let url = std::env::var(KEYCHAIN_URL)?;
-            let store = KeychainStore::new(&url);
+            let store = cx.update(|cx| KeychainStore::new(&url, cx))?;
             match role {
                 "keychain-write" => {
                     store.write(sample_record(&url), cx).await?;
@@ -460,7 +460,7 @@ async fn refresh_role(cx: &mut AsyncApp) -> Result<String> {
         &issuer,
         &format!("{issuer}/backend-api/codex"),
     )?;
-    let store: Arc<dyn CredentialsProvider> = Arc::new(FileStore::new(std::env::var(STORE_PATH)?));
+    let store: Arc<dyn CredentialStore> = Arc::new(FileStore::new(std::env::var(STORE_PATH)?));
     let http = ReqwestHttpClient::new(&config.user_agent())?;
     let state = cx.new(|cx| State::new(config, store, http, cx))?;
     state
@@ -514,10 +514,8 @@ async fn auto_role(cx: &mut AsyncApp) -> Result<String> {
     log::set_max_level(log::LevelFilter::Trace);
 
     let url = std::env::var(KEYCHAIN_URL)?;
-    let store = AutoStore::new(
-        KeychainStore::new(&url),
-        FileStore::new(std::env::var(STORE_PATH)?),
-    );
+    let keychain = cx.update(|cx| KeychainStore::new(&url, cx))?;
+    let store = AutoStore::new(keychain, FileStore::new(std::env::var(STORE_PATH)?));
     ensure!(
         store.read(cx).await?.is_none(),
         "an empty store read something"

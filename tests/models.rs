@@ -4,12 +4,11 @@
 
 mod support;
 
+use emulator::{Emulator, Fault};
 use gpui::{AppContext as _, Entity, TestAppContext};
 use http_client::{AsyncBody, HttpClient, Method};
 use openai_subscribed::backend_request::{BackendAuth, authenticated_request};
 use openai_subscribed::config::Config;
-use openai_subscribed::emulator::{Emulator, Fault};
-use openai_subscribed::http::ReqwestHttpClient;
 use openai_subscribed::models::cache::read_cache_file;
 use openai_subscribed::models::fallback::bundled_models;
 use openai_subscribed::models::{
@@ -17,6 +16,7 @@ use openai_subscribed::models::{
     ModelInfo, RefreshOutcome,
 };
 use openai_subscribed::secret::AccessToken;
+use reqwest_client::ReqwestHttpClient;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -34,8 +34,12 @@ impl Harness {
         // The catalog waits on real sockets served by other threads.
         support::allow_parking(cx);
         let emulator = Emulator::start().expect("the emulator starts");
-        let http: Arc<dyn HttpClient> =
-            ReqwestHttpClient::new(&emulator.config().user_agent()).expect("an HTTP client");
+        let http: Arc<dyn HttpClient> = ReqwestHttpClient::new(
+            &Config::with_urls(&emulator.issuer_url(), &emulator.backend_url())
+                .unwrap()
+                .user_agent(),
+        )
+        .expect("an HTTP client");
         Self {
             emulator,
             http,
@@ -72,7 +76,8 @@ impl Harness {
 
     /// The emulator's raw `/models` answer for `client_version`, as JSON entries.
     async fn raw_entries(&self, client_version: &str) -> Vec<serde_json::Value> {
-        let mut config = self.emulator.config();
+        let mut config =
+            Config::with_urls(&self.emulator.issuer_url(), &self.emulator.backend_url()).unwrap();
         config.client_version = client_version.to_string();
         let request =
             authenticated_request(&config, &self.auth(), Method::GET, &config.models_url())
@@ -125,7 +130,11 @@ fn listed_slugs(entries: &[serde_json::Value]) -> Vec<String> {
 #[gpui::test]
 async fn fetches_the_listed_models_in_priority_order_and_caches_them(cx: &mut TestAppContext) {
     let harness = Harness::start(cx);
-    let config = harness.emulator.config();
+    let config = Config::with_urls(
+        &harness.emulator.issuer_url(),
+        &harness.emulator.backend_url(),
+    )
+    .unwrap();
     let catalog = harness.catalog(cx, config.clone(), Duration::from_secs(600));
 
     assert_eq!(
@@ -170,7 +179,15 @@ async fn fetches_the_listed_models_in_priority_order_and_caches_them(cx: &mut Te
 async fn an_expired_list_is_revalidated_with_its_etag(cx: &mut TestAppContext) {
     let harness = Harness::start(cx);
     // A TTL of zero: every refresh revalidates.
-    let catalog = harness.catalog(cx, harness.emulator.config(), Duration::ZERO);
+    let catalog = harness.catalog(
+        cx,
+        Config::with_urls(
+            &harness.emulator.issuer_url(),
+            &harness.emulator.backend_url(),
+        )
+        .unwrap(),
+        Duration::ZERO,
+    );
 
     assert_eq!(
         refresh(&catalog, harness.auth(), cx).await,
@@ -199,7 +216,11 @@ async fn an_expired_list_is_revalidated_with_its_etag(cx: &mut TestAppContext) {
 #[gpui::test]
 async fn hidden_models_are_not_shown(cx: &mut TestAppContext) {
     let harness = Harness::start(cx);
-    let config = harness.emulator.config();
+    let config = Config::with_urls(
+        &harness.emulator.issuer_url(),
+        &harness.emulator.backend_url(),
+    )
+    .unwrap();
     let raw = harness.raw_entries(&config.client_version).await;
     let hidden: Vec<&str> = raw
         .iter()
@@ -220,7 +241,11 @@ async fn hidden_models_are_not_shown(cx: &mut TestAppContext) {
 async fn models_newer_than_the_client_version_are_withheld(cx: &mut TestAppContext) {
     let harness = Harness::start(cx);
     // An old client and a client newer than every model the emulator serves.
-    let mut old = harness.emulator.config();
+    let mut old = Config::with_urls(
+        &harness.emulator.issuer_url(),
+        &harness.emulator.backend_url(),
+    )
+    .unwrap();
     old.client_version = "0.55.0".to_string();
     let mut current = old.clone();
     current.client_version = "999.0.0".to_string();
@@ -253,14 +278,18 @@ async fn a_client_too_old_for_every_model_keeps_what_is_shown(cx: &mut TestAppCo
     let harness = Harness::start(cx);
     // The real catalog's newest generation only (every entry needs client 0.144.0).
     let mut newest: serde_json::Value =
-        serde_json::from_str(openai_subscribed::emulator::models::CATALOG_JSON).unwrap();
+        serde_json::from_str(emulator::models::CATALOG_JSON).unwrap();
     newest["models"]
         .as_array_mut()
         .unwrap()
         .retain(|entry| entry["minimal_client_version"] == "0.144.0");
     assert_eq!(newest["models"].as_array().unwrap().len(), 3);
     harness.emulator.serve_catalog(&newest.to_string()).unwrap();
-    let mut ancient = harness.emulator.config();
+    let mut ancient = Config::with_urls(
+        &harness.emulator.issuer_url(),
+        &harness.emulator.backend_url(),
+    )
+    .unwrap();
     ancient.client_version = "0.0.1".to_string();
     let catalog = harness.catalog(cx, ancient, Duration::from_secs(600));
     assert_eq!(
@@ -276,14 +305,26 @@ async fn a_client_too_old_for_every_model_keeps_what_is_shown(cx: &mut TestAppCo
 #[gpui::test]
 async fn a_changed_client_version_refetches_a_cached_list(cx: &mut TestAppContext) {
     let harness = Harness::start(cx);
-    let mut old = harness.emulator.config();
+    let mut old = Config::with_urls(
+        &harness.emulator.issuer_url(),
+        &harness.emulator.backend_url(),
+    )
+    .unwrap();
     old.client_version = "0.55.0".to_string();
     let old_catalog = harness.catalog(cx, old, Duration::from_secs(600));
     refresh(&old_catalog, harness.auth(), cx).await.unwrap();
 
     // An upgrade: the same cache, a newer client version. The cached list is not fresh for it,
     // and it is fetched whole (not revalidated: the old ETag is for another answer).
-    let catalog = harness.catalog(cx, harness.emulator.config(), Duration::from_secs(600));
+    let catalog = harness.catalog(
+        cx,
+        Config::with_urls(
+            &harness.emulator.issuer_url(),
+            &harness.emulator.backend_url(),
+        )
+        .unwrap(),
+        Duration::from_secs(600),
+    );
     catalog.update(cx, |catalog, cx| catalog.load_cached(ACCOUNT, cx));
     assert!(catalog.read_with(cx, |catalog, _| catalog.is_stale()));
     assert_eq!(
@@ -296,7 +337,11 @@ async fn a_changed_client_version_refetches_a_cached_list(cx: &mut TestAppContex
 #[gpui::test]
 async fn starts_from_the_disk_cache_before_any_request(cx: &mut TestAppContext) {
     let harness = Harness::start(cx);
-    let config = harness.emulator.config();
+    let config = Config::with_urls(
+        &harness.emulator.issuer_url(),
+        &harness.emulator.backend_url(),
+    )
+    .unwrap();
     let first = harness.catalog(cx, config.clone(), Duration::from_secs(600));
     refresh(&first, harness.auth(), cx).await.unwrap();
     let (fetched, _) = shown(&first, cx);
@@ -326,7 +371,15 @@ async fn starts_from_the_disk_cache_before_any_request(cx: &mut TestAppContext) 
 #[gpui::test]
 async fn falls_back_to_the_bundled_list_when_the_backend_answers_503(cx: &mut TestAppContext) {
     let harness = Harness::start(cx);
-    let catalog = harness.catalog(cx, harness.emulator.config(), Duration::from_secs(600));
+    let catalog = harness.catalog(
+        cx,
+        Config::with_urls(
+            &harness.emulator.issuer_url(),
+            &harness.emulator.backend_url(),
+        )
+        .unwrap(),
+        Duration::from_secs(600),
+    );
     harness.emulator.inject(Fault::ModelsStatus { status: 503 });
 
     let error = refresh(&catalog, harness.auth(), cx).await.unwrap_err();
@@ -374,7 +427,11 @@ async fn falls_back_to_the_bundled_list_when_nothing_listens(cx: &mut TestAppCon
 
 /// Sends one real `/responses` request and returns its `x-models-etag` header.
 async fn models_etag_of_a_response(harness: &Harness) -> String {
-    let config = harness.emulator.config();
+    let config = Config::with_urls(
+        &harness.emulator.issuer_url(),
+        &harness.emulator.backend_url(),
+    )
+    .unwrap();
     let body = serde_json::json!({
         "model": "gpt-5.5",
         "instructions": "Be brief.",
@@ -405,7 +462,15 @@ async fn models_etag_of_a_response(harness: &Harness) -> String {
 #[gpui::test]
 async fn a_changed_models_etag_on_a_response_marks_the_list_stale(cx: &mut TestAppContext) {
     let harness = Harness::start(cx);
-    let catalog = harness.catalog(cx, harness.emulator.config(), Duration::from_secs(600));
+    let catalog = harness.catalog(
+        cx,
+        Config::with_urls(
+            &harness.emulator.issuer_url(),
+            &harness.emulator.backend_url(),
+        )
+        .unwrap(),
+        Duration::from_secs(600),
+    );
     refresh(&catalog, harness.auth(), cx).await.unwrap();
 
     // The same catalog: nothing to do.
@@ -437,7 +502,7 @@ fn serve_catalog_with(extra: Vec<serde_json::Value>) -> (String, std::thread::Jo
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let mut catalog: serde_json::Value =
-        serde_json::from_str(openai_subscribed::emulator::models::CATALOG_JSON).unwrap();
+        serde_json::from_str(emulator::models::CATALOG_JSON).unwrap();
     catalog["models"].as_array_mut().unwrap().extend(extra);
     let body = catalog.to_string();
     let server = std::thread::spawn(move || {
@@ -470,7 +535,11 @@ async fn a_malformed_entry_is_skipped_and_the_rest_shown(cx: &mut TestAppContext
                            "priority": -1, "context_window": "lots"}),
         serde_json::json!({"display_name": "Nameless", "visibility": "list", "context_window": 1}),
     ]);
-    let mut config = harness.emulator.config();
+    let mut config = Config::with_urls(
+        &harness.emulator.issuer_url(),
+        &harness.emulator.backend_url(),
+    )
+    .unwrap();
     config.backend = format!("{url}/backend-api/codex").parse().unwrap();
     config.client_version = "999.0.0".to_string();
     let catalog = harness.catalog(cx, config, Duration::from_secs(600));
@@ -483,7 +552,7 @@ async fn a_malformed_entry_is_skipped_and_the_rest_shown(cx: &mut TestAppContext
     assert!(request.starts_with("GET /backend-api/codex/models?client_version=999.0.0 "));
 
     let catalog_json: serde_json::Value =
-        serde_json::from_str(openai_subscribed::emulator::models::CATALOG_JSON).unwrap();
+        serde_json::from_str(emulator::models::CATALOG_JSON).unwrap();
     let good = listed_slugs(catalog_json["models"].as_array().unwrap());
     assert!(good.len() > 1);
     assert_eq!(shown(&catalog, cx), (good, CatalogSource::Network));

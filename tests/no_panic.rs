@@ -14,7 +14,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, TimeZone as _, Utc};
 use http_client::StatusCode;
 use http_client::http::{HeaderMap, HeaderName, HeaderValue};
-use openai_subscribed::language_model::LanguageModelCompletionError;
+use language_model::LanguageModelCompletionError;
 use openai_subscribed::models::parse::parse_models_response;
 use openai_subscribed::oauth::jwt_claims::{parse_expiry, parse_identity};
 use openai_subscribed::oauth::{TokenResponse, TokenSet};
@@ -780,7 +780,7 @@ fn status_of(
 
 /// One emulator for every case: its address, its backend path and a live bearer token.
 fn shared_emulator() -> (String, String, String) {
-    use openai_subscribed::emulator::Emulator;
+    use emulator::Emulator;
     use std::sync::OnceLock;
     static EMULATOR: OnceLock<(Emulator, String, String, String)> = OnceLock::new();
     let (_, address, backend_path, bearer) = EMULATOR.get_or_init(|| {
@@ -892,7 +892,7 @@ proptest! {
 #[test]
 fn the_emulator_plays_an_absurd_usage_limit_fault() {
     // Its own emulator: the shared one's fault queue is busy with the property tests.
-    let emulator = openai_subscribed::emulator::Emulator::start().unwrap();
+    let emulator = emulator::Emulator::start().unwrap();
     let bearer = format!("Bearer {}", emulator.mint_tokens(3600).access_token);
     let issuer = url::Url::parse(&emulator.issuer_url()).unwrap();
     let address = format!("{}:{}", issuer.host_str().unwrap(), issuer.port().unwrap());

@@ -9,13 +9,12 @@
 
 mod support;
 
+use emulator::{Emulator, EmulatorOptions, Fault, RedirectPorts};
 use futures::channel::mpsc;
 use futures::{AsyncReadExt as _, AsyncWriteExt as _, FutureExt as _, StreamExt as _};
 use gpui::TestAppContext;
 use http_client::{AsyncBody, HttpClient, HttpRequestExt as _, RedirectPolicy, http};
 use openai_subscribed::config::Config;
-use openai_subscribed::emulator::{Emulator, EmulatorOptions, Fault, RedirectPorts};
-use openai_subscribed::http::ReqwestHttpClient;
 use openai_subscribed::oauth::callback_server::{CallbackOutcome, CallbackServer};
 use openai_subscribed::oauth::html_page::Page;
 use openai_subscribed::oauth::{
@@ -23,6 +22,7 @@ use openai_subscribed::oauth::{
     request_device_code, start_browser_sign_in,
 };
 use openai_subscribed::secret::CsrfState;
+use reqwest_client::ReqwestHttpClient;
 use std::future::Future;
 use std::pin::pin;
 use std::sync::Arc;
@@ -50,7 +50,13 @@ fn start(
     options: CallbackServerOptions,
 ) -> BrowserSignIn {
     support::allow_parking(cx);
-    start_browser_sign_in(http_client(), &emulator.config(), &cx.executor(), options).unwrap()
+    start_browser_sign_in(
+        http_client(),
+        &Config::with_urls(&emulator.issuer_url(), &emulator.backend_url()).unwrap(),
+        &cx.executor(),
+        options,
+    )
+    .unwrap()
 }
 
 fn query_param(url: &Url, name: &str) -> String {
@@ -464,8 +470,7 @@ async fn the_callback_server_serves_any_oauth_flow(cx: &mut TestAppContext) {
 // ---------------------------------------------------------------------------------------------
 // Ports, cancellation, timeouts
 
-#[path = "shared/callback_ports.rs"]
-mod callback_ports;
+use emulator::callback_ports;
 
 #[gpui::test]
 async fn fixed_ports_fall_back_and_then_fail(cx: &mut TestAppContext) {
@@ -499,7 +504,7 @@ async fn fixed_ports_fall_back_and_then_fail(cx: &mut TestAppContext) {
     let taken_too = std::net::TcpListener::bind("127.0.0.1:1457").unwrap();
     let error = start_browser_sign_in(
         http_client(),
-        &emulator.config(),
+        &Config::with_urls(&emulator.issuer_url(), &emulator.backend_url()).unwrap(),
         &cx.executor(),
         CallbackServerOptions::default(),
     )
@@ -570,7 +575,7 @@ async fn device_sign_in_polls_until_approved(cx: &mut TestAppContext) {
     // The emulator's defaults: the interval arrives as the string "5", and two polls are
     // answered "pending" before the approval.
     let emulator = Emulator::start().unwrap();
-    let config = emulator.config();
+    let config = Config::with_urls(&emulator.issuer_url(), &emulator.backend_url()).unwrap();
     support::allow_parking(cx);
 
     let code = request_device_code(http_client(), &config, &cx.executor())
@@ -612,7 +617,7 @@ async fn device_sign_in_disabled_times_out_and_cancels(cx: &mut TestAppContext) 
         ..EmulatorOptions::default()
     })
     .unwrap();
-    let config = emulator.config();
+    let config = Config::with_urls(&emulator.issuer_url(), &emulator.backend_url()).unwrap();
     support::allow_parking(cx);
 
     emulator.inject(Fault::DeviceDisabled);

@@ -4,12 +4,12 @@
 
 mod support;
 
+use emulator::{Emulator, Fault, MintedTokens};
 use futures::{FutureExt as _, StreamExt as _};
 use gpui::{Modifiers, TestAppContext, VisualTestContext};
-use openai_subscribed::credentials::{CredentialsProvider, MemoryStore, StoredCredentials};
-use openai_subscribed::emulator::{Emulator, Fault, MintedTokens};
-use openai_subscribed::http::ReqwestHttpClient;
-use openai_subscribed::language_model::*;
+use language_model::*;
+use openai_subscribed::config::Config;
+use openai_subscribed::credentials::{CredentialStore, MemoryStore, StoredCredentials};
 use openai_subscribed::models::CacheLocation;
 use openai_subscribed::oauth::{CallbackServerOptions, TokenResponse, TokenSet};
 use openai_subscribed::provider::{
@@ -17,12 +17,13 @@ use openai_subscribed::provider::{
     UrlOpener,
 };
 use openai_subscribed::secret::{AccessToken, IdToken, RefreshToken};
-use openai_subscribed::theme::{ActiveTheme as _, Appearance, GlobalTheme, Theme};
 use parking_lot::Mutex;
+use reqwest_client::ReqwestHttpClient;
 use std::future::Future;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
+use theme::{ActiveTheme as _, Appearance, GlobalTheme, Theme};
 
 /// Everything one test needs; the emulator and the cache directory live as long as it.
 struct Harness {
@@ -50,8 +51,8 @@ fn harness(cx: &mut TestAppContext, emulator: Emulator, store: MemoryStore) -> H
         ..StateOptions::default()
     };
     let http = ReqwestHttpClient::new("openai-subscribed-tests").unwrap();
-    let credentials: Arc<dyn CredentialsProvider> = Arc::new(store.clone());
-    let config = emulator.config();
+    let credentials: Arc<dyn CredentialStore> = Arc::new(store.clone());
+    let config = Config::with_urls(&emulator.issuer_url(), &emulator.backend_url()).unwrap();
     let provider = cx.update(|cx| {
         Arc::new(OpenAiSubscribedProvider::with_options(
             http,
@@ -630,7 +631,7 @@ async fn registering_is_one_call(cx: &mut TestAppContext) {
         openai_subscribed::provider::register(
             ReqwestHttpClient::new("t").unwrap(),
             Arc::new(MemoryStore::new()),
-            emulator.config(),
+            Config::with_urls(&emulator.issuer_url(), &emulator.backend_url()).unwrap(),
             cx,
         )
     });

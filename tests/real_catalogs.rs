@@ -8,16 +8,17 @@
 //! the reference clients do it (keep `visibility == "list"`, stable sort by `priority`), and a
 //! few facts of each catalog are pinned by hand from `SOURCES.md`.
 
+use emulator::Emulator;
 use gpui::{AppContext as _, TestAppContext};
 use http_client::HttpClient;
 use openai_subscribed::backend_request::BackendAuth;
-use openai_subscribed::emulator::Emulator;
-use openai_subscribed::http::ReqwestHttpClient;
+use openai_subscribed::config::Config;
 use openai_subscribed::models::parse::parse_models_response;
 use openai_subscribed::models::{
     CacheLocation, CatalogOptions, CatalogSource, ModelCatalog, ModelInfo, RefreshOutcome,
 };
 use openai_subscribed::secret::AccessToken;
+use reqwest_client::ReqwestHttpClient;
 use serde_json::Value;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -247,9 +248,13 @@ fn catalog_entity(
     cache: &tempfile::TempDir,
     cx: &mut TestAppContext,
 ) -> gpui::Entity<ModelCatalog> {
-    let http: Arc<dyn HttpClient> =
-        ReqwestHttpClient::new(&emulator.config().user_agent()).unwrap();
-    let mut config = emulator.config();
+    let http: Arc<dyn HttpClient> = ReqwestHttpClient::new(
+        &Config::with_urls(&emulator.issuer_url(), &emulator.backend_url())
+            .unwrap()
+            .user_agent(),
+    )
+    .unwrap();
+    let mut config = Config::with_urls(&emulator.issuer_url(), &emulator.backend_url()).unwrap();
     config.client_version = client_version.to_owned();
     let location = CacheLocation::Directory(cache.path().to_owned());
     let options = CatalogOptions {

@@ -4,17 +4,17 @@
 //! sockets against the emulator, which must agree with the `x-codex-*` headers it sends.
 
 use base64::Engine as _;
+use emulator::{Emulator, Fault};
 use gpui::TestAppContext;
 use openai_subscribed::auth::refresh_error::classify_response;
 use openai_subscribed::auth::{PermanentReason, RefreshError};
 use openai_subscribed::backend_request::BackendAuth;
 use openai_subscribed::config::Config;
-use openai_subscribed::emulator::{Emulator, Fault};
-use openai_subscribed::http::ReqwestHttpClient;
 use openai_subscribed::oauth::PlanType;
 use openai_subscribed::oauth::jwt_claims::parse_identity;
 use openai_subscribed::responses::{UsageFetchError, UsageWindow, fetch_usage, parse_usage_answer};
 use openai_subscribed::secret::AccessToken;
+use reqwest_client::ReqwestHttpClient;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -176,7 +176,7 @@ fn backend_auth(emulator: &Emulator) -> BackendAuth {
 #[tokio::test]
 async fn wham_usage_over_sockets_agrees_with_the_answer_headers() {
     let emulator = Emulator::start().unwrap();
-    let config = emulator.config();
+    let config = Config::with_urls(&emulator.issuer_url(), &emulator.backend_url()).unwrap();
     assert_eq!(
         config.usage_url().as_str(),
         format!("{}/backend-api/wham/usage", emulator.issuer_url()),

@@ -9,17 +9,18 @@
 mod agent_thread;
 
 use agent_thread::AgentThread;
+use emulator::{Emulator, EmulatorOptions, RequestEncodings};
 use futures::{FutureExt as _, StreamExt as _};
 use openai_subscribed::backend_request::BackendAuth;
 use openai_subscribed::config::{Config, RequestCompression};
-use openai_subscribed::emulator::{Emulator, EmulatorOptions, RequestEncodings};
-use openai_subscribed::http::{ReqwestHttpClient, preconnect};
 use openai_subscribed::models::ModelInfo;
+use openai_subscribed::preconnect::preconnect;
 use openai_subscribed::responses::{
     ResponsesRequest, StreamTimeouts, StreamWatch, build_request, count_tokens,
     count_tokens_uncached, send_request,
 };
 use openai_subscribed::secret::AccessToken;
+use reqwest_client::ReqwestHttpClient;
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -46,7 +47,7 @@ impl Harness {
     fn config(&self, compression: RequestCompression) -> Config {
         Config {
             request_compression: compression,
-            ..self.emulator.config()
+            ..Config::with_urls(&self.emulator.issuer_url(), &self.emulator.backend_url()).unwrap()
         }
     }
 
@@ -73,8 +74,7 @@ fn model() -> ModelInfo {
     struct Catalog {
         models: Vec<ModelInfo>,
     }
-    let catalog: Catalog =
-        serde_json::from_str(openai_subscribed::emulator::models::CATALOG_JSON).unwrap();
+    let catalog: Catalog = serde_json::from_str(emulator::models::CATALOG_JSON).unwrap();
     catalog
         .models
         .into_iter()
@@ -156,7 +156,11 @@ fn a_415_to_zstd_is_retried_plain_once_and_remembered() {
 fn an_unknown_content_encoding_gets_a_415_naming_the_accepted_ones() {
     use http_client::HttpClient as _;
     let harness = Harness::start(EmulatorOptions::default());
-    let config = harness.emulator.config();
+    let config = Config::with_urls(
+        &harness.emulator.issuer_url(),
+        &harness.emulator.backend_url(),
+    )
+    .unwrap();
     let request = openai_subscribed::backend_request::authenticated_request(
         &config,
         &harness.auth,
@@ -199,48 +203,14 @@ fn incremental_counts_equal_full_counts_as_the_thread_grows() {
 #[test]
 fn a_pre_connected_client_serves_the_first_request() {
     let harness = Harness::start(EmulatorOptions::default());
-    let config = harness.emulator.config();
+    let config = Config::with_urls(
+        &harness.emulator.issuer_url(),
+        &harness.emulator.backend_url(),
+    )
+    .unwrap();
     futures::executor::block_on(preconnect(&*harness.http, &config)).expect("pre-connects");
     harness.complete(&config, &agent_request(1));
     assert_eq!(harness.emulator.stats().responses_requests, 1);
-}
-
-#[test]
-fn compression_is_on_by_default_and_can_be_turned_off_from_the_command_line() {
-    use clap::Parser as _;
-    use openai_subscribed::cli::args::Cli;
-    let parse = |args: &[&str]| {
-        Cli::try_parse_from(args)
-            .unwrap()
-            .global
-            .request_compression
-    };
-    // The environment may set the option for the whole test process: only assert the default
-    // when it does not.
-    if std::env::var_os(openai_subscribed::config::ENV_REQUEST_COMPRESSION).is_none() {
-        assert_eq!(
-            parse(&["openai-subscribed", "status"]),
-            RequestCompression::Zstd
-        );
-    }
-    assert_eq!(
-        parse(&[
-            "openai-subscribed",
-            "--request-compression",
-            "none",
-            "status"
-        ]),
-        RequestCompression::None
-    );
-    assert!(
-        Cli::try_parse_from([
-            "openai-subscribed",
-            "--request-compression",
-            "gzip",
-            "status"
-        ])
-        .is_err()
-    );
 }
 
 #[test]

@@ -6,23 +6,23 @@
 //! input, unpaired tool outputs, efforts a model does not take…). Faults are injected one at a
 //! time to check each error's mapped variant and message.
 
+use emulator::{Emulator, Fault};
 use futures::{FutureExt as _, StreamExt as _};
-use openai_subscribed::backend_request::{BackendAuth, authenticated_request};
-use openai_subscribed::config::Config;
-use openai_subscribed::emulator::{Emulator, Fault};
-use openai_subscribed::http::ReqwestHttpClient;
-use openai_subscribed::language_model::{
+use language_model::{
     ImageSize, LanguageModelCompletionError, LanguageModelCompletionEvent as Event,
     LanguageModelImage, LanguageModelRequest, LanguageModelRequestMessage,
     LanguageModelRequestTool, LanguageModelToolResult, LanguageModelToolResultContent,
     LanguageModelToolUse, LanguageModelToolUseInput, MessageContent, ProviderErrorCategory, Role,
     StopReason,
 };
+use openai_subscribed::backend_request::{BackendAuth, authenticated_request};
+use openai_subscribed::config::Config;
 use openai_subscribed::models::ModelInfo;
 use openai_subscribed::responses::{
     ResponseStream, ResponsesError, StreamTimeouts, StreamWatch, build_request, send_request,
 };
 use openai_subscribed::secret::AccessToken;
+use reqwest_client::ReqwestHttpClient;
 use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
@@ -41,7 +41,7 @@ impl Harness {
     fn start() -> Self {
         let emulator = Emulator::start().expect("emulator starts");
         let http = ReqwestHttpClient::new("openai_subscribed-tests").unwrap();
-        let config = emulator.config();
+        let config = Config::with_urls(&emulator.issuer_url(), &emulator.backend_url()).unwrap();
         let tokens = emulator.mint_tokens(3600);
         let auth = BackendAuth {
             access_token: AccessToken::new(tokens.access_token),
@@ -380,7 +380,7 @@ fn the_emulator_accepts_every_request_the_mapping_builds() {
                 user("Thanks, now summarise"),
             ],
             tools: vec![read_file_tool()],
-            tool_choice: Some(openai_subscribed::language_model::LanguageModelToolChoice::Auto),
+            tool_choice: Some(language_model::LanguageModelToolChoice::Auto),
             thinking_allowed: true,
             thinking_effort: Some("xhigh".into()),
             ..Default::default()

@@ -8,7 +8,7 @@
 //! backend sent them. Fixtures are read as they are: none is edited to make a test pass.
 
 use futures::StreamExt as _;
-use openai_subscribed::language_model::{
+use language_model::{
     CompactedContext, CompactionUpdate, LanguageModelCompletionEvent as Event,
     LanguageModelToolUseInput, StopReason,
 };
@@ -66,7 +66,7 @@ fn text(events: &[Event]) -> String {
         .collect()
 }
 
-fn usage(events: &[Event]) -> Option<openai_subscribed::language_model::TokenUsage> {
+fn usage(events: &[Event]) -> Option<language_model::TokenUsage> {
     events.iter().rev().find_map(|event| match event {
         Event::UsageUpdate(usage) => Some(*usage),
         _ => None,

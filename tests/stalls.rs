@@ -5,24 +5,23 @@
 //! Each stall names the phase that stalled; a line with no end is refused once it passes
 //! [`MAX_EVENT_BYTES`], and the client stops reading (the server cannot push it much further).
 
-#[path = "support/misbehaving_backend.rs"]
-mod misbehaving_backend;
+use emulator::misbehaving as misbehaving_backend;
 
 use futures::{FutureExt as _, StreamExt as _};
-use misbehaving_backend::{MisbehavingBackend, Misbehaviour};
-use openai_subscribed::backend_request::BackendAuth;
-use openai_subscribed::config::Config;
-use openai_subscribed::http::ReqwestHttpClient;
-use openai_subscribed::language_model::{
+use language_model::{
     LanguageModelCompletionEvent as Event, LanguageModelRequest, LanguageModelRequestMessage,
     MessageContent, Role,
 };
+use misbehaving_backend::{MisbehavingBackend, Misbehaviour};
+use openai_subscribed::backend_request::BackendAuth;
+use openai_subscribed::config::Config;
 use openai_subscribed::models::fallback::bundled_models;
 use openai_subscribed::responses::{
     MAX_EVENT_BYTES, ResponsesError, Sleep, Stall, StreamTimeouts, StreamWatch, build_request,
     send_request,
 };
 use openai_subscribed::secret::AccessToken;
+use reqwest_client::ReqwestHttpClient;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;

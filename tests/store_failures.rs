@@ -3,16 +3,17 @@
 //! revoked the sign-in. The auth state runs against the embedded emulator over loopback; only
 //! the store is a test double (a memory store whose operations can be made to fail).
 
+use emulator::Emulator;
 use futures::FutureExt as _;
 use futures::future::LocalBoxFuture;
 use gpui::{AppContext as _, TestAppContext};
 use openai_subscribed::auth::revoke::Revocation;
 use openai_subscribed::auth::{AuthError, State};
-use openai_subscribed::credentials::{CredentialsProvider, MemoryStore, StoredCredentials};
-use openai_subscribed::emulator::Emulator;
-use openai_subscribed::http::ReqwestHttpClient;
+use openai_subscribed::config::Config;
+use openai_subscribed::credentials::{CredentialStore, MemoryStore, StoredCredentials};
 use openai_subscribed::oauth::{TokenResponse, TokenSet};
 use openai_subscribed::secret::{AccessToken, IdToken, RefreshToken};
+use reqwest_client::ReqwestHttpClient;
 use std::sync::Arc;
 
 /// A memory store whose reads or deletes fail, as a broken disk or keychain would.
@@ -22,7 +23,7 @@ struct FailingStore {
     fail_delete: bool,
 }
 
-impl CredentialsProvider for FailingStore {
+impl CredentialStore for FailingStore {
     fn name(&self) -> String {
         "failing store".into()
     }
@@ -79,7 +80,14 @@ async fn a_failed_delete_says_delete_not_save(cx: &mut TestAppContext) {
     let emulator = Emulator::start().unwrap();
     let store = signed_in_store(&emulator, false, true);
     let http = ReqwestHttpClient::new("test").unwrap();
-    let state = cx.new(|cx| State::new(emulator.config(), store, http, cx));
+    let state = cx.new(|cx| {
+        State::new(
+            Config::with_urls(&emulator.issuer_url(), &emulator.backend_url()).unwrap(),
+            store,
+            http,
+            cx,
+        )
+    });
     state
         .update(cx, |state, cx| state.authenticate(cx))
         .await
@@ -107,7 +115,14 @@ async fn a_failed_read_is_not_signed_out_in_silence(cx: &mut TestAppContext) {
     let emulator = Emulator::start().unwrap();
     let store = signed_in_store(&emulator, true, false);
     let http = ReqwestHttpClient::new("test").unwrap();
-    let state = cx.new(|cx| State::new(emulator.config(), store, http, cx));
+    let state = cx.new(|cx| {
+        State::new(
+            Config::with_urls(&emulator.issuer_url(), &emulator.backend_url()).unwrap(),
+            store,
+            http,
+            cx,
+        )
+    });
     assert!(
         state
             .update(cx, |state, cx| state.authenticate(cx))
@@ -132,7 +147,14 @@ async fn sign_out_says_whether_the_issuer_revoked_the_sign_in(cx: &mut TestAppCo
     let emulator = Emulator::start().unwrap();
     let store = signed_in_store(&emulator, false, false);
     let http = ReqwestHttpClient::new("test").unwrap();
-    let state = cx.new(|cx| State::new(emulator.config(), store, http, cx));
+    let state = cx.new(|cx| {
+        State::new(
+            Config::with_urls(&emulator.issuer_url(), &emulator.backend_url()).unwrap(),
+            store,
+            http,
+            cx,
+        )
+    });
     state
         .update(cx, |state, cx| state.authenticate(cx))
         .await

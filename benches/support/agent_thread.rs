@@ -13,7 +13,7 @@
 #![allow(dead_code)]
 
 use base64::Engine as _;
-use openai_subscribed::language_model::{
+use language_model::{
     LanguageModelRequest, LanguageModelRequestMessage, LanguageModelRequestTool,
     LanguageModelToolResult, LanguageModelToolResultContent, LanguageModelToolUse,
     LanguageModelToolUseInput, MessageContent, Role,

@@ -11,7 +11,7 @@
 //! - [`sign_in`]: the method, the progress shown, and the seam to [`crate::oauth`]'s flows.
 //! - [`AuthError`]: what went wrong, in words the user can act on.
 //!
-//! Credentials are kept by a [`crate::credentials::CredentialsProvider`]; this module decides when
+//! Credentials are kept by a [`crate::credentials::CredentialStore`]; this module decides when
 //! to read, write and delete them.
 
 mod error;

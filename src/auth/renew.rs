@@ -26,7 +26,7 @@ use super::refresh::refresh_tokens;
 use super::refresh_error::{PermanentReason, RefreshError, TransientReason};
 use super::revoke::revoke_refresh_token;
 use crate::config::Config;
-use crate::credentials::{CredentialsProvider, LockError, RefreshLock, StoredCredentials};
+use crate::credentials::{CredentialStore, LockError, RefreshLock, StoredCredentials};
 use crate::oauth::TokenSet;
 use chrono::Utc;
 use futures::FutureExt as _;
@@ -37,7 +37,7 @@ use std::sync::Arc;
 /// What a renewal needs, cloned out of the state so it runs without borrowing it.
 #[derive(Clone)]
 pub(super) struct Renewal {
-    pub store: Arc<dyn CredentialsProvider>,
+    pub store: Arc<dyn CredentialStore>,
     pub store_lock: Arc<futures::lock::Mutex<()>>,
     pub http: Arc<dyn HttpClient>,
     pub config: Config,

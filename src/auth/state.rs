@@ -24,8 +24,7 @@ use super::revoke::revoke_refresh_token;
 use super::sign_in::{OAuthSignIn, ProgressReporter, SignInFlows, SignInMethod, SignInProgress};
 use crate::backend_request::BackendAuth;
 use crate::config::Config;
-use crate::credentials::{CredentialsProvider, StoredCredentials};
-use crate::language_model::AuthenticateError;
+use crate::credentials::{CredentialStore, StoredCredentials};
 use crate::oauth::{IdentityClaims, TokenSet};
 use crate::secret::AccessToken;
 use chrono::Utc;
@@ -33,6 +32,7 @@ use futures::future::Shared;
 use futures::{FutureExt as _, StreamExt as _};
 use gpui::{AppContext as _, AsyncApp, Context, Task, WeakEntity};
 use http_client::HttpClient;
+use language_model::AuthenticateError;
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -121,7 +121,7 @@ impl State {
     /// OAuth flows ([`OAuthSignIn`]); see [`State::with_sign_in_flows`] to replace them.
     pub fn new(
         config: Config,
-        store: Arc<dyn CredentialsProvider>,
+        store: Arc<dyn CredentialStore>,
         http: Arc<dyn HttpClient>,
         cx: &mut Context<Self>,
     ) -> Self {

@@ -6,7 +6,7 @@
 //! and the file store is used for the rest of the process. The decision is not revisited, so a
 //! sign-in is never split between two stores.
 
-use super::{CredentialsProvider, FileStore, KeychainStore, RefreshLock, StoredCredentials};
+use super::{CredentialStore, FileStore, KeychainStore, RefreshLock, StoredCredentials};
 use anyhow::Result;
 use futures::FutureExt as _;
 use futures::future::LocalBoxFuture;
@@ -53,7 +53,7 @@ impl AutoStore {
     fn route<T: 'static>(
         &self,
         cx: &AsyncApp,
-        operation: impl Fn(&dyn CredentialsProvider, &AsyncApp) -> LocalBoxFuture<'static, Result<T>>
+        operation: impl Fn(&dyn CredentialStore, &AsyncApp) -> LocalBoxFuture<'static, Result<T>>
         + 'static,
     ) -> LocalBoxFuture<'static, Result<T>> {
         match self.choice() {
@@ -97,7 +97,7 @@ impl AutoStore {
     }
 }
 
-impl CredentialsProvider for AutoStore {
+impl CredentialStore for AutoStore {
     fn name(&self) -> String {
         match self.choice() {
             AutoChoice::Undecided | AutoChoice::Keychain => self.keychain.name(),

@@ -13,7 +13,7 @@
 //! temporary file holding a valid record newer than the store's file is renamed into place (it
 //! may hold the only copy of a rotated refresh token); any other abandoned one is removed.
 
-use super::{CredentialsProvider, RefreshLock, StoredCredentials};
+use super::{CredentialStore, RefreshLock, StoredCredentials};
 use anyhow::{Context as _, Result};
 use futures::FutureExt as _;
 use futures::future::LocalBoxFuture;
@@ -241,7 +241,7 @@ fn tighten_loose_permissions(path: &Path) {
 #[cfg(not(unix))]
 fn tighten_loose_permissions(_path: &Path) {}
 
-impl CredentialsProvider for FileStore {
+impl CredentialStore for FileStore {
     fn name(&self) -> String {
         format!("credentials file {}", self.path.display())
     }

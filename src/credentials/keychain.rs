@@ -6,25 +6,45 @@
 //! replaces a real one — and holds a user name (the account id, for people browsing their
 //! keychain) and the encoded [`StoredCredentials`] as its secret.
 
-use super::{CredentialsProvider, RefreshLock, StoredCredentials};
+use super::{CredentialStore, RefreshLock, StoredCredentials};
 use anyhow::{Context as _, Result};
+use credentials_provider::CredentialsProvider;
 use futures::FutureExt as _;
 use futures::future::LocalBoxFuture;
-use gpui::AsyncApp;
+use gpui::{App, AsyncApp};
+use std::sync::Arc;
 
 /// The user name stored when the record names no account.
 const FALLBACK_USERNAME: &str = "chatgpt";
 
-/// A credential store backed by the platform keychain.
-#[derive(Clone, Debug)]
+/// A credential store backed by the platform keychain, through Zed's [`CredentialsProvider`].
+#[derive(Clone)]
 pub struct KeychainStore {
     url: String,
+    keychain: Arc<dyn CredentialsProvider>,
+}
+
+impl std::fmt::Debug for KeychainStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeychainStore")
+            .field("url", &self.url)
+            .finish_non_exhaustive()
+    }
 }
 
 impl KeychainStore {
-    /// A store whose one entry is keyed by `url` (use the issuer URL).
-    pub fn new(url: impl Into<String>) -> Self {
-        Self { url: url.into() }
+    /// A store whose one entry is keyed by `url` (use the issuer URL), in the app's keychain
+    /// (`<dyn CredentialsProvider>::global`).
+    pub fn new(url: impl Into<String>, cx: &App) -> Self {
+        Self::with_provider(url, <dyn CredentialsProvider>::global(cx))
+    }
+
+    /// A store whose one entry is keyed by `url`, in `keychain`.
+    pub fn with_provider(url: impl Into<String>, keychain: Arc<dyn CredentialsProvider>) -> Self {
+        Self {
+            url: url.into(),
+            keychain,
+        }
     }
 
     /// The entry's key.
@@ -33,17 +53,21 @@ impl KeychainStore {
     }
 }
 
-impl CredentialsProvider for KeychainStore {
+impl CredentialStore for KeychainStore {
     fn name(&self) -> String {
         "keychain".into()
     }
 
     fn read(&self, cx: &AsyncApp) -> LocalBoxFuture<'static, Result<Option<StoredCredentials>>> {
-        let task = cx.update(|cx| cx.read_credentials(&self.url));
-        let name = self.name();
+        let (keychain, url, cx, name) = (
+            self.keychain.clone(),
+            self.url.clone(),
+            cx.clone(),
+            self.name(),
+        );
         async move {
-            let entry = task
-                .context("the app has quit")?
+            let entry = keychain
+                .read_credentials(&url, &cx)
                 .await
                 .context("the keychain did not answer")?;
             Ok(entry
@@ -61,16 +85,15 @@ impl CredentialsProvider for KeychainStore {
             .account_id
             .clone()
             .unwrap_or_else(|| FALLBACK_USERNAME.to_string());
-        let task =
-            cx.update(|cx| cx.write_credentials(&self.url, &username, &credentials.encode()));
+        let (keychain, url, cx) = (self.keychain.clone(), self.url.clone(), cx.clone());
         async move {
-            task.context("the app has quit")?
+            keychain
+                .write_credentials(&url, &username, &credentials.encode(), &cx)
                 .await
                 .context("the keychain refused to store the sign-in")
         }
         .boxed_local()
     }
-
     /// The keychain has no lock of its own: a file in the config directory, one per entry
     /// (`keychain-<first 16 hex digits of SHA-256(url)>.refresh.lock`).
     fn refresh_lock(&self) -> Option<RefreshLock> {
@@ -87,9 +110,10 @@ impl CredentialsProvider for KeychainStore {
     }
 
     fn delete(&self, cx: &AsyncApp) -> LocalBoxFuture<'static, Result<()>> {
-        let task = cx.update(|cx| cx.delete_credentials(&self.url));
+        let (keychain, url, cx) = (self.keychain.clone(), self.url.clone(), cx.clone());
         async move {
-            task.context("the app has quit")?
+            keychain
+                .delete_credentials(&url, &cx)
                 .await
                 .context("the keychain refused to delete the sign-in")
         }

@@ -1,13 +1,14 @@
 //! [`StoreKind`]: which credential store to use, as named on the command line (`--store`).
 
-use super::{AutoStore, CredentialsProvider, FileStore, KeychainStore, MemoryStore};
+use super::{AutoStore, CredentialStore, FileStore, KeychainStore, MemoryStore};
 use crate::config::Config;
+use gpui::App;
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::Arc;
 
 /// A kind of credential store.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum StoreKind {
     /// The keychain, or the file when no keychain service answers.
     #[default]
@@ -58,7 +59,8 @@ impl StoreKind {
         self,
         config: &Config,
         file_path: Option<PathBuf>,
-    ) -> Arc<dyn CredentialsProvider> {
+        cx: &App,
+    ) -> Arc<dyn CredentialStore> {
         let file = || {
             FileStore::new(
                 file_path
@@ -67,7 +69,7 @@ impl StoreKind {
                     .unwrap_or_else(|| PathBuf::from("chatgpt-credentials.json")),
             )
         };
-        let keychain = || KeychainStore::new(config.issuer.as_str());
+        let keychain = || KeychainStore::new(config.issuer.as_str(), cx);
         match self {
             Self::Auto => Arc::new(AutoStore::new(keychain(), file())),
             Self::Keychain => Arc::new(keychain()),

@@ -4,7 +4,7 @@
 //! encoding as the real stores, and it can be told to fail writes, to test what a failing keychain
 //! does to a sign-in.
 
-use super::{CredentialsProvider, StoredCredentials};
+use super::{CredentialStore, StoredCredentials};
 use anyhow::{Result, anyhow};
 use futures::FutureExt as _;
 use futures::future::LocalBoxFuture;
@@ -67,7 +67,7 @@ impl MemoryStore {
     }
 }
 
-impl CredentialsProvider for MemoryStore {
+impl CredentialStore for MemoryStore {
     fn name(&self) -> String {
         "memory store".into()
     }

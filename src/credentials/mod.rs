@@ -1,7 +1,7 @@
 //! Where a sign-in is kept between runs: the OS keychain, a 0600 file, or memory.
 //!
 //! Each store keeps **one entry**, a [`StoredCredentials`] record, behind the
-//! [`CredentialsProvider`] trait (read / write / delete, asynchronous, shaped like Zed's trait of
+//! [`CredentialStore`] trait (read / write / delete, asynchronous, shaped like Zed's trait of
 //! the same name). The auth state machine ([`crate::auth`]) is the only caller.
 //!
 //! - [`KeychainStore`]: the platform keychain through gpui (`App::read_credentials` etc.): macOS
@@ -46,7 +46,7 @@ use gpui::AsyncApp;
 /// The futures are `'static` (they own what they need) and run on gpui's foreground executor;
 /// blocking work (file I/O) happens on the background executor inside them. An `Err` means the
 /// store itself could not be reached or changed; an absent or unusable record is `Ok(None)`.
-pub trait CredentialsProvider: Send + Sync + 'static {
+pub trait CredentialStore: Send + Sync + 'static {
     /// A short name for messages: "keychain", "credentials file", ….
     fn name(&self) -> String;
 

@@ -8,15 +8,15 @@
 use super::completion::{send_once_refreshing, to_host_error};
 use super::request_limiter::Admission;
 use super::state::State;
-use crate::language_model::{
-    CompactionResult, CompactionUpdate, LanguageModelCompletionError, LanguageModelCompletionEvent,
-    LanguageModelRequest, TokenUsage,
-};
 use crate::models::ModelInfo;
 use crate::responses::{InputItem, ResponsesError, build_request};
 use futures::StreamExt as _;
 use futures::stream::BoxStream;
 use gpui::{AsyncApp, Entity, Task};
+use language_model::{
+    CompactionResult, CompactionUpdate, LanguageModelCompletionError, LanguageModelCompletionEvent,
+    LanguageModelRequest, TokenUsage,
+};
 
 /// Compacts `request`'s thread on `model`.
 pub fn compact(
@@ -74,8 +74,8 @@ pub(crate) async fn the_one_compaction(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::language_model::CompactedContext;
     use crate::responses::completion_events;
+    use language_model::CompactedContext;
 
     /// Zed's compaction stream (`tests/fixtures/real/`): one compaction item.
     const ONE: &[u8] =

@@ -11,9 +11,6 @@ use super::PROVIDER_NAME;
 use super::request_limiter::{Admission, RequestSlot};
 use super::state::State;
 use crate::auth::AuthError;
-use crate::language_model::{
-    LanguageModelCompletionError, LanguageModelCompletionEvent, LanguageModelRequest,
-};
 use crate::models::ModelInfo;
 use crate::responses::{
     ResponseStream, ResponsesError, ResponsesRequest, StreamWatch, build_request, send_request,
@@ -22,6 +19,9 @@ use futures::future::{self, BoxFuture, Either};
 use futures::stream::{self, BoxStream};
 use futures::{FutureExt as _, StreamExt as _};
 use gpui::{AsyncApp, Entity, Task};
+use language_model::{
+    LanguageModelCompletionError, LanguageModelCompletionEvent, LanguageModelRequest,
+};
 
 /// The event stream the host drains.
 pub type CompletionEvents =

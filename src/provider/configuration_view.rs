@@ -11,9 +11,9 @@
 use super::state::State;
 use super::status::{ConfigurationStatus, SignInStep, UsageBar};
 use crate::auth::SignInMethod;
-use crate::ui::prelude::*;
-use crate::ui::{ConfiguredApiCard, ProgressBar};
-use gpui::{ClickEvent, Div, Entity, FontWeight, InteractiveElement as _, Subscription, Task};
+use gpui::{ClickEvent, Div, Entity, FontWeight, Subscription, Task};
+use ui::prelude::*;
+use ui::{ConfiguredApiCard, ProgressBar};
 
 /// Usage at or above this share of a window is drawn as a warning.
 const WARN_AT_PERCENT: f32 = 90.0;

@@ -6,12 +6,12 @@ use super::model_capabilities::fast_model;
 use super::state::{State, StateOptions};
 use super::{PROVIDER_ID, PROVIDER_NAME};
 use crate::config::Config;
-use crate::credentials::CredentialsProvider;
-use crate::language_model::*;
+use crate::credentials::CredentialStore;
 use crate::models::ModelInfo;
 use anyhow::Result;
 use gpui::{AnyView, App, AppContext as _, Entity, SharedString, Task, Window};
 use http_client::HttpClient;
+use language_model::*;
 use std::sync::Arc;
 
 /// The subtitle under the provider's name in Settings > AI > LLM Providers.
@@ -27,7 +27,7 @@ impl OpenAiSubscribedProvider {
     /// It starts loading the stored sign-in at once.
     pub fn new(
         http: Arc<dyn HttpClient>,
-        credentials: Arc<dyn CredentialsProvider>,
+        credentials: Arc<dyn CredentialStore>,
         config: Config,
         cx: &mut App,
     ) -> Self {
@@ -37,7 +37,7 @@ impl OpenAiSubscribedProvider {
     /// [`new`](Self::new) with explicit cache location, catalog timing and browser opener.
     pub fn with_options(
         http: Arc<dyn HttpClient>,
-        credentials: Arc<dyn CredentialsProvider>,
+        credentials: Arc<dyn CredentialStore>,
         config: Config,
         options: StateOptions,
         cx: &mut App,
@@ -60,7 +60,7 @@ impl OpenAiSubscribedProvider {
 /// host makes.
 pub fn register(
     http: Arc<dyn HttpClient>,
-    credentials: Arc<dyn CredentialsProvider>,
+    credentials: Arc<dyn CredentialStore>,
     config: Config,
     cx: &mut App,
 ) -> Arc<OpenAiSubscribedProvider> {

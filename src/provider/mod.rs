@@ -24,7 +24,7 @@
 //!
 //! let provider = register(
 //!     cx.http_client(),
-//!     Arc::new(KeychainStore::new(openai_subscribed::config::DEFAULT_ISSUER)),
+//!     Arc::new(KeychainStore::new(openai_subscribed::config::DEFAULT_ISSUER, cx)),
 //!     openai_subscribed::config::Config::default(),
 //!     cx,
 //! );
@@ -52,7 +52,7 @@ pub use state::{
 pub use status::{ConfigurationStatus, SignInStep, UsageBar, describe_reset, usage_bars};
 pub use usage_cache::UsageCache;
 
-use crate::language_model::{LanguageModelProviderId, LanguageModelProviderName};
+use language_model::{LanguageModelProviderId, LanguageModelProviderName};
 
 /// The provider's id in Zed's settings.
 pub const PROVIDER_ID: LanguageModelProviderId = LanguageModelProviderId::new("openai-subscribed");

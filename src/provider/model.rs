@@ -5,13 +5,13 @@ use super::completion::start_completion;
 use super::model_capabilities::{effort_levels, supports_tool_choice};
 use super::state::State;
 use super::{PROVIDER_ID, PROVIDER_NAME};
-use crate::language_model::*;
 use crate::models::ModelInfo;
 use anyhow::Result;
 use futures::FutureExt as _;
 use futures::future::BoxFuture;
 use futures::stream::BoxStream;
 use gpui::{App, AsyncApp, Entity};
+use language_model::*;
 
 /// A model from the catalog. Everything it reports comes from its [`ModelInfo`].
 pub struct OpenAiSubscribedModel {

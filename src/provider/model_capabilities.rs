@@ -3,9 +3,9 @@
 //! Pure functions from [`ModelInfo`] to the values `LanguageModel` reports, kept apart from the
 //! streaming code so that every capability has one source: the backend's catalog.
 
-use crate::language_model::{LanguageModelEffortLevel, LanguageModelToolChoice};
 use crate::models::ModelInfo;
 use gpui::SharedString;
+use language_model::{LanguageModelEffortLevel, LanguageModelToolChoice};
 
 /// The efforts the model takes, for the host's picker, with the model's default marked.
 pub fn effort_levels(model: &ModelInfo) -> Vec<LanguageModelEffortLevel> {

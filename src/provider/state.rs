@@ -7,12 +7,12 @@ use super::usage_cache::UsageCache;
 use crate::auth::{self, AuthError, BrowserLaunch, OAuthSignIn, SignInMethod, SignInProgress};
 use crate::backend_request::BackendAuth;
 use crate::config::Config;
-use crate::credentials::CredentialsProvider;
-use crate::http::{PreconnectThrottle, preconnect};
+use crate::credentials::CredentialStore;
 use crate::models::{
     CacheLocation, CatalogOptions, FetchError, ModelCatalog, ModelInfo, RefreshOutcome,
 };
 use crate::oauth::{CallbackServerOptions, DeviceCodeOptions};
+use crate::preconnect::{PreconnectThrottle, preconnect};
 use crate::responses::{ResponsesError, StreamTimeouts, UsageFetchError, UsageLimits, fetch_usage};
 use anyhow::Result;
 use futures::FutureExt as _;
@@ -119,7 +119,7 @@ impl State {
     pub fn new(
         config: Config,
         http: Arc<dyn HttpClient>,
-        store: Arc<dyn CredentialsProvider>,
+        store: Arc<dyn CredentialStore>,
         options: StateOptions,
         cx: &mut Context<Self>,
     ) -> Self {
@@ -180,7 +180,7 @@ impl State {
     }
 
     /// Opens a connection to the backend in the background so the next request finds it warm;
-    /// at most once per [`crate::http::PRECONNECT_INTERVAL`], and only when signed
+    /// at most once per [`crate::preconnect::PRECONNECT_INTERVAL`], and only when signed
     /// in. Called when the sign-in completes and when the host lists the models (as Zed's model
     /// dropdown opens).
     pub fn preconnect(&self, cx: &App) {

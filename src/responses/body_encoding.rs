@@ -28,7 +28,7 @@ pub const ZSTD_LEVEL: i32 = 3;
 pub const ZSTD_ENCODING: &str = "zstd";
 
 /// Whether request bodies to the backend are compressed.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum RequestCompression {
     /// `Content-Encoding: zstd`, falling back to plain JSON if the server answers 415.
     #[default]

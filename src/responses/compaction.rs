@@ -16,9 +16,9 @@
 
 use super::error::ResponsesError;
 use super::request::InputItem;
-use crate::language_model::{CompactedContext, LanguageModelProviderId, ProviderCompactionState};
 use crate::provider::PROVIDER_ID;
 use gpui::SharedString;
+use language_model::{CompactedContext, LanguageModelProviderId, ProviderCompactionState};
 
 /// The name of this provider's compaction-state encoding: a JSON array of Responses input items.
 pub const COMPACTION_STATE_FORMAT: &str = "openai.responses.compaction-items.v1";

@@ -9,7 +9,7 @@ use super::error::ResponsesError;
 use super::event_mapping::EventMapper;
 use super::events::ResponsesEvent;
 use super::sse::{MAX_EVENT_BYTES, SseParser};
-use crate::language_model::LanguageModelCompletionEvent;
+use language_model::LanguageModelCompletionEvent;
 
 /// Decodes one response's body.
 #[derive(Default)]
@@ -99,7 +99,7 @@ impl CompletionDecoder {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::language_model::LanguageModelCompletionEvent as Event;
+    use language_model::LanguageModelCompletionEvent as Event;
 
     /// A stream recorded from the backend's shapes: reasoning with two summary parts, text with
     /// multi-byte characters, a tool call, keep-alive comments, CRLF line endings, usage.
@@ -234,7 +234,7 @@ mod tests {
                 }
             }
             frame(serde_json::json!({"type": "response.completed", "response": {}}));
-            expected.push(Event::Stop(crate::language_model::StopReason::EndTurn));
+            expected.push(Event::Stop(language_model::StopReason::EndTurn));
 
             let bytes = body.as_bytes();
             let mut points: Vec<usize> = splits.iter().map(|i| i.index(bytes.len() + 1)).collect();

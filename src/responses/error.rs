@@ -27,11 +27,11 @@
 
 use super::stall::Stall;
 use super::usage_limits::UsageLimits;
-use crate::language_model::{LanguageModelCompletionError, LanguageModelProviderName};
 use crate::network_number;
 use chrono::{DateTime, Local, Utc};
 use http_client::StatusCode;
 use http_client::http::HeaderMap;
+use language_model::{LanguageModelCompletionError, LanguageModelProviderName};
 use std::time::Duration;
 use thiserror::Error;
 
@@ -516,8 +516,8 @@ fn body_excerpt(body: &[u8], status: StatusCode) -> String {
 )]
 mod tests {
     use super::*;
-    use crate::language_model::ProviderErrorCategory;
     use chrono::TimeZone as _;
+    use language_model::ProviderErrorCategory;
     use serde_json::json;
 
     fn error(status: u16, body: serde_json::Value) -> ResponsesError {

@@ -1,5 +1,5 @@
 //! [`EventMapper`]: the state machine that turns Responses API events into the host's
-//! [`LanguageModelCompletionEvent`](crate::language_model::LanguageModelCompletionEvent)s.
+//! [`LanguageModelCompletionEvent`](language_model::LanguageModelCompletionEvent)s.
 //!
 //! | Responses event | completion events |
 //! |---|---|
@@ -21,7 +21,7 @@
 use super::compaction::compaction_state;
 use super::error::ResponsesError;
 use super::events::{OutputItem, ResponseInfo, ResponsesEvent, Usage};
-use crate::language_model::{
+use language_model::{
     CompactedContext, CompactionUpdate, LanguageModelCompletionEvent as Event,
     LanguageModelToolUse, LanguageModelToolUseInput, StopReason, TokenUsage,
 };

@@ -14,12 +14,12 @@
 use super::compaction::compaction_input_items;
 use super::error::ResponsesError;
 use super::request::*;
-use crate::language_model::{
+use crate::models::{ModelInfo, ReasoningEffort};
+use crate::provider::PROVIDER_ID;
+use language_model::{
     CompactedContext, LanguageModelRequest, LanguageModelRequestMessage, LanguageModelToolChoice,
     LanguageModelToolResultContent, MessageContent, Role, Speed,
 };
-use crate::models::{ModelInfo, ReasoningEffort};
-use crate::provider::PROVIDER_ID;
 use std::collections::HashSet;
 
 /// The backend's cap on `instructions`, in characters ("near 1M"); refused before sending.
@@ -407,7 +407,7 @@ fn pair_tool_calls(items: Vec<InputItem>) -> Vec<InputItem> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::language_model::*;
+    use language_model::*;
     use serde_json::json;
 
     pub(crate) fn model(extra: serde_json::Value) -> ModelInfo {

@@ -20,12 +20,12 @@ use super::stall::{Stall, StreamWatch};
 use super::usage_limits::UsageLimits;
 use crate::backend_request::{BackendAuth, authenticated_request};
 use crate::config::Config;
-use crate::language_model::LanguageModelCompletionEvent;
 use futures::future::{BoxFuture, Either};
 use futures::io::AsyncReadExt as _;
 use futures::stream::{self, BoxStream, StreamExt as _};
 use futures::{AsyncRead, FutureExt as _};
 use http_client::{HttpClient, Method};
+use language_model::LanguageModelCompletionEvent;
 use std::collections::VecDeque;
 use std::pin::Pin;
 use std::task::Poll;
@@ -245,9 +245,9 @@ async fn read_within<R: AsyncRead + Unpin>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::language_model::{LanguageModelCompletionEvent as Event, StopReason};
     use crate::secret::AccessToken;
     use http_client::{AsyncBody, FakeHttpClient};
+    use language_model::{LanguageModelCompletionEvent as Event, StopReason};
     use std::pin::Pin;
     use std::sync::{Arc, Mutex};
     use std::task::{Context, Poll};

@@ -15,8 +15,8 @@
 //! that message. [`count_tokens_uncached`] encodes everything, and gives the same number.
 
 use super::token_cache::{CACHED_TEXTS, TokenCache};
-use crate::language_model::{LanguageModelRequest, LanguageModelToolResultContent, MessageContent};
 use anyhow::{Result, anyhow};
+use language_model::{LanguageModelRequest, LanguageModelToolResultContent, MessageContent};
 use std::num::NonZeroUsize;
 use std::sync::{LazyLock, OnceLock};
 use tiktoken_rs::CoreBPE;
@@ -111,7 +111,7 @@ fn count_with(request: &LanguageModelRequest, count: impl Fn(&str) -> u64) -> u6
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::language_model::*;
+    use language_model::*;
 
     #[test]
     fn counts_text_tools_and_images() {

@@ -1,0 +1,208 @@
+//! The provider's settings card alone, in one state and one theme, for screenshots and visual
+//! checks. Every state is reached through the real code against the embedded emulator (no
+//! state is faked): the card shows what `State::status()` says.
+//!
+//! ```text
+//! cargo run --example card -- --state signed-out --theme dark
+//! ```
+//! States: `signed-out`, `browser` (signing in by browser), `device-code`, `error`,
+//! `signed-in` (with usage bars), `limit` (usage limit reached). Themes: `light`, `dark`.
+//! `scripts/screenshots.sh` renders all of them into `docs/`.
+
+use emulator::{Emulator, Fault};
+use futures::StreamExt as _;
+use gpui::{
+    App, AppContext as _, Application, Bounds, Context, Entity, IntoElement, ParentElement as _,
+    Render, Styled as _, Window, WindowBounds, WindowOptions, div, px, size,
+};
+use language_model::*;
+use openai_subscribed::auth::SignInMethod;
+use openai_subscribed::config::Config;
+use openai_subscribed::credentials::MemoryStore;
+use openai_subscribed::models::CacheLocation;
+use openai_subscribed::provider::{
+    ConfigurationView, OpenAiSubscribedProvider, StateOptions, UrlOpener,
+};
+use reqwest_client::ReqwestHttpClient;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Duration;
+use theme::{ActiveTheme as _, Appearance, GlobalTheme, Theme};
+
+/// Which state to show.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum CardState {
+    SignedOut,
+    Browser,
+    DeviceCode,
+    Error,
+    SignedIn,
+    Limit,
+}
+
+impl CardState {
+    fn parse(name: &str) -> Option<Self> {
+        Some(match name {
+            "signed-out" => Self::SignedOut,
+            "browser" => Self::Browser,
+            "device-code" => Self::DeviceCode,
+            "error" => Self::Error,
+            "signed-in" => Self::SignedIn,
+            "limit" => Self::Limit,
+            _ => return None,
+        })
+    }
+}
+
+struct EmulatorHandle(#[allow(dead_code)] Arc<Emulator>);
+impl gpui::Global for EmulatorHandle {}
+
+struct CardWindow {
+    card: Entity<ConfigurationView>,
+}
+
+impl Render for CardWindow {
+    fn render(&mut self, _window: &mut Window, cx: &mut Context<Self>) -> impl IntoElement {
+        let colors = cx.theme().colors();
+        div().size_full().p_4().bg(colors.background).child(
+            div()
+                .rounded_md()
+                .border_1()
+                .border_color(colors.border_variant)
+                .bg(colors.panel_background)
+                .child(
+                    div()
+                        .px_3()
+                        .pt_2()
+                        .text_sm()
+                        .text_color(colors.text)
+                        .child("ChatGPT Subscription"),
+                )
+                .child(self.card.clone()),
+        )
+    }
+}
+
+fn flag(args: &[String], name: &str) -> Option<String> {
+    args.iter()
+        .position(|arg| arg == name)
+        .and_then(|at| args.get(at + 1))
+        .cloned()
+}
+
+fn main() {
+    env_logger::init();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let state_name = flag(&args, "--state").unwrap_or_else(|| "signed-out".into());
+    let card_state = CardState::parse(&state_name).unwrap_or_else(|| {
+        eprintln!("unknown --state {state_name}");
+        std::process::exit(2)
+    });
+    let appearance = match flag(&args, "--theme").as_deref() {
+        Some("dark") => Appearance::Dark,
+        _ => Appearance::Light,
+    };
+
+    let emulator = Arc::new(Emulator::start().expect("the emulator starts"));
+    let config = Config::with_urls(&emulator.issuer_url(), &emulator.backend_url()).unwrap();
+    let http = ReqwestHttpClient::new(&config.user_agent()).expect("an HTTP client");
+
+    Application::new()
+        .with_http_client(http.clone())
+        .run(move |cx: &mut App| {
+            cx.set_global(EmulatorHandle(emulator.clone()));
+            GlobalTheme::update_theme(cx, Arc::new(Theme::default_for(appearance)));
+            let url_opener = match card_state {
+                // Nobody follows the sign-in page: the card waits in "approve in your browser".
+                CardState::Browser => UrlOpener::Custom(Rc::new(|_, _| {})),
+                _ => cli::demo::http_browser(http.clone()),
+            };
+            let options = StateOptions {
+                url_opener,
+                cache: CacheLocation::MemoryOnly,
+                ..StateOptions::default()
+            };
+            let provider = Arc::new(OpenAiSubscribedProvider::with_options(
+                http.clone(),
+                Arc::new(MemoryStore::new()),
+                config.clone(),
+                options,
+                cx,
+            ));
+            let state = provider.state().clone();
+            match card_state {
+                CardState::SignedOut => {}
+                CardState::Browser => {
+                    state.update(cx, |state, cx| state.sign_in(SignInMethod::Browser, cx))
+                }
+                CardState::DeviceCode => {
+                    state.update(cx, |state, cx| state.sign_in(SignInMethod::DeviceCode, cx))
+                }
+                CardState::Error => {
+                    emulator.inject(Fault::AuthorizeDenied {
+                        description: "missing_codex_entitlement".into(),
+                    });
+                    state.update(cx, |state, cx| state.sign_in(SignInMethod::Browser, cx));
+                }
+                CardState::SignedIn | CardState::Limit => {
+                    if card_state == CardState::Limit {
+                        emulator.inject(Fault::ResponsesUsageLimit {
+                            resets_in_secs: 72 * 60,
+                        });
+                    }
+                    state.update(cx, |state, cx| state.sign_in(SignInMethod::Browser, cx));
+                    ask_once_signed_in(provider.clone(), cx);
+                }
+            }
+
+            let bounds = Bounds::centered(None, size(px(560.), px(340.)), cx);
+            cx.open_window(
+                WindowOptions {
+                    window_bounds: Some(WindowBounds::Windowed(bounds)),
+                    ..WindowOptions::default()
+                },
+                |_, cx| {
+                    let card = cx.new(|cx| ConfigurationView::new(state.clone(), cx));
+                    cx.new(|_| CardWindow { card })
+                },
+            )
+            .expect("a window opens");
+            cx.activate(true);
+        });
+}
+
+/// Once signed in, one short request: its answer (or refusal) carries the usage headers.
+fn ask_once_signed_in(provider: Arc<OpenAiSubscribedProvider>, cx: &mut App) {
+    cx.spawn(async move |cx| {
+        for _ in 0..400 {
+            let model = cx
+                .update(|cx| {
+                    provider
+                        .is_authenticated(cx)
+                        .then(|| provider.default_model(cx))
+                        .flatten()
+                })
+                .ok()
+                .flatten();
+            if let Some(model) = model {
+                let request = LanguageModelRequest {
+                    messages: vec![LanguageModelRequestMessage {
+                        role: Role::User,
+                        content: vec![MessageContent::Text("Hello".into())],
+                        cache: false,
+                        reasoning_details: None,
+                    }],
+                    ..LanguageModelRequest::default()
+                };
+                if let Ok(mut events) = model.stream_completion(request, cx).await {
+                    while events.next().await.is_some() {}
+                }
+                return;
+            }
+            cx.background_executor()
+                .timer(Duration::from_millis(50))
+                .await;
+        }
+    })
+    .detach();
+}

@@ -1,0 +1,176 @@
+//! `login`, `logout` and `status`.
+
+use super::args::LoginArgs;
+use super::context::CommandContext;
+use super::output::{errln, outln};
+use super::spinner::Spinner;
+use super::wait::{sign_in_outcome, wait_for};
+use anyhow::{Result, anyhow};
+use gpui::AsyncApp;
+use openai_subscribed::auth::revoke::Revocation;
+use openai_subscribed::auth::{AuthState, SignInMethod, SignInProgress};
+use openai_subscribed::printable::one_line;
+use openai_subscribed::provider::{OpenAiSubscribedProvider, UrlOpener};
+use std::rc::Rc;
+
+/// "ada@example.com (Plus)", from the signed-in identity.
+fn who(provider: &OpenAiSubscribedProvider, cx: &mut AsyncApp) -> Result<Option<String>> {
+    provider.state().read_with(cx, |state, cx| {
+        state.auth().read(cx).account().map(|identity| {
+            let email = identity
+                .email
+                .clone()
+                .unwrap_or_else(|| "your ChatGPT account".into());
+            match &identity.plan {
+                Some(plan) => format!("{email} ({plan})"),
+                None => email,
+            }
+        })
+    })
+}
+
+/// `login [--no-browser] [--device]`.
+pub async fn login(context: CommandContext, args: LoginArgs, cx: &mut AsyncApp) -> Result<()> {
+    let opener = if args.no_browser {
+        // The URL alone on one line of stdout, for scripts and remote shells.
+        UrlOpener::Custom(Rc::new(|url, _| outln!("{url}")))
+    } else {
+        UrlOpener::Custom(Rc::new(|url, _| {
+            if let Err(error) = open::that_detached(url.as_str()) {
+                errln!("Could not open a browser ({error}); visit:\n{url}");
+            }
+        }))
+    };
+    let (provider, _) = context.loaded_provider(opener, cx).await?;
+    if let Some(who) = who(&provider, cx)? {
+        outln!(
+            "Already signed in as {who}. Run `openai-subscribed logout` first to switch accounts."
+        );
+        return Ok(());
+    }
+
+    let method = if args.device {
+        SignInMethod::DeviceCode
+    } else {
+        SignInMethod::Browser
+    };
+    provider
+        .state()
+        .update(cx, |state, cx| state.sign_in(method, cx))?;
+
+    let mut spinner = Spinner::new("Waiting for you to approve the sign-in (Ctrl-C to cancel)…");
+    let mut shown_code = false;
+    let auth = provider
+        .state()
+        .read_with(cx, |state, _| state.auth().clone())?;
+    let outcome = wait_for(
+        &auth,
+        cx,
+        |auth, _| match auth.auth_state() {
+            AuthState::SigningIn {
+                progress:
+                    SignInProgress::WaitingForDeviceCode {
+                        verification_url,
+                        user_code,
+                    },
+                ..
+            } if !shown_code => {
+                shown_code = true;
+                errln!(
+                    "\rTo sign in, visit {verification_url} on any device and enter the code:\n\n    {}\n",
+                    one_line(user_code, 64)
+                );
+                None
+            }
+            _ => sign_in_outcome(auth),
+        },
+        || spinner.tick(),
+    )
+    .await?;
+    spinner.clear();
+    outcome?;
+    let who = who(&provider, cx)?.unwrap_or_else(|| "your ChatGPT account".into());
+    outln!("Signed in as {who}");
+    Ok(())
+}
+
+/// `logout`.
+pub async fn logout(context: CommandContext, cx: &mut AsyncApp) -> Result<()> {
+    let (provider, _) = context.loaded_provider(UrlOpener::System, cx).await?;
+    let was = who(&provider, cx)?;
+    let sign_out = provider
+        .state()
+        .update(cx, |state, cx| state.sign_out(cx))?;
+    let revocation = sign_out.await.map_err(|error| anyhow!(error.to_string()))?;
+    match was {
+        Some(who) => outln!("Signed out {who}."),
+        None => outln!("Not signed in."),
+    }
+    if let Revocation::Failed(reason) = revocation {
+        errln!(
+            "warning: the sign-in was deleted from this computer, but the issuer could not be \
+             told to revoke it ({reason}). It can no longer be used from here and expires on its \
+             own; to end it now, sign out of all sessions in your ChatGPT account's security \
+             settings."
+        );
+    }
+    Ok(())
+}
+
+/// `status [--json]`.
+pub async fn status(context: CommandContext, json: bool, cx: &mut AsyncApp) -> Result<()> {
+    let (provider, _) = context.loaded_provider(UrlOpener::System, cx).await?;
+    let (record, store) = provider.state().read_with(cx, |state, cx| {
+        let auth = state.auth().read(cx);
+        let record = match auth.auth_state() {
+            AuthState::SignedIn { credentials, .. } => {
+                Some((credentials.identity.clone(), credentials.expires_at))
+            }
+            _ => None,
+        };
+        (record, auth.store_name())
+    })?;
+    if json {
+        let value = match &record {
+            Some((identity, expires_at)) => serde_json::json!({
+                "signed_in": true,
+                "email": identity.email,
+                "plan": identity.plan.as_ref().map(|plan| plan.wire_name().to_string()),
+                "account_id": identity.account_id,
+                "expires_at": expires_at.to_rfc3339(),
+                "store": store,
+            }),
+            None => serde_json::json!({
+                "signed_in": false, "email": null, "plan": null, "account_id": null,
+                "expires_at": null, "store": null,
+            }),
+        };
+        outln!("{value}");
+        return Ok(());
+    }
+    match record {
+        Some((identity, expires_at)) => {
+            let email = identity.email.unwrap_or_else(|| "(no email)".into());
+            let plan = identity
+                .plan
+                .map(|plan| plan.to_string())
+                .unwrap_or_else(|| "unknown".into());
+            outln!("Signed in as {email} · {plan}");
+            outln!(
+                "Account:  {}",
+                one_line(&identity.account_id.unwrap_or_default(), 100)
+            );
+            outln!(
+                "Session:  access token valid until {} (renewed automatically)",
+                expires_at
+                    .with_timezone(&chrono::Local)
+                    .format("%Y-%m-%d %H:%M")
+            );
+            outln!("Stored in the {store}");
+        }
+        None => {
+            outln!("Not signed in. Run `openai-subscribed login` (or `login --device` over SSH).")
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,71 @@
+//! The `openai-subscribed` command line.
+//!
+//! Every subcommand except `emulator` runs inside a headless gpui application
+//! ([`headless::run_headless`]) and drives the same provider code Zed does: the provider's
+//! [`State`](openai_subscribed::provider::State), the auth state machine, the model catalog and the Responses
+//! streamer. There is no second implementation of any step here, only printing.
+//!
+//! | command | module |
+//! |---|---|
+//! | `login [--no-browser] [--device]`, `logout`, `status [--json]` | [`account`] |
+//! | `models [--json]` | [`models`] |
+//! | `chat [--model] [--effort] [--json] [--fast] [--thread FILE [--compact]] PROMPT` | [`chat`], [`thread_file`] |
+//! | `usage [--json]` | [`usage`] |
+//! | `emulator [--port N]` | [`emulator_command`] |
+//! | `demo` | [`demo`] |
+
+pub mod account;
+pub mod args;
+pub mod chat;
+pub mod context;
+pub mod demo;
+pub mod emulator_command;
+pub mod event_json;
+pub mod headless;
+pub mod models;
+pub mod output;
+pub mod spinner;
+pub mod thread_file;
+pub mod usage;
+pub mod wait;
+
+use args::{Cli, Command};
+use clap::Parser as _;
+use std::process::ExitCode;
+
+/// Parses the arguments, runs the command and returns the process's exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn"))
+        .format_timestamp(None)
+        .init();
+
+    let context = match context::CommandContext::from_args(&cli.global) {
+        Ok(context) => context,
+        Err(error) => {
+            output::errln!("error: {}", headless::one_line(&error));
+            return ExitCode::FAILURE;
+        }
+    };
+
+    match cli.command {
+        Command::Emulator(args) => emulator_command::run(args),
+        Command::Demo => demo::run(context),
+        Command::Login(args) => {
+            context.run(async move |context, cx| account::login(context, args, cx).await)
+        }
+        Command::Logout => context.run(async move |context, cx| account::logout(context, cx).await),
+        Command::Status(flag) => {
+            context.run(async move |context, cx| account::status(context, flag.json, cx).await)
+        }
+        Command::Models(flag) => {
+            context.run(async move |context, cx| models::list(context, flag.json, cx).await)
+        }
+        Command::Chat(args) => {
+            context.run(async move |context, cx| chat::chat(context, args, cx).await)
+        }
+        Command::Usage(flag) => {
+            context.run(async move |context, cx| usage::show(context, flag.json, cx).await)
+        }
+    }
+}

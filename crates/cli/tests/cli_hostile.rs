@@ -1,0 +1,542 @@
+//! The command line against a misbehaving backend, a broken store and a closed terminal: the
+//! real binary, in separate processes, over real loopback sockets (the embedded emulator, or the
+//! raw TCP backend in `tests/support/misbehaving_backend.rs`).
+//!
+//! Each test is one finding of the hostile-input pass (issue 16): every wait bounded, no panic on
+//! a closed pipe, no control character from the network on the terminal, and every error saying
+//! what happened and what to do. Every child process is waited for with a bound and killed past
+//! it, so no test can hang.
+
+use emulator::callback_ports;
+use emulator::misbehaving as misbehaving_backend;
+
+use emulator::{Emulator, EmulatorOptions, Fault};
+use misbehaving_backend::{MisbehavingBackend, Misbehaviour};
+use openai_subscribed::credentials::StoredCredentials;
+use openai_subscribed::oauth::{TokenResponse, TokenSet};
+use openai_subscribed::secret::{AccessToken, IdToken, RefreshToken};
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_openai-subscribed");
+/// No command here should take more than a few seconds; past this it is killed and the test fails.
+const BOUND: Duration = Duration::from_secs(60);
+
+/// A command against `emulator` with the sign-in in `dir/credentials.json`.
+fn cli(emulator: &Emulator, dir: &Path) -> Command {
+    let mut command = Command::new(BIN);
+    command
+        .env("OPENAI_SUBSCRIBED_AUTH_URL", emulator.issuer_url())
+        .env("OPENAI_SUBSCRIBED_BACKEND_URL", emulator.backend_url())
+        .env("OPENAI_SUBSCRIBED_STORE", "file")
+        .env("OPENAI_SUBSCRIBED_STORE_PATH", store_path(dir))
+        .env("XDG_CACHE_HOME", dir.join("cache"))
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::null());
+    command
+}
+
+fn store_path(dir: &Path) -> PathBuf {
+    dir.join("credentials.json")
+}
+
+/// Writes a live sign-in (access token valid `lifetime_secs`) into the file store, as a sign-in
+/// would have: no browser and no fixed callback port, so tests can run side by side.
+fn sign_in(emulator: &Emulator, dir: &Path, lifetime_secs: i64) {
+    let minted = emulator.mint_tokens(lifetime_secs);
+    let tokens = TokenSet::from_response(
+        TokenResponse {
+            id_token: Some(IdToken::new(minted.id_token)),
+            access_token: AccessToken::new(minted.access_token),
+            refresh_token: Some(RefreshToken::new(minted.refresh_token)),
+            expires_in: Some(serde_json::json!(lifetime_secs)),
+        },
+        None,
+        chrono::Utc::now(),
+    )
+    .unwrap();
+    let path = store_path(dir);
+    std::fs::write(&path, StoredCredentials::from_token_set(&tokens).encode()).unwrap();
+    set_mode(&path, 0o600);
+}
+
+fn set_mode(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+struct Finished {
+    status: ExitStatus,
+    stdout: String,
+    stderr: String,
+}
+
+/// Runs `command` to its end, within [`BOUND`].
+fn run(command: &mut Command) -> Finished {
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    let status = wait_bounded(&mut child, BOUND).expect("the command ended in time");
+    let read = |pipe: Option<Box<dyn std::io::Read>>| {
+        let mut text = String::new();
+        if let Some(mut pipe) = pipe {
+            pipe.read_to_string(&mut text).ok();
+        }
+        text
+    };
+    Finished {
+        status,
+        stdout: read(child.stdout.take().map(|p| Box::new(p) as _)),
+        stderr: read(child.stderr.take().map(|p| Box::new(p) as _)),
+    }
+}
+
+/// Waits up to `bound`; `None` (and the child killed) if it is still running then.
+fn wait_bounded(child: &mut Child, bound: Duration) -> Option<ExitStatus> {
+    let deadline = Instant::now() + bound;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return Some(status);
+        }
+        if Instant::now() >= deadline {
+            child.kill().ok();
+            child.wait().ok();
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn no_control_characters(text: &str) {
+    assert!(
+        !text
+            .chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\t'),
+        "control characters reached the terminal: {text:?}"
+    );
+}
+
+// ---- Finding 1: every wait bounded ---------------------------------------------------------
+
+fn chat_against(misbehaviour: Misbehaviour, timeouts: &[(&str, &str)]) -> Finished {
+    let emulator = Emulator::start().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    sign_in(&emulator, dir.path(), 3600);
+    let backend = MisbehavingBackend::start(misbehaviour);
+    let mut command = cli(&emulator, dir.path());
+    command
+        .env("OPENAI_SUBSCRIBED_BACKEND_URL", &backend.url)
+        .args(["chat", "hello"]);
+    for (name, value) in timeouts {
+        command.env(name, value);
+    }
+    run(&mut command)
+}
+
+#[test]
+fn chat_gives_up_on_a_backend_that_accepts_and_stays_silent() {
+    let output = chat_against(
+        Misbehaviour::Silent,
+        &[("OPENAI_SUBSCRIBED_FIRST_BYTE_TIMEOUT", "0.5")],
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", output.stderr);
+    assert!(
+        output
+            .stderr
+            .contains("did not start answering within 0.50 s"),
+        "{}",
+        output.stderr
+    );
+}
+
+#[test]
+fn chat_gives_up_on_headers_then_nothing() {
+    let output = chat_against(
+        Misbehaviour::HeadersThenNothing,
+        &[("OPENAI_SUBSCRIBED_STREAM_IDLE_TIMEOUT", "0.5")],
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", output.stderr);
+    assert!(
+        output
+            .stderr
+            .contains("nothing arrived from the ChatGPT backend for 0.50 s"),
+        "{}",
+        output.stderr
+    );
+}
+
+#[test]
+fn chat_gives_up_on_a_stream_of_keep_alive_comments() {
+    let output = chat_against(
+        Misbehaviour::KeepAliveOnly,
+        &[("OPENAI_SUBSCRIBED_EVENT_IDLE_TIMEOUT", "1")],
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", output.stderr);
+    assert!(
+        output.stderr.contains("sent no progress for 1 s"),
+        "{}",
+        output.stderr
+    );
+}
+
+#[test]
+fn chat_gives_up_on_a_stream_that_stalls_midway() {
+    let output = chat_against(
+        Misbehaviour::StallMidStream,
+        &[("OPENAI_SUBSCRIBED_STREAM_IDLE_TIMEOUT", "0.5")],
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", output.stderr);
+    assert!(output.stdout.contains("Half an ans"), "{}", output.stdout);
+    assert!(
+        output.stderr.contains("the answer stalled"),
+        "{}",
+        output.stderr
+    );
+}
+
+#[test]
+fn a_timeout_that_is_not_a_number_is_refused_in_words() {
+    let output = run(Command::new(BIN)
+        .args(["--first-byte-timeout", "soon", "status"])
+        .env("OPENAI_SUBSCRIBED_STORE", "memory"));
+    assert!(!output.status.success());
+    assert!(
+        output
+            .stderr
+            .contains("\"soon\" is not a number of seconds"),
+        "{}",
+        output.stderr
+    );
+}
+
+// ---- Finding 2: every byte bounded ---------------------------------------------------------
+
+#[test]
+fn chat_refuses_an_endless_line_instead_of_growing_without_bound() {
+    let output = chat_against(Misbehaviour::EndlessLine, &[]);
+    assert_eq!(output.status.code(), Some(1), "{}", output.stderr);
+    assert!(
+        output.stderr.contains("larger than 8 MiB"),
+        "{}",
+        output.stderr
+    );
+}
+
+// ---- Finding 5: no panic on a closed stdout or stderr --------------------------------------
+
+/// Which of the child's output streams has no reader.
+#[derive(Clone, Copy, Debug)]
+enum Closed {
+    Stdout,
+    Stderr,
+}
+
+/// Starts `command` with `closed`'s reader gone before it writes anything.
+fn spawn_with_closed(
+    command: &mut Command,
+    closed: Closed,
+) -> (Child, Option<std::process::ChildStderr>) {
+    match closed {
+        Closed::Stdout => {
+            let mut child = command
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
+            drop(child.stdout.take());
+            let stderr = child.stderr.take();
+            (child, stderr)
+        }
+        Closed::Stderr => {
+            let mut child = command
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
+            drop(child.stderr.take());
+            (child, None)
+        }
+    }
+}
+
+/// Runs a command that ends by itself with `closed` broken: it must not panic (exit 101).
+fn ends_without_panic(command: &mut Command, closed: Closed) -> ExitStatus {
+    let (mut child, stderr) = spawn_with_closed(command, closed);
+    let status = wait_bounded(&mut child, BOUND).expect("ended in time");
+    let mut text = String::new();
+    if let Some(mut stderr) = stderr {
+        std::io::Read::read_to_string(&mut stderr, &mut text).ok();
+    }
+    assert_ne!(status.code(), Some(101), "{command:?} panicked: {text}");
+    assert!(!text.contains("panicked"), "{command:?}: {text}");
+    status
+}
+
+/// Runs a command that keeps running (a server, a sign-in waiting for the browser) with `closed`
+/// broken: it must still be running after a while, then it is stopped.
+fn keeps_running_without_panic(command: &mut Command, closed: Closed) {
+    let (mut child, _stderr) = spawn_with_closed(command, closed);
+    let status = wait_bounded(&mut child, Duration::from_secs(3));
+    assert!(
+        status.is_none(),
+        "{command:?} ended (a panic is exit 101): {status:?}"
+    );
+}
+
+#[test]
+fn no_command_panics_on_a_closed_stdout_or_stderr() {
+    // `login --no-browser` binds the issuer's real callback ports: hold the shared lock.
+    let _ports = callback_ports::PortLock::acquire();
+    let emulator = Emulator::start().unwrap();
+    for closed in [Closed::Stdout, Closed::Stderr] {
+        let dir = tempfile::tempdir().unwrap();
+        // Signed out: `status`, `models` (the built-in list) and `login --no-browser`.
+        assert!(ends_without_panic(cli(&emulator, dir.path()).arg("status"), closed).success());
+        assert!(ends_without_panic(cli(&emulator, dir.path()).arg("models"), closed).success());
+        keeps_running_without_panic(
+            cli(&emulator, dir.path()).args(["login", "--no-browser"]),
+            closed,
+        );
+        // Signed in: `usage`, `status`, then `logout`, which still signs out.
+        sign_in(&emulator, dir.path(), 3600);
+        assert!(ends_without_panic(cli(&emulator, dir.path()).arg("usage"), closed).success());
+        assert!(ends_without_panic(cli(&emulator, dir.path()).arg("status"), closed).success());
+        assert!(ends_without_panic(cli(&emulator, dir.path()).arg("logout"), closed).success());
+        assert!(!store_path(dir.path()).exists(), "logout finished its work");
+        // `emulator` keeps serving.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        keeps_running_without_panic(
+            Command::new(BIN).args(["emulator", "--port", &port.to_string()]),
+            closed,
+        );
+    }
+}
+
+// ---- Finding 6: no control character from the network on the terminal ----------------------
+
+#[test]
+fn escape_sequences_from_the_backend_never_reach_the_terminal() {
+    let emulator = Emulator::start().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    sign_in(&emulator, dir.path(), 3600);
+    // An error message that retitles the terminal, clears it and overwrites the line.
+    emulator.inject(Fault::ResponsesStatus {
+        status: 400,
+        body: json!({"error": {"code": "bad\u{1b}[2J",
+            "message": "\u{1b}]0;pwned\u{7}Bad\u{1b}[2J\rrequest \u{202E}gnp.exe"}}),
+        retry_after_secs: None,
+    });
+    let output = run(cli(&emulator, dir.path()).args(["chat", "hi"]));
+    assert_eq!(output.status.code(), Some(1));
+    assert!(output.stderr.contains("Bad"), "{}", output.stderr);
+    no_control_characters(&output.stderr);
+    assert!(!output.stderr.contains('\u{202E}'), "{}", output.stderr);
+
+    // A plan type in a usage-limit answer.
+    emulator.inject(Fault::ResponsesStatus {
+        status: 429,
+        body: json!({"error": {"type": "usage_limit_reached",
+            "plan_type": "\u{1b}[31mpro\u{7}", "resets_in_seconds": 600}}),
+        retry_after_secs: None,
+    });
+    let output = run(cli(&emulator, dir.path()).args(["chat", "hi"]));
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        output.stderr.contains("usage limit reached"),
+        "{}",
+        output.stderr
+    );
+    no_control_characters(&output.stderr);
+}
+
+// ---- Finding 7: words that say what happened and what to do --------------------------------
+
+#[test]
+fn a_store_that_is_a_directory_is_said_by_status_and_login_refuses_before_the_browser() {
+    let emulator = Emulator::start().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(store_path(dir.path())).unwrap();
+
+    let status = run(cli(&emulator, dir.path()).arg("status"));
+    assert_eq!(status.status.code(), Some(1), "{}", status.stdout);
+    assert!(
+        status
+            .stderr
+            .contains("Could not read your ChatGPT sign-in from the"),
+        "{}",
+        status.stderr
+    );
+    assert!(
+        !status.stdout.contains("Not signed in"),
+        "{}",
+        status.stdout
+    );
+
+    let login = run(cli(&emulator, dir.path()).args(["login", "--no-browser"]));
+    assert_eq!(login.status.code(), Some(1));
+    // Refused before the flow started: no authorize URL was printed, no code was issued.
+    assert_eq!(login.stdout, "", "{}", login.stdout);
+    assert!(login.stderr.contains("Could not read"), "{}", login.stderr);
+}
+
+#[test]
+fn a_store_others_can_read_is_made_private_with_a_note() {
+    let emulator = Emulator::start().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    sign_in(&emulator, dir.path(), 3600);
+    set_mode(&store_path(dir.path()), 0o644);
+    let output = run(cli(&emulator, dir.path()).arg("status"));
+    assert!(output.status.success(), "{}", output.stderr);
+    assert!(output.stdout.contains("Signed in as"), "{}", output.stdout);
+    assert!(
+        output.stderr.contains("it is now private to you (0600)"),
+        "{}",
+        output.stderr
+    );
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = std::fs::metadata(store_path(dir.path()))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+}
+
+#[test]
+fn a_session_that_ended_is_said_in_words_not_as_a_missing_api_key() {
+    let emulator = Emulator::start_with(EmulatorOptions {
+        // Inside the renewal margin: the first request renews.
+        access_token_lifetime: Duration::from_secs(60),
+        ..EmulatorOptions::default()
+    })
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    sign_in(&emulator, dir.path(), 60);
+    emulator.inject(Fault::TokenStatus {
+        status: 400,
+        body: json!({"error": "refresh_token_reused"}),
+    });
+    let output = run(cli(&emulator, dir.path()).args(["chat", "hi"]));
+    assert_eq!(output.status.code(), Some(1));
+    assert!(!output.stderr.contains("API key"), "{}", output.stderr);
+    assert!(
+        output.stderr.contains("openai-subscribed login"),
+        "{}",
+        output.stderr
+    );
+}
+
+#[test]
+fn models_tells_an_answer_from_an_unreachable_backend_and_from_being_signed_out() {
+    let emulator = Emulator::start().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+
+    let signed_out = run(cli(&emulator, dir.path()).arg("models"));
+    assert!(signed_out.status.success());
+    assert!(
+        signed_out.stderr.contains("Not signed in"),
+        "{}",
+        signed_out.stderr
+    );
+    assert!(!signed_out.stdout.contains("could not be reached"));
+
+    sign_in(&emulator, dir.path(), 3600);
+    emulator.inject(Fault::ModelsStatus { status: 500 });
+    let answered = run(cli(&emulator, dir.path()).arg("models"));
+    assert!(answered.stderr.contains("HTTP 500"), "{}", answered.stderr);
+    assert!(
+        !format!("{}{}", answered.stdout, answered.stderr).contains("reach"),
+        "{}{}",
+        answered.stdout,
+        answered.stderr
+    );
+
+    // Nothing listens there; the URL carries a password, which no message may repeat.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let unreachable = run(cli(&emulator, dir.path())
+        .env(
+            "OPENAI_SUBSCRIBED_BACKEND_URL",
+            format!("http://ada:hunter2@127.0.0.1:{closed}/backend-api/codex"),
+        )
+        .arg("models"));
+    assert!(
+        unreachable.stderr.contains("could not reach the backend"),
+        "{}",
+        unreachable.stderr
+    );
+    assert!(
+        !unreachable.stderr.contains("hunter2"),
+        "{}",
+        unreachable.stderr
+    );
+}
+
+#[test]
+fn an_error_without_details_never_says_null() {
+    let emulator = Emulator::start().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    sign_in(&emulator, dir.path(), 3600);
+    emulator.inject(Fault::ResponsesStatus {
+        status: 500,
+        body: serde_json::Value::Null,
+        retry_after_secs: None,
+    });
+    let output = run(cli(&emulator, dir.path()).args(["chat", "hi"]));
+    assert_eq!(output.status.code(), Some(1));
+    assert!(!output.stderr.contains("null"), "{}", output.stderr);
+    assert!(
+        output
+            .stderr
+            .contains("the backend gave no details; try again"),
+        "{}",
+        output.stderr
+    );
+}
+
+#[test]
+fn logout_with_the_issuer_unreachable_says_the_revocation_failed() {
+    let emulator = Emulator::start().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    sign_in(&emulator, dir.path(), 3600);
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let output = run(cli(&emulator, dir.path())
+        .env(
+            "OPENAI_SUBSCRIBED_AUTH_URL",
+            format!("http://127.0.0.1:{closed}"),
+        )
+        .arg("logout"));
+    assert!(output.status.success(), "{}", output.stderr);
+    assert!(output.stdout.contains("Signed out"), "{}", output.stdout);
+    assert!(
+        output.stderr.contains("could not be told to revoke it"),
+        "{}",
+        output.stderr
+    );
+    assert!(!store_path(dir.path()).exists());
+    assert_eq!(emulator.stats().revocations, 0);
+}
+
+#[test]
+fn a_password_in_a_url_option_is_never_echoed() {
+    let output = run(Command::new(BIN)
+        .args(["--auth-url", "ftp://ada:hunter2@example.com", "status"])
+        .env("OPENAI_SUBSCRIBED_STORE", "memory"));
+    assert!(!output.status.success());
+    assert!(output.stderr.contains("http or https"), "{}", output.stderr);
+    assert!(!output.stderr.contains("hunter2"), "{}", output.stderr);
+}
