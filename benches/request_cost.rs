@@ -23,8 +23,8 @@ use openai_subscribed::config::Config;
 use openai_subscribed::models::ModelInfo;
 use openai_subscribed::preconnect::preconnect;
 use openai_subscribed::responses::{
-    InputItem, StreamTimeouts, StreamWatch, ZSTD_LEVEL, build_request, compress_zstd, count_tokens,
-    count_tokens_uncached, send_request,
+    InputItem, StreamTimeouts, StreamWatch, TokenCache, ZSTD_LEVEL, build_request, compress_zstd,
+    count_tokens, count_tokens_uncached, send_request,
 };
 use openai_subscribed::secret::AccessToken;
 use reqwest_client::ReqwestHttpClient;
@@ -150,14 +150,15 @@ fn client_cpu_per_turn(c: &mut Criterion) {
 }
 
 fn count_tokens_append(c: &mut Criterion) {
+    let cache = TokenCache::default();
     let thread = AgentThread::generate(SEED, 150);
     // The first turn whose thread reaches 100k tokens, counted turn by turn as the host does
     // (which also fills the cache, as the earlier turns of a real session did).
     let (turn, request) = (1..=150)
         .map(|turn| (turn, thread.request_at(turn)))
-        .find(|(_, request)| count_tokens(request).unwrap() >= 100_000)
+        .find(|(_, request)| count_tokens(request, &cache).unwrap() >= 100_000)
         .expect("the thread reaches 100k tokens");
-    let tokens = count_tokens(&request).unwrap();
+    let tokens = count_tokens(&request, &cache).unwrap();
     eprintln!("count_tokens_append: turn {turn}, {tokens} tokens, +1 user message per count");
     let mut nonce = 0;
     let mut appended = || {
@@ -168,7 +169,7 @@ fn count_tokens_append(c: &mut Criterion) {
     };
     let grown = appended();
     assert_eq!(
-        count_tokens(&grown).unwrap(),
+        count_tokens(&grown, &cache).unwrap(),
         count_tokens_uncached(&grown).unwrap()
     );
 
@@ -177,7 +178,7 @@ fn count_tokens_append(c: &mut Criterion) {
     group.bench_function("incremental (cached texts)", |b| {
         b.iter_batched(
             &mut appended,
-            |grown| count_tokens(black_box(&grown)).unwrap(),
+            |grown| count_tokens(black_box(&grown), &cache).unwrap(),
             criterion::BatchSize::LargeInput,
         )
     });

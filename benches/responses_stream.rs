@@ -21,7 +21,9 @@ use language_model::{
     LanguageModelCompletionEvent as Event, LanguageModelRequest, LanguageModelRequestMessage,
     LanguageModelRequestTool, MessageContent, Role, StopReason,
 };
-use openai_subscribed::responses::{CompletionDecoder, count_tokens, count_tokens_uncached};
+use openai_subscribed::responses::{
+    CompletionDecoder, TokenCache, count_tokens, count_tokens_uncached,
+};
 use std::hint::black_box;
 use std::time::Duration;
 
@@ -197,7 +199,7 @@ fn large_request() -> (LanguageModelRequest, String) {
 fn token_counting(c: &mut Criterion) {
     let (request, all_text) = large_request();
     let bpe = tiktoken_rs::o200k_base().unwrap();
-    let tokens = count_tokens(&request).unwrap();
+    let tokens = count_tokens(&request, &TokenCache::default()).unwrap();
     eprintln!("count_tokens request: {tokens} tokens");
     let mut group = c.benchmark_group("count_tokens");
     group.sample_size(10);

@@ -16,7 +16,7 @@ use openai_subscribed::config::{Config, RequestCompression};
 use openai_subscribed::models::ModelInfo;
 use openai_subscribed::preconnect::preconnect;
 use openai_subscribed::responses::{
-    ResponsesRequest, StreamTimeouts, StreamWatch, build_request, count_tokens,
+    ResponsesRequest, StreamTimeouts, StreamWatch, TokenCache, build_request, count_tokens,
     count_tokens_uncached, send_request,
 };
 use openai_subscribed::secret::AccessToken;
@@ -181,11 +181,12 @@ fn an_unknown_content_encoding_gets_a_415_naming_the_accepted_ones() {
 
 #[test]
 fn incremental_counts_equal_full_counts_as_the_thread_grows() {
+    let cache = TokenCache::default();
     let thread = AgentThread::generate(11, 24);
     for turn in [1, 2, 3, 8, 16, 24] {
         let mut request = thread.request_at(turn);
         assert_eq!(
-            count_tokens(&request).unwrap(),
+            count_tokens(&request, &cache).unwrap(),
             count_tokens_uncached(&request).unwrap(),
             "turn {turn}"
         );
@@ -193,7 +194,7 @@ fn incremental_counts_equal_full_counts_as_the_thread_grows() {
             .messages
             .push(AgentThread::new_user_message(turn as u64));
         assert_eq!(
-            count_tokens(&request).unwrap(),
+            count_tokens(&request, &cache).unwrap(),
             count_tokens_uncached(&request).unwrap(),
             "turn {turn} plus one message"
         );

@@ -110,7 +110,7 @@ impl LanguageModel for OpenAiSubscribedModel {
         request: LanguageModelRequest,
         cx: &AsyncApp,
     ) -> BoxFuture<'static, Result<Option<u64>, LanguageModelCompletionError>> {
-        let count = count_tokens_in_background(request, cx.background_executor());
+        let count = count_tokens_in_background(&self.state, request, cx);
         async move {
             count
                 .await
@@ -143,14 +143,24 @@ impl OpenAiSubscribedModel {
         request: LanguageModelRequest,
         cx: &App,
     ) -> BoxFuture<'static, anyhow::Result<u64>> {
-        count_tokens_in_background(request, cx.background_executor()).boxed()
+        let cache = self.state.read(cx).token_cache();
+        cx.background_executor()
+            .spawn(async move { crate::responses::count_tokens(&request, &cache) })
+            .boxed()
     }
 }
 
-/// The tokenizer is built once per process; counting runs off the UI thread.
+/// The tokenizer is built once per process; counting runs off the UI thread, with the
+/// provider's cache of texts counted before.
 fn count_tokens_in_background(
+    state: &Entity<State>,
     request: LanguageModelRequest,
-    executor: &gpui::BackgroundExecutor,
+    cx: &AsyncApp,
 ) -> gpui::Task<anyhow::Result<u64>> {
-    executor.spawn(async move { crate::responses::count_tokens(&request) })
+    match state.read_with(cx, |state, _| state.token_cache()) {
+        Ok(cache) => cx
+            .background_executor()
+            .spawn(async move { crate::responses::count_tokens(&request, &cache) }),
+        Err(error) => gpui::Task::ready(Err(error)),
+    }
 }

@@ -13,7 +13,9 @@ use crate::models::{
 };
 use crate::oauth::{CallbackServerOptions, DeviceCodeOptions};
 use crate::preconnect::{PreconnectThrottle, preconnect};
-use crate::responses::{ResponsesError, StreamTimeouts, UsageFetchError, UsageLimits, fetch_usage};
+use crate::responses::{
+    ResponsesError, StreamTimeouts, TokenCache, UsageFetchError, UsageLimits, fetch_usage,
+};
 use anyhow::Result;
 use futures::FutureExt as _;
 use futures::future::Shared;
@@ -111,6 +113,8 @@ pub struct State {
     opened_browser_for: Option<u64>,
     /// At most four requests per model in flight; the rest wait their turn.
     request_limiters: Arc<ModelRequestLimiters>,
+    /// Token counts of texts counted before (incremental counts of a growing thread).
+    token_cache: Arc<TokenCache>,
     _subscriptions: Vec<Subscription>,
 }
 
@@ -170,8 +174,14 @@ impl State {
             stream_timeouts: options.stream_timeouts,
             opened_browser_for: None,
             request_limiters: Arc::default(),
+            token_cache: Arc::default(),
             _subscriptions: subscriptions,
         }
+    }
+
+    /// The cache every token count of this provider goes through.
+    pub fn token_cache(&self) -> Arc<TokenCache> {
+        self.token_cache.clone()
     }
 
     /// The limiter every request to the model `slug` goes through.

@@ -66,8 +66,7 @@ pub use sse::{SseEvent, SseParser};
 pub use stream::{ResponseStream, completion_events, send_request};
 pub use token_cache::TokenCache;
 pub use token_count::{
-    TOKENS_PER_IMAGE, TOKENS_PER_MESSAGE, clear_token_cache, count_tokens, count_tokens_uncached,
-    warm_up,
+    TOKENS_PER_IMAGE, TOKENS_PER_MESSAGE, count_tokens, count_tokens_uncached, warm_up,
 };
 pub use usage_limits::{Credits, UsageLimits, UsageWindow};
 pub use wham_usage::{UsageFetchError, fetch_usage, parse_usage_answer};

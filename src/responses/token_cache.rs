@@ -32,6 +32,13 @@ pub struct TokenCache {
     counts: Mutex<LruCache<TextKey, u64>>,
 }
 
+impl Default for TokenCache {
+    /// An empty cache of [`CACHED_TEXTS`] texts.
+    fn default() -> Self {
+        Self::new(NonZeroUsize::new(CACHED_TEXTS).unwrap_or(NonZeroUsize::MIN))
+    }
+}
+
 impl TokenCache {
     /// An empty cache holding up to `capacity` texts' counts.
     pub fn new(capacity: NonZeroUsize) -> Self {

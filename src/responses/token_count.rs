@@ -10,15 +10,15 @@
 //! use ([`OnceLock`]), on whatever thread first counts; the host calls this from a background
 //! task, never the UI thread. [`warm_up`] builds it ahead of time.
 //!
-//! Counts are incremental: each text's count is kept in a process-wide [`TokenCache`] (bounded,
-//! least recently used evicted), so counting a thread that grew by one message encodes only
-//! that message. [`count_tokens_uncached`] encodes everything, and gives the same number.
+//! Counts are incremental: each text's count is kept in a [`TokenCache`] (bounded, least recently
+//! used evicted) that the caller owns (the provider's state holds one), so counting a thread that
+//! grew by one message encodes only that message. [`count_tokens_uncached`] encodes everything,
+//! and gives the same number.
 
-use super::token_cache::{CACHED_TEXTS, TokenCache};
+use super::token_cache::TokenCache;
 use anyhow::{Result, anyhow};
 use language_model::{LanguageModelRequest, LanguageModelToolResultContent, MessageContent};
-use std::num::NonZeroUsize;
-use std::sync::{LazyLock, OnceLock};
+use std::sync::OnceLock;
 use tiktoken_rs::CoreBPE;
 
 /// Tokens the backend spends framing each message (role and separators), as in OpenAI's
@@ -30,11 +30,8 @@ pub const TOKENS_PER_IMAGE: u64 = 765;
 /// it stand for one token of reasoning.
 const ENCRYPTED_BYTES_PER_TOKEN: u64 = 6;
 
+/// The encoder's tables: built once, then only read (a lazily built constant, not state).
 static BPE: OnceLock<Result<CoreBPE, String>> = OnceLock::new();
-
-/// The counts of texts counted before, shared by every count in the process.
-static TOKEN_CACHE: LazyLock<TokenCache> =
-    LazyLock::new(|| TokenCache::new(NonZeroUsize::new(CACHED_TEXTS).unwrap_or(NonZeroUsize::MIN)));
 
 /// The shared `o200k_base` encoder, built on first use.
 fn bpe() -> Result<&'static CoreBPE> {
@@ -49,10 +46,10 @@ pub fn warm_up() -> Result<()> {
 }
 
 /// The tokens `request` will use as input, estimated locally; texts counted before (earlier
-/// turns of the same thread) come from the cache.
-pub fn count_tokens(request: &LanguageModelRequest) -> Result<u64> {
+/// turns of the same thread) come from `cache`.
+pub fn count_tokens(request: &LanguageModelRequest, cache: &TokenCache) -> Result<u64> {
     let bpe = bpe()?;
-    Ok(count_with(request, |text| TOKEN_CACHE.count(bpe, text)))
+    Ok(count_with(request, |text| cache.count(bpe, text)))
 }
 
 /// The same count as [`count_tokens`], encoding every text afresh (the baseline it is
@@ -62,11 +59,6 @@ pub fn count_tokens_uncached(request: &LanguageModelRequest) -> Result<u64> {
     Ok(count_with(request, |text| {
         bpe.encode_ordinary(text).len() as u64
     }))
-}
-
-/// Forgets every cached text count (for benchmarks of a count with nothing cached).
-pub fn clear_token_cache() {
-    TOKEN_CACHE.clear();
 }
 
 /// Sums the request's tokens, with `count` giving the tokens of one text.
@@ -153,7 +145,10 @@ mod tests {
             + tokens("read_file")
             + tokens("Reads a file")
             + tokens(r#"{"type":"object"}"#);
-        assert_eq!(count_tokens(&request).unwrap(), expected);
+        assert_eq!(
+            count_tokens(&request, &TokenCache::default()).unwrap(),
+            expected
+        );
         assert_eq!(tokens("hello world"), 2);
     }
 
@@ -163,7 +158,7 @@ mod tests {
         let handles: Vec<_> = (0..4)
             .map(|_| {
                 let request = request.clone();
-                std::thread::spawn(move || count_tokens(&request).unwrap())
+                std::thread::spawn(move || count_tokens(&request, &TokenCache::default()).unwrap())
             })
             .collect();
         for handle in handles {
