@@ -49,13 +49,16 @@ for line in workspace.splitlines():
             continue
         line = re.sub(r'path = "crates/([^"]+)"', r'path = "crates/\1"', line)
     lines.append(line)
-(tree / "Cargo.toml").write_text("\n".join(lines) + "\n")
+# Build profiles live in the workspace root: the same ones as here, so that the dependencies
+# this workspace already built are reused rather than compiled again.
+profiles = "\n".join(re.findall(r'(?ms)^\[profile[^\n]*\]\n[^\[]*', package))
+(tree / "Cargo.toml").write_text("\n".join(lines) + "\n" + profiles + "\n")
 # The product's manifest: its package and dependency tables only. Targets that need files left
 # behind (benches, integration tests) are not part of the library build.
 package = "[package]\n" + package
 package = re.sub(r'\n\[dev-dependencies\]\n.*?(?=\n\[)', '\n', package, flags=re.S)
-package = re.sub(r'\n\[\[(bench|test)\]\]\n[^\[]*', '\n', package)
-package = re.sub(r'\n\[profile[^\n]*\]\n[^\[]*', '\n', package)
+package = re.sub(r'(?m)^\[\[(bench|test)\]\]\n[^\[]*', '', package)
+package = re.sub(r'(?m)^\[profile[^\n]*\]\n[^\[]*', '', package)
 package += "\n[lib]\ntest = false\ndoctest = false\nbench = false\n"
 package = package.replace("[package]\n", "[package]\nautobenches = false\nautotests = false\nautoexamples = false\n", 1)
 (tree / "crates/openai_subscribed/Cargo.toml").write_text(package)
@@ -74,10 +77,11 @@ actual="$(
   cargo tree --quiet -p openai_subscribed -e normal --depth 1 --prefix none --format '{p}' \
     | tail -n +2 | awk '{print $1}' | sort -u
 )"
-# The list the document gives, between its two markers, one crate name per line.
+# The list the document gives: the crate names in backquotes before the colon of each item
+# between its two markers.
 documented="$(
   sed -n '/<!-- drop-in-dependencies:start -->/,/<!-- drop-in-dependencies:end -->/p' "$doc" \
-    | grep -E '^- `[A-Za-z0-9_-]+`' | sed -E 's/^- `([^`]+)`.*/\1/' | sort -u
+    | grep -E '^- `' | sed -E 's/: .*//' | grep -oE '`[A-Za-z0-9_-]+`' | tr -d '`' | sort -u
 )"
 if [ -z "$documented" ]; then
   echo "drop-in: $doc has no dependency list between its markers" >&2

@@ -537,3 +537,36 @@ fn chat_continues_compacts_and_replays_a_saved_thread_fast() {
         stderr(&no_thread)
     );
 }
+
+/// The binary a user runs (the one `scripts/demo.sh` builds: this package's `openai-subscribed`,
+/// built without gpui's `test-support`) ends a successful command with nothing on stderr that
+/// looks like a failure: gpui's test build logged "timed out waiting on app_will_quit" at ERROR
+/// level on every exit.
+#[test]
+fn a_successful_command_logs_no_error_on_exit() {
+    let _ports = callback_ports::PortLock::acquire();
+    let emulator = Emulator::start_with(EmulatorOptions {
+        redirect_ports: RedirectPorts::RealIssuer,
+        ..EmulatorOptions::default()
+    })
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    login(&emulator, dir.path());
+    for args in [
+        &["status"][..],
+        &["status", "--json"],
+        &["models"],
+        &["usage"],
+        &["chat", "hello"],
+        &["logout"],
+    ] {
+        // A log level that would show gpui's ERROR line if it were written.
+        let output = run(cli(&emulator, dir.path()).args(args).env("RUST_LOG", "error"));
+        let err = stderr(&output);
+        assert!(output.status.success(), "{args:?}: {err}");
+        assert!(
+            !err.contains("ERROR") && !err.contains("app_will_quit"),
+            "{args:?} logged an error on success:\n{err}"
+        );
+    }
+}
