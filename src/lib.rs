@@ -25,6 +25,7 @@
 //! - [`cli`]: the `openai-subscribed` command line, which drives the same code headlessly.
 //! - [`network_number`]: checked conversion of every number that arrives from the network.
 
+pub mod atomic_file;
 pub mod auth;
 pub mod backend_request;
 pub mod cli;

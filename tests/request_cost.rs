@@ -2,11 +2,13 @@
 //! to plain JSON after a 415), incremental token counts, and pre-connecting.
 //!
 //! The threads are the benchmarks' realistic agent threads (`benches/support/agent_thread.rs`),
-//! mapped by `build_request`, sent by `send_request` through the real reqwest client and checked
+//! mapped by `build_request`, sent by `send_request_remembering` through the real reqwest client and checked
 //! by the emulator as the real backend would.
 
 #[path = "../benches/support/agent_thread.rs"]
 mod agent_thread;
+#[path = "shared/cli_process.rs"]
+mod cli_process;
 
 use agent_thread::AgentThread;
 use futures::{FutureExt as _, StreamExt as _};
@@ -16,8 +18,8 @@ use openai_subscribed::emulator::{Emulator, EmulatorOptions, RequestEncodings};
 use openai_subscribed::http::{ReqwestHttpClient, preconnect};
 use openai_subscribed::models::ModelInfo;
 use openai_subscribed::responses::{
-    ResponsesRequest, StreamTimeouts, StreamWatch, build_request, count_tokens,
-    count_tokens_uncached, send_request,
+    ResponsesRequest, StreamTimeouts, StreamWatch, ZstdRefusals, build_request, count_tokens,
+    count_tokens_uncached, send_request_remembering,
 };
 use openai_subscribed::secret::AccessToken;
 use serde_json::Value;
@@ -27,6 +29,8 @@ struct Harness {
     emulator: Emulator,
     http: Arc<ReqwestHttpClient>,
     auth: BackendAuth,
+    /// The refusals of zstd this harness remembers (in memory), as one provider does.
+    refusals: ZstdRefusals,
 }
 
 impl Harness {
@@ -39,6 +43,7 @@ impl Harness {
                 access_token: AccessToken::new(tokens.access_token),
                 account_id: "acct_emulated".into(),
             },
+            refusals: ZstdRefusals::default(),
             emulator,
         }
     }
@@ -58,9 +63,16 @@ impl Harness {
                 StreamTimeouts::default(),
                 Arc::new(|_| futures::future::pending().boxed()),
             );
-            let stream = send_request(&*self.http, config, &self.auth, body, &watch)
-                .await
-                .expect("the request is accepted");
+            let stream = send_request_remembering(
+                &*self.http,
+                config,
+                &self.auth,
+                body,
+                &watch,
+                &self.refusals,
+            )
+            .await
+            .expect("the request is accepted");
             let events: Vec<_> = stream.events.collect().await;
             assert!(!events.is_empty());
             assert!(events.iter().all(Result::is_ok), "{events:?}");
@@ -150,6 +162,51 @@ fn a_415_to_zstd_is_retried_plain_once_and_remembered() {
             .header("content-encoding"),
         None
     );
+}
+
+/// Rewrites the time of every refusal in the cache's `zstd-refusals.json` to `age` ago.
+fn age_refusals(cache: &std::path::Path, age: chrono::Duration) {
+    let path = cache.join("zstd-refusals.json");
+    let mut record: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    let refused = record["refused"].as_object_mut().unwrap();
+    assert_eq!(refused.len(), 1, "{record}");
+    for at in refused.values_mut() {
+        *at = Value::String((chrono::Utc::now() - age).to_rfc3339());
+    }
+    std::fs::write(&path, serde_json::to_vec(&record).unwrap()).unwrap();
+}
+
+#[test]
+fn a_415_to_zstd_is_remembered_across_processes_for_a_day() {
+    let emulator = Emulator::start_with(EmulatorOptions {
+        request_encodings: RequestEncodings::IdentityOnly,
+        ..Default::default()
+    })
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    cli_process::signed_in(&emulator, dir.path());
+    // Each chat sends one request, plus one refused with 415 if it tried zstd first.
+    let mut chats = 0;
+    let mut chat = || {
+        cli_process::run_ok(cli_process::cli(&emulator, dir.path()).args(["chat", "hello"]));
+        chats += 1;
+        let last = emulator.last_responses_request().unwrap();
+        assert_eq!(last.header("content-encoding"), None);
+        emulator.stats().responses_requests - chats
+    };
+
+    // Six processes: only the first pays a refused request.
+    let refusals: Vec<usize> = (0..6).map(|_| chat()).collect();
+    assert_eq!(refusals, [1, 1, 1, 1, 1, 1]);
+
+    // Within the time limit the record holds...
+    let cache = cli_process::cache_dir(dir.path());
+    age_refusals(&cache, chrono::Duration::hours(23));
+    assert_eq!(chat(), 1);
+    // ...past it, zstd is tried again (and refused again, and remembered again).
+    age_refusals(&cache, chrono::Duration::hours(25));
+    assert_eq!(chat(), 2);
+    assert_eq!(chat(), 2);
 }
 
 #[test]

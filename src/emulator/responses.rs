@@ -18,7 +18,8 @@
 //! - `reasoning.effort` among the model's supported levels, `text.verbosity` only where the
 //!   model supports verbosity;
 //! - `service_tier` `priority` only for a model whose catalog entry offers fast mode
-//!   (`additional_speed_tiers` has `fast` or `service_tiers` has `priority`), as a strict backend
+//!   (`additional_speed_tiers` has `fast`, `service_tiers` has `priority`, or its
+//!   `default_service_tier` is `priority`), as a strict backend
 //!   refuses it elsewhere; `context_management` only as `[{"type": "compaction",
 //!   "compact_threshold": N}]`;
 //! - `compaction` input items only with content this emulator minted, and `compaction_trigger`
@@ -536,6 +537,7 @@ pub fn offers_fast_mode(model: &Value) -> bool {
     };
     listed("additional_speed_tiers", &|tier| tier == "fast")
         || listed("service_tiers", &|tier| tier["id"] == "priority")
+        || model["default_service_tier"] == "priority"
 }
 
 fn check_service_tier(model: &Value, tier: Option<&Value>) -> Result<(), Rejection> {

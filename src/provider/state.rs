@@ -13,6 +13,7 @@ use crate::models::{
     CacheLocation, CatalogOptions, FetchError, ModelCatalog, ModelInfo, RefreshOutcome,
 };
 use crate::oauth::{CallbackServerOptions, DeviceCodeOptions};
+use crate::responses::{DEFAULT_REFUSAL_TTL, ZstdRefusals};
 use crate::responses::{ResponsesError, StreamTimeouts, UsageFetchError, UsageLimits, fetch_usage};
 use anyhow::Result;
 use futures::FutureExt as _;
@@ -86,6 +87,8 @@ impl Default for StateOptions {
 pub struct State {
     config: Config,
     http: Arc<dyn HttpClient>,
+    /// The backends that refused zstd request bodies (kept beside the model cache).
+    zstd_refusals: ZstdRefusals,
     auth: Entity<auth::State>,
     catalog: Entity<ModelCatalog>,
     usage_cache: UsageCache,
@@ -156,6 +159,7 @@ impl State {
         Self {
             config,
             http,
+            zstd_refusals: ZstdRefusals::new(&options.cache, DEFAULT_REFUSAL_TTL),
             auth,
             catalog,
             usage_cache: UsageCache::new(options.cache),
@@ -205,6 +209,11 @@ impl State {
     /// The HTTP client requests go through.
     pub fn http(&self) -> Arc<dyn HttpClient> {
         self.http.clone()
+    }
+
+    /// The backends that refused zstd request bodies.
+    pub fn zstd_refusals(&self) -> ZstdRefusals {
+        self.zstd_refusals.clone()
     }
 
     /// How long each phase of a streamed answer may stall.
