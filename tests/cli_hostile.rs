@@ -750,3 +750,104 @@ fn a_password_in_a_url_option_is_never_echoed() {
     assert!(output.stderr.contains("http or https"), "{}", output.stderr);
     assert!(!output.stderr.contains("hunter2"), "{}", output.stderr);
 }
+
+// ---- Issue 22: a long answer in bounded memory ---------------------------------------------
+
+/// What a finished child printed (counted, not kept) and its peak resident memory.
+struct Measured {
+    exit_code: Option<i32>,
+    stdout_bytes: usize,
+    stderr: String,
+    peak_rss_bytes: u64,
+}
+
+/// Runs `command` to its end within `bound`, reading its stdout as it comes (counted and
+/// dropped, so this process does not hold the answer), and reports the child's peak RSS as the
+/// kernel accounted it (`wait4`'s `ru_maxrss`): exact, whenever the peak happened.
+fn run_measured(command: &mut Command, bound: Duration) -> Measured {
+    use std::io::Read as _;
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    let mut stdout = child.stdout.take().unwrap();
+    let counter = std::thread::spawn(move || {
+        let mut buffer = vec![0u8; 1 << 16];
+        let mut total = 0;
+        while let Ok(read @ 1..) = stdout.read(&mut buffer) {
+            total += read;
+        }
+        total
+    });
+    let mut stderr = child.stderr.take().unwrap();
+    let errors = std::thread::spawn(move || {
+        let mut text = String::new();
+        stderr.read_to_string(&mut text).ok();
+        text
+    });
+    let pid = child.id() as libc::pid_t;
+    let deadline = Instant::now() + bound;
+    let (status, usage) = loop {
+        let mut status = 0;
+        // SAFETY: `rusage` is plain data, written by the kernel; `pid` is our own child.
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        let reaped = unsafe { libc::wait4(pid, &mut status, libc::WNOHANG, &mut usage) };
+        assert!(reaped >= 0, "wait4: {}", std::io::Error::last_os_error());
+        if reaped == pid {
+            break (status, usage);
+        }
+        if Instant::now() >= deadline {
+            child.kill().ok();
+            child.wait().ok();
+            panic!("{command:?} did not end within {bound:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    Measured {
+        exit_code: libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status)),
+        stdout_bytes: counter.join().unwrap(),
+        stderr: errors.join().unwrap(),
+        // Kilobytes on Linux.
+        peak_rss_bytes: u64::try_from(usage.ru_maxrss).unwrap() * 1024,
+    }
+}
+
+#[test]
+fn a_long_answer_is_printed_in_bounded_memory_with_and_without_json() {
+    // A debug build peaks near 100 MiB whatever the answer's length (the binary's own pages
+    // and the tokenizer's tables, built in the background); an answer that was kept would add
+    // its whole size (and more, as the string doubles).
+    const ANSWER_MIB: u64 = 200;
+    const BOUND_MIB: u64 = 128;
+    let emulator = Emulator::start().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    sign_in(&emulator, dir.path(), 3600);
+    for json in [false, true] {
+        emulator.inject(Fault::ResponsesLongAnswer {
+            megabytes: ANSWER_MIB,
+        });
+        let mut command = cli(&emulator, dir.path());
+        command.arg("chat");
+        if json {
+            command.arg("--json");
+        }
+        let measured = run_measured(command.arg("hi"), Duration::from_secs(600));
+        eprintln!(
+            "--json {json}: {} MiB printed, peak RSS {} MiB",
+            measured.stdout_bytes >> 20,
+            measured.peak_rss_bytes >> 20
+        );
+        assert_eq!(measured.exit_code, Some(0), "{}", measured.stderr);
+        assert!(
+            measured.stdout_bytes as u64 >= ANSWER_MIB << 20,
+            "the whole answer is printed: {} bytes",
+            measured.stdout_bytes
+        );
+        assert!(
+            measured.peak_rss_bytes < BOUND_MIB << 20,
+            "--json {json}: peak RSS {} MiB for a {ANSWER_MIB} MiB answer",
+            measured.peak_rss_bytes >> 20
+        );
+    }
+}
