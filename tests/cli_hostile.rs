@@ -764,6 +764,8 @@ struct Measured {
 /// Runs `command` to its end within `bound`, reading its stdout as it comes (counted and
 /// dropped, so this process does not hold the answer), and reports the child's peak RSS as the
 /// kernel accounted it (`wait4`'s `ru_maxrss`): exact, whenever the peak happened.
+// The child is reaped by `wait4` (which also gives its rusage), or killed and waited for.
+#[allow(clippy::zombie_processes)]
 fn run_measured(command: &mut Command, bound: Duration) -> Measured {
     use std::io::Read as _;
     let mut child = command
