@@ -34,6 +34,7 @@ pub mod credentials;
 #[cfg(feature = "emulator")]
 pub mod emulator;
 pub mod http;
+pub mod http_error;
 pub mod language_model;
 pub mod models;
 pub mod network_number;

@@ -33,8 +33,8 @@
 
 use super::backend_auth::{self, unauthorized};
 use super::compaction;
-use super::errors::{Rejection, invalid_request, raw};
-use super::faults::Fault;
+use super::errors::{Rejection, invalid_request, raw, raw_body};
+use super::faults::{Fault, FaultRoute};
 use super::models;
 use super::request_body;
 use super::script;
@@ -94,7 +94,7 @@ pub async fn create_response(
             Fault::ResponsesUnauthorized
                 | Fault::ResponsesUsageLimit { .. }
                 | Fault::ResponsesStatus { .. }
-        )
+        ) || fault.is_raw_answer_for(FaultRoute::Responses)
     });
     match early_fault {
         Some(Fault::ResponsesUnauthorized) => {
@@ -119,6 +119,12 @@ pub async fn create_response(
             }
             return answer;
         }
+        Some(Fault::RawAnswer {
+            status,
+            content_type,
+            body,
+            ..
+        }) => return raw_body(status, &content_type, body),
         _ => {}
     }
     if let Err(answer) = backend_auth::check(&state, &headers) {

@@ -402,7 +402,8 @@ mod tests {
         .unwrap();
         assert_eq!(
             error.to_string(),
-            "the ChatGPT backend rejected the request (400 Bad Request): Instructions are required"
+            "the request for the answer failed: the ChatGPT backend answered HTTP 400 Bad Request \
+             (\"Instructions are required\"); try again; if it keeps failing, update openai-subscribed"
         );
     }
 }
