@@ -8,8 +8,10 @@
 //!
 //! - [`finish_renewals`]: a future that ends when every renewal running now has ended (store
 //!   write included). The command line awaits it, bounded, before asking gpui to quit — on
-//!   success, on error and on Ctrl-C; [`super::State`] awaits it in gpui's quit hook (which gpui
-//!   bounds to 100 ms) for apps that quit on their own.
+//!   success, on error and on a stop signal (Ctrl-C, SIGTERM, SIGHUP); [`super::State`] awaits it
+//!   in gpui's quit hook (which gpui bounds to 100 ms, with the UI thread blocked) for apps that
+//!   quit on their own.
+//! - [`renewals_in_flight`]: whether one runs now (what a stopped command says it waits for).
 //! - [`unsaved_renewal`]: the last renewal whose tokens could not be written to the store, so a
 //!   short-lived process can end with that error instead of exiting as if all were well.
 
@@ -41,6 +43,16 @@ pub(super) fn track(renewal: &SharedRefresh, cx: &mut App) {
 /// succeeded).
 pub(super) fn set_unsaved(error: Option<AuthError>, cx: &mut App) {
     cx.default_global::<Renewals>().unsaved = error;
+}
+
+/// Whether a renewal is running now (a command line that is told to stop says it waits for it).
+pub fn renewals_in_flight(cx: &App) -> bool {
+    cx.try_global::<Renewals>().is_some_and(|renewals| {
+        renewals
+            .in_flight
+            .iter()
+            .any(|renewal| renewal.peek().is_none())
+    })
 }
 
 /// Ends when every renewal running now has ended, its store write included. Bound it: a

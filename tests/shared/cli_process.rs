@@ -1,0 +1,102 @@
+//! The `openai-subscribed` binary as a child process against the embedded emulator, with its
+//! sign-in in a file store in a temporary directory (`tests/refresh_processes.rs`,
+//! `tests/exit.rs`). Every wait is bounded; a child that overstays is killed and fails the test.
+//! Include it with `#[path = "shared/cli_process.rs"] mod cli_process;`.
+
+#![allow(dead_code)]
+
+use openai_subscribed::credentials::StoredCredentials;
+use openai_subscribed::emulator::{Emulator, MintedTokens};
+use openai_subscribed::oauth::{TokenResponse, TokenSet};
+use openai_subscribed::secret::{AccessToken, IdToken, RefreshToken};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_openai-subscribed");
+
+/// The longest one child may run (generous: the machine is shared and loaded).
+pub const CHILD_LIMIT: Duration = Duration::from_secs(90);
+
+/// A command against `emulator`, keeping its sign-in in `dir/credentials.json`; stdout and stderr
+/// are pipes.
+pub fn cli(emulator: &Emulator, dir: &Path) -> Command {
+    let mut command = Command::new(BIN);
+    command
+        .env("OPENAI_SUBSCRIBED_AUTH_URL", emulator.issuer_url())
+        .env("OPENAI_SUBSCRIBED_BACKEND_URL", emulator.backend_url())
+        .env("OPENAI_SUBSCRIBED_STORE", "file")
+        .env("OPENAI_SUBSCRIBED_STORE_PATH", store_path(dir))
+        .env("XDG_CACHE_HOME", dir.join("cache"))
+        .env("XDG_CONFIG_HOME", dir.join("config"))
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    command
+}
+
+pub fn store_path(dir: &Path) -> PathBuf {
+    dir.join("credentials.json")
+}
+
+/// Stores `minted` as the sign-in, as a `login` would have.
+pub fn store_sign_in(dir: &Path, minted: &MintedTokens) {
+    let tokens = TokenSet::from_response(
+        TokenResponse {
+            id_token: Some(IdToken::new(&minted.id_token)),
+            access_token: AccessToken::new(&minted.access_token),
+            refresh_token: Some(RefreshToken::new(&minted.refresh_token)),
+            expires_in: None,
+        },
+        None,
+        chrono::Utc::now(),
+    )
+    .unwrap();
+    std::fs::write(
+        store_path(dir),
+        StoredCredentials::from_token_set(&tokens).encode(),
+    )
+    .unwrap();
+}
+
+/// The stored sign-in, if any.
+pub fn stored(dir: &Path) -> Option<StoredCredentials> {
+    let bytes = std::fs::read(store_path(dir)).ok()?;
+    StoredCredentials::decode(&bytes).ok()
+}
+
+/// Waits for `child`, killing it (and failing the test) if it runs past [`CHILD_LIMIT`].
+pub fn finish(mut child: Child) -> Output {
+    let started = Instant::now();
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            return child.wait_with_output().unwrap();
+        }
+        if started.elapsed() > CHILD_LIMIT {
+            child.kill().ok();
+            let output = child.wait_with_output().unwrap();
+            panic!(
+                "a child ran for more than {CHILD_LIMIT:?}; stderr:\n{}",
+                text(&output.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Polls `condition` every 10 ms for at most `limit`.
+pub fn wait_until(limit: Duration, mut condition: impl FnMut() -> bool) -> bool {
+    let started = Instant::now();
+    while started.elapsed() < limit {
+        if condition() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    condition()
+}
