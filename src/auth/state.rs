@@ -456,8 +456,11 @@ impl State {
         let previous = credentials.clone();
         let renewal = self.renewal.clone();
         log::debug!("renewing the ChatGPT session");
+        let running = super::in_flight::track(cx);
         let task = cx
             .spawn(async move |this, cx| {
+                // Until this future is dropped, the renewal counts as in flight.
+                let _running = running;
                 let standing = {
                     let this = this.clone();
                     move |cx: &AsyncApp| match this
@@ -481,7 +484,6 @@ impl State {
             })
             .shared();
         *refresh = Some(task.clone());
-        super::in_flight::track(&task, cx);
         cx.notify();
         task
     }
