@@ -398,7 +398,7 @@ mod tests {
     use super::*;
     use crate::models::cache::read_cache_file;
     use crate::secret::AccessToken;
-    use gpui::TestAppContext;
+    use gpui::{AppContext as _, TestAppContext};
     use http_client::{AsyncBody, FakeHttpClient, Response};
     use std::sync::atomic::{AtomicUsize, Ordering};
 
