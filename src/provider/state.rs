@@ -338,7 +338,10 @@ impl State {
                 task
             }
         };
-        cx.background_spawn(task)
+        // Awaited on the UI thread, where the shared task runs: gpui cancels UI-thread tasks
+        // when its main loop ends, and a background task awaiting one would then find it gone
+        // ("Task polled after completion" at exit).
+        cx.spawn(async move |_, _| task.await)
     }
 
     fn start_usage_fetch(&mut self, cx: &mut Context<Self>) -> Task<Result<(), RefreshUsageError>> {
