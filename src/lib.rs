@@ -25,10 +25,12 @@
 //! - [`cli`]: the `openai-subscribed` command line, which drives the same code headlessly.
 //! - [`network_number`]: checked conversion of every number that arrives from the network.
 
+pub mod atomic_file;
 pub mod auth;
 pub mod backend_request;
 pub mod config;
 pub mod credentials;
+pub mod http_error;
 pub mod models;
 pub mod network_number;
 pub mod oauth;

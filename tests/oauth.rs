@@ -149,6 +149,44 @@ async fn with_clock_running<T>(
     }
 }
 
+/// Runs `future` for at most `limit` of real time (a thread keeps the time: the executor's clock
+/// is fake), panicking with `what` when it is not done by then.
+async fn within_real_time<T>(limit: Duration, what: &str, future: impl Future<Output = T>) -> T {
+    let (expired_tx, expired) = futures::channel::oneshot::channel::<()>();
+    std::thread::spawn(move || {
+        std::thread::sleep(limit);
+        expired_tx.send(()).ok();
+    });
+    let mut future = pin!(future.fuse());
+    let mut expired = expired.fuse();
+    futures::select! {
+        output = future => output,
+        _ = expired => panic!("{what} did not happen within {limit:?}"),
+    }
+}
+
+/// Raises this process's soft limit on open files to at least `wanted` (up to the hard limit),
+/// for tests that hold many sockets open.
+fn allow_open_files(wanted: u64) {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: `getrlimit` and `setrlimit` only read and write the struct passed by reference.
+    unsafe {
+        assert_eq!(libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit), 0);
+        if limit.rlim_cur < wanted {
+            limit.rlim_cur = wanted.min(limit.rlim_max);
+            assert_eq!(libc::setrlimit(libc::RLIMIT_NOFILE, &limit), 0);
+        }
+        assert!(
+            limit.rlim_cur >= wanted,
+            "this test needs {wanted} open files; the hard limit is {}",
+            limit.rlim_max
+        );
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Browser flow
 
@@ -310,6 +348,60 @@ async fn hostile_and_broken_callbacks_do_not_stop_the_sign_in(cx: &mut TestAppCo
     assert!(rest.is_empty());
     assert!(port_is_free(port));
     assert_no_secret(&format!("{tokens:?}"), &[&code, &state]);
+}
+
+#[gpui::test]
+async fn idle_connections_do_not_shut_out_the_browser(cx: &mut TestAppContext) {
+    const IDLE: usize = 500;
+    // The test holds the idle connections, the server at most `MAX_CONNECTIONS` of its own.
+    allow_open_files(2048);
+    let emulator = Emulator::start().unwrap();
+    let sign_in = start(cx, &emulator, ephemeral_port());
+    let port = sign_in.port;
+    let mut task = sign_in.task;
+
+    // 500 connections held open: half send nothing, half a partial request line.
+    let mut idle = Vec::with_capacity(IDLE);
+    within_real_time(
+        Duration::from_secs(60),
+        "opening the idle connections",
+        async {
+            for i in 0..IDLE {
+                let mut stream = async_net::TcpStream::connect(("127.0.0.1", port))
+                    .await
+                    .unwrap();
+                if i % 2 == 1 {
+                    stream.write_all(b"GET /auth/callback?co").await.unwrap();
+                }
+                idle.push(stream);
+            }
+        },
+    )
+    .await;
+    assert!(futures::poll!(&mut task).is_pending());
+
+    // The real redirect still gets its answer, and the sign-in completes.
+    let location = callback_location(&sign_in.authorize_url).await;
+    let request = get(&format!(
+        "{}?{}",
+        location.path(),
+        location.query().unwrap()
+    ));
+    let page = within_real_time(
+        Duration::from_secs(30),
+        "the answer to the real redirect",
+        raw_request(port, request),
+    )
+    .await;
+    assert_eq!(status_of(&page), 200, "{page}");
+    assert!(page.contains("Signed in"), "{page}");
+    let tokens = within_real_time(Duration::from_secs(30), "the end of the sign-in", task)
+        .await
+        .unwrap();
+    assert_eq!(tokens.identity.email.as_deref(), Some("ada@example.com"));
+    assert_eq!(emulator.stats().code_exchanges, 1);
+    drop(idle);
+    assert!(port_is_free(port));
 }
 
 #[gpui::test]

@@ -333,3 +333,110 @@ async fn a_gated_client_version_gets_the_subset_the_backend_serves_it(cx: &mut T
         assert_eq!(slugs(&shown), expected, "client_version={version}");
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Fast mode, from every shape a catalog says it in
+
+/// Whether a raw catalog entry offers fast mode, read the way a reference client reads it.
+fn raw_offers_fast_mode(entry: &Value) -> bool {
+    let has = |field: &str, wanted: &dyn Fn(&Value) -> bool| {
+        entry[field]
+            .as_array()
+            .is_some_and(|tiers| tiers.iter().any(wanted))
+    };
+    has("additional_speed_tiers", &|tier| tier == "fast")
+        || has("service_tiers", &|tier| tier["id"] == "priority")
+        || entry["default_service_tier"] == "priority"
+}
+
+/// The listed slugs that offer fast mode, by the crate and by the raw JSON.
+fn fast_slugs(text: &str) -> (Vec<String>, Vec<String>) {
+    let parsed = parse_models_response(text.as_bytes()).unwrap();
+    let by_crate = parsed
+        .listed
+        .iter()
+        .filter(|model| model.supports_fast_mode())
+        .map(|model| model.slug.clone())
+        .collect();
+    let document: Value = serde_json::from_str(text).unwrap();
+    let listed: Vec<String> = parsed.listed.iter().map(|m| m.slug.clone()).collect();
+    let mut by_json: Vec<String> = document["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|entry| raw_offers_fast_mode(entry))
+        .map(|entry| entry["slug"].as_str().unwrap().to_owned())
+        .filter(|slug| listed.contains(slug))
+        .collect();
+    by_json.sort_by_key(|slug| listed.iter().position(|listed| listed == slug));
+    (by_crate, by_json)
+}
+
+/// The newest real catalog as a projection that keeps only `default_service_tier`: both tier
+/// lists dropped, `"priority"` set on the models that had a fast tier.
+fn default_tier_projection() -> String {
+    let text = std::fs::read_to_string(fixtures_dir().join(NEWEST)).unwrap();
+    let mut document: Value = serde_json::from_str(&text).unwrap();
+    for entry in document["models"].as_array_mut().unwrap() {
+        let fast = raw_offers_fast_mode(entry);
+        let fields = entry.as_object_mut().unwrap();
+        fields.remove("service_tiers");
+        fields.remove("additional_speed_tiers");
+        if fast {
+            fields.insert("default_service_tier".into(), "priority".into());
+        }
+    }
+    serde_json::to_string(&document).unwrap()
+}
+
+#[test]
+fn fast_mode_is_read_from_both_tier_lists_of_the_real_catalogs() {
+    for (name, text) in catalog_fixtures() {
+        let (by_crate, by_json) = fast_slugs(&text);
+        assert_eq!(by_crate, by_json, "{name}");
+    }
+    let fast_of =
+        |name: &str| fast_slugs(&std::fs::read_to_string(fixtures_dir().join(name)).unwrap()).0;
+    // Both lists together (the Codex CLI's 2026 bundles; gpt-5.4 offers fast mode too, but is
+    // hidden).
+    assert_eq!(
+        fast_of(NEWEST),
+        ["gpt-5.6-sol", "gpt-5.6-terra", "gpt-5.6-luna", "gpt-5.5"]
+    );
+    // Each list alone (Zed's test catalog): `additional_speed_tiers: ["fast"]` on sol (a hidden
+    // entry, read on its own here), `service_tiers: [{"id": "priority"}]` on luna, neither on
+    // gpt-5.5.
+    let zed: Value = serde_json::from_str(
+        &std::fs::read_to_string(fixtures_dir().join("zed_catalog_test_literal_2.json")).unwrap(),
+    )
+    .unwrap();
+    let fast: Vec<(String, bool)> = zed["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|entry| {
+            let model: ModelInfo = serde_json::from_value(entry.clone()).unwrap();
+            (model.slug.clone(), model.supports_fast_mode())
+        })
+        .collect();
+    assert_eq!(
+        fast,
+        [
+            ("gpt-5.6-sol".to_owned(), true),
+            ("gpt-5.6-luna".to_owned(), true),
+            ("gpt-5.5".to_owned(), false),
+        ]
+    );
+}
+
+#[test]
+fn fast_mode_is_read_from_a_default_service_tier_projection() {
+    let projection = default_tier_projection();
+    assert!(!projection.contains("service_tiers"));
+    assert!(!projection.contains("additional_speed_tiers"));
+    let (by_crate, _) = fast_slugs(&projection);
+    assert_eq!(
+        by_crate,
+        ["gpt-5.6-sol", "gpt-5.6-terra", "gpt-5.6-luna", "gpt-5.5"]
+    );
+}

@@ -2,7 +2,7 @@
 //! to plain JSON after a 415), incremental token counts, and pre-connecting.
 //!
 //! The threads are the benchmarks' realistic agent threads (`benches/support/agent_thread.rs`),
-//! mapped by `build_request`, sent by `send_request` through the real reqwest client and checked
+//! mapped by `build_request`, sent by `send_request_remembering` through the real reqwest client and checked
 //! by the emulator as the real backend would.
 
 #[path = "../benches/support/agent_thread.rs"]
@@ -16,8 +16,8 @@ use openai_subscribed::config::{Config, RequestCompression};
 use openai_subscribed::models::ModelInfo;
 use openai_subscribed::preconnect::preconnect;
 use openai_subscribed::responses::{
-    ResponsesRequest, StreamTimeouts, StreamWatch, TokenCache, build_request, count_tokens,
-    count_tokens_uncached, send_request,
+    ResponsesRequest, StreamTimeouts, StreamWatch, TokenCache, ZstdRefusals, build_request,
+    count_tokens, count_tokens_uncached, send_request_remembering,
 };
 use openai_subscribed::secret::AccessToken;
 use reqwest_client::ReqwestHttpClient;
@@ -28,6 +28,8 @@ struct Harness {
     emulator: Emulator,
     http: Arc<ReqwestHttpClient>,
     auth: BackendAuth,
+    /// The refusals of zstd this harness remembers (in memory), as one provider does.
+    refusals: ZstdRefusals,
 }
 
 impl Harness {
@@ -40,6 +42,7 @@ impl Harness {
                 access_token: AccessToken::new(tokens.access_token),
                 account_id: "acct_emulated".into(),
             },
+            refusals: ZstdRefusals::default(),
             emulator,
         }
     }
@@ -59,9 +62,16 @@ impl Harness {
                 StreamTimeouts::default(),
                 Arc::new(|_| futures::future::pending().boxed()),
             );
-            let stream = send_request(&*self.http, config, &self.auth, body, &watch)
-                .await
-                .expect("the request is accepted");
+            let stream = send_request_remembering(
+                &*self.http,
+                config,
+                &self.auth,
+                body,
+                &watch,
+                &self.refusals,
+            )
+            .await
+            .expect("the request is accepted");
             let events: Vec<_> = stream.events.collect().await;
             assert!(!events.is_empty());
             assert!(events.iter().all(Result::is_ok), "{events:?}");

@@ -8,33 +8,60 @@
 //!
 //! - [`finish_renewals`]: a future that ends when every renewal running now has ended (store
 //!   write included). The command line awaits it, bounded, before asking gpui to quit — on
-//!   success, on error and on Ctrl-C; [`super::State`] awaits it in gpui's quit hook (which gpui
-//!   bounds to 100 ms) for apps that quit on their own.
+//!   success, on error and on a stop signal (Ctrl-C, SIGTERM, SIGHUP); [`super::State`] awaits it
+//!   in gpui's quit hook (which gpui bounds to 100 ms, with the UI thread blocked) for apps that
+//!   quit on their own.
+//! - [`renewals_in_flight`]: whether one runs now (what a stopped command says it waits for).
 //! - [`unsaved_renewal`]: the last renewal whose tokens could not be written to the store, so a
 //!   short-lived process can end with that error instead of exiting as if all were well.
 
 use super::error::AuthError;
-use super::state::SharedRefresh;
 use futures::FutureExt as _;
-use futures::future::LocalBoxFuture;
+use futures::channel::oneshot;
+use futures::future::{LocalBoxFuture, Shared};
 use gpui::{App, Global};
+use std::rc::{Rc, Weak};
+
+/// Held by a renewal's task from its start until its future is dropped: when it ran to the end,
+/// or when gpui dropped it unrun (gpui drops the UI-thread tasks still queued when its main loop
+/// ends). Waiting on this rather than on the task itself is what makes waiting safe at quit: a
+/// gpui task cancelled that way panics ("Task polled after completion") when awaited.
+pub(super) struct Running {
+    _ended: oneshot::Sender<()>,
+}
+
+/// One tracked renewal: whether it still runs, and a future that ends when it does.
+struct Tracked {
+    running: Weak<Running>,
+    ended: Shared<oneshot::Receiver<()>>,
+}
+
+impl Tracked {
+    fn is_running(&self) -> bool {
+        self.running.strong_count() > 0
+    }
+}
 
 /// The app's renewals in flight, and the last one that could not be stored.
 #[derive(Default)]
 struct Renewals {
-    in_flight: Vec<SharedRefresh>,
+    in_flight: Vec<Tracked>,
     unsaved: Option<AuthError>,
 }
 
 impl Global for Renewals {}
 
-/// Tracks `renewal` until it ends.
-pub(super) fn track(renewal: &SharedRefresh, cx: &mut App) {
+/// Tracks a renewal about to start; its task must hold the returned guard until it ends.
+pub(super) fn track(cx: &mut App) -> Rc<Running> {
+    let (ended, on_end) = oneshot::channel();
+    let running = Rc::new(Running { _ended: ended });
     let renewals = cx.default_global::<Renewals>();
-    renewals
-        .in_flight
-        .retain(|renewal| renewal.peek().is_none());
-    renewals.in_flight.push(renewal.clone());
+    renewals.in_flight.retain(Tracked::is_running);
+    renewals.in_flight.push(Tracked {
+        running: Rc::downgrade(&running),
+        ended: on_end.shared(),
+    });
+    running
 }
 
 /// Records a renewal whose new tokens could not be stored (`None` clears it: a later write
@@ -43,17 +70,23 @@ pub(super) fn set_unsaved(error: Option<AuthError>, cx: &mut App) {
     cx.default_global::<Renewals>().unsaved = error;
 }
 
-/// Ends when every renewal running now has ended, its store write included. Bound it: a
-/// renewal may wait for another process's lock and for the issuer.
+/// Whether a renewal is running now (a command line that is told to stop says it waits for it).
+pub fn renewals_in_flight(cx: &App) -> bool {
+    cx.try_global::<Renewals>()
+        .is_some_and(|renewals| renewals.in_flight.iter().any(Tracked::is_running))
+}
+
+/// Ends when every renewal running now has ended (its store write included), or was dropped
+/// unrun. Bound it: a renewal may wait for another process's lock and for the issuer.
 pub fn finish_renewals(cx: &App) -> LocalBoxFuture<'static, ()> {
-    let running: Vec<SharedRefresh> = cx
+    let running: Vec<Shared<oneshot::Receiver<()>>> = cx
         .try_global::<Renewals>()
         .map(|renewals| {
             renewals
                 .in_flight
                 .iter()
-                .filter(|renewal| renewal.peek().is_none())
-                .cloned()
+                .filter(|renewal| renewal.is_running())
+                .map(|renewal| renewal.ended.clone())
                 .collect()
         })
         .unwrap_or_default();
@@ -63,6 +96,7 @@ pub fn finish_renewals(cx: &App) -> LocalBoxFuture<'static, ()> {
             running.len()
         );
     }
+    // The guard is dropped, never sent: each receiver ends with `Canceled`, which is the signal.
     futures::future::join_all(running).map(|_| ()).boxed_local()
 }
 

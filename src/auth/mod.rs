@@ -25,7 +25,7 @@ pub mod sign_in;
 mod state;
 
 pub use error::AuthError;
-pub use in_flight::{finish_renewals, unsaved_renewal};
+pub use in_flight::{finish_renewals, renewals_in_flight, unsaved_renewal};
 pub use policy::RefreshPolicy;
 pub use refresh_error::{PermanentReason, RefreshError, TransientReason};
 pub use sign_in::{

@@ -8,6 +8,7 @@
 //! and try again on the next request (network errors, timeouts, 5xx, 429, and any answer this crate
 //! does not understand — signing someone out on a guess would lose a valid sign-in).
 
+use crate::http_error::{HttpFailure, Request};
 use std::fmt;
 
 /// Why the refresh token can no longer be used.
@@ -62,7 +63,10 @@ pub enum TransientReason {
     ServerError(u16),
     /// HTTP 429.
     RateLimited,
-    /// An answer this crate does not understand (another status, or a malformed success).
+    /// Another error status that is not one of the permanent refusals, worded by
+    /// [`HttpFailure`] (the issuer's code and message, never its raw body).
+    Refused(HttpFailure),
+    /// An answer this crate does not understand (a malformed success).
     Unexpected(String),
 }
 
@@ -71,10 +75,21 @@ impl fmt::Display for TransientReason {
         match self {
             Self::Network(message) => write!(f, "could not reach ChatGPT ({message})"),
             Self::TimedOut => f.write_str("ChatGPT did not answer in time"),
-            Self::ServerError(status) => write!(f, "ChatGPT had a server error (HTTP {status})"),
-            Self::RateLimited => f.write_str("ChatGPT asked to slow down (HTTP 429)"),
+            Self::ServerError(status) => renewal_failure(*status).fmt(f),
+            Self::RateLimited => renewal_failure(429).fmt(f),
+            Self::Refused(failure) => failure.fmt(f),
             Self::Unexpected(message) => write!(f, "ChatGPT answered unexpectedly ({message})"),
         }
+    }
+}
+
+/// A refresh answered `status`, in the wording every HTTP error of this crate shares.
+fn renewal_failure(status: u16) -> HttpFailure {
+    HttpFailure {
+        request: Request::SessionRenewal,
+        status,
+        code: None,
+        message: None,
     }
 }
 
@@ -110,9 +125,9 @@ pub fn classify_response(status: u16, body: &[u8]) -> RefreshError {
         401 => RefreshError::Permanent(PermanentReason::Unauthorized),
         429 => RefreshError::Transient(TransientReason::RateLimited),
         500..=599 => RefreshError::Transient(TransientReason::ServerError(status)),
-        _ => RefreshError::Transient(TransientReason::Unexpected(match code {
-            Some(code) => format!("HTTP {status}, {code}"),
-            None => format!("HTTP {status}"),
+        _ => RefreshError::Transient(TransientReason::Refused(HttpFailure {
+            code: code.map(crate::http_error::printable),
+            ..HttpFailure::from_body(Request::SessionRenewal, status, body)
         })),
     }
 }
@@ -173,9 +188,12 @@ mod tests {
             (
                 400,
                 json!({"error": "invalid_request"}),
-                Transient(TransientReason::Unexpected(
-                    "HTTP 400, invalid_request".into(),
-                )),
+                Transient(TransientReason::Refused(HttpFailure {
+                    request: Request::SessionRenewal,
+                    status: 400,
+                    code: Some("invalid_request".into()),
+                    message: None,
+                })),
             ),
         ];
         for (status, body, expected) in cases {
@@ -189,6 +207,24 @@ mod tests {
         assert_eq!(
             classify_response(502, b"<html>bad gateway</html>"),
             Transient(TransientReason::ServerError(502))
+        );
+        // Worded with the request, the status and a next step; the page is never shown.
+        assert_eq!(
+            classify_response(502, b"<html>bad gateway</html>").to_string(),
+            "the request for the session renewal failed: the ChatGPT sign-in server answered \
+             HTTP 502 Bad Gateway; try again in a few minutes"
+        );
+        let refused = classify_response(
+            418,
+            br#"{"error":{"code":"teapot","message":"\u001b[2JI am a teapot"}}"#,
+        )
+        .to_string();
+        assert!(
+            refused.ends_with(
+                "HTTP 418 I'm a teapot (teapot: \"[2JI am a teapot\"); try again; if it keeps \
+                 failing, sign in again"
+            ),
+            "{refused}"
         );
     }
 }

@@ -102,6 +102,11 @@ pub struct State {
     renewal: Renewal,
     sign_in_flows: Rc<dyn SignInFlows>,
     loaded: Shared<Task<()>>,
+    /// gpui's quit hook: waits for the renewals in flight ([`super::finish_renewals`]). gpui
+    /// bounds every quit hook to its `SHUTDOWN_TIMEOUT` (100 ms in gpui 0.2.2), and spends that
+    /// time blocking the UI thread on the hooks: only a renewal whose answer has already been
+    /// stored, or whose remaining work runs off the UI thread, completes in it. The command line
+    /// does not rely on it: it waits (up to 90 s) before asking gpui to quit.
     _finish_renewals_on_quit: gpui::Subscription,
 }
 
@@ -451,8 +456,11 @@ impl State {
         let previous = credentials.clone();
         let renewal = self.renewal.clone();
         log::debug!("renewing the ChatGPT session");
+        let running = super::in_flight::track(cx);
         let task = cx
             .spawn(async move |this, cx| {
+                // Until this future is dropped, the renewal counts as in flight.
+                let _running = running;
                 let standing = {
                     let this = this.clone();
                     move |cx: &AsyncApp| match this
@@ -476,7 +484,6 @@ impl State {
             })
             .shared();
         *refresh = Some(task.clone());
-        super::in_flight::track(&task, cx);
         cx.notify();
         task
     }

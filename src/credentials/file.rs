@@ -14,6 +14,7 @@
 //! may hold the only copy of a rotated refresh token); any other abandoned one is removed.
 
 use super::{CredentialStore, RefreshLock, StoredCredentials};
+use crate::atomic_file::{self, TempPattern};
 use anyhow::{Context as _, Result};
 use futures::FutureExt as _;
 use futures::future::LocalBoxFuture;
@@ -27,9 +28,11 @@ const FILE_NAME: &str = "chatgpt-credentials.json";
 /// Temporary files are named `{TEMP_PREFIX}…{TEMP_SUFFIX}` beside the store's file.
 const TEMP_PREFIX: &str = ".chatgpt-credentials";
 const TEMP_SUFFIX: &str = ".tmp";
-/// An unlocked temporary file younger than this with no valid record may be one that another
-/// process has just created and not yet locked: it is left alone.
-const TEMP_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
+/// The store's temporary files, locked by their writer until the rename (see [`atomic_file`]).
+const TEMP_PATTERN: TempPattern = TempPattern {
+    prefix: TEMP_PREFIX,
+    suffix: TEMP_SUFFIX,
+};
 
 /// A credential store backed by one JSON file.
 #[derive(Clone)]
@@ -90,14 +93,11 @@ impl FileStore {
             .with_context(|| format!("cannot create {}", directory.display()))?;
         // The temporary file is created 0600 (tempfile's default on Unix) in the same directory,
         // so the rename below never crosses file systems.
-        let mut temp = tempfile::Builder::new()
-            .prefix(TEMP_PREFIX)
-            .suffix(TEMP_SUFFIX)
-            .tempfile_in(directory)
+        // Locked until the rename (the file stays open through `persist`): readers leave a
+        // locked temporary file alone.
+        let mut temp = TEMP_PATTERN
+            .create_in(directory)
             .with_context(|| format!("cannot create a file in {}", directory.display()))?;
-        // Held until the rename (the file stays open through `persist`): readers leave a locked
-        // temporary file alone. Best effort: a file system without locks still gets the write.
-        let _ = fs4::fs_std::FileExt::try_lock_exclusive(temp.as_file());
         set_owner_only(temp.as_file())?;
         temp.write_all(&credentials.encode())
             .and_then(|()| temp.as_file().sync_all())
@@ -119,53 +119,31 @@ impl FileStore {
         } else {
             directory
         };
-        let Ok(entries) = std::fs::read_dir(directory) else {
-            return;
-        };
         let store_modified = std::fs::metadata(&*self.path)
             .and_then(|metadata| metadata.modified())
             .ok();
-        for entry in entries.flatten() {
-            let name = entry.file_name();
-            let name = name.to_string_lossy();
-            if !(name.starts_with(TEMP_PREFIX) && name.ends_with(TEMP_SUFFIX)) {
-                continue;
-            }
-            let path = entry.path();
-            let Ok(file) = std::fs::File::open(&path) else {
-                continue;
-            };
-            // Locked: a live writer is about to rename it.
-            if !matches!(fs4::fs_std::FileExt::try_lock_exclusive(&file), Ok(true)) {
-                continue;
-            }
-            let modified = file
-                .metadata()
-                .and_then(|metadata| metadata.modified())
-                .ok();
-            let record = std::fs::read(&path)
+        for leftover in atomic_file::abandoned(directory, TEMP_PATTERN) {
+            let path = &leftover.path;
+            let record = std::fs::read(path)
                 .ok()
                 .and_then(|bytes| StoredCredentials::decode(&bytes).ok());
-            let newer = match (modified, store_modified) {
+            let newer = match (leftover.modified, store_modified) {
                 (Some(temp), Some(store)) => temp > store,
                 _ => false,
             };
-            let young = modified
-                .and_then(|modified| modified.elapsed().ok())
-                .is_none_or(|age| age < TEMP_GRACE);
             match record {
                 // Only over an existing file: no file means a sign-out since, which wins.
-                Some(_) if newer => match std::fs::rename(&path, &*self.path) {
+                Some(_) if newer => match std::fs::rename(path, &*self.path) {
                     Ok(()) => log::warn!(
                         "recovered the ChatGPT sign-in from {} (its write was interrupted)",
                         path.display()
                     ),
                     Err(error) => log::warn!("could not recover {}: {error}", path.display()),
                 },
-                None if young => {}
+                None if leftover.is_young() => {}
                 _ => {
                     log::debug!("removing the abandoned {}", path.display());
-                    let _ = std::fs::remove_file(&path);
+                    let _ = std::fs::remove_file(path);
                 }
             }
         }

@@ -10,12 +10,18 @@
 //! atomically (a temporary file in the same directory, then a rename) so that a crash or a
 //! concurrent writer never leaves half a file. A file that cannot be read is ignored (and
 //! replaced by the next fetch): a cache is never a reason to fail.
+//!
+//! Every file of the cache directory (model lists, usage snapshots, and anything else kept
+//! there) is written with [`write_cache_bytes`], whose temporary files are named after
+//! [`CACHE_TEMP_FILES`]. A writer killed before its rename leaves its temporary file behind; the
+//! next read or write of the cache removes it (see [`crate::atomic_file`] for how a dead writer's
+//! file is told from a live one's).
 
 use super::ModelInfo;
+use crate::atomic_file::{self, TempPattern};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -24,6 +30,12 @@ pub const DEFAULT_TTL: Duration = Duration::from_secs(15 * 60);
 
 /// The layout version of the cache file; a file with another version is ignored.
 const FILE_FORMAT_VERSION: u32 = 1;
+
+/// The temporary files of every write to the cache directory.
+pub const CACHE_TEMP_FILES: TempPattern = TempPattern {
+    prefix: ".openai-subscribed-cache-",
+    suffix: ".tmp",
+};
 
 /// Where cache files go.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -253,7 +265,7 @@ impl ModelCache {
 /// Reads a cache file. A missing, unreadable, corrupt, other-version or other-account file is
 /// `None` (logged unless simply missing): the caller fetches instead.
 pub fn read_cache_file(path: &Path, account_id: &str) -> Option<CachedModels> {
-    let bytes = match std::fs::read(path) {
+    let bytes = match read_cache_bytes(path) {
         Ok(bytes) => bytes,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => return None,
         Err(error) => {
@@ -284,16 +296,29 @@ pub fn read_cache_file(path: &Path, account_id: &str) -> Option<CachedModels> {
 /// Writes a cache file atomically: a temporary file in the same directory, flushed, then renamed
 /// over the old one, so a reader sees either the old list or the new one, never half of one.
 pub fn write_cache_file(path: &Path, cached: &CachedModels) -> std::io::Result<()> {
-    let dir = path
-        .parent()
-        .ok_or_else(|| std::io::Error::other("the cache file has no directory"))?;
-    std::fs::create_dir_all(dir)?;
-    let mut file = tempfile::NamedTempFile::new_in(dir)?;
-    serde_json::to_writer_pretty(&mut file, cached)?;
-    file.write_all(b"\n")?;
-    file.as_file().sync_all()?;
-    file.persist(path).map_err(|error| error.error)?;
-    Ok(())
+    let mut bytes = serde_json::to_vec_pretty(cached)?;
+    bytes.push(b'\n');
+    write_cache_bytes(path, &bytes)
+}
+
+/// Reads a file of the cache directory, first removing the temporary files that killed writers
+/// left there.
+pub fn read_cache_bytes(path: &Path) -> std::io::Result<Vec<u8>> {
+    remove_abandoned_beside(path);
+    std::fs::read(path)
+}
+
+/// Replaces a file of the cache directory atomically (through a temporary file named after
+/// [`CACHE_TEMP_FILES`]), first removing the temporary files that killed writers left there.
+pub fn write_cache_bytes(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    remove_abandoned_beside(path);
+    atomic_file::write_atomically(path, CACHE_TEMP_FILES, bytes)
+}
+
+fn remove_abandoned_beside(path: &Path) {
+    if let Some(directory) = path.parent() {
+        atomic_file::remove_abandoned(directory, CACHE_TEMP_FILES);
+    }
 }
 
 #[cfg(test)]

@@ -25,7 +25,7 @@ use crate::config::Config;
 use chrono::{DateTime, Utc};
 use futures::FutureExt as _;
 use futures::future::Shared;
-use gpui::{AppContext as _, Context, Task};
+use gpui::{Context, Task};
 use http_client::HttpClient;
 use serde::Serialize;
 use std::path::PathBuf;
@@ -268,7 +268,10 @@ impl ModelCatalog {
                 task
             }
         };
-        cx.background_spawn(task)
+        // Awaited on the UI thread, where the shared task runs: gpui cancels UI-thread tasks
+        // when its main loop ends, and a background task awaiting one would then find it gone
+        // ("Task polled after completion" at exit).
+        cx.spawn(async move |_, _| task.await)
     }
 
     fn start_fetch(
@@ -395,7 +398,7 @@ mod tests {
     use super::*;
     use crate::models::cache::read_cache_file;
     use crate::secret::AccessToken;
-    use gpui::TestAppContext;
+    use gpui::{AppContext as _, TestAppContext};
     use http_client::{AsyncBody, FakeHttpClient, Response};
     use std::sync::atomic::{AtomicUsize, Ordering};
 

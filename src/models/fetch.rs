@@ -10,6 +10,7 @@
 use super::parse::{ParsedModels, parse_models_response};
 use crate::backend_request::{BackendAuth, authenticated_request};
 use crate::config::Config;
+use crate::http_error::{HttpFailure, Request};
 use futures::AsyncReadExt as _;
 use gpui::BackgroundExecutor;
 use http_client::{AsyncBody, HttpClient, Method, StatusCode};
@@ -21,8 +22,6 @@ pub const DEFAULT_FETCH_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The most of a catalog answer this crate reads (today's answers are tens of kilobytes).
 const MAX_BODY_BYTES: u64 = 8 * 1024 * 1024;
-/// How much of an error answer's body is kept for the error message.
-const MAX_ERROR_SNIPPET_CHARS: usize = 200;
 
 /// What a successful fetch learned.
 #[derive(Clone, Debug, PartialEq)]
@@ -50,13 +49,13 @@ pub enum FetchError {
     /// The token was refused: the caller should refresh the sign-in and try again.
     #[error("the backend refused the sign-in when listing models (HTTP {0}); sign in again")]
     Unauthorized(u16),
-    /// Any other non-success status.
-    #[error("the backend answered HTTP {status} to the model list request: {message}")]
+    /// Any other non-success status, in the words of [`HttpFailure`].
+    #[error("{}", HttpFailure { request: Request::ModelList, status: *status, code: None, message: message.clone() })]
     Status {
         /// The HTTP status code.
         status: u16,
-        /// The start of the answer's body.
-        message: String,
+        /// The message the answer carried for people, printable and bounded, if any.
+        message: Option<String>,
     },
     /// A `304` to a request that sent no `ETag`: nothing to keep.
     #[error("the backend answered 304 Not Modified to an unconditional model list request")]
@@ -120,12 +119,9 @@ pub async fn fetch_models(
         return Err(FetchError::Unauthorized(status.as_u16()));
     }
     if !status.is_success() {
-        let text = String::from_utf8_lossy(&body);
         return Err(FetchError::Status {
             status: status.as_u16(),
-            message: Some(crate::printable::one_line(&text, MAX_ERROR_SNIPPET_CHARS))
-                .filter(|message| !matches!(message.as_str(), "" | "null" | "{}"))
-                .unwrap_or_else(|| "no details given".into()),
+            message: crate::http_error::message_in(&body),
         });
     }
     let models =
@@ -240,7 +236,7 @@ mod tests {
                 };
                 Ok(Response::builder()
                     .status(status)
-                    .body("{\"error\":\"server_is_overloaded\"}".into())
+                    .body("{\"error\":{\"message\":\"server_is_overloaded\"}}".into())
                     .unwrap())
             });
             let error = fetch_models(http.as_ref(), &config(), &auth(), None)

@@ -7,7 +7,7 @@
 //! a warning, instead of failing the entry.
 
 use super::model_info::{
-    InputModality, ReasoningLevel, default_effective_context_window_percent,
+    InputModality, ReasoningLevel, ServiceTierOffer, default_effective_context_window_percent,
     default_input_modalities,
 };
 use serde::{Deserialize, Deserializer};
@@ -27,6 +27,47 @@ pub fn skipping_unreadable<'de, D: Deserializer<'de>>(
                 None
             }
         })
+        .collect())
+}
+
+/// A list of strings; `null` (or anything but a list) is empty, and entries that are not
+/// strings are skipped.
+pub fn strings_skipping_unreadable<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<String>, D::Error> {
+    let entries = match Value::deserialize(deserializer)? {
+        Value::Array(entries) => entries,
+        _ => Vec::new(),
+    };
+    Ok(entries
+        .into_iter()
+        .filter_map(|entry| match entry {
+            Value::String(text) => Some(text),
+            _ => None,
+        })
+        .collect())
+}
+
+/// The `service_tiers` list: entries are `{"id": "priority", …}` (a bare `"priority"` is read
+/// the same); `null` (or anything but a list) is empty, and an entry without an id is skipped.
+pub fn service_tiers<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<ServiceTierOffer>, D::Error> {
+    let entries = match Value::deserialize(deserializer)? {
+        Value::Array(entries) => entries,
+        _ => Vec::new(),
+    };
+    Ok(entries
+        .into_iter()
+        .filter_map(|entry| match entry {
+            Value::String(id) => Some(id),
+            Value::Object(mut fields) => match fields.remove("id") {
+                Some(Value::String(id)) => Some(id),
+                _ => None,
+            },
+            _ => None,
+        })
+        .map(|id| ServiceTierOffer { id })
         .collect())
 }
 

@@ -185,13 +185,35 @@ pub struct ModelInfo {
     /// A suggested replacement, when the model is being retired.
     #[serde(default)]
     pub upgrade: Option<serde_json::Value>,
-    /// Extra speed tiers the model offers (`"fast"`: fast mode).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// Extra speed tiers the model offers (`"fast"`: fast mode). Catalogs of 2026 carry it.
+    #[serde(
+        default,
+        deserialize_with = "lenient::strings_skipping_unreadable",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub additional_speed_tiers: Vec<String>,
-    /// The service tiers the model offers (`{"id": "priority"}`: fast mode).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// The service tiers the model offers (`{"id": "priority"}`: fast mode). Catalogs of 2026
+    /// carry it beside `additional_speed_tiers`; Zed's test catalogs carry either one alone.
+    #[serde(
+        default,
+        deserialize_with = "lenient::service_tiers",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub service_tiers: Vec<ServiceTierOffer>,
+    /// The tier the model answers at by default. Some projections of the catalog keep only this
+    /// (`"priority"` on the fast models) and drop both lists above.
+    #[serde(
+        default,
+        deserialize_with = "lenient::or_none",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub default_service_tier: Option<String>,
 }
+
+/// The service tier of fast mode, as sent in a request's `service_tier`.
+pub const PRIORITY_SERVICE_TIER: &str = "priority";
+/// The speed tier of fast mode in `additional_speed_tiers`.
+pub const FAST_SPEED_TIER: &str = "fast";
 
 /// One entry of a model's `service_tiers` (its `name` and `description` are for people).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -260,13 +282,19 @@ impl ModelInfo {
         }
     }
 
-    /// Whether the model offers fast mode: `additional_speed_tiers` has `"fast"` or
-    /// `service_tiers` has `{"id": "priority"}` (a fast request then asks for `priority`).
+    /// Whether the model offers fast mode, whichever shape the catalog says it in:
+    /// `additional_speed_tiers` has `"fast"`, `service_tiers` has `{"id": "priority"}`, or
+    /// `default_service_tier` is `"priority"` (a model that answers at that tier by default
+    /// plainly offers it). A fast request then asks for `priority`.
     pub fn supports_fast_mode(&self) -> bool {
         self.additional_speed_tiers
             .iter()
-            .any(|tier| tier == "fast")
-            || self.service_tiers.iter().any(|tier| tier.id == "priority")
+            .any(|tier| tier == FAST_SPEED_TIER)
+            || self
+                .service_tiers
+                .iter()
+                .any(|tier| tier.id == PRIORITY_SERVICE_TIER)
+            || self.default_service_tier.as_deref() == Some(PRIORITY_SERVICE_TIER)
     }
 
     /// Whether the catalog lists it in the picker.
@@ -294,6 +322,45 @@ mod tests {
         assert!(model.supports_images());
         assert!(!model.supports_reasoning());
         assert_eq!(model.default_effort(), None);
+    }
+
+    #[test]
+    fn fast_mode_is_read_from_every_shape() {
+        let fast = |extra: serde_json::Value| {
+            let mut entry =
+                serde_json::json!({"slug": "m", "display_name": "M", "visibility": "list"});
+            entry
+                .as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            serde_json::from_value::<ModelInfo>(entry)
+                .unwrap()
+                .supports_fast_mode()
+        };
+        assert!(fast(
+            serde_json::json!({"additional_speed_tiers": ["fast"]})
+        ));
+        assert!(fast(
+            serde_json::json!({"service_tiers": [{"id": "priority"}]})
+        ));
+        assert!(fast(
+            serde_json::json!({"default_service_tier": "priority"})
+        ));
+        assert!(!fast(serde_json::json!({})));
+        assert!(!fast(serde_json::json!({"default_service_tier": null})));
+        assert!(!fast(
+            serde_json::json!({"default_service_tier": "default"})
+        ));
+        // Odd values cost nothing but themselves.
+        assert!(fast(
+            serde_json::json!({"additional_speed_tiers": [1, "fast"], "service_tiers": null})
+        ));
+        assert!(fast(
+            serde_json::json!({"service_tiers": ["priority"], "additional_speed_tiers": null})
+        ));
+        assert!(!fast(
+            serde_json::json!({"service_tiers": [{"name": "Fast"}, 3]})
+        ));
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! is safe to print in a terminal, a log line or a page.
 
 use super::jwt_claims::InvalidJwt;
+use crate::http_error::{HttpFailure, Request};
 use std::time::Duration;
 
 /// The description the issuer puts in `access_denied` when the plan has no Codex access.
@@ -66,14 +67,16 @@ pub enum OAuthError {
         /// What went wrong.
         reason: String,
     },
-    /// The issuer answered with an error.
-    #[error("The sign-in server refused the sign-in{}: {message}", status_and_code(*.status, .code))]
+    /// The issuer answered with an error. From an HTTP answer it is worded like every HTTP
+    /// error of this crate ([`HttpFailure`]): the request, the status, the issuer's code and
+    /// message, and what to do.
+    #[error("{}", issuer_error(*.status, .code, .message))]
     IssuerError {
         /// The HTTP status, when the error came from an HTTP answer.
         status: Option<u16>,
         /// The issuer's error code (e.g. `invalid_grant`), if it sent one.
         code: Option<String>,
-        /// The issuer's message.
+        /// The issuer's message; empty when an HTTP answer carried none (an HTML page, say).
         message: String,
     },
     /// The issuer has device-code sign-in switched off (HTTP 404 on the user-code request).
@@ -90,8 +93,9 @@ impl OAuthError {
     /// An issuer error, with its message made safe to show.
     pub fn issuer(status: Option<u16>, code: Option<&str>, message: &str) -> Self {
         let code = code.map(sanitize).filter(|code| !code.is_empty());
+        // An HTTP answer without a message is worded from its status alone (see `issuer_error`).
         let message = match sanitize(message) {
-            message if message.is_empty() => "no details given".to_string(),
+            message if message.is_empty() && status.is_none() => "no details given".to_string(),
             message => message,
         };
         if code.as_deref() == Some(MISSING_CODEX_ENTITLEMENT)
@@ -160,13 +164,27 @@ fn minutes_and_seconds(after: Duration) -> String {
     }
 }
 
-fn status_and_code(status: Option<u16>, code: &Option<String>) -> String {
-    match (status, code) {
-        (Some(status), Some(code)) => format!(" (HTTP {status}, {code})"),
-        (Some(status), None) => format!(" (HTTP {status})"),
-        (None, Some(code)) => format!(" ({code})"),
-        (None, None) => String::new(),
+/// "The request for the sign-in failed: the ChatGPT sign-in server answered HTTP 502 Bad
+/// Gateway; try again in a few minutes." for an HTTP answer; the issuer's code and message for
+/// an error without one (a callback's `error=`).
+fn issuer_error(status: Option<u16>, code: &Option<String>, message: &str) -> String {
+    let Some(status) = status else {
+        let code = code.as_deref().map(|code| format!(" ({code})"));
+        return format!(
+            "The sign-in server refused the sign-in{}: {message}",
+            code.unwrap_or_default()
+        );
+    };
+    let failure = HttpFailure {
+        request: Request::SignIn,
+        status,
+        code: code.clone(),
+        message: Some(message.to_string()).filter(|message| !message.is_empty()),
     }
+    .to_string();
+    let mut chars = failure.chars();
+    let first = chars.next().map(|c| c.to_uppercase().to_string());
+    format!("{}{}.", first.unwrap_or_default(), chars.as_str())
 }
 
 #[cfg(test)]

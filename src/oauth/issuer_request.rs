@@ -84,9 +84,9 @@ impl IssuerAnswer {
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, OAuthError> {
         serde_json::from_slice(&self.body).map_err(|error| {
             OAuthError::issuer(
-                Some(self.status.as_u16()),
                 None,
-                &format!("the answer could not be read ({error})"),
+                None,
+                &format!("its answer could not be read ({error})"),
             )
         })
     }
@@ -94,7 +94,7 @@ impl IssuerAnswer {
     /// The error this (non-2xx) answer stands for, with the issuer's code and message. Knows the
     /// shapes `{"error":"code","error_description":"…"}` (RFC 6749 §5.2),
     /// `{"error":{"code":"…","message":"…"}}` and `{"code":"…","message":"…"}`; any other body
-    /// is shown as text.
+    /// (an HTML page, a proxy's text) is never shown: the error is worded from the status.
     pub fn error(&self) -> OAuthError {
         let status = Some(self.status.as_u16());
         let json: Option<serde_json::Value> = serde_json::from_slice(&self.body).ok();
@@ -119,19 +119,10 @@ impl IssuerAnswer {
                 ),
             };
             if code.is_some() || message.is_some() {
-                let message = message
-                    .or_else(|| self.status.canonical_reason().map(str::to_string))
-                    .unwrap_or_default();
-                return OAuthError::issuer(status, code.as_deref(), &message);
+                return OAuthError::issuer(status, code.as_deref(), &message.unwrap_or_default());
             }
         }
-        let body = String::from_utf8_lossy(&self.body);
-        let message = if body.trim().is_empty() {
-            self.status.canonical_reason().unwrap_or("no details given")
-        } else {
-            body.as_ref()
-        };
-        OAuthError::issuer(status, None, message)
+        OAuthError::issuer(status, None, "")
     }
 }
 
@@ -169,8 +160,9 @@ mod tests {
                 "Expired",
             ),
             (r#"{"code":"bad","message":"Nope"}"#, Some("bad"), "Nope"),
-            ("<html>Bad Gateway</html>", None, "<html>Bad Gateway</html>"),
-            ("", None, "Bad Request"),
+            ("<html>Bad Gateway</html>", None, ""),
+            ("", None, ""),
+            (r#"{"detail":null}"#, None, ""),
         ];
         for (body, expected_code, expected_message) in cases {
             match answer(400, body).error() {
@@ -186,6 +178,27 @@ mod tests {
                 other => panic!("{other:?}"),
             }
         }
+        let page = answer(502, "<html>\u{1b}[2JBad Gateway</html>")
+            .error()
+            .to_string();
+        assert_eq!(
+            page,
+            "The request for the sign-in failed: the ChatGPT sign-in server answered HTTP 502 \
+             Bad Gateway; try again in a few minutes."
+        );
+        let refused = answer(
+            400,
+            r#"{"error":"invalid_grant","error_description":"Code used"}"#,
+        )
+        .error()
+        .to_string();
+        assert!(
+            refused.ends_with(
+                "answered HTTP 400 Bad Request (invalid_grant: \"Code used\"); start the sign-in \
+                 again."
+            ),
+            "{refused}"
+        );
         assert_eq!(
             answer(
                 403,

@@ -13,7 +13,8 @@ use super::state::State;
 use crate::auth::AuthError;
 use crate::models::ModelInfo;
 use crate::responses::{
-    ResponseStream, ResponsesError, ResponsesRequest, StreamWatch, build_request, send_request,
+    ResponseStream, ResponsesError, ResponsesRequest, StreamWatch, build_request,
+    send_request_remembering,
 };
 use futures::future::{self, BoxFuture, Either};
 use futures::stream::{self, BoxStream};
@@ -152,8 +153,9 @@ pub(crate) async fn send_once_refreshing(
     body: &ResponsesRequest,
     cx: &mut AsyncApp,
 ) -> Result<ResponseStream, LanguageModelCompletionError> {
-    let (http, config, auth) = state.read_with(cx, |state, _| {
-        (state.http(), state.config().clone(), state.auth().clone())
+    let (http, config, auth, refusals) = state.read_with(cx, |state, _| {
+        let (http, config) = (state.http(), state.config().clone());
+        (http, config, state.auth().clone(), state.zstd_refusals())
     })?;
     let watch = StreamWatch::on_executor(
         state.read_with(cx, |state, _| state.stream_timeouts())?,
@@ -164,7 +166,9 @@ pub(crate) async fn send_once_refreshing(
         .update(cx, |auth, cx| auth.get_fresh_credentials(cx))?
         .await
         .map_err(auth_to_host_error)?;
-    let mut answer = send_request(http.as_ref(), &config, &credentials, body, &watch).await;
+    let http = http.as_ref();
+    let mut answer =
+        send_request_remembering(http, &config, &credentials, body, &watch, &refusals).await;
     if matches!(&answer, Err(error) if error.is_unauthorized()) {
         // The token was refused although it looked fresh (revoked, rotated elsewhere):
         // refresh once and retry once.
@@ -175,7 +179,7 @@ pub(crate) async fn send_once_refreshing(
             })?
             .await
             .map_err(auth_to_host_error)?;
-        answer = send_request(http.as_ref(), &config, &renewed, body, &watch).await;
+        answer = send_request_remembering(http, &config, &renewed, body, &watch, &refusals).await;
     }
 
     match answer {

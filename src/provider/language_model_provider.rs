@@ -152,7 +152,9 @@ impl LanguageModelProvider for OpenAiSubscribedProvider {
 
     fn reset_credentials(&self, cx: &mut App) -> Task<Result<()>> {
         let sign_out = self.state.update(cx, |state, cx| state.sign_out(cx));
-        cx.background_spawn(async move {
+        // Awaited on the UI thread that runs it: a background task awaiting a UI task that the
+        // app's shutdown cancelled would panic ("Task polled after completion").
+        cx.spawn(async move |_| {
             sign_out
                 .await
                 .map(|_revocation| ())

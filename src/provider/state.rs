@@ -13,6 +13,7 @@ use crate::models::{
 };
 use crate::oauth::{CallbackServerOptions, DeviceCodeOptions};
 use crate::preconnect::{PreconnectThrottle, preconnect};
+use crate::responses::{DEFAULT_REFUSAL_TTL, ZstdRefusals};
 use crate::responses::{
     ResponsesError, StreamTimeouts, TokenCache, UsageFetchError, UsageLimits, fetch_usage,
 };
@@ -88,6 +89,8 @@ impl Default for StateOptions {
 pub struct State {
     config: Config,
     http: Arc<dyn HttpClient>,
+    /// The backends that refused zstd request bodies (kept beside the model cache).
+    zstd_refusals: ZstdRefusals,
     auth: Entity<auth::State>,
     catalog: Entity<ModelCatalog>,
     usage_cache: UsageCache,
@@ -160,6 +163,7 @@ impl State {
         Self {
             config,
             http,
+            zstd_refusals: ZstdRefusals::new(&options.cache, DEFAULT_REFUSAL_TTL),
             auth,
             catalog,
             usage_cache: UsageCache::new(options.cache),
@@ -215,6 +219,11 @@ impl State {
     /// The HTTP client requests go through.
     pub fn http(&self) -> Arc<dyn HttpClient> {
         self.http.clone()
+    }
+
+    /// The backends that refused zstd request bodies.
+    pub fn zstd_refusals(&self) -> ZstdRefusals {
+        self.zstd_refusals.clone()
     }
 
     /// How long each phase of a streamed answer may stall.
@@ -339,7 +348,10 @@ impl State {
                 task
             }
         };
-        cx.background_spawn(task)
+        // Awaited on the UI thread, where the shared task runs: gpui cancels UI-thread tasks
+        // when its main loop ends, and a background task awaiting one would then find it gone
+        // ("Task polled after completion" at exit).
+        cx.spawn(async move |_, _| task.await)
     }
 
     fn start_usage_fetch(&mut self, cx: &mut Context<Self>) -> Task<Result<(), RefreshUsageError>> {

@@ -5,9 +5,9 @@
 //! old as the last answer; it carries its `observed_at` time and the UI says so.
 
 use crate::models::CacheLocation;
+use crate::models::cache::{read_cache_bytes, write_cache_bytes};
 use crate::responses::UsageLimits;
 use gpui::{App, AppContext as _, Task};
-use std::io::Write as _;
 use std::path::PathBuf;
 
 /// Reads and writes `usage-<account>.json` beside the model cache.
@@ -33,7 +33,7 @@ impl UsageCache {
 
     /// The snapshot last saved for `account_id`; a missing or unreadable file is `None`.
     pub fn load(&self, account_id: &str) -> Option<UsageLimits> {
-        let bytes = std::fs::read(self.path(account_id)?).ok()?;
+        let bytes = read_cache_bytes(&self.path(account_id)?).ok()?;
         match serde_json::from_slice(&bytes) {
             Ok(usage) => Some(usage),
             Err(error) => {
@@ -64,7 +64,7 @@ impl UsageCache {
             if let Some(previous) = previous {
                 previous.await;
             }
-            if let Err(error) = write_atomically(&path, &bytes) {
+            if let Err(error) = write_cache_bytes(&path, &bytes) {
                 log::warn!("could not cache the usage snapshot: {error}");
             }
         })
@@ -76,16 +76,6 @@ impl UsageCache {
             std::fs::remove_file(path).ok();
         }
     }
-}
-
-fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or(std::path::Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let mut file = tempfile::NamedTempFile::new_in(dir)?;
-    file.write_all(bytes)?;
-    file.as_file().sync_all()?;
-    file.persist(path).map_err(|error| error.error)?;
-    Ok(())
 }
 
 #[cfg(test)]
@@ -100,7 +90,7 @@ mod tests {
         let usage = UsageLimits::default();
         let path = cache.path("acct/1").unwrap();
         assert_eq!(path.file_name().unwrap(), "usage-acct_1.json");
-        write_atomically(&path, &serde_json::to_vec(&usage).unwrap()).unwrap();
+        write_cache_bytes(&path, &serde_json::to_vec(&usage).unwrap()).unwrap();
         assert_eq!(cache.load("acct/1"), Some(usage));
         std::fs::write(&path, b"{not json").unwrap();
         assert!(cache.load("acct/1").is_none());

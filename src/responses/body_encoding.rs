@@ -9,13 +9,14 @@
 //!
 //! A server that does not understand the encoding answers `415 Unsupported Media Type`
 //! (RFC 9110 §15.5.16, RFC 7694 §3). [`send_json_body`] then sends the same request once more,
-//! uncompressed, and remembers the refusal for the rest of the process, so later turns go out
-//! plain at once instead of paying a refused round trip each time.
+//! uncompressed, and remembers the refusal for that backend in the caller's [`ZstdRefusals`]
+//! (on disk, for a day), so later turns and later processes go out plain at once instead of
+//! paying a refused round trip each time.
 
 use super::error::ResponsesError;
+use super::zstd_refusals::ZstdRefusals;
 use crate::config::Config;
 use http_client::{AsyncBody, HttpClient, Response, http};
-use parking_lot::Mutex;
 use std::sync::Arc;
 
 /// The zstd level for request bodies, chosen by measurement on a realistic 150-turn agent
@@ -49,31 +50,14 @@ impl std::str::FromStr for RequestCompression {
     }
 }
 
-/// The `/responses` URLs that answered 415 to a zstd body in this process.
-static REFUSED_ZSTD: Mutex<Vec<String>> = Mutex::new(Vec::new());
-
 /// The compression the next request to `config`'s backend will use: the configured one, unless
-/// that backend refused it earlier in this process.
-pub fn effective_compression(config: &Config) -> RequestCompression {
+/// that backend refused it (as `refusals` remembers).
+pub fn effective_compression(config: &Config, refusals: &ZstdRefusals) -> RequestCompression {
     match config.request_compression {
-        RequestCompression::Zstd if refused_zstd(config) => RequestCompression::None,
+        RequestCompression::Zstd if refusals.is_refused(config.responses_url().as_str()) => {
+            RequestCompression::None
+        }
         configured => configured,
-    }
-}
-
-fn refused_zstd(config: &Config) -> bool {
-    let url = config.responses_url();
-    REFUSED_ZSTD
-        .lock()
-        .iter()
-        .any(|refused| refused == url.as_str())
-}
-
-fn remember_zstd_refusal(config: &Config) {
-    let url = config.responses_url().to_string();
-    let mut refused = REFUSED_ZSTD.lock();
-    if !refused.contains(&url) {
-        refused.push(url);
     }
 }
 
@@ -94,21 +78,23 @@ fn zstd_body(json: Arc<[u8]>) -> std::io::Result<AsyncBody> {
 }
 
 /// Sends `head` with `json` as its body, zstd-compressed unless configured off or refused
-/// before; after a 415 to a compressed body, sends it once more uncompressed and remembers.
+/// before; after a 415 to a compressed body, sends it once more uncompressed and remembers the
+/// refusal in `refusals`.
 pub async fn send_json_body(
     http: &dyn HttpClient,
     config: &Config,
+    refusals: &ZstdRefusals,
     head: http::Request<()>,
     json: Vec<u8>,
 ) -> Result<Response<AsyncBody>, ResponsesError> {
     let json: Arc<[u8]> = json.into();
-    if effective_compression(config) == RequestCompression::Zstd {
+    if effective_compression(config, refusals) == RequestCompression::Zstd {
         let body = zstd_body(json.clone())?;
         let response = send(http, &head, Some(ZSTD_ENCODING), body).await?;
         if response.status() != http::StatusCode::UNSUPPORTED_MEDIA_TYPE {
             return Ok(response);
         }
-        remember_zstd_refusal(config);
+        refusals.remember(config.responses_url().as_str());
         log::warn!(
             "the backend refused a zstd-compressed request body (415): \
              sending request bodies uncompressed from now on"
@@ -189,15 +175,28 @@ mod tests {
         let refusing =
             Config::with_urls("http://127.0.0.1:9", "http://127.0.0.1:9/refuses").unwrap();
         let other = Config::with_urls("http://127.0.0.1:9", "http://127.0.0.1:9/other").unwrap();
-        assert_eq!(effective_compression(&refusing), RequestCompression::Zstd);
-        remember_zstd_refusal(&refusing);
-        remember_zstd_refusal(&refusing);
-        assert_eq!(effective_compression(&refusing), RequestCompression::None);
-        assert_eq!(effective_compression(&other), RequestCompression::Zstd);
+        let refusals = ZstdRefusals::default();
+        assert_eq!(
+            effective_compression(&refusing, &refusals),
+            RequestCompression::Zstd
+        );
+        refusals.remember(refusing.responses_url().as_str());
+        refusals.remember(refusing.responses_url().as_str());
+        assert_eq!(
+            effective_compression(&refusing, &refusals),
+            RequestCompression::None
+        );
+        assert_eq!(
+            effective_compression(&other, &refusals),
+            RequestCompression::Zstd
+        );
         let off = Config {
             request_compression: RequestCompression::None,
             ..other
         };
-        assert_eq!(effective_compression(&off), RequestCompression::None);
+        assert_eq!(
+            effective_compression(&off, &refusals),
+            RequestCompression::None
+        );
     }
 }

@@ -27,6 +27,7 @@
 
 use super::stall::Stall;
 use super::usage_limits::UsageLimits;
+use crate::http_error::{HttpFailure, Request};
 use crate::network_number;
 use chrono::{DateTime, Local, Utc};
 use http_client::StatusCode;
@@ -81,21 +82,23 @@ pub enum ResponsesError {
         /// What the backend said.
         message: String,
     },
-    /// A 4xx the request caused: the backend's own message, which names what was wrong.
-    #[error("the ChatGPT backend rejected the request ({status}): {message}")]
+    /// A 4xx that is none of the refusals above, in the words of [`HttpFailure`]: the request,
+    /// the status, the backend's own message (which names what was wrong) when it sent one, and
+    /// what to do.
+    #[error("{}", http_failure(*status, message))]
     BadRequest {
         /// The HTTP status.
         status: StatusCode,
-        /// What the backend said.
-        message: String,
+        /// The message the answer carried for people, printable and bounded, if any.
+        message: Option<String>,
     },
-    /// A 5xx other than overload.
-    #[error("the ChatGPT backend failed ({status}): {message}")]
+    /// A 5xx other than overload, worded like [`Self::BadRequest`].
+    #[error("{}", http_failure(*status, message))]
     Server {
         /// The HTTP status.
         status: StatusCode,
-        /// What the backend said.
-        message: String,
+        /// The message the answer carried for people, printable and bounded, if any.
+        message: Option<String>,
     },
     /// `response.failed` or an `error` event with a code not covered above.
     #[error("the response failed ({code}): {message}")]
@@ -247,11 +250,19 @@ impl ResponsesError {
                 retry_after: retry_after.or_else(|| parse_try_again_in(&message)),
             };
         }
+        // Not a documented refusal: only a message meant for people is shown, never the body.
+        let shown = || crate::http_error::message_in(body);
         match status {
             StatusCode::UNAUTHORIZED => Self::Unauthorized { message },
             StatusCode::TOO_MANY_REQUESTS => Self::RateLimited { retry_after },
-            status if status.is_server_error() => Self::Server { status, message },
-            status => Self::BadRequest { status, message },
+            status if status.is_server_error() => Self::Server {
+                status,
+                message: shown(),
+            },
+            status => Self::BadRequest {
+                status,
+                message: shown(),
+            },
         }
     }
 
@@ -367,8 +378,10 @@ impl ResponsesError {
                 message.clone(),
                 None,
             ),
-            Self::BadRequest { status, message } | Self::Server { status, message } => {
-                E::from_http_status(provider, *status, message.clone(), None)
+            // The host shows the message as is: the request, the status, the backend's own
+            // words (which the category is also derived from) and what to do.
+            Self::BadRequest { status, .. } | Self::Server { status, .. } => {
+                E::from_http_status(provider, *status, self.to_string(), None)
             }
             Self::Failed {
                 code: failure_code,
@@ -459,6 +472,17 @@ pub fn plan_display_name(plan: &str) -> String {
                 .map(|first| first.to_uppercase().chain(chars).collect())
                 .unwrap_or_default()
         }
+    }
+}
+
+/// A [`BadRequest`](ResponsesError::BadRequest) or [`Server`](ResponsesError::Server) error in
+/// the wording every HTTP error of this crate shares.
+fn http_failure(status: StatusCode, message: &Option<String>) -> HttpFailure {
+    HttpFailure {
+        request: Request::Answer,
+        status: status.as_u16(),
+        code: None,
+        message: message.clone(),
     }
 }
 
@@ -621,7 +645,8 @@ mod tests {
         let bad = error(400, json!({"detail": "Instructions are required"}));
         assert_eq!(
             bad.to_string(),
-            "the ChatGPT backend rejected the request (400 Bad Request): Instructions are required"
+            "the request for the answer failed: the ChatGPT backend answered HTTP 400 Bad Request \
+             (\"Instructions are required\"); try again; if it keeps failing, update openai-subscribed"
         );
         match bad.to_completion_error("ChatGPT".into()) {
             LanguageModelCompletionError::ProviderRejection {
@@ -630,7 +655,10 @@ mod tests {
                 category,
                 ..
             } => {
-                assert_eq!(message, "Instructions are required");
+                assert!(
+                    message.contains("(\"Instructions are required\")"),
+                    "{message}"
+                );
                 assert_eq!(status, Some(StatusCode::BAD_REQUEST));
                 assert_eq!(category, ProviderErrorCategory::InvalidRequest);
             }
@@ -648,8 +676,23 @@ mod tests {
         );
         assert_eq!(
             raw.to_string(),
-            "the ChatGPT backend rejected the request (404 Not Found): not json"
+            "the request for the answer failed: the ChatGPT backend answered HTTP 404 Not Found; \
+             check --backend-url (OPENAI_SUBSCRIBED_BACKEND_URL): it should point at the ChatGPT backend"
         );
+        // A page or raw JSON is never shown; a 5xx says to try again later.
+        let page = ResponsesError::from_http(
+            StatusCode::BAD_GATEWAY,
+            &HeaderMap::new(),
+            b"<html><body>\x1b[2J502</body></html>",
+            Utc::now(),
+        );
+        assert_eq!(
+            page.to_string(),
+            "the request for the answer failed: the ChatGPT backend answered HTTP 502 Bad Gateway; \
+             try again in a few minutes"
+        );
+        let null = error(500, json!({"detail": null}));
+        assert!(!null.to_string().contains("null"), "{null}");
     }
 
     #[test]

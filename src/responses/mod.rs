@@ -51,6 +51,7 @@ mod token_cache;
 mod token_count;
 mod usage_limits;
 mod wham_usage;
+mod zstd_refusals;
 
 pub use body_encoding::{
     RequestCompression, ZSTD_ENCODING, ZSTD_LEVEL, compress_zstd, effective_compression,
@@ -63,13 +64,14 @@ pub use events::*;
 pub use request::*;
 pub use request_mapping::{DEFAULT_INSTRUCTIONS, MAX_INSTRUCTIONS_CHARS, build_request};
 pub use sse::{SseEvent, SseParser};
-pub use stream::{ResponseStream, completion_events, send_request};
+pub use stream::{ResponseStream, completion_events, send_request, send_request_remembering};
 pub use token_cache::TokenCache;
 pub use token_count::{
     TOKENS_PER_IMAGE, TOKENS_PER_MESSAGE, count_tokens, count_tokens_uncached, warm_up,
 };
 pub use usage_limits::{Credits, UsageLimits, UsageWindow};
 pub use wham_usage::{UsageFetchError, fetch_usage, parse_usage_answer};
+pub use zstd_refusals::{DEFAULT_REFUSAL_TTL, ZstdRefusals};
 
 // What keeps an answer from hanging or growing without bound.
 pub use sse::MAX_EVENT_BYTES;

@@ -18,6 +18,7 @@ use super::error::ResponsesError;
 use super::request::ResponsesRequest;
 use super::stall::{Stall, StreamWatch};
 use super::usage_limits::UsageLimits;
+use super::zstd_refusals::ZstdRefusals;
 use crate::backend_request::{BackendAuth, authenticated_request};
 use crate::config::Config;
 use futures::future::{BoxFuture, Either};
@@ -47,13 +48,28 @@ pub struct ResponseStream {
 }
 
 /// Sends `request` to `{backend}/responses` once; `watch` bounds how long each phase of the
-/// answer may stall.
+/// answer may stall. A backend's refusal of zstd bodies is not remembered past this call: see
+/// [`send_request_remembering`].
 pub async fn send_request(
     http: &dyn HttpClient,
     config: &Config,
     auth: &BackendAuth,
     request: &ResponsesRequest,
     watch: &StreamWatch,
+) -> Result<ResponseStream, ResponsesError> {
+    let refusals = ZstdRefusals::default();
+    send_request_remembering(http, config, auth, request, watch, &refusals).await
+}
+
+/// [`send_request`], sending the body plain at once to a backend that `refusals` says refused
+/// zstd, and remembering a new refusal there.
+pub async fn send_request_remembering(
+    http: &dyn HttpClient,
+    config: &Config,
+    auth: &BackendAuth,
+    request: &ResponsesRequest,
+    watch: &StreamWatch,
+    refusals: &ZstdRefusals,
 ) -> Result<ResponseStream, ResponsesError> {
     let body = serde_json::to_vec(request)?;
     let mut builder = authenticated_request(config, auth, Method::POST, &config.responses_url())
@@ -70,7 +86,7 @@ pub async fn send_request(
         .body(())
         .map_err(|error| ResponsesError::send_error(config, error.into()))?;
     let response = within(
-        send_json_body(http, config, head, body),
+        send_json_body(http, config, refusals, head, body),
         watch.first_byte_timer(),
         Stall::FirstByte(watch.timeouts.first_byte),
     )
@@ -386,7 +402,8 @@ mod tests {
         .unwrap();
         assert_eq!(
             error.to_string(),
-            "the ChatGPT backend rejected the request (400 Bad Request): Instructions are required"
+            "the request for the answer failed: the ChatGPT backend answered HTTP 400 Bad Request \
+             (\"Instructions are required\"); try again; if it keeps failing, update openai-subscribed"
         );
     }
 }

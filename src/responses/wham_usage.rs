@@ -18,6 +18,7 @@
 use super::usage_limits::{Credits, UsageLimits, UsageWindow};
 use crate::backend_request::{BackendAuth, authenticated_request};
 use crate::config::Config;
+use crate::http_error::{HttpFailure, Request};
 use crate::network_number;
 use chrono::{DateTime, Utc};
 use futures::AsyncReadExt as _;
@@ -26,8 +27,6 @@ use serde::Deserialize;
 
 /// The most of an answer this crate reads (real answers are under a kilobyte).
 const MAX_BODY_BYTES: u64 = 256 * 1024;
-/// How much of an error answer's body is kept for the error message.
-const MAX_ERROR_SNIPPET_CHARS: usize = 200;
 
 /// Why the usage windows could not be read. Cloneable so one fetch can serve several callers.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
@@ -41,13 +40,14 @@ pub enum UsageFetchError {
     /// The token was refused: the caller should refresh the sign-in.
     #[error("the backend refused the sign-in when asked for the usage limits (HTTP {0})")]
     Unauthorized(u16),
-    /// Any other non-success status.
-    #[error("the backend answered HTTP {status} to the usage request: {message}")]
+    /// Any other non-success status, in the words of [`HttpFailure`] (the body is shown only
+    /// as the printable message it carries, never raw: it reaches the terminal).
+    #[error("{}", HttpFailure { request: Request::Usage, status: *status, code: None, message: message.clone() })]
     Status {
         /// The HTTP status code.
         status: u16,
-        /// The start of the answer's body.
-        message: String,
+        /// The message the answer carried for people, printable and bounded, if any.
+        message: Option<String>,
     },
     /// The answer was not a usage document.
     #[error("the backend's usage answer could not be read: {0}")]
@@ -196,10 +196,7 @@ pub async fn fetch_usage(
     if !status.is_success() {
         return Err(UsageFetchError::Status {
             status: status.as_u16(),
-            message: String::from_utf8_lossy(&body)
-                .chars()
-                .take(MAX_ERROR_SNIPPET_CHARS)
-                .collect(),
+            message: crate::http_error::message_in(&body),
         });
     }
     parse_usage_answer(&body, asked_at)

@@ -132,17 +132,15 @@ pub async fn chat(context: CommandContext, args: ChatArgs, cx: &mut AsyncApp) ->
         Err(error) => return Err(explain(error, &provider, cx).await),
     };
     let mut printer = Printer::new(args.json);
-    let mut answer = String::new();
-    let mut reasoning = Vec::new();
+    // Each event is printed as it arrives and then dropped: only a `--thread`, which saves the
+    // turn, keeps the answer (and its encrypted reasoning), so without one a long answer costs
+    // no more memory than a short one.
+    let mut turn = thread.as_ref().map(|_| AnsweredTurn::default());
     while let Some(event) = events.next().await {
         match event {
             Ok(event) => {
-                match &event {
-                    LanguageModelCompletionEvent::Text(text) => answer.push_str(text),
-                    LanguageModelCompletionEvent::RedactedThinking { data } => {
-                        reasoning.push(data.clone())
-                    }
-                    _ => {}
+                if let Some(turn) = turn.as_mut() {
+                    turn.record(&event);
                 }
                 if let Err(error) = printer.print(&event) {
                     // The reader went away (`| head`): stop quietly, as other tools do.
@@ -159,17 +157,38 @@ pub async fn chat(context: CommandContext, args: ChatArgs, cx: &mut AsyncApp) ->
         }
     }
     printer.finish().ok();
-    if let (Some(mut thread), Some(path)) = (thread, args.thread.as_deref()) {
+    if let (Some(mut thread), Some(turn), Some(path)) = (thread, turn, args.thread.as_deref()) {
         // The turn is saved only once answered, so a failed turn can simply be asked again.
         thread.entries.push(ThreadEntry::User { text: prompt });
         thread.entries.push(ThreadEntry::Assistant {
-            text: answer,
-            reasoning,
+            text: turn.text,
+            reasoning: turn.reasoning,
         });
         thread.save(path)?;
     }
     usage_saved(&provider, cx).await;
     Ok(())
+}
+
+/// What a `--thread` keeps of the answer, to save the turn once it is complete.
+#[derive(Default)]
+struct AnsweredTurn {
+    /// The answer's text.
+    text: String,
+    /// The encrypted reasoning, replayed with the next turn.
+    reasoning: Vec<String>,
+}
+
+impl AnsweredTurn {
+    fn record(&mut self, event: &LanguageModelCompletionEvent) {
+        match event {
+            LanguageModelCompletionEvent::Text(text) => self.text.push_str(text),
+            LanguageModelCompletionEvent::RedactedThinking { data } => {
+                self.reasoning.push(data.clone())
+            }
+            _ => {}
+        }
+    }
 }
 
 fn pick_model(

@@ -25,6 +25,7 @@ pub mod headless;
 pub mod models;
 pub mod output;
 pub mod spinner;
+pub mod stop_signal;
 pub mod thread_file;
 pub mod usage;
 pub mod wait;

@@ -4,17 +4,20 @@
 //! `App`), so each subcommand is an async function given an [`AsyncApp`]. Its result becomes the
 //! process's exit code.
 //!
-//! **Finish what was sent.** When the command ends — with success, with an error, or because the
-//! user pressed Ctrl-C — the app does not quit yet: it first waits, bounded by
-//! [`RENEWAL_WAIT`], for every session renewal in flight ([`auth::finish_renewals`]) and its store
-//! write, so a rotated refresh token is never lost with the process. Only then is gpui asked to
-//! quit (gpui gives its own quit hooks only 100 ms). A renewal whose tokens could not be stored
-//! turns a success into a failure that says so ([`auth::unsaved_renewal`]). A second Ctrl-C exits
-//! at once.
+//! **Finish what was sent.** When the command ends — with success, with an error, or because a
+//! signal asked it to stop (Ctrl-C, SIGTERM, SIGHUP: see [`super::stop_signal`]) — the app does
+//! not quit yet: it first waits, bounded by [`RENEWAL_WAIT`], for every session renewal in
+//! flight ([`auth::finish_renewals`]) and its store write, so a rotated refresh token is never
+//! lost with the process. Only then is gpui asked to quit (gpui gives its own quit hooks only
+//! 100 ms). A renewal whose tokens could not be stored turns a success into a failure that says
+//! so ([`auth::unsaved_renewal`]). A stopped command exits with its signal's status (130, 143,
+//! 129); a second signal exits at once.
 
 use super::output::errln;
+use super::stop_signal::{self, StopSignal};
 use anyhow::Result;
 use futures::FutureExt as _;
+use futures::future::{BoxFuture, FusedFuture};
 use gpui::{Application, AsyncApp};
 use http_client::HttpClient;
 use openai_subscribed::auth;
@@ -28,13 +31,10 @@ use std::time::Duration;
 /// waiting for another process's lock and then for the issuer normally takes.
 pub const RENEWAL_WAIT: Duration = Duration::from_secs(90);
 
-/// The exit code after Ctrl-C (128 + SIGINT), as shells expect.
-const INTERRUPTED: u8 = 130;
-
 /// How the command ended.
 enum Outcome {
     Finished(Result<()>),
-    Interrupted,
+    Stopped(StopSignal),
 }
 
 /// Runs `command` in a headless app whose HTTP client is `http`; prints a failure as one line on
@@ -45,7 +45,16 @@ where
 {
     let outcome: Rc<RefCell<Option<Outcome>>> = Rc::default();
     let slot = outcome.clone();
-    let interrupted = ctrl_c();
+    // A watcher that could not start never fires (the signals then end the process at once).
+    let mut stop: futures::future::Fuse<BoxFuture<'static, StopSignal>> = stop_signal::watch()
+        .then(|signal| async move {
+            match signal {
+                Ok(signal) => signal,
+                Err(_) => futures::future::pending().await,
+            }
+        })
+        .boxed()
+        .fuse();
     Application::headless()
         .with_http_client(http)
         .run(move |cx| {
@@ -53,26 +62,23 @@ where
                 let ended = {
                     let command = command(cx).fuse();
                     futures::pin_mut!(command);
-                    // A watcher that could not start never fires (it does not count as Ctrl-C).
-                    let interrupted = async move {
-                        if interrupted.await.is_err() {
-                            futures::future::pending::<()>().await;
-                        }
-                    }
-                    .fuse();
-                    futures::pin_mut!(interrupted);
                     futures::select_biased! {
                         result = command => Outcome::Finished(result),
-                        _ = interrupted => Outcome::Interrupted,
+                        signal = stop => Outcome::Stopped(signal),
                     }
                 };
                 // The command (and everything it alone held) is dropped here; renewals are not.
-                let outcome = match finish_renewals(cx).await {
-                    Some(unsaved) => match ended {
-                        Outcome::Finished(Ok(())) => Outcome::Finished(Err(unsaved)),
-                        other => other,
-                    },
-                    None => ended,
+                if let Outcome::Stopped(signal) = &ended {
+                    announce(*signal, cx);
+                }
+                let (unsaved, late_signal) = finish_renewals(&mut stop, cx).await;
+                let outcome = match (ended, late_signal, unsaved) {
+                    // A signal during the wait still ends the command with its status.
+                    (Outcome::Finished(_), Some(signal), _) => Outcome::Stopped(signal),
+                    (Outcome::Finished(Ok(())), None, Some(unsaved)) => {
+                        Outcome::Finished(Err(unsaved))
+                    }
+                    (ended, _, _) => ended,
                 };
                 *slot.borrow_mut() = Some(outcome);
                 cx.update(|cx| cx.quit()).ok();
@@ -86,10 +92,7 @@ where
             super::output::errln!("error: {}", one_line(&error));
             ExitCode::FAILURE
         }
-        Some(Outcome::Interrupted) => {
-            super::output::errln!("interrupted");
-            ExitCode::from(INTERRUPTED)
-        }
+        Some(Outcome::Stopped(signal)) => ExitCode::from(signal.exit_code()),
         None => {
             super::output::errln!("error: the application stopped before the command finished");
             ExitCode::FAILURE
@@ -97,52 +100,62 @@ where
     }
 }
 
-/// Waits (bounded) for the renewals in flight; returns the error of one whose tokens could not be
-/// stored.
-async fn finish_renewals(cx: &mut AsyncApp) -> Option<anyhow::Error> {
-    let renewals = cx.update(|cx| auth::finish_renewals(cx)).ok()?;
-    let deadline = cx.background_executor().timer(RENEWAL_WAIT);
-    futures::select_biased! {
-        () = renewals.fuse() => {}
-        () = deadline.fuse() => errln!(
-            "warning: a ChatGPT session renewal was still running after {} s; exiting without it",
-            RENEWAL_WAIT.as_secs()
-        ),
+/// Says why the command stopped, and whether the process now waits for a renewal.
+fn announce(signal: StopSignal, cx: &mut AsyncApp) {
+    let renewing = cx
+        .update(|cx| auth::renewals_in_flight(cx))
+        .unwrap_or(false);
+    // The leading newline moves past what the command was printing (a spinner, `^C`).
+    if renewing {
+        errln!(
+            "\n{}: waiting for the session renewal in flight to finish (press Ctrl-C again to \
+             quit now)",
+            signal.message()
+        );
+    } else {
+        errln!("\n{}", signal.message());
     }
-    cx.update(|cx| auth::unsaved_renewal(cx))
-        .ok()
-        .flatten()
-        .map(anyhow::Error::new)
 }
 
-/// Resolves at the first Ctrl-C (SIGINT); a second one exits at once. Watched from a small
-/// thread of its own, since gpui's executors do not deliver signals.
-fn ctrl_c() -> futures::channel::oneshot::Receiver<()> {
-    let (pressed, receiver) = futures::channel::oneshot::channel();
-    let watcher = std::thread::Builder::new()
-        .name("ctrl-c".into())
-        .spawn(move || {
-            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
-                .enable_io()
-                .build()
-            else {
-                return;
-            };
-            runtime.block_on(async move {
-                if tokio::signal::ctrl_c().await.is_err() {
-                    return;
-                }
-                errln!("\ninterrupted: finishing the session renewal in flight, if any (Ctrl-C again to quit now)");
-                pressed.send(()).ok();
-                if tokio::signal::ctrl_c().await.is_ok() {
-                    std::process::exit(INTERRUPTED.into());
-                }
-            });
-        });
-    if let Err(error) = watcher {
-        log::debug!("Ctrl-C will end the process at once: {error}");
+/// Waits (bounded) for the renewals in flight; returns the error of one whose tokens could not be
+/// stored, and the stop signal received during the wait, if any (announced, and the wait goes
+/// on: the renewal is what the wait is for).
+async fn finish_renewals<S>(
+    mut stop: S,
+    cx: &mut AsyncApp,
+) -> (Option<anyhow::Error>, Option<StopSignal>)
+where
+    S: FusedFuture<Output = StopSignal> + Unpin,
+{
+    let Ok(renewals) = cx.update(|cx| auth::finish_renewals(cx)) else {
+        return (None, None);
+    };
+    let mut renewals = renewals.fuse();
+    let mut deadline = cx.background_executor().timer(RENEWAL_WAIT).fuse();
+    let mut late_signal = None;
+    loop {
+        futures::select_biased! {
+            () = renewals => break,
+            () = deadline => {
+                errln!(
+                    "warning: a ChatGPT session renewal was still running after {} s; exiting \
+                     without it",
+                    RENEWAL_WAIT.as_secs()
+                );
+                break;
+            }
+            signal = stop => {
+                announce(signal, cx);
+                late_signal = Some(signal);
+            }
+        }
     }
-    receiver
+    let unsaved = cx
+        .update(|cx| auth::unsaved_renewal(cx))
+        .ok()
+        .flatten()
+        .map(anyhow::Error::new);
+    (unsaved, late_signal)
 }
 
 /// An error and its causes on one line: "outer: inner: root".

@@ -561,7 +561,9 @@ fn a_successful_command_logs_no_error_on_exit() {
         &["logout"],
     ] {
         // A log level that would show gpui's ERROR line if it were written.
-        let output = run(cli(&emulator, dir.path()).args(args).env("RUST_LOG", "error"));
+        let output = run(cli(&emulator, dir.path())
+            .args(args)
+            .env("RUST_LOG", "error"));
         let err = stderr(&output);
         assert!(output.status.success(), "{args:?}: {err}");
         assert!(

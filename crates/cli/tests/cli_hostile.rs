@@ -10,7 +10,7 @@
 use emulator::callback_ports;
 use emulator::misbehaving as misbehaving_backend;
 
-use emulator::{Emulator, EmulatorOptions, Fault};
+use emulator::{Emulator, EmulatorOptions, Fault, FaultRoute};
 use misbehaving_backend::{MisbehavingBackend, Misbehaviour};
 use openai_subscribed::credentials::StoredCredentials;
 use openai_subscribed::oauth::{TokenResponse, TokenSet};
@@ -450,7 +450,11 @@ fn models_tells_an_answer_from_an_unreachable_backend_and_from_being_signed_out(
     sign_in(&emulator, dir.path(), 3600);
     emulator.inject(Fault::ModelsStatus { status: 500 });
     let answered = run(cli(&emulator, dir.path()).arg("models"));
-    assert!(answered.stderr.contains("HTTP 500"), "{}", answered.stderr);
+    assert!(
+        answered.stderr.contains("HTTP 500 Internal Server Error"),
+        "{}",
+        answered.stderr
+    );
     assert!(
         !format!("{}{}", answered.stdout, answered.stderr).contains("reach"),
         "{}{}",
@@ -496,12 +500,220 @@ fn an_error_without_details_never_says_null() {
     assert_eq!(output.status.code(), Some(1));
     assert!(!output.stderr.contains("null"), "{}", output.stderr);
     assert!(
-        output
-            .stderr
-            .contains("the backend gave no details; try again"),
+        output.stderr.contains(
+            "the request for the answer failed: the ChatGPT backend answered HTTP 500 Internal \
+             Server Error; try again in a few minutes"
+        ),
         "{}",
         output.stderr
     );
+}
+
+// ---- Issue 22: HTTP errors in words ----------------------------------------------------------
+
+/// An error answer a proxy or a failing server sends, and what must (not) be shown of it.
+struct ErrorAnswer {
+    status: u16,
+    content_type: &'static str,
+    body: &'static str,
+    /// The status as it must be shown.
+    shown_status: &'static str,
+    /// The next step that must be shown.
+    next_step: &'static str,
+    /// The server's message, as it must be shown (stripped), if the body carries one.
+    message: Option<&'static str>,
+    /// What must never be shown.
+    hidden: &'static [&'static str],
+}
+
+fn error_answers() -> Vec<ErrorAnswer> {
+    vec![
+        ErrorAnswer {
+            status: 500,
+            content_type: "application/json",
+            body: r#"{"detail": null}"#,
+            shown_status: "HTTP 500 Internal Server Error",
+            next_step: "try again in a few minutes",
+            message: None,
+            hidden: &["null", "detail", "{"],
+        },
+        ErrorAnswer {
+            status: 502,
+            content_type: "text/html",
+            body: "<!doctype html><html><head><title>502 Bad Gateway</title></head>\
+                   <body><center><h1>502 Bad Gateway</h1></center><hr>nginx</body></html>",
+            shown_status: "HTTP 502 Bad Gateway",
+            next_step: "try again in a few minutes",
+            message: None,
+            hidden: &["<", "html", "nginx"],
+        },
+        ErrorAnswer {
+            status: 500,
+            content_type: "text/plain",
+            body: "\u{1b}]0;pwned\u{7}\u{1b}[2J\rGateway \u{202E}exploded",
+            shown_status: "HTTP 500 Internal Server Error",
+            next_step: "try again in a few minutes",
+            message: None,
+            hidden: &["\u{1b}", "\u{7}", "\u{202E}", "pwned", "exploded"],
+        },
+        ErrorAnswer {
+            status: 500,
+            content_type: "application/json",
+            body: r#"{"detail":"\u001b]0;pwned\u0007Database \u001b[31mdown\u202e"}"#,
+            shown_status: "HTTP 500 Internal Server Error",
+            next_step: "try again in a few minutes",
+            message: Some("(\"]0;pwned Database [31mdown\")"),
+            hidden: &["\u{1b}", "\u{7}", "\u{202E}"],
+        },
+        ErrorAnswer {
+            status: 400,
+            content_type: "application/json",
+            body: r#"{"error":{"message":"The request was refused: unsupported field","type":"invalid_request_error"}}"#,
+            shown_status: "HTTP 400 Bad Request",
+            next_step: "update openai-subscribed",
+            message: Some("(\"The request was refused: unsupported field\")"),
+            hidden: &["invalid_request_error"],
+        },
+        ErrorAnswer {
+            status: 404,
+            content_type: "text/plain",
+            body: "Not Found",
+            shown_status: "HTTP 404 Not Found",
+            next_step: "check --backend-url",
+            message: None,
+            hidden: &["error: Not Found"],
+        },
+    ]
+}
+
+fn raw_answer(route: FaultRoute, answer: &ErrorAnswer) -> Fault {
+    Fault::RawAnswer {
+        route,
+        status: answer.status,
+        content_type: answer.content_type.into(),
+        body: answer.body.into(),
+    }
+}
+
+/// `text` says which request failed, the status and the next step, shows the message the body
+/// carries (stripped, bounded) and nothing else of it.
+fn worded(text: &str, request: &str, answer: &ErrorAnswer) {
+    let context = format!("{} {:?}: {text:?}", answer.status, answer.body);
+    let said = format!("the request for {request} failed");
+    let line = text
+        .lines()
+        .find(|line| line.contains(&said))
+        .unwrap_or_else(|| panic!("{said:?} not said: {context}"));
+    assert!(line.contains(answer.shown_status), "{context}");
+    assert!(line.contains(answer.next_step), "{context}");
+    if let Some(message) = answer.message {
+        assert!(line.contains(message), "{context}");
+    }
+    for hidden in answer.hidden {
+        assert!(!text.contains(hidden), "{hidden:?} shown: {context}");
+    }
+    assert!(line.chars().count() < 600, "{context}");
+}
+
+#[tokio::test]
+async fn the_library_words_every_http_error_with_its_request_status_and_next_step() {
+    use openai_subscribed::backend_request::BackendAuth;
+    use openai_subscribed::models::fetch::fetch_models;
+    use openai_subscribed::responses::{StreamTimeouts, StreamWatch, fetch_usage, send_request};
+    use openai_subscribed::secret::AccessToken;
+
+    let emulator = Emulator::start().unwrap();
+    let config = openai_subscribed::config::Config::with_urls(
+        &emulator.issuer_url(),
+        &emulator.backend_url(),
+    )
+    .unwrap();
+    let http = reqwest_client::ReqwestHttpClient::new("tests").unwrap();
+    let auth = BackendAuth {
+        access_token: AccessToken::new(emulator.mint_tokens(3600).access_token),
+        account_id: "acct_emulated".into(),
+    };
+    let request = serde_json::from_value(json!({
+        "model": "gpt-5.5", "instructions": "Be brief.", "input": [], "tools": [],
+        "store": false, "stream": true, "include": [],
+    }))
+    .unwrap();
+    let watch = StreamWatch::new(
+        StreamTimeouts::default(),
+        std::sync::Arc::new(|_| futures::FutureExt::boxed(futures::future::pending())),
+    );
+    for answer in error_answers() {
+        emulator.inject(raw_answer(FaultRoute::Models, &answer));
+        let error = fetch_models(http.as_ref(), &config, &auth, None)
+            .await
+            .unwrap_err();
+        worded(&error.to_string(), "the model list", &answer);
+
+        emulator.inject(raw_answer(FaultRoute::Usage, &answer));
+        let error = fetch_usage(http.as_ref(), &config, &auth)
+            .await
+            .unwrap_err();
+        worded(&error.to_string(), "your usage", &answer);
+
+        emulator.inject(raw_answer(FaultRoute::Responses, &answer));
+        let error = send_request(http.as_ref(), &config, &auth, &request, &watch)
+            .await
+            .err()
+            .unwrap();
+        worded(&error.to_string(), "the answer", &answer);
+    }
+}
+
+#[test]
+fn the_binary_words_every_http_error_with_its_request_status_and_next_step() {
+    let emulator = Emulator::start().unwrap();
+    for answer in error_answers() {
+        // A fresh sign-in and cache each time: a cached model list would not be fetched again.
+        let dir = tempfile::tempdir().unwrap();
+        sign_in(&emulator, dir.path(), 3600);
+        emulator.inject(raw_answer(FaultRoute::Models, &answer));
+        let models = run(cli(&emulator, dir.path()).arg("models"));
+        worded(&models.stderr, "the model list", &answer);
+        no_control_characters(&models.stderr);
+
+        emulator.inject(raw_answer(FaultRoute::Usage, &answer));
+        let usage = run(cli(&emulator, dir.path()).arg("usage"));
+        worded(&usage.stderr, "your usage", &answer);
+        no_control_characters(&usage.stderr);
+
+        emulator.inject(raw_answer(FaultRoute::Responses, &answer));
+        let chat = run(cli(&emulator, dir.path()).args(["chat", "hi"]));
+        assert_eq!(chat.status.code(), Some(1), "{}", chat.stderr);
+        worded(&chat.stderr, "the answer", &answer);
+        no_control_characters(&chat.stderr);
+    }
+}
+
+#[test]
+fn a_failed_session_renewal_is_worded_without_the_page() {
+    let emulator = Emulator::start().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    // Expired: the chat has to renew the session first.
+    sign_in(&emulator, dir.path(), -60);
+    let page = ErrorAnswer {
+        status: 502,
+        content_type: "text/html",
+        body: "<html><body>\u{1b}[2J<h1>502 Bad Gateway</h1></body></html>",
+        shown_status: "HTTP 502 Bad Gateway",
+        next_step: "try again in a few minutes",
+        message: None,
+        hidden: &["<", "html", "\u{1b}"],
+    };
+    emulator.inject(raw_answer(FaultRoute::Token, &page));
+    // The renewal fails once (the warning), and the chat goes on with the next try.
+    let output = run(cli(&emulator, dir.path()).args(["chat", "hi"]));
+    worded(&output.stderr, "the session renewal", &page);
+    assert!(
+        output.stderr.contains("You are still signed in"),
+        "{}",
+        output.stderr
+    );
+    no_control_characters(&output.stderr);
 }
 
 #[test]
@@ -539,4 +751,107 @@ fn a_password_in_a_url_option_is_never_echoed() {
     assert!(!output.status.success());
     assert!(output.stderr.contains("http or https"), "{}", output.stderr);
     assert!(!output.stderr.contains("hunter2"), "{}", output.stderr);
+}
+
+// ---- Issue 22: a long answer in bounded memory ---------------------------------------------
+
+/// What a finished child printed (counted, not kept) and its peak resident memory.
+struct Measured {
+    exit_code: Option<i32>,
+    stdout_bytes: usize,
+    stderr: String,
+    peak_rss_bytes: u64,
+}
+
+/// Runs `command` to its end within `bound`, reading its stdout as it comes (counted and
+/// dropped, so this process does not hold the answer), and reports the child's peak RSS as the
+/// kernel accounted it (`wait4`'s `ru_maxrss`): exact, whenever the peak happened.
+// The child is reaped by `wait4` (which also gives its rusage), or killed and waited for.
+#[allow(clippy::zombie_processes)]
+fn run_measured(command: &mut Command, bound: Duration) -> Measured {
+    use std::io::Read as _;
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    let mut stdout = child.stdout.take().unwrap();
+    let counter = std::thread::spawn(move || {
+        let mut buffer = vec![0u8; 1 << 16];
+        let mut total = 0;
+        while let Ok(read @ 1..) = stdout.read(&mut buffer) {
+            total += read;
+        }
+        total
+    });
+    let mut stderr = child.stderr.take().unwrap();
+    let errors = std::thread::spawn(move || {
+        let mut text = String::new();
+        stderr.read_to_string(&mut text).ok();
+        text
+    });
+    let pid = child.id() as libc::pid_t;
+    let deadline = Instant::now() + bound;
+    let (status, usage) = loop {
+        let mut status = 0;
+        // SAFETY: `rusage` is plain data, written by the kernel; `pid` is our own child.
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        let reaped = unsafe { libc::wait4(pid, &mut status, libc::WNOHANG, &mut usage) };
+        assert!(reaped >= 0, "wait4: {}", std::io::Error::last_os_error());
+        if reaped == pid {
+            break (status, usage);
+        }
+        if Instant::now() >= deadline {
+            child.kill().ok();
+            child.wait().ok();
+            panic!("{command:?} did not end within {bound:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    Measured {
+        exit_code: libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status)),
+        stdout_bytes: counter.join().unwrap(),
+        stderr: errors.join().unwrap(),
+        // Kilobytes on Linux.
+        peak_rss_bytes: u64::try_from(usage.ru_maxrss).unwrap() * 1024,
+    }
+}
+
+#[test]
+fn a_long_answer_is_printed_in_bounded_memory_with_and_without_json() {
+    // A debug build peaks near 100 MiB whatever the answer's length (the binary's own pages
+    // and the tokenizer's tables, built in the background); an answer that was kept would add
+    // its whole size (and more, as the string doubles).
+    const ANSWER_MIB: u64 = 200;
+    const BOUND_MIB: u64 = 128;
+    let emulator = Emulator::start().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    sign_in(&emulator, dir.path(), 3600);
+    for json in [false, true] {
+        emulator.inject(Fault::ResponsesLongAnswer {
+            megabytes: ANSWER_MIB,
+        });
+        let mut command = cli(&emulator, dir.path());
+        command.arg("chat");
+        if json {
+            command.arg("--json");
+        }
+        let measured = run_measured(command.arg("hi"), Duration::from_secs(600));
+        eprintln!(
+            "--json {json}: {} MiB printed, peak RSS {} MiB",
+            measured.stdout_bytes >> 20,
+            measured.peak_rss_bytes >> 20
+        );
+        assert_eq!(measured.exit_code, Some(0), "{}", measured.stderr);
+        assert!(
+            measured.stdout_bytes as u64 >= ANSWER_MIB << 20,
+            "the whole answer is printed: {} bytes",
+            measured.stdout_bytes
+        );
+        assert!(
+            measured.peak_rss_bytes < BOUND_MIB << 20,
+            "--json {json}: peak RSS {} MiB for a {ANSWER_MIB} MiB answer",
+            measured.peak_rss_bytes >> 20
+        );
+    }
 }

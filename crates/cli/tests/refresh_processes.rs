@@ -14,108 +14,25 @@
 //! - **Sign-out wins:** a `logout` while another process's refresh is in flight stays signed out.
 //! - **A renewal that cannot be stored** fails the command, saying where and why, after the
 //!   command has used the new tokens.
+//! - **A signal mid-refresh** (Ctrl-C, SIGTERM, SIGHUP) waits for the answer and stores it, then
+//!   exits with the signal's status (130, 143, 129); a second signal exits at once; a signal with
+//!   no renewal in flight just says "interrupted".
 //!
 //! Sized for two loaded cores: every wait is bounded, every child is killed if it overstays.
 
 use emulator::callback_ports;
+#[path = "shared/cli_process.rs"]
+mod cli_process;
 
-use emulator::{Emulator, EmulatorOptions, MintedTokens, RedirectPorts};
-use openai_subscribed::credentials::StoredCredentials;
-use openai_subscribed::oauth::{TokenResponse, TokenSet};
-use openai_subscribed::secret::{AccessToken, IdToken, RefreshToken};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use cli_process::{cli, finish, store_path, store_sign_in, stored, text, wait_until};
+use emulator::{Emulator, EmulatorOptions, RedirectPorts};
+use std::process::{Child, Command, Output};
 use std::time::{Duration, Instant};
-
-const BIN: &str = env!("CARGO_BIN_EXE_openai-subscribed");
 
 /// Processes started together in each round.
 const PROCESSES: usize = 5;
 /// Rounds of the soak test.
 const ROUNDS: usize = 3;
-/// The longest one child may run (generous: the machine is shared and loaded).
-const CHILD_LIMIT: Duration = Duration::from_secs(90);
-
-/// A command against `emulator`, keeping its sign-in in `dir/credentials.json`.
-fn cli(emulator: &Emulator, dir: &Path) -> Command {
-    let mut command = Command::new(BIN);
-    command
-        .env("OPENAI_SUBSCRIBED_AUTH_URL", emulator.issuer_url())
-        .env("OPENAI_SUBSCRIBED_BACKEND_URL", emulator.backend_url())
-        .env("OPENAI_SUBSCRIBED_STORE", "file")
-        .env("OPENAI_SUBSCRIBED_STORE_PATH", store_path(dir))
-        .env("XDG_CACHE_HOME", dir.join("cache"))
-        .env("XDG_CONFIG_HOME", dir.join("config"))
-        .env_remove("RUST_LOG")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    command
-}
-
-fn store_path(dir: &Path) -> PathBuf {
-    dir.join("credentials.json")
-}
-
-/// Stores `minted` as the sign-in, as a `login` would have.
-fn store_sign_in(dir: &Path, minted: &MintedTokens) {
-    let tokens = TokenSet::from_response(
-        TokenResponse {
-            id_token: Some(IdToken::new(&minted.id_token)),
-            access_token: AccessToken::new(&minted.access_token),
-            refresh_token: Some(RefreshToken::new(&minted.refresh_token)),
-            expires_in: None,
-        },
-        None,
-        chrono::Utc::now(),
-    )
-    .unwrap();
-    std::fs::write(
-        store_path(dir),
-        StoredCredentials::from_token_set(&tokens).encode(),
-    )
-    .unwrap();
-}
-
-fn stored(dir: &Path) -> Option<StoredCredentials> {
-    let bytes = std::fs::read(store_path(dir)).ok()?;
-    StoredCredentials::decode(&bytes).ok()
-}
-
-/// Waits for `child`, killing it (and failing the test) if it runs past [`CHILD_LIMIT`].
-fn finish(mut child: Child) -> Output {
-    let started = Instant::now();
-    loop {
-        if child.try_wait().unwrap().is_some() {
-            return child.wait_with_output().unwrap();
-        }
-        if started.elapsed() > CHILD_LIMIT {
-            child.kill().ok();
-            let output = child.wait_with_output().unwrap();
-            panic!(
-                "a child ran for more than {CHILD_LIMIT:?}; stderr:\n{}",
-                text(&output.stderr)
-            );
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// Polls `condition` every 10 ms for at most `limit`.
-fn wait_until(limit: Duration, mut condition: impl FnMut() -> bool) -> bool {
-    let started = Instant::now();
-    while started.elapsed() < limit {
-        if condition() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    condition()
-}
 
 #[test]
 fn processes_started_together_refresh_once_per_round_and_stay_signed_in() {
@@ -413,9 +330,11 @@ fn login_stores_the_answer_of_the_refresh_it_sends_right_after_signing_in() {
     assert!(emulator.stats().refreshes > refreshes);
 }
 
+/// Sends `signal` to a `models` whose refresh the issuer holds, and checks that the process
+/// waited for the answer, stored it, and exited with `code` (128 + the signal's number); the next
+/// command is signed in.
 #[cfg(unix)]
-#[test]
-fn ctrl_c_during_a_refresh_waits_for_its_answer_and_stores_it() {
+fn a_signal_during_a_refresh_waits_for_its_answer_and_stores_it(signal: i32, code: i32) {
     let emulator = Emulator::start().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let minted = emulator.mint_tokens(60);
@@ -430,11 +349,15 @@ fn ctrl_c_during_a_refresh_waits_for_its_answer_and_stores_it() {
         "the refresh was not sent"
     );
     // SAFETY: signals our own child, which has not been waited for (its pid is still its own).
-    assert_eq!(unsafe { libc::kill(models.id() as i32, libc::SIGINT) }, 0);
+    assert_eq!(unsafe { libc::kill(models.id() as i32, signal) }, 0);
     let models = finish(models);
     let stderr = text(&models.stderr);
-    assert_eq!(models.status.code(), Some(130), "{stderr}");
-    assert!(stderr.contains("interrupted"), "{stderr}");
+    assert_eq!(models.status.code(), Some(code), "{stderr}");
+    assert!(
+        stderr.contains("interrupted")
+            && stderr.contains("waiting for the session renewal in flight to finish"),
+        "{stderr}"
+    );
     // The answer to the refresh that had been sent was stored before the process ended.
     let record = stored(dir.path()).expect("still signed in");
     assert_ne!(
@@ -443,4 +366,122 @@ fn ctrl_c_during_a_refresh_waits_for_its_answer_and_stores_it() {
         "{stderr}"
     );
     assert_eq!(emulator.stats().refreshes, 1);
+
+    // The next command finds the live sign-in.
+    let status = finish(
+        cli(&emulator, dir.path())
+            .args(["status", "--json"])
+            .spawn()
+            .unwrap(),
+    );
+    let value: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(value["signed_in"], true, "{value}");
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_during_a_refresh_waits_for_its_answer_and_stores_it() {
+    a_signal_during_a_refresh_waits_for_its_answer_and_stores_it(libc::SIGINT, 130);
+}
+
+#[cfg(unix)]
+#[test]
+fn sigterm_during_a_refresh_waits_for_its_answer_and_stores_it() {
+    a_signal_during_a_refresh_waits_for_its_answer_and_stores_it(libc::SIGTERM, 143);
+}
+
+/// Closing the terminal sends SIGHUP.
+#[cfg(unix)]
+#[test]
+fn sighup_during_a_refresh_waits_for_its_answer_and_stores_it() {
+    a_signal_during_a_refresh_waits_for_its_answer_and_stores_it(libc::SIGHUP, 129);
+}
+
+/// A signal with no renewal in flight says "interrupted", and nothing about a renewal.
+#[cfg(unix)]
+#[test]
+fn a_signal_with_no_renewal_in_flight_just_says_interrupted() {
+    let emulator = Emulator::start().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    // A fresh sign-in (no renewal), and an answer that streams slowly: the chat is still running.
+    store_sign_in(dir.path(), &emulator.mint_tokens(3600));
+    emulator.set_stream_pause(Duration::from_secs(20));
+    let chat = cli(&emulator, dir.path())
+        .args(["chat", "hello"])
+        .spawn()
+        .unwrap();
+    assert!(
+        wait_until(Duration::from_secs(60), || emulator
+            .stats()
+            .responses_requests
+            > 0),
+        "the chat did not reach the backend"
+    );
+    // SAFETY: signals our own child, which has not been waited for.
+    assert_eq!(unsafe { libc::kill(chat.id() as i32, libc::SIGTERM) }, 0);
+    let chat = finish(chat);
+    let stderr = text(&chat.stderr);
+    assert_eq!(chat.status.code(), Some(143), "{stderr}");
+    assert!(stderr.contains("interrupted"), "{stderr}");
+    assert!(!stderr.contains("renewal"), "{stderr}");
+    assert_eq!(emulator.stats().token_requests, 0);
+}
+
+/// A second signal while the process waits for a renewal exits at once, with its own status: the
+/// user insisted (the renewal's answer is then lost).
+#[cfg(unix)]
+#[test]
+fn a_second_signal_while_waiting_for_a_renewal_exits_at_once() {
+    use std::io::{BufRead as _, BufReader};
+    let emulator = Emulator::start().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    store_sign_in(dir.path(), &emulator.mint_tokens(60));
+    // Far longer than the test waits for the exit.
+    emulator.set_token_delay(Duration::from_secs(40));
+    let before = emulator.stats().token_requests;
+
+    let mut models = cli(&emulator, dir.path()).arg("models").spawn().unwrap();
+    let (lines, said) = std::sync::mpsc::channel();
+    let stderr = models.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            if lines.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    assert!(
+        wait_until(Duration::from_secs(60), || emulator.stats().token_requests
+            > before),
+        "the refresh was not sent"
+    );
+    // SAFETY (both): signals our own child, which has not been waited for.
+    assert_eq!(unsafe { libc::kill(models.id() as i32, libc::SIGTERM) }, 0);
+    // The first signal is being honoured: the process says it waits for the renewal.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let line = said
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .expect("the process did not say it waits for the renewal");
+        if line.contains("waiting for the session renewal in flight to finish") {
+            break;
+        }
+    }
+    let sent = Instant::now();
+    assert_eq!(unsafe { libc::kill(models.id() as i32, libc::SIGINT) }, 0);
+    assert!(
+        wait_until(Duration::from_secs(15), || models
+            .try_wait()
+            .unwrap()
+            .is_some()),
+        "a second signal did not end the process at once"
+    );
+    let status = models.wait().unwrap();
+    assert_eq!(
+        status.code(),
+        Some(130),
+        "ended {:?} after the second signal",
+        sent.elapsed()
+    );
 }

@@ -94,7 +94,7 @@ pub mod usage;
 
 pub use browser::BrowserVisit;
 pub use consent::AuthorizePage;
-pub use faults::Fault;
+pub use faults::{Fault, FaultRoute};
 pub use request_body::RequestEncodings;
 pub use state::{EmulatorStats, RecordedRequest};
 

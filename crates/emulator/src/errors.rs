@@ -97,3 +97,15 @@ impl IntoResponse for Rejection {
         *self.0
     }
 }
+
+/// Any status with exactly this body and content type (for [`Fault::RawAnswer`]).
+///
+/// [`Fault::RawAnswer`]: super::Fault::RawAnswer
+pub fn raw_body(status: u16, content_type: &str, body: String) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = (status, body).into_response();
+    if let Ok(value) = HeaderValue::from_str(content_type) {
+        response.headers_mut().insert(header::CONTENT_TYPE, value);
+    }
+    response
+}

@@ -5,14 +5,15 @@
 //! `/responses` at once. Which request consumes which fault:
 //! - `/oauth/authorize`: [`Fault::AuthorizeDenied`].
 //! - `/oauth/token` (any grant, before the body is read): [`Fault::TokenStatus`],
-//!   [`Fault::TokenHang`].
+//!   [`Fault::TokenHang`], [`Fault::RawAnswer`] for [`FaultRoute::Token`].
 //! - `/api/accounts/deviceauth/usercode`: [`Fault::DeviceDisabled`].
-//! - `/models`: [`Fault::ModelsStatus`].
-//! - `/wham/usage`: [`Fault::UsageStatus`].
+//! - `/models`: [`Fault::ModelsStatus`], [`Fault::RawAnswer`] for [`FaultRoute::Models`].
+//! - `/wham/usage`: [`Fault::UsageStatus`], [`Fault::RawAnswer`] for [`FaultRoute::Usage`].
 //! - `/responses`, as the request arrives (before any check): [`Fault::ResponsesUnauthorized`],
-//!   [`Fault::ResponsesUsageLimit`], [`Fault::ResponsesStatus`].
+//!   [`Fault::ResponsesUsageLimit`], [`Fault::ResponsesStatus`], [`Fault::RawAnswer`] for
+//!   [`FaultRoute::Responses`].
 //! - `/responses`, once the request has passed every check and the stream starts:
-//!   [`Fault::ResponsesCutStream`], [`Fault::ResponsesFailed`].
+//!   [`Fault::ResponsesCutStream`], [`Fault::ResponsesFailed`], [`Fault::ResponsesLongAnswer`].
 
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
@@ -79,6 +80,53 @@ pub enum Fault {
     },
     /// The next `/responses` answers 401 even with a valid token.
     ResponsesUnauthorized,
+    /// The next request to `route` answers this status with exactly this body and content type:
+    /// what a proxy or a failing server sends (an HTML page, `{"detail": null}`, text with
+    /// terminal escapes), which the JSON faults above cannot.
+    RawAnswer {
+        /// Which endpoint answers.
+        route: FaultRoute,
+        /// The HTTP status.
+        status: u16,
+        /// The `Content-Type` header.
+        #[serde(default = "default_content_type")]
+        content_type: String,
+        /// The body, byte for byte.
+        body: String,
+    },
+    /// The next `/responses` answers with `megabytes` MiB of text, in deltas generated as they
+    /// are sent (never held whole), so a test can measure what a long answer costs a client.
+    /// Its `output_item.done` and `response.completed` leave the text out, unlike the real
+    /// backend's, so that no single event is larger than the client's event cap.
+    ResponsesLongAnswer {
+        /// The answer's size, in MiB of text.
+        megabytes: u64,
+    },
+}
+
+/// An endpoint a [`Fault::RawAnswer`] applies to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FaultRoute {
+    /// `GET {backend}/models`.
+    Models,
+    /// `GET /backend-api/wham/usage`.
+    Usage,
+    /// `POST {backend}/responses`.
+    Responses,
+    /// `POST /oauth/token` (any grant).
+    Token,
+}
+
+impl Fault {
+    /// Whether this is a [`Fault::RawAnswer`] for `route`.
+    pub fn is_raw_answer_for(&self, route: FaultRoute) -> bool {
+        matches!(self, Self::RawAnswer { route: r, .. } if *r == route)
+    }
+}
+
+fn default_content_type() -> String {
+    "application/json".to_string()
 }
 
 /// The queue of faults waiting for their request.
@@ -138,6 +186,12 @@ mod tests {
                 retry_after_secs: None
             }
         );
+        let fault: Fault = serde_json::from_str(
+            r#"{"kind":"raw_answer","route":"usage","status":502,"body":"<html></html>"}"#,
+        )
+        .unwrap();
+        assert!(fault.is_raw_answer_for(FaultRoute::Usage));
+        assert!(!fault.is_raw_answer_for(FaultRoute::Models));
         assert!(serde_json::from_str::<Fault>(r#"{"kind":"no_such_fault"}"#).is_err());
         assert!(
             serde_json::from_str::<Fault>(r#"{"kind":"models_status","status":503,"extra":1}"#)

@@ -19,8 +19,8 @@
 
 use super::RedirectPorts;
 use super::consent::{AuthorizePage, Decision, consent_page};
-use super::errors::{Rejection, api_error, error_page, oauth_error, raw};
-use super::faults::Fault;
+use super::errors::{Rejection, api_error, error_page, oauth_error, raw, raw_body};
+use super::faults::{Fault, FaultRoute};
 use super::state::{IssuedTokens, PendingCode, RefreshRejection, SharedState};
 use crate::CLIENT_ID;
 use axum::Json;
@@ -242,9 +242,18 @@ pub async fn token(
     body: Bytes,
 ) -> Response {
     state.count(|stats| &mut stats.token_requests);
-    match state.take_fault(|fault| matches!(fault, Fault::TokenStatus { .. } | Fault::TokenHang)) {
+    match state.take_fault(|fault| {
+        matches!(fault, Fault::TokenStatus { .. } | Fault::TokenHang)
+            || fault.is_raw_answer_for(FaultRoute::Token)
+    }) {
         Some(Fault::TokenHang) => return std::future::pending().await,
         Some(Fault::TokenStatus { status, body }) => return raw(status, body),
+        Some(Fault::RawAnswer {
+            status,
+            content_type,
+            body,
+            ..
+        }) => return raw_body(status, &content_type, body),
         _ => {}
     }
     let delay = state.token_delay();

@@ -16,8 +16,8 @@
 //! §13.1.2).
 
 use super::backend_auth;
-use super::errors::{injected_status, invalid_request};
-use super::faults::Fault;
+use super::errors::{injected_status, invalid_request, raw_body};
+use super::faults::{Fault, FaultRoute};
 use super::state::SharedState;
 use axum::Json;
 use axum::extract::{Query, State};
@@ -136,9 +136,19 @@ pub async fn list_models(
     headers: HeaderMap,
 ) -> Response {
     state.count(|stats| &mut stats.models_requests);
-    if let Some(Fault::ModelsStatus { status }) =
-        state.take_fault(|fault| matches!(fault, Fault::ModelsStatus { .. }))
+    let fault = state.take_fault(|fault| {
+        matches!(fault, Fault::ModelsStatus { .. }) || fault.is_raw_answer_for(FaultRoute::Models)
+    });
+    if let Some(Fault::RawAnswer {
+        status,
+        content_type,
+        body,
+        ..
+    }) = fault
     {
+        return raw_body(status, &content_type, body);
+    }
+    if let Some(Fault::ModelsStatus { status }) = fault {
         return injected_status(status);
     }
     if let Err(answer) = backend_auth::check(&state, &headers) {

@@ -18,7 +18,8 @@
 //! - `reasoning.effort` among the model's supported levels, `text.verbosity` only where the
 //!   model supports verbosity;
 //! - `service_tier` `priority` only for a model whose catalog entry offers fast mode
-//!   (`additional_speed_tiers` has `fast` or `service_tiers` has `priority`), as a strict backend
+//!   (`additional_speed_tiers` has `fast`, `service_tiers` has `priority`, or its
+//!   `default_service_tier` is `priority`), as a strict backend
 //!   refuses it elsewhere; `context_management` only as `[{"type": "compaction",
 //!   "compact_threshold": N}]`;
 //! - `compaction` input items only with content this emulator minted, and `compaction_trigger`
@@ -32,8 +33,8 @@
 
 use super::backend_auth::{self, unauthorized};
 use super::compaction;
-use super::errors::{Rejection, invalid_request, raw};
-use super::faults::Fault;
+use super::errors::{Rejection, invalid_request, raw, raw_body};
+use super::faults::{Fault, FaultRoute};
 use super::models;
 use super::request_body;
 use super::script;
@@ -93,7 +94,7 @@ pub async fn create_response(
             Fault::ResponsesUnauthorized
                 | Fault::ResponsesUsageLimit { .. }
                 | Fault::ResponsesStatus { .. }
-        )
+        ) || fault.is_raw_answer_for(FaultRoute::Responses)
     });
     match early_fault {
         Some(Fault::ResponsesUnauthorized) => {
@@ -118,6 +119,12 @@ pub async fn create_response(
             }
             return answer;
         }
+        Some(Fault::RawAnswer {
+            status,
+            content_type,
+            body,
+            ..
+        }) => return raw_body(status, &content_type, body),
         _ => {}
     }
     if let Err(answer) = backend_auth::check(&state, &headers) {
@@ -536,6 +543,7 @@ pub fn offers_fast_mode(model: &Value) -> bool {
     };
     listed("additional_speed_tiers", &|tier| tier == "fast")
         || listed("service_tiers", &|tier| tier["id"] == "priority")
+        || model["default_service_tier"] == "priority"
 }
 
 fn check_service_tier(model: &Value, tier: Option<&Value>) -> Result<(), Rejection> {

@@ -25,7 +25,7 @@ use super::compaction;
 use super::faults::Fault;
 use super::models;
 use super::responses::ValidRequest;
-use super::sse::EventLog;
+use super::sse::{self, EventLog};
 use super::state::{SharedState, now_secs, random_token};
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
@@ -73,7 +73,9 @@ pub fn answer(state: &Arc<SharedState>, request: ValidRequest) -> Response {
     let stream_fault = state.take_fault(|fault| {
         matches!(
             fault,
-            Fault::ResponsesCutStream | Fault::ResponsesFailed { .. }
+            Fault::ResponsesCutStream
+                | Fault::ResponsesFailed { .. }
+                | Fault::ResponsesLongAnswer { .. }
         )
     });
     let mut log = EventLog::default();
@@ -81,6 +83,9 @@ pub fn answer(state: &Arc<SharedState>, request: ValidRequest) -> Response {
     log.push("response.created", json!({"response": response}));
     log.push("response.in_progress", json!({"response": response}));
 
+    if let Some(Fault::ResponsesLongAnswer { megabytes }) = stream_fault {
+        return long_answer(state, &request, log, response, megabytes);
+    }
     if let Some(Fault::ResponsesFailed { code, message }) = &stream_fault {
         response["status"] = json!("failed");
         response["error"] = json!({"code": code, "message": message});
@@ -514,8 +519,109 @@ fn estimate_tokens(text: &str) -> u64 {
     (text.chars().count() as u64).div_ceil(4)
 }
 
+/// How much text each delta of a [`Fault::ResponsesLongAnswer`] carries.
+const LONG_ANSWER_DELTA_BYTES: usize = 16 * 1024;
+
+/// [`Fault::ResponsesLongAnswer`]: `head` (created, in progress), then a message of `megabytes`
+/// MiB of text whose deltas are framed one at a time as the client reads them, then its end. The
+/// closing events leave the text out (see the fault), so nothing here grows with the answer.
+fn long_answer(
+    state: &Arc<SharedState>,
+    request: &ValidRequest,
+    mut head: EventLog,
+    mut response: Value,
+    megabytes: u64,
+) -> Response {
+    let id = random_id("msg_");
+    head.push(
+        "response.output_item.added",
+        json!({
+            "output_index": 0,
+            "item": {"id": id, "type": "message", "status": "in_progress",
+                     "role": "assistant", "content": []},
+        }),
+    );
+    let location = json!({"item_id": id, "output_index": 0, "content_index": 0});
+    let mut part_added = location.clone();
+    part_added["part"] = json!({"type": "output_text", "text": "", "annotations": []});
+    head.push("response.content_part.added", part_added);
+
+    let line = "All work and no play makes a long answer. ";
+    let delta: String = line
+        .chars()
+        .cycle()
+        .take(LONG_ANSWER_DELTA_BYTES - 1)
+        .chain(['\n'])
+        .collect();
+    let bytes = usize::try_from(megabytes.saturating_mul(1024 * 1024)).unwrap_or(usize::MAX);
+    let count = bytes.div_ceil(LONG_ANSWER_DELTA_BYTES);
+    let first = head.events().len();
+    let delta_event = {
+        let mut event = location.clone();
+        event["type"] = json!("response.output_text.delta");
+        event["delta"] = json!(delta);
+        event["logprobs"] = json!([]);
+        event
+    };
+    let deltas = (0..count).map(move |index| {
+        let mut event = delta_event.clone();
+        event["sequence_number"] = json!(first + index);
+        sse::frame(&event)
+    });
+
+    // The end, numbered after the deltas.
+    let numbered = |kind: &str, mut fields: Value, number: usize| {
+        fields["type"] = json!(kind);
+        fields["sequence_number"] = json!(number);
+        sse::frame(&fields)
+    };
+    let item = json!({
+        "id": id, "type": "message", "status": "completed", "role": "assistant",
+        "content": [{"type": "output_text", "text": "", "annotations": []}],
+    });
+    let item_done = numbered(
+        "response.output_item.done",
+        json!({"output_index": 0, "item": item}),
+        first + count,
+    );
+    let output_tokens = (bytes as u64).div_ceil(4);
+    response["status"] = json!("completed");
+    response["output"] = json!([item]);
+    response["usage"] = json!({
+        "input_tokens": 10, "input_tokens_details": {"cached_tokens": 0},
+        "output_tokens": output_tokens, "output_tokens_details": {"reasoning_tokens": 0},
+        "total_tokens": output_tokens + 10,
+    });
+    let completed = numbered(
+        "response.completed",
+        json!({"response": response}),
+        first + count + 1,
+    );
+    let tail = [item_done, completed];
+
+    let head: Vec<_> = head.events().iter().map(sse::frame).collect();
+    let frames = head.into_iter().chain(deltas).chain(tail);
+    let total = first + count + 2;
+    let body = Body::from_stream(futures::stream::iter(
+        frames.map(Ok::<_, std::convert::Infallible>),
+    ));
+    stream_body(state, request, body, total)
+}
+
 /// The SSE answer with its headers.
 fn stream(state: &Arc<SharedState>, request: &ValidRequest, log: EventLog) -> Response {
+    let events = log.events().len();
+    let body = log.into_body(state.stream_pause());
+    stream_body(state, request, body, events)
+}
+
+/// An SSE `body` of `events` events, with the headers every answer carries.
+fn stream_body(
+    state: &Arc<SharedState>,
+    request: &ValidRequest,
+    body: Body,
+    events: usize,
+) -> Response {
     let mut response = Response::new(Body::empty());
     let headers = response.headers_mut();
     headers.insert(
@@ -535,8 +641,7 @@ fn stream(state: &Arc<SharedState>, request: &ValidRequest, log: EventLog) -> Re
     // client that reads it and sends its next request is never counted twice), or until the
     // client goes away.
     let mut in_flight = Some(state.begin_response_stream(request.slug()));
-    let mut left = log.events().len();
-    let body = log.into_body(state.stream_pause());
+    let mut left = events;
     *response.body_mut() = Body::from_stream(body.into_data_stream().map(move |chunk| {
         left = left.saturating_sub(1);
         if left == 0 {

@@ -12,8 +12,8 @@
 //! weekly one. Same caller checks as the rest of the backend.
 
 use super::backend_auth;
-use super::errors::injected_status;
-use super::faults::Fault;
+use super::errors::{injected_status, raw_body};
+use super::faults::{Fault, FaultRoute};
 use super::script::{
     PRIMARY_RESETS_IN_SECS, PRIMARY_WINDOW_MINUTES, SECONDARY_RESETS_IN_SECS,
     SECONDARY_USED_PERCENT, SECONDARY_WINDOW_MINUTES, primary_used_percent,
@@ -46,9 +46,19 @@ fn window(used_percent: f64, window_minutes: u64, resets_in_secs: i64) -> Value 
 pub async fn wham_usage(State(state): State<Arc<SharedState>>, headers: HeaderMap) -> Response {
     state.count(|stats| &mut stats.usage_requests);
     state.usage_released(MAX_HOLD).await;
-    if let Some(Fault::UsageStatus { status }) =
-        state.take_fault(|fault| matches!(fault, Fault::UsageStatus { .. }))
+    let fault = state.take_fault(|fault| {
+        matches!(fault, Fault::UsageStatus { .. }) || fault.is_raw_answer_for(FaultRoute::Usage)
+    });
+    if let Some(Fault::RawAnswer {
+        status,
+        content_type,
+        body,
+        ..
+    }) = fault
     {
+        return raw_body(status, &content_type, body);
+    }
+    if let Some(Fault::UsageStatus { status }) = fault {
         return injected_status(status);
     }
     if let Err(answer) = backend_auth::check(&state, &headers) {

@@ -2,6 +2,7 @@
 //! it, and either answer and close (the wait goes on) or hand the callback up with the open
 //! connection, which is answered once the sign-in knows how it ended.
 
+use super::admission::HeadRead;
 use super::request_head::{HeadError, read_head};
 use super::response::{AfterAnswer, answer};
 use super::routing::{Route, route};
@@ -21,8 +22,13 @@ pub struct ConnectionContext {
     pub expected_state: CsrfState,
 }
 
-/// Serves one connection. `Some` when it carried this sign-in's callback.
-pub async fn serve(mut stream: TcpStream, context: Arc<ConnectionContext>) -> Option<Callback> {
+/// Serves one connection. `Some` when it carried this sign-in's callback. `head_read` is marked
+/// once reading the request head has ended: from then on the connection is not idle.
+pub async fn serve(
+    mut stream: TcpStream,
+    context: Arc<ConnectionContext>,
+    head_read: HeadRead,
+) -> Option<Callback> {
     let ConnectionContext {
         executor, options, ..
     } = &*context;
@@ -33,6 +39,7 @@ pub async fn serve(mut stream: TcpStream, context: Arc<ConnectionContext>) -> Op
         read_head(&mut stream, options.max_head_bytes),
     )
     .await;
+    head_read.mark();
 
     let (page, headers, after) = match head {
         Err(_elapsed) => {

@@ -11,12 +11,15 @@
 //! While waiting it turns away everything else without giving up: other paths get 404, other
 //! methods 405, a wrong or missing `state` 400, an oversized head 431, a connection that stays
 //! silent past the read timeout 408. Connections are served concurrently inside the one waiting
-//! future (a `FuturesUnordered`), so a slow or silent client does not hold up the browser.
+//! future (a `FuturesUnordered`), so a slow or silent client does not hold up the browser, and
+//! when too many are open the oldest idle one is closed to make room (see `admission`), so a
+//! flood of idle connections does not shut the browser out either.
 //!
 //! The wait ends with the callback, with the overall timeout, or when its future is dropped
 //! (cancelled, or its gpui `Task` dropped). Either way the listener and every open connection
 //! are dropped with the future, so the port is free again.
 
+mod admission;
 mod connection;
 mod request_head;
 mod response;
@@ -24,13 +27,14 @@ mod routing;
 
 pub use routing::CallbackOutcome;
 
+use self::admission::{ConnectionId, OpenConnections};
 use self::connection::ConnectionContext;
 use self::response::{AfterAnswer, answer};
 use super::error::OAuthError;
 use super::html_page::Page;
 use crate::secret::CsrfState;
 use async_net::{TcpListener, TcpStream};
-use futures::future::BoxFuture;
+use futures::future::{Abortable, BoxFuture};
 use futures::stream::FuturesUnordered;
 use futures::{FutureExt as _, StreamExt as _};
 use gpui::{BackgroundExecutor, Task};
@@ -53,8 +57,9 @@ pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_OVERALL_TIMEOUT: Duration = Duration::from_secs(5 * 60);
 /// The request-head cap: generous for a browser with cookies, small for memory.
 pub const DEFAULT_MAX_HEAD_BYTES: usize = 32 * 1024;
-/// Connections served at once; more are closed as they arrive, so a flood cannot exhaust memory
-/// or file descriptors.
+/// Connections served at once, so a flood cannot exhaust memory or file descriptors. When all
+/// are taken, a new connection closes the oldest one that has not sent its request yet (see
+/// `admission`).
 pub const MAX_CONNECTIONS: usize = 128;
 /// After a failed `accept` (e.g. out of file descriptors), pause before the next one.
 const ACCEPT_RETRY_PAUSE: Duration = Duration::from_millis(100);
@@ -213,7 +218,9 @@ impl CallbackServer {
             expected_state,
         });
         let mut incoming = pin!(listener.incoming());
-        let mut connections = FuturesUnordered::<BoxFuture<'static, Option<Callback>>>::new();
+        let mut open = OpenConnections::new(MAX_CONNECTIONS);
+        let mut connections =
+            FuturesUnordered::<BoxFuture<'static, (ConnectionId, Option<Callback>)>>::new();
         let mut deadline = executor.timer(overall_timeout);
         let mut accept_pause: Option<Task<()>> = None;
 
@@ -231,16 +238,24 @@ impl CallbackServer {
                     accept_pause = None;
                 }
                 match incoming.poll_next_unpin(cx) {
-                    Poll::Ready(Some(Ok(stream))) => {
-                        if connections.len() >= MAX_CONNECTIONS {
+                    Poll::Ready(Some(Ok(stream))) => match open.admit() {
+                        Some(admitted) => {
+                            let id = admitted.id;
+                            let served =
+                                connection::serve(stream, context.clone(), admitted.head_read);
+                            connections.push(
+                                Abortable::new(served, admitted.eviction)
+                                    .map(move |served| (id, served.ok().flatten()))
+                                    .boxed(),
+                            );
+                        }
+                        None => {
                             log::debug!(
-                                "sign-in callback server: too many connections, closing one"
+                                "sign-in callback server: too many busy connections, closing one"
                             );
                             drop(stream);
-                        } else {
-                            connections.push(connection::serve(stream, context.clone()).boxed());
                         }
-                    }
+                    },
                     Poll::Ready(Some(Err(error))) => {
                         log::warn!("sign-in callback server: accept failed: {error}");
                         accept_pause = Some(executor.timer(ACCEPT_RETRY_PAUSE));
@@ -250,8 +265,8 @@ impl CallbackServer {
             }
             loop {
                 match connections.poll_next_unpin(cx) {
-                    Poll::Ready(Some(Some(callback))) => return Poll::Ready(Ok(callback)),
-                    Poll::Ready(Some(None)) => continue,
+                    Poll::Ready(Some((_, Some(callback)))) => return Poll::Ready(Ok(callback)),
+                    Poll::Ready(Some((id, None))) => open.ended(id),
                     Poll::Ready(None) | Poll::Pending => break,
                 }
             }
