@@ -4,7 +4,6 @@
 //! emulator and the tests run on loopback. The defaults
 //! are the real issuer and backend (see `shared/spec/codex-backend.md`).
 
-pub use crate::responses::RequestCompression;
 use anyhow::{Context as _, Result};
 use url::Url;
 
@@ -20,6 +19,29 @@ pub const ORIGINATOR: &str = "openai_subscribed";
 /// answers the account's whole catalog without comparing it with each model's
 /// `minimal_client_version` (as Zed sends; any other version may get a subset).
 pub const CLIENT_VERSION: &str = "0.0.0";
+
+/// Whether request bodies to the backend are compressed (how is `responses`' business: see
+/// `responses::body_encoding`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum RequestCompression {
+    /// `Content-Encoding: zstd`, falling back to plain JSON if the server answers 415.
+    #[default]
+    Zstd,
+    /// Plain JSON, never compressed.
+    None,
+}
+
+impl std::str::FromStr for RequestCompression {
+    type Err = anyhow::Error;
+
+    fn from_str(value: &str) -> anyhow::Result<Self> {
+        match value.trim().to_ascii_lowercase().as_str() {
+            "zstd" => Ok(Self::Zstd),
+            "none" | "off" | "identity" => Ok(Self::None),
+            other => anyhow::bail!("unknown request compression {other:?}: expected zstd or none"),
+        }
+    }
+}
 
 /// The issuer and backend endpoints plus the client's identity.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -179,6 +201,27 @@ mod tests {
         );
         let config = Config::with_urls("http://127.0.0.1:9", "http://127.0.0.1:9/codex").unwrap();
         assert_eq!(config.usage_url().as_str(), "http://127.0.0.1:9/wham/usage");
+    }
+
+    #[test]
+    fn parses_the_configured_compression() {
+        assert_eq!(
+            "zstd".parse::<RequestCompression>().unwrap(),
+            RequestCompression::Zstd
+        );
+        assert_eq!(
+            " None ".parse::<RequestCompression>().unwrap(),
+            RequestCompression::None
+        );
+        assert_eq!(
+            "off".parse::<RequestCompression>().unwrap(),
+            RequestCompression::None
+        );
+        let error = "gzip"
+            .parse::<RequestCompression>()
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("expected zstd or none"), "{error}");
     }
 
     #[test]

@@ -31,6 +31,7 @@ pub mod backend_request;
 pub mod config;
 pub mod credentials;
 pub mod http_error;
+pub mod identity;
 pub mod models;
 pub mod network_number;
 pub mod oauth;

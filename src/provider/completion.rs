@@ -7,10 +7,10 @@
 //! turn comes, and a refusal then arrives as the stream's error. Dropping the stream, queued or
 //! streaming, frees the place ([`super::request_limiter`]).
 
-use super::PROVIDER_NAME;
 use super::request_limiter::{Admission, RequestSlot};
 use super::state::State;
 use crate::auth::AuthError;
+use crate::identity::PROVIDER_NAME;
 use crate::models::ModelInfo;
 use crate::responses::{
     ResponseStream, ResponsesError, ResponsesRequest, StreamWatch, build_request,

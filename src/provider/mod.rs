@@ -52,10 +52,5 @@ pub use state::{
 pub use status::{ConfigurationStatus, SignInStep, UsageBar, describe_reset, usage_bars};
 pub use usage_cache::UsageCache;
 
-use language_model::{LanguageModelProviderId, LanguageModelProviderName};
-
-/// The provider's id in Zed's settings.
-pub const PROVIDER_ID: LanguageModelProviderId = LanguageModelProviderId::new("openai-subscribed");
-/// The provider's name in Zed's UI.
-pub const PROVIDER_NAME: LanguageModelProviderName =
-    LanguageModelProviderName::new("ChatGPT Subscription");
+/// The provider's id and name (defined in [`crate::identity`], below `responses` as well).
+pub use crate::identity::{PROVIDER_ID, PROVIDER_NAME};

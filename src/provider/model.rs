@@ -4,7 +4,7 @@ use super::compaction::compact;
 use super::completion::start_completion;
 use super::model_capabilities::{effort_levels, supports_tool_choice};
 use super::state::State;
-use super::{PROVIDER_ID, PROVIDER_NAME};
+use crate::identity::{PROVIDER_ID, PROVIDER_NAME};
 use crate::models::ModelInfo;
 use anyhow::Result;
 use futures::FutureExt as _;

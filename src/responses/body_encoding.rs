@@ -15,7 +15,7 @@
 
 use super::error::ResponsesError;
 use super::zstd_refusals::ZstdRefusals;
-use crate::config::Config;
+use crate::config::{Config, RequestCompression};
 use http_client::{AsyncBody, HttpClient, Response, http};
 use std::sync::Arc;
 
@@ -27,28 +27,6 @@ pub const ZSTD_LEVEL: i32 = 3;
 
 /// The `Content-Encoding` token for zstd (RFC 8878 §7.2).
 pub const ZSTD_ENCODING: &str = "zstd";
-
-/// Whether request bodies to the backend are compressed.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub enum RequestCompression {
-    /// `Content-Encoding: zstd`, falling back to plain JSON if the server answers 415.
-    #[default]
-    Zstd,
-    /// Plain JSON, never compressed.
-    None,
-}
-
-impl std::str::FromStr for RequestCompression {
-    type Err = anyhow::Error;
-
-    fn from_str(value: &str) -> anyhow::Result<Self> {
-        match value.trim().to_ascii_lowercase().as_str() {
-            "zstd" => Ok(Self::Zstd),
-            "none" | "off" | "identity" => Ok(Self::None),
-            other => anyhow::bail!("unknown request compression {other:?}: expected zstd or none"),
-        }
-    }
-}
 
 /// The compression the next request to `config`'s backend will use: the configured one, unless
 /// that backend refused it (as `refusals` remembers).
@@ -137,27 +115,6 @@ async fn send(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn parses_the_configured_compression() {
-        assert_eq!(
-            "zstd".parse::<RequestCompression>().unwrap(),
-            RequestCompression::Zstd
-        );
-        assert_eq!(
-            " None ".parse::<RequestCompression>().unwrap(),
-            RequestCompression::None
-        );
-        assert_eq!(
-            "off".parse::<RequestCompression>().unwrap(),
-            RequestCompression::None
-        );
-        let error = "gzip"
-            .parse::<RequestCompression>()
-            .unwrap_err()
-            .to_string();
-        assert!(error.contains("expected zstd or none"), "{error}");
-    }
 
     #[test]
     fn compressed_bodies_decode_to_the_same_bytes() {

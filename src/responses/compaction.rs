@@ -16,7 +16,7 @@
 
 use super::error::ResponsesError;
 use super::request::InputItem;
-use crate::provider::PROVIDER_ID;
+use crate::identity::PROVIDER_ID;
 use gpui::SharedString;
 use language_model::{CompactedContext, LanguageModelProviderId, ProviderCompactionState};
 

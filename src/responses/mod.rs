@@ -53,9 +53,7 @@ mod usage_limits;
 mod wham_usage;
 mod zstd_refusals;
 
-pub use body_encoding::{
-    RequestCompression, ZSTD_ENCODING, ZSTD_LEVEL, compress_zstd, effective_compression,
-};
+pub use body_encoding::{ZSTD_ENCODING, ZSTD_LEVEL, compress_zstd, effective_compression};
 pub use compaction::{COMPACTION_STATE_FORMAT, compaction_input_items, compaction_state};
 pub use decoder::CompletionDecoder;
 pub use error::{ResponsesError, plan_display_name, reset_time, usage_limit_message};

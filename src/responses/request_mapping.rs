@@ -14,8 +14,8 @@
 use super::compaction::compaction_input_items;
 use super::error::ResponsesError;
 use super::request::*;
+use crate::identity::PROVIDER_ID;
 use crate::models::{ModelInfo, ReasoningEffort};
-use crate::provider::PROVIDER_ID;
 use language_model::{
     CompactedContext, LanguageModelRequest, LanguageModelRequestMessage, LanguageModelToolChoice,
     LanguageModelToolResultContent, MessageContent, Role, Speed,
