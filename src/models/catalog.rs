@@ -19,7 +19,6 @@ use super::cache::{
 };
 use super::fallback::bundled_models;
 use super::fetch::{DEFAULT_FETCH_TIMEOUT, FetchError, FetchOutcome, fetch_models, with_timeout};
-use super::listing::{ListingFormat, render_listing};
 use crate::backend_request::BackendAuth;
 use crate::config::Config;
 use chrono::{DateTime, Utc};
@@ -153,11 +152,6 @@ impl ModelCatalog {
                 .and_then(|account| self.cache.get(account))
                 .map(|cached| cached.fetched_at),
         }
-    }
-
-    /// The shown list as `openai-subscribed models` prints it, saying where it came from.
-    pub fn listing(&self, format: ListingFormat) -> String {
-        render_listing(&self.models, self.source, self.fetched_at(), format)
     }
 
     /// Whether the next [`refresh`](Self::refresh) would ask the backend: the list is the

@@ -10,19 +10,19 @@
 //! - [`cache`]: the per-account cache and its files.
 //! - [`fallback`]: the bundled list.
 //! - [`catalog`]: the [`ModelCatalog`] entity the provider owns.
-//! - [`listing`]: the text and JSON the `openai-subscribed models` command prints.
+//!
+//! How the list is printed for a terminal (the `openai-subscribed models` table and JSON) is the
+//! command line's business: `crates/cli/src/model_listing.rs`.
 
 pub mod cache;
 pub mod catalog;
 pub mod fallback;
 pub mod fetch;
 pub mod lenient;
-pub mod listing;
 pub mod model_info;
 pub mod parse;
 
 pub use cache::CacheLocation;
 pub use catalog::{CatalogOptions, CatalogSource, ModelCatalog, RefreshOutcome};
 pub use fetch::{FetchError, FetchOutcome};
-pub use listing::{ListingFormat, render_listing};
 pub use model_info::*;

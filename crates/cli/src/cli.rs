@@ -8,7 +8,7 @@
 //! | command | module |
 //! |---|---|
 //! | `login [--no-browser] [--device]`, `logout`, `status [--json]` | [`account`] |
-//! | `models [--json]` | [`models`] |
+//! | `models [--json]` | [`models`], [`model_listing`] |
 //! | `chat [--model] [--effort] [--json] [--fast] [--thread FILE [--compact]] PROMPT` | [`chat`], [`thread_file`] |
 //! | `usage [--json]` | [`usage`] |
 //! | `emulator [--port N]` | [`emulator_command`] |
@@ -22,6 +22,7 @@ pub mod demo;
 pub mod emulator_command;
 pub mod event_json;
 pub mod headless;
+pub mod model_listing;
 pub mod models;
 pub mod output;
 pub mod spinner;

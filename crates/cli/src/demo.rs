@@ -10,6 +10,7 @@
 use super::context::CommandContext;
 use super::event_json::stop_reason_name;
 use super::headless::run_headless;
+use super::model_listing::{ListingFormat, catalog_listing};
 use super::output::{errln, outln};
 use super::usage::render_usage;
 use anyhow::{Context as _, Result, anyhow, bail};
@@ -21,7 +22,7 @@ use language_model::*;
 use openai_subscribed::auth::SignInMethod;
 use openai_subscribed::config::Config;
 use openai_subscribed::credentials::{CredentialStore, MemoryStore};
-use openai_subscribed::models::{CacheLocation, ListingFormat};
+use openai_subscribed::models::CacheLocation;
 use openai_subscribed::provider::{OpenAiSubscribedProvider, StateOptions, UrlOpener};
 use std::io::Write as _;
 use std::process::ExitCode;
@@ -109,7 +110,7 @@ async fn demo(context: CommandContext, emulator: Arc<Emulator>, cx: &mut AsyncAp
     let refresh = state.update(cx, |state, cx| state.refresh_models(cx))?;
     refresh.await.map_err(|error| anyhow!(error.to_string()))?;
     let listing = state.read_with(cx, |state, cx| {
-        state.catalog().read(cx).listing(ListingFormat::Text)
+        catalog_listing(state.catalog().read(cx), ListingFormat::Text)
     })?;
     for line in listing.lines() {
         outln!("    {line}");

@@ -1,10 +1,10 @@
 //! `models [--json]`: the models the plan offers, and where the list came from.
 
 use super::context::CommandContext;
+use super::model_listing::{ListingFormat, catalog_listing};
 use super::output::{errln, out, outln};
 use anyhow::Result;
 use gpui::AsyncApp;
-use openai_subscribed::models::ListingFormat;
 use openai_subscribed::provider::UrlOpener;
 
 /// Prints the catalog: fetched (or revalidated) when signed in, else the cache or the built-in list.
@@ -27,7 +27,9 @@ pub async fn list(context: CommandContext, json: bool, cx: &mut AsyncApp) -> Res
     } else {
         ListingFormat::Text
     };
-    let listing = state.read_with(cx, |state, cx| state.catalog().read(cx).listing(format))?;
+    let listing = state.read_with(cx, |state, cx| {
+        catalog_listing(state.catalog().read(cx), format)
+    })?;
     out!("{listing}");
     if !listing.ends_with('\n') {
         outln!();

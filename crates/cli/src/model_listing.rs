@@ -2,13 +2,12 @@
 //! reasoning efforts, default effort) and where it came from, so that a user can tell a live
 //! list from a cached one or the bundled fallback.
 //!
-//! Pure formatting: the command gets the list and its source from a [`ModelCatalog`]
-//! (`models()`, `source()`, `fetched_at()`) and prints what this returns.
-//!
-//! [`ModelCatalog`]: super::ModelCatalog
+//! Pure formatting, and the command line's own: the product's [`ModelCatalog`] only gives the
+//! data (`models()`, `source()`, `fetched_at()`), and the `models` and `demo` commands print what
+//! [`catalog_listing`] makes of it.
 
-use super::{CatalogSource, ModelInfo, ReasoningEffort};
 use chrono::{DateTime, Utc};
+use openai_subscribed::models::{CatalogSource, ModelCatalog, ModelInfo, ReasoningEffort};
 use serde::Serialize;
 
 /// The output format.
@@ -18,6 +17,16 @@ pub enum ListingFormat {
     Text,
     /// One JSON document for scripts.
     Json,
+}
+
+/// The catalog's shown list as `openai-subscribed models` prints it, saying where it came from.
+pub fn catalog_listing(catalog: &ModelCatalog, format: ListingFormat) -> String {
+    render_listing(
+        catalog.models(),
+        catalog.source(),
+        catalog.fetched_at(),
+        format,
+    )
 }
 
 /// Renders the list. `fetched_at` is when the backend last confirmed it (none for the
