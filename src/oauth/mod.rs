@@ -13,7 +13,7 @@
 //! - Both can be stopped with their [`CancelHandle`] or by dropping the task, and fail with an
 //!   [`OAuthError`] written for the user.
 //!
-//! The pieces, one concern each: [`pkce`], [`state`], [`authorize_url`], [`callback_server`],
+//! The pieces, one concern each: [`pkce`], [`state_param`], [`authorize_url`], [`callback_server`],
 //! [`html_page`], [`token_exchange`], [`device_code`], [`browser_flow`], [`error`], plus the
 //! token types [`tokens`] and [`jwt_claims`].
 
@@ -27,7 +27,7 @@ pub mod html_page;
 mod issuer_request;
 pub mod jwt_claims;
 pub mod pkce;
-pub mod state;
+pub mod state_param;
 mod time_limit;
 pub mod token_exchange;
 pub mod tokens;
