@@ -61,6 +61,10 @@ pub struct Config {
 }
 
 impl Default for Config {
+    #[allow(
+        clippy::expect_used,
+        reason = "the default URLs are constants that parse (endpoints_keep_the_base_path)"
+    )]
     fn default() -> Self {
         Self {
             issuer: Url::parse(DEFAULT_ISSUER).expect("valid default issuer"),

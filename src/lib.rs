@@ -25,6 +25,16 @@
 //! - [`cli`]: the `openai-subscribed` command line, which drives the same code headlessly.
 //! - [`network_number`]: checked conversion of every number that arrives from the network.
 
+// What runs in the host never panics or wraps on what arrives: no `unwrap`, `expect`, `panic!`,
+// indexing or unchecked arithmetic. Tests may (clippy.toml); any other site says why at the item.
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects
+)]
+
 pub mod atomic_file;
 pub mod auth;
 pub mod backend_request;

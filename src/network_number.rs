@@ -8,14 +8,8 @@
 //! them panics or overflows, so one odd number can never take the editor down, and callers treat
 //! `None` as "not said" (never as "expired" or "signed out").
 //!
-//! The lints below hold this module, and the parsers that use it, to that promise.
-#![deny(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    clippy::arithmetic_side_effects
-)]
+//! The crate's lint policy (no unwrap, expect, panic, indexing or unchecked arithmetic; see
+//! `src/lib.rs`) holds this module, and the parsers that use it, to that promise.
 
 use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::Value;

@@ -12,14 +12,14 @@ use std::borrow::Cow;
 /// become spaces, runs of whitespace one space, and a longer text ends in `…`.
 pub fn one_line(text: &str, max_chars: usize) -> String {
     let mut line = String::with_capacity(text.len().min(max_chars.saturating_mul(4)));
-    let mut chars = 0;
+    let mut chars: usize = 0;
     for word in text
         .split(|c: char| c.is_whitespace() || is_hidden(c))
         .filter(|word| !word.is_empty())
     {
         if chars > 0 {
             line.push(' ');
-            chars += 1;
+            chars = chars.saturating_add(1);
         }
         for c in word.chars() {
             if chars >= max_chars {
@@ -27,7 +27,7 @@ pub fn one_line(text: &str, max_chars: usize) -> String {
                 return line;
             }
             line.push(c);
-            chars += 1;
+            chars = chars.saturating_add(1);
         }
     }
     line

@@ -113,7 +113,7 @@ impl Renewal {
             Ok(None) => return Err(RenewFailed::SignedOutElsewhere),
             Ok(Some(stored)) if !same_record(&stored, &previous) => {
                 let stored = stored.to_token_set();
-                if stored.expires_at - Utc::now() > self.policy.margin {
+                if stored.expires_at.signed_duration_since(Utc::now()) > self.policy.margin {
                     log::debug!("adopting ChatGPT tokens renewed by another process");
                     return Ok(Renewed::Adopted(stored));
                 }

@@ -432,7 +432,10 @@ impl State {
             AuthState::SignedIn { credentials, .. } => {
                 let stale = match &rejected {
                     Some(rejected) => credentials.access_token == *rejected,
-                    None => credentials.expires_at - Utc::now() <= self.renewal.policy.margin,
+                    None => {
+                        credentials.expires_at.signed_duration_since(Utc::now())
+                            <= self.renewal.policy.margin
+                    }
                 };
                 if !stale {
                     return Task::ready(backend_auth(credentials));
@@ -622,7 +625,7 @@ impl State {
     }
 
     fn next_generation(&mut self) -> u64 {
-        self.generation += 1;
+        self.generation = self.generation.wrapping_add(1);
         self.generation
     }
 }

@@ -252,6 +252,10 @@ impl CredentialStore for FileStore {
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::arithmetic_side_effects,
+    reason = "tests compute expected values; clippy.toml exempts tests from the other lints only"
+)]
 mod tests {
     use super::*;
     use crate::credentials::CREDENTIALS_FORMAT_VERSION;

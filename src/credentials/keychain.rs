@@ -99,8 +99,9 @@ impl CredentialStore for KeychainStore {
     fn refresh_lock(&self) -> Option<RefreshLock> {
         use sha2::Digest as _;
         let digest = sha2::Sha256::digest(self.url.as_bytes());
-        let short: String = digest[..8]
+        let short: String = digest
             .iter()
+            .take(8)
             .map(|byte| format!("{byte:02x}"))
             .collect();
         let directory = dirs::config_dir()?.join("openai_subscribed");

@@ -388,6 +388,10 @@ fn opaque_tag(tag: &str) -> &str {
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::arithmetic_side_effects,
+    reason = "tests compute expected values; clippy.toml exempts tests from the other lints only"
+)]
 mod tests {
     use super::*;
     use crate::models::cache::read_cache_file;

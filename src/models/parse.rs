@@ -46,7 +46,7 @@ pub fn parse_models_response(body: &[u8]) -> Result<ParsedModels, serde_json::Er
         match serde_json::from_value::<ModelInfo>(entry) {
             // The slug goes back to the backend as is, so it cannot be cleaned: refuse it.
             Ok(model) if crate::printable::has_hidden(&model.slug) => {
-                parsed.malformed += 1;
+                parsed.malformed = parsed.malformed.saturating_add(1);
                 log::warn!("skipping model catalog entry {index}: its slug has control characters");
             }
             Ok(mut model) if model.is_listed() => {
@@ -54,9 +54,9 @@ pub fn parse_models_response(body: &[u8]) -> Result<ParsedModels, serde_json::Er
                 model.description = crate::printable::one_line(&model.description, 500);
                 parsed.listed.push(model)
             }
-            Ok(_) => parsed.hidden += 1,
+            Ok(_) => parsed.hidden = parsed.hidden.saturating_add(1),
             Err(error) => {
-                parsed.malformed += 1;
+                parsed.malformed = parsed.malformed.saturating_add(1);
                 log::warn!(
                     "skipping model catalog entry {index} ({}): {error}",
                     slug.as_deref().unwrap_or("no slug")

@@ -14,14 +14,6 @@
 //! The device auth id and the user code together are enough to collect the sign-in, so
 //! [`DeviceCode`]'s `Debug` redacts both; the user code is handed out only by
 //! [`DeviceCode::user_code`], for showing to the user.
-#![deny(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    clippy::arithmetic_side_effects
-)]
-
 use super::cancel::{CancelHandle, cancellable};
 use super::error::OAuthError;
 use super::issuer_request::{RequestBody, post};

@@ -1,12 +1,4 @@
 //! The tokens a successful sign-in or refresh yields, with what they say about the user.
-#![deny(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    clippy::arithmetic_side_effects
-)]
-
 use super::jwt_claims::{IdentityClaims, InvalidJwt, parse_expiry, parse_identity};
 use crate::network_number;
 use crate::secret::{AccessToken, IdToken, RefreshToken};

@@ -83,7 +83,10 @@ impl Line {
     fn announce_positions(&self) {
         for (index, waiter) in self.waiting.iter().enumerate() {
             // A closed channel means the ticket is being dropped; it leaves the line itself.
-            waiter.positions.unbounded_send(index + 1).ok();
+            waiter
+                .positions
+                .unbounded_send(index.saturating_add(1))
+                .ok();
         }
     }
 
@@ -124,16 +127,18 @@ impl RequestLimiter {
     pub fn admit(&self) -> Admission {
         let mut line = self.line.lock();
         if line.in_flight < line.limit && line.waiting.is_empty() {
-            line.in_flight += 1;
+            line.in_flight = line.in_flight.saturating_add(1);
             return Admission::Now(RequestSlot {
                 line: self.line.clone(),
             });
         }
         let ticket = line.next_ticket;
-        line.next_ticket += 1;
+        line.next_ticket = line.next_ticket.wrapping_add(1);
         let (grant, granted) = oneshot::channel();
         let (positions_tx, positions) = mpsc::unbounded();
-        positions_tx.unbounded_send(line.waiting.len() + 1).ok();
+        positions_tx
+            .unbounded_send(line.waiting.len().saturating_add(1))
+            .ok();
         line.waiting.push_back(Waiter {
             ticket,
             grant,

@@ -39,7 +39,7 @@ impl CompletionDecoder {
             let Some(sse_event) = self.sse.next_event() else {
                 break;
             };
-            self.events_seen += 1;
+            self.events_seen = self.events_seen.saturating_add(1);
             let data = sse_event.data.trim_ascii();
             if data.is_empty() || data == "[DONE]" {
                 continue;
@@ -97,6 +97,10 @@ impl CompletionDecoder {
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::arithmetic_side_effects,
+    reason = "tests compute expected values; clippy.toml exempts tests from the other lints only"
+)]
 mod tests {
     use super::*;
     use language_model::LanguageModelCompletionEvent as Event;

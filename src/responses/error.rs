@@ -17,14 +17,6 @@
 //! status (which the host would back off and retry on): the agent shows its message
 //! ("ChatGPT Plus usage limit reached; resets at 14:05 (in 1h 12m)") and stops.
 
-#![deny(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    clippy::arithmetic_side_effects
-)]
-
 use super::stall::Stall;
 use super::usage_limits::UsageLimits;
 use crate::http_error::{HttpFailure, Request};

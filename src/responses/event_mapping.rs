@@ -182,7 +182,7 @@ impl EventMapper {
                 match call {
                     Some(call) => {
                         call.arguments.push_str(&delta);
-                        let grown = call.arguments.len() - call.reported_len;
+                        let grown = call.arguments.len().saturating_sub(call.reported_len);
                         if grown < (call.reported_len / 8).min(MAX_PARTIAL_TOOL_STEP) {
                             return Ok(());
                         }
@@ -326,7 +326,7 @@ pub fn token_usage(usage: Usage) -> TokenUsage {
         .unwrap_or(0)
         .min(usage.input_tokens);
     TokenUsage {
-        input_tokens: usage.input_tokens - cached,
+        input_tokens: usage.input_tokens.saturating_sub(cached),
         output_tokens: usage.output_tokens,
         cache_creation_input_tokens: 0,
         cache_read_input_tokens: cached,

@@ -79,6 +79,11 @@ impl SseParser {
     }
 
     /// The next complete event in what was pushed so far, if any.
+    #[allow(
+        clippy::indexing_slicing,
+        clippy::arithmetic_side_effects,
+        reason = "every offset is a memchr hit or a cursor inside the buffer, far below usize::MAX"
+    )]
     pub fn next_event(&mut self) -> Option<SseEvent<'_>> {
         loop {
             let search_from = self.position.max(self.scanned);
@@ -128,6 +133,11 @@ impl SseParser {
     }
 
     /// Interprets one non-empty line `buffer[start..end]`.
+    #[allow(
+        clippy::indexing_slicing,
+        clippy::arithmetic_side_effects,
+        reason = "called with a non-empty line inside the buffer; `colon` is a memchr hit in it"
+    )]
     fn field(&mut self, start: usize, end: usize) {
         let line = &self.buffer[start..end];
         if line[0] == b':' {
@@ -179,7 +189,10 @@ impl SseParser {
 
     /// Bytes held for events not yet complete (for tests of the memory bound).
     pub fn buffered_len(&self) -> usize {
-        self.buffer.len() - self.position + self.data.len()
+        self.buffer
+            .len()
+            .saturating_sub(self.position)
+            .saturating_add(self.data.len())
     }
 }
 
@@ -192,6 +205,10 @@ fn decode_into(target: &mut String, bytes: &[u8]) {
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::arithmetic_side_effects,
+    reason = "tests compute expected values; clippy.toml exempts tests from the other lints only"
+)]
 mod tests {
     use super::*;
     use proptest::prelude::*;

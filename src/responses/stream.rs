@@ -199,9 +199,10 @@ where
                     }
                 }
                 Ok(read) => {
-                    let result = state
-                        .decoder
-                        .push(&state.buffer[..read], &mut state.decoded);
+                    let result = state.decoder.push(
+                        state.buffer.get(..read).unwrap_or_default(),
+                        &mut state.decoded,
+                    );
                     state.pending.extend(state.decoded.drain(..));
                     if let Err(error) = result {
                         state.error = Some(error);
@@ -259,6 +260,10 @@ async fn read_within<R: AsyncRead + Unpin>(
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::arithmetic_side_effects,
+    reason = "tests compute expected values; clippy.toml exempts tests from the other lints only"
+)]
 mod tests {
     use super::*;
     use crate::secret::AccessToken;

@@ -63,11 +63,11 @@ pub fn count_tokens_uncached(request: &LanguageModelRequest) -> Result<u64> {
 
 /// Sums the request's tokens, with `count` giving the tokens of one text.
 fn count_with(request: &LanguageModelRequest, count: impl Fn(&str) -> u64) -> u64 {
-    let mut total = 0;
+    let mut total: u64 = 0;
     for message in &request.messages {
-        total += TOKENS_PER_MESSAGE;
+        total = total.saturating_add(TOKENS_PER_MESSAGE);
         for content in &message.content {
-            total += match content {
+            let tokens = match content {
                 MessageContent::Text(text) => count(text),
                 MessageContent::Thinking { text, .. } => count(text),
                 MessageContent::RedactedThinking(data) => {
@@ -80,7 +80,7 @@ fn count_with(request: &LanguageModelRequest, count: impl Fn(&str) -> u64) -> u6
                         / ENCRYPTED_BYTES_PER_TOKEN
                 }
                 MessageContent::ToolUse(tool_use) => {
-                    count(&tool_use.name) + count(&tool_use.raw_input)
+                    count(&tool_use.name).saturating_add(count(&tool_use.raw_input))
                 }
                 MessageContent::ToolResult(result) => result
                     .content
@@ -91,11 +91,14 @@ fn count_with(request: &LanguageModelRequest, count: impl Fn(&str) -> u64) -> u6
                     })
                     .sum(),
             };
+            total = total.saturating_add(tokens);
         }
     }
     for tool in &request.tools {
-        total += count(&tool.name) + count(&tool.description);
-        total += count(&tool.input_schema.to_string());
+        total = total
+            .saturating_add(count(&tool.name))
+            .saturating_add(count(&tool.description))
+            .saturating_add(count(&tool.input_schema.to_string()));
     }
     total
 }

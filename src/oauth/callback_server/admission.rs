@@ -73,12 +73,13 @@ impl OpenConnections {
                 .slots
                 .iter()
                 .position(|slot| !slot.head_read.is_marked())?;
-            let evicted = self.slots.remove(oldest_idle).expect("a valid position");
-            evicted.evict.abort();
+            if let Some(evicted) = self.slots.remove(oldest_idle) {
+                evicted.evict.abort();
+            }
         }
         let (evict, eviction) = AbortHandle::new_pair();
         let id = self.next_id;
-        self.next_id += 1;
+        self.next_id = self.next_id.wrapping_add(1);
         let head_read = HeadRead::default();
         self.slots.push_back(Slot {
             id,

@@ -191,6 +191,10 @@ impl CallbackServer {
 
     /// `http://localhost:{port}{path}`: the `redirect_uri` to register in the authorize request
     /// (the issuer's allow-list names `localhost`, which resolves to the `127.0.0.1` listener).
+    #[allow(
+        clippy::expect_used,
+        reason = "a constant http URL parses and takes a port"
+    )]
     pub fn redirect_uri(&self) -> Url {
         let mut url = Url::parse("http://localhost/").expect("a valid URL");
         url.set_port(Some(self.port)).expect("http URLs take ports");

@@ -82,7 +82,7 @@ pub async fn answer(
             while drained < MAX_DRAIN_BYTES {
                 match stream.read(&mut sink).await {
                     Ok(0) | Err(_) => break,
-                    Ok(read) => drained += read,
+                    Ok(read) => drained = drained.saturating_add(read),
                 }
             }
         })

@@ -38,8 +38,7 @@ pub enum Route {
 /// Routes one request head.
 pub fn route(head: &RequestHead, callback_path: &str, expected_state: &CsrfState) -> Route {
     // A base only to resolve the target against; origin-form and absolute-form both work.
-    let base = Url::parse("http://localhost/").expect("a valid base URL");
-    let Ok(url) = base.join(&head.target) else {
+    let Ok(url) = Url::parse("http://localhost/").and_then(|base| base.join(&head.target)) else {
         return reject(
             StatusCode::BAD_REQUEST,
             "Bad request",
