@@ -20,7 +20,7 @@ use std::time::{Duration, SystemTime};
 
 /// An unlocked temporary file younger than this may be one another process has just created and
 /// not yet locked: it is left alone.
-pub const TEMP_GRACE: Duration = Duration::from_secs(5);
+pub(crate) const TEMP_GRACE: Duration = Duration::from_secs(5);
 
 /// How the temporary files of one kind of write are named: `{prefix}{random}{suffix}`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -58,6 +58,7 @@ pub struct Abandoned {
     /// Where it is.
     pub path: PathBuf,
     /// The file, open and locked by this process (so no other reader acts on it at once).
+    #[allow(dead_code, reason = "held, not read: it keeps the lock while the file is looked at")]
     pub file: File,
     /// When it was last written, if the system says.
     pub modified: Option<SystemTime>,
@@ -66,7 +67,7 @@ pub struct Abandoned {
 impl Abandoned {
     /// Younger than [`TEMP_GRACE`] (or of unknown age): its writer may have just created it and
     /// not locked it yet.
-    pub fn is_young(&self) -> bool {
+    pub(crate) fn is_young(&self) -> bool {
         self.modified
             .and_then(|modified| modified.elapsed().ok())
             .is_none_or(|age| age < TEMP_GRACE)
@@ -75,7 +76,7 @@ impl Abandoned {
 
 /// The unlocked temporary files of `pattern` in `directory` (see the module docs). Best effort:
 /// an unreadable directory or file is skipped.
-pub fn abandoned(directory: &Path, pattern: TempPattern) -> Vec<Abandoned> {
+pub(crate) fn abandoned(directory: &Path, pattern: TempPattern) -> Vec<Abandoned> {
     let Ok(entries) = std::fs::read_dir(directory) else {
         return Vec::new();
     };
@@ -108,7 +109,7 @@ pub fn abandoned(directory: &Path, pattern: TempPattern) -> Vec<Abandoned> {
 /// Removes the abandoned temporary files of `pattern` in `directory` past [`TEMP_GRACE`], for
 /// writes whose leftovers
 /// hold nothing worth recovering (caches). Best effort.
-pub fn remove_abandoned(directory: &Path, pattern: TempPattern) {
+pub(crate) fn remove_abandoned(directory: &Path, pattern: TempPattern) {
     for leftover in abandoned(directory, pattern) {
         if leftover.is_young() {
             continue;
@@ -120,7 +121,11 @@ pub fn remove_abandoned(directory: &Path, pattern: TempPattern) {
 
 /// Replaces `path` with `bytes` atomically through a temporary file of `pattern` beside it,
 /// creating the directory if needed.
-pub fn write_atomically(path: &Path, pattern: TempPattern, bytes: &[u8]) -> std::io::Result<()> {
+pub(crate) fn write_atomically(
+    path: &Path,
+    pattern: TempPattern,
+    bytes: &[u8],
+) -> std::io::Result<()> {
     let directory = path
         .parent()
         .filter(|parent| !parent.as_os_str().is_empty())

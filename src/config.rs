@@ -14,7 +14,7 @@ pub const DEFAULT_BACKEND: &str = "https://chatgpt.com/backend-api/codex";
 /// The Codex CLI's public OAuth client id; its redirect allow-list holds ports 1455 and 1457.
 pub const CLIENT_ID: &str = "app_EMoamEEZ73f0CkXaXp7hrann";
 /// Sent as the `originator` authorize parameter and request header.
-pub const ORIGINATOR: &str = "openai_subscribed";
+pub(crate) const ORIGINATOR: &str = "openai_subscribed";
 /// The client version sent to `GET /models`: `0.0.0`, the backend's *ungated* sentinel, which
 /// answers the account's whole catalog without comparing it with each model's
 /// `minimal_client_version` (as Zed sends; any other version may get a subset).

@@ -16,7 +16,7 @@
 use std::fmt;
 
 /// The most characters of a server's message shown in an error.
-pub const MAX_MESSAGE_CHARS: usize = 200;
+pub(crate) const MAX_MESSAGE_CHARS: usize = 200;
 
 /// Which request got the error answer, as the user knows it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -67,7 +67,7 @@ pub struct HttpFailure {
 
 impl HttpFailure {
     /// The failure `body` (the whole answer, or its start) describes for `request`.
-    pub fn from_body(request: Request, status: u16, body: &[u8]) -> Self {
+    pub(crate) fn from_body(request: Request, status: u16, body: &[u8]) -> Self {
         Self {
             request,
             status,
@@ -131,7 +131,7 @@ impl fmt::Display for HttpFailure {
 /// The message a JSON error body carries for people, printable and bounded: `detail` (a
 /// string), `error.message`, `message` or `error_description`. `None` for anything else: an HTML
 /// page, JSON without such a message (`{"detail": null}`), an empty or unreadable body.
-pub fn message_in(body: &[u8]) -> Option<String> {
+pub(crate) fn message_in(body: &[u8]) -> Option<String> {
     let json: serde_json::Value = serde_json::from_slice(body).ok()?;
     let message = [
         json.get("detail"),

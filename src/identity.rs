@@ -7,7 +7,8 @@
 use language_model::{LanguageModelProviderId, LanguageModelProviderName};
 
 /// The provider's id in Zed's settings.
-pub const PROVIDER_ID: LanguageModelProviderId = LanguageModelProviderId::new("openai-subscribed");
+pub(crate) const PROVIDER_ID: LanguageModelProviderId =
+    LanguageModelProviderId::new("openai-subscribed");
 /// The provider's name in Zed's UI.
-pub const PROVIDER_NAME: LanguageModelProviderName =
+pub(crate) const PROVIDER_NAME: LanguageModelProviderName =
     LanguageModelProviderName::new("ChatGPT Subscription");

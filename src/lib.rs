@@ -35,15 +35,15 @@
     clippy::arithmetic_side_effects
 )]
 
-pub mod atomic_file;
+pub(crate) mod atomic_file;
 pub mod auth;
 pub mod backend_request;
 pub mod config;
 pub mod credentials;
-pub mod http_error;
+pub(crate) mod http_error;
 pub mod identity;
 pub mod models;
-pub mod network_number;
+pub(crate) mod network_number;
 pub mod oauth;
 pub mod preconnect;
 pub mod printable;

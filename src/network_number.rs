@@ -17,14 +17,14 @@ use std::time::Duration;
 
 /// The longest delay believed (a reset, an expiry, a `Retry-After`): a year. A plan's limit that
 /// "resets in 3 billion years" is a broken answer, and shown as an unknown reset time.
-pub const MAX_DELAY: Duration = Duration::from_secs(366 * 24 * 60 * 60);
+pub(crate) const MAX_DELAY: Duration = Duration::from_secs(366 * 24 * 60 * 60);
 
 /// The latest instant believed: 9999-12-31T23:59:59Z. Beyond it dates stop formatting as dates.
 const MAX_UNIX_SECONDS: u64 = 253_402_300_799;
 
 /// Why a number from the network was not used.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Unusable {
+pub(crate) enum Unusable {
     /// Not a JSON number (a string, a bool, an object…) or text that is not a number.
     NotANumber,
     /// A fraction where a whole number was expected.
@@ -56,7 +56,7 @@ fn unknown<T>(field: &str, why: Unusable) -> Option<T> {
 }
 
 /// A whole number ≥ 0 from a JSON value, or why not. `null` counts as absent (no log line).
-pub fn check_whole(value: &Value) -> Result<Option<u64>, Unusable> {
+pub(crate) fn check_whole(value: &Value) -> Result<Option<u64>, Unusable> {
     match value {
         Value::Null => Ok(None),
         Value::Number(number) => {
@@ -86,7 +86,7 @@ pub fn whole(value: Option<&Value>, field: &str) -> Option<u64> {
 }
 
 /// A whole number ≥ 0 from header text (`"3600"`); anything else is unknown.
-pub fn whole_text(text: &str, field: &str) -> Option<u64> {
+pub(crate) fn whole_text(text: &str, field: &str) -> Option<u64> {
     let text = text.trim();
     if text.is_empty() {
         return None;
@@ -99,7 +99,7 @@ pub fn whole_text(text: &str, field: &str) -> Option<u64> {
 
 /// A whole number ≥ 0 sent as a JSON number or as a string of digits (the issuer sends the
 /// device-code `interval` as `"5"`).
-pub fn whole_or_digits(value: Option<&Value>, field: &str) -> Option<u64> {
+pub(crate) fn whole_or_digits(value: Option<&Value>, field: &str) -> Option<u64> {
     match value? {
         Value::String(text) => whole_text(text, field),
         other => whole(Some(other), field),
@@ -118,7 +118,7 @@ fn classify_text(text: &str) -> Unusable {
 }
 
 /// A finite number from header text (`"42.5"`); NaN, infinities and non-numbers are unknown.
-pub fn finite_text(text: &str, field: &str) -> Option<f64> {
+pub(crate) fn finite_text(text: &str, field: &str) -> Option<f64> {
     match text.trim().parse::<f64>() {
         Ok(float) if float.is_finite() => Some(float),
         Ok(_) => unknown(field, Unusable::NotFinite),
@@ -127,7 +127,7 @@ pub fn finite_text(text: &str, field: &str) -> Option<f64> {
 }
 
 /// A percentage clamped to 0–100 (a backend's 101% is "full", not an error).
-pub fn percent_text(text: &str, field: &str) -> Option<f64> {
+pub(crate) fn percent_text(text: &str, field: &str) -> Option<f64> {
     finite_text(text, field).map(|percent| percent.clamp(0.0, 100.0))
 }
 
@@ -144,7 +144,7 @@ pub fn percent(value: Option<&Value>, field: &str) -> Option<f64> {
 }
 
 /// Seconds since the Unix epoch → an instant, when between 1970 and 9999.
-pub fn unix_seconds(seconds: u64, field: &str) -> Option<DateTime<Utc>> {
+pub(crate) fn unix_seconds(seconds: u64, field: &str) -> Option<DateTime<Utc>> {
     if seconds > MAX_UNIX_SECONDS {
         return unknown(field, Unusable::OutOfRange);
     }
@@ -153,17 +153,17 @@ pub fn unix_seconds(seconds: u64, field: &str) -> Option<DateTime<Utc>> {
 }
 
 /// An instant sent as Unix seconds in a JSON value.
-pub fn unix_time(value: Option<&Value>, field: &str) -> Option<DateTime<Utc>> {
+pub(crate) fn unix_time(value: Option<&Value>, field: &str) -> Option<DateTime<Utc>> {
     unix_seconds(whole(value, field)?, field)
 }
 
 /// An instant sent as Unix seconds in header text.
-pub fn unix_time_text(text: &str, field: &str) -> Option<DateTime<Utc>> {
+pub(crate) fn unix_time_text(text: &str, field: &str) -> Option<DateTime<Utc>> {
     unix_seconds(whole_text(text, field)?, field)
 }
 
 /// A delay in whole seconds, at most [`MAX_DELAY`].
-pub fn delay_seconds(seconds: u64, field: &str) -> Option<Duration> {
+pub(crate) fn delay_seconds(seconds: u64, field: &str) -> Option<Duration> {
     let delay = Duration::from_secs(seconds);
     if delay > MAX_DELAY {
         return unknown(field, Unusable::OutOfRange);
@@ -177,12 +177,12 @@ pub fn delay(value: Option<&Value>, field: &str) -> Option<Duration> {
 }
 
 /// A delay in whole seconds sent as header text (`Retry-After: 7`).
-pub fn delay_text(text: &str, field: &str) -> Option<Duration> {
+pub(crate) fn delay_text(text: &str, field: &str) -> Option<Duration> {
     delay_seconds(whole_text(text, field)?, field)
 }
 
 /// A delay in (possibly fractional) seconds, e.g. from "try again in 1.5s".
-pub fn delay_fractional(seconds: f64, field: &str) -> Option<Duration> {
+pub(crate) fn delay_fractional(seconds: f64, field: &str) -> Option<Duration> {
     if !seconds.is_finite() {
         return unknown(field, Unusable::NotFinite);
     }
@@ -207,7 +207,7 @@ pub fn until(at: DateTime<Utc>, now: DateTime<Utc>) -> Duration {
 }
 
 /// `percent`% of `total`, rounded down, without overflow (`context_window × 95 / 100`).
-pub fn percent_of(total: u64, percent: u8) -> u64 {
+pub(crate) fn percent_of(total: u64, percent: u8) -> u64 {
     let percent = u64::from(percent.min(100));
     match total.checked_mul(percent) {
         Some(product) => product.checked_div(100).unwrap_or(0),

@@ -19,7 +19,7 @@ use parking_lot::Mutex;
 use std::time::{Duration, Instant};
 
 /// The shortest time between two pre-connects.
-pub const PRECONNECT_INTERVAL: Duration = Duration::from_secs(30);
+pub(crate) const PRECONNECT_INTERVAL: Duration = Duration::from_secs(30);
 
 /// Opens (or refreshes) a pooled connection to `config`'s backend through `http`.
 pub async fn preconnect(http: &dyn HttpClient, config: &Config) -> Result<()> {
@@ -46,13 +46,13 @@ pub async fn preconnect(http: &dyn HttpClient, config: &Config) -> Result<()> {
 
 /// Remembers when the last pre-connect started, to space them out.
 #[derive(Debug, Default)]
-pub struct PreconnectThrottle {
+pub(crate) struct PreconnectThrottle {
     last: Mutex<Option<Instant>>,
 }
 
 impl PreconnectThrottle {
     /// Whether to pre-connect at `now`; when it answers yes, it counts as done.
-    pub fn should_preconnect(&self, now: Instant) -> bool {
+    pub(crate) fn should_preconnect(&self, now: Instant) -> bool {
         let mut last = self.last.lock();
         match *last {
             Some(previous) if now.saturating_duration_since(previous) < PRECONNECT_INTERVAL => {

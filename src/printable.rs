@@ -46,7 +46,7 @@ pub fn multi_line(text: &str) -> Cow<'_, str> {
 
 /// Whether `text` holds a character [`one_line`] and [`multi_line`] would remove (for values
 /// that cannot be changed, like a model's slug, and are refused instead).
-pub fn has_hidden(text: &str) -> bool {
+pub(crate) fn has_hidden(text: &str) -> bool {
     text.chars().any(is_hidden)
 }
 

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// What every secret prints as in `Debug` output.
-pub const REDACTED: &str = "[redacted]";
+pub(crate) const REDACTED: &str = "[redacted]";
 
 macro_rules! secret_type {
     ($(#[$meta:meta])* $name:ident $(, derive($($derive:ident),*))?) => {

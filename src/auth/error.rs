@@ -85,7 +85,7 @@ pub enum AuthError {
 
 impl AuthError {
     /// True when the user has to sign in (again) before anything works.
-    pub fn needs_sign_in(&self) -> bool {
+    pub(crate) fn needs_sign_in(&self) -> bool {
         matches!(
             self,
             Self::NotSignedIn | Self::SessionEnded(_) | Self::NoAccount | Self::SignedOutElsewhere

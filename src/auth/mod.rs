@@ -37,4 +37,4 @@ pub use refresh_error::{PermanentReason, RefreshError, TransientReason};
 pub use sign_in::{
     BrowserLaunch, OAuthSignIn, ProgressReporter, SignInFlows, SignInMethod, SignInProgress,
 };
-pub use state::{AuthState, RefreshResult, SharedRefresh, State};
+pub use state::{AuthState, State};

@@ -105,7 +105,7 @@ pub enum RefreshError {
 }
 
 /// The error code of an OAuth error body, wherever the issuer put it.
-pub fn error_code(body: &serde_json::Value) -> Option<&str> {
+pub(crate) fn error_code(body: &serde_json::Value) -> Option<&str> {
     match body.get("error") {
         Some(serde_json::Value::String(code)) => Some(code.as_str()),
         Some(serde_json::Value::Object(error)) => error.get("code").and_then(|c| c.as_str()),

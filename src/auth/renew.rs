@@ -255,7 +255,7 @@ impl Renewal {
 
     /// Deletes the store entry if it still holds `ours` (a dead sign-in), leaving a record that
     /// another process wrote meanwhile in place.
-    pub async fn forget_if_ours(&self, ours: &TokenSet, cx: &AsyncApp) {
+    pub(crate) async fn forget_if_ours(&self, ours: &TokenSet, cx: &AsyncApp) {
         let _serial = self.store_lock.lock().await;
         match self.store.read(cx).await {
             Ok(Some(stored)) if stored.refresh_token != ours.refresh_token => {

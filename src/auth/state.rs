@@ -37,13 +37,13 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 /// The result every caller of one refresh receives.
-pub type RefreshResult = Result<TokenSet, AuthError>;
+pub(crate) type RefreshResult = Result<TokenSet, AuthError>;
 
 /// How long sign-out waits for the issuer to confirm the revocation (best effort).
 const REVOKE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// A refresh shared by all its waiters.
-pub type SharedRefresh = Shared<Task<RefreshResult>>;
+pub(crate) type SharedRefresh = Shared<Task<RefreshResult>>;
 
 /// Where the sign-in stands.
 pub enum AuthState {

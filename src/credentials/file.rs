@@ -53,7 +53,7 @@ impl FileStore {
 
     /// `$XDG_CONFIG_HOME/openai_subscribed/chatgpt-credentials.json` (or the platform's config
     /// directory), when the platform has one.
-    pub fn default_path() -> Option<PathBuf> {
+    pub(crate) fn default_path() -> Option<PathBuf> {
         Some(
             dirs::config_dir()?
                 .join("openai_subscribed")

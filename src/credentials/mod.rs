@@ -32,10 +32,9 @@ pub use file::FileStore;
 pub use keychain::KeychainStore;
 pub use kind::StoreKind;
 pub use memory::MemoryStore;
-pub use record::{
-    CREDENTIALS_FORMAT_VERSION, MAX_RECORD_BYTES, RecordFormat, StoredCredentials, UnusableRecord,
-};
-pub use refresh_lock::{LockError, RefreshLock, RefreshLockGuard};
+pub use record::{CREDENTIALS_FORMAT_VERSION, MAX_RECORD_BYTES, StoredCredentials};
+pub use refresh_lock::RefreshLock;
+pub(crate) use refresh_lock::{LockError, RefreshLockGuard};
 
 use anyhow::Result;
 use futures::future::LocalBoxFuture;

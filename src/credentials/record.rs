@@ -129,7 +129,7 @@ impl StoredCredentials {
     }
 
     /// Whether the record was read from an older format and should be written back as today's.
-    pub fn needs_rewrite(&self) -> bool {
+    pub(crate) fn needs_rewrite(&self) -> bool {
         matches!(self.format, RecordFormat::Migrated { .. })
     }
 
@@ -170,7 +170,7 @@ impl StoredCredentials {
 
     /// [`decode`](Self::decode), turning an unusable record into one warning and "no
     /// credentials": the user is signed out, nothing crashes, nothing is deleted.
-    pub fn decode_or_warn(bytes: &[u8], store: &str) -> Option<Self> {
+    pub(crate) fn decode_or_warn(bytes: &[u8], store: &str) -> Option<Self> {
         match Self::decode(bytes) {
             Ok(record) => Some(record),
             Err(unusable) => {

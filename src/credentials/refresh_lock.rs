@@ -67,7 +67,7 @@ impl RefreshLock {
     }
 
     /// The lock beside a credentials file: `chatgpt-credentials.json.lock`.
-    pub fn beside(store_file: &Path) -> Self {
+    pub(crate) fn beside(store_file: &Path) -> Self {
         let mut name = store_file
             .file_name()
             .map(|name| name.to_os_string())

@@ -26,7 +26,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// How long a fetched list is trusted before it is revalidated.
-pub const DEFAULT_TTL: Duration = Duration::from_secs(15 * 60);
+pub(crate) const DEFAULT_TTL: Duration = Duration::from_secs(15 * 60);
 
 /// The layout version of the cache file; a file with another version is ignored.
 const FILE_FORMAT_VERSION: u32 = 1;
@@ -49,7 +49,7 @@ pub enum CacheLocation {
 impl CacheLocation {
     /// `<user cache dir>/openai-subscribed` (e.g. `~/.cache/openai-subscribed` on Linux), or
     /// memory only on a system without a cache directory.
-    pub fn user_default() -> Self {
+    pub(crate) fn user_default() -> Self {
         match dirs::cache_dir() {
             Some(dir) => Self::Directory(dir.join("openai-subscribed")),
             None => Self::MemoryOnly,
@@ -63,7 +63,7 @@ impl CacheLocation {
 
     /// The file `<kind>-<account>.json` in the cache directory (`kind` is what it holds, e.g.
     /// `models` or `usage`), if the cache has files.
-    pub fn account_file(&self, kind: &str, account_id: &str) -> Option<PathBuf> {
+    pub(crate) fn account_file(&self, kind: &str, account_id: &str) -> Option<PathBuf> {
         match self {
             Self::Directory(dir) => Some(dir.join(file_name(kind, account_id))),
             Self::MemoryOnly => None,
@@ -128,7 +128,7 @@ impl CachedModels {
 
 /// Whether a cached list can be used without asking the backend.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Freshness {
+pub(crate) enum Freshness {
     /// Within its TTL and not marked stale: no request needed.
     Fresh,
     /// Older than the TTL (or dated in the future: the clock moved): revalidate.
@@ -143,7 +143,7 @@ pub enum Freshness {
 
 impl Freshness {
     /// Whether the backend should be asked.
-    pub fn needs_fetch(self) -> bool {
+    pub(crate) fn needs_fetch(self) -> bool {
         self != Self::Fresh
     }
 }
@@ -157,7 +157,7 @@ struct Entry {
 
 /// The per-account cache (memory, backed by files).
 #[derive(Debug)]
-pub struct ModelCache {
+pub(crate) struct ModelCache {
     location: CacheLocation,
     ttl: Duration,
     entries: HashMap<String, Entry>,
@@ -171,11 +171,6 @@ impl ModelCache {
             ttl,
             entries: HashMap::new(),
         }
-    }
-
-    /// Where the files go.
-    pub fn location(&self) -> &CacheLocation {
-        &self.location
     }
 
     /// The account's list in memory, loading it from its file the first time.
@@ -203,7 +198,7 @@ impl ModelCache {
     }
 
     /// Whether the account's in-memory list can be used as is.
-    pub fn freshness(
+    pub(crate) fn freshness(
         &self,
         account_id: &str,
         client_version: &str,
@@ -295,7 +290,7 @@ pub fn read_cache_file(path: &Path, account_id: &str) -> Option<CachedModels> {
 
 /// Writes a cache file atomically: a temporary file in the same directory, flushed, then renamed
 /// over the old one, so a reader sees either the old list or the new one, never half of one.
-pub fn write_cache_file(path: &Path, cached: &CachedModels) -> std::io::Result<()> {
+pub(crate) fn write_cache_file(path: &Path, cached: &CachedModels) -> std::io::Result<()> {
     let mut bytes = serde_json::to_vec_pretty(cached)?;
     bytes.push(b'\n');
     write_cache_bytes(path, &bytes)
@@ -303,14 +298,14 @@ pub fn write_cache_file(path: &Path, cached: &CachedModels) -> std::io::Result<(
 
 /// Reads a file of the cache directory, first removing the temporary files that killed writers
 /// left there.
-pub fn read_cache_bytes(path: &Path) -> std::io::Result<Vec<u8>> {
+pub(crate) fn read_cache_bytes(path: &Path) -> std::io::Result<Vec<u8>> {
     remove_abandoned_beside(path);
     std::fs::read(path)
 }
 
 /// Replaces a file of the cache directory atomically (through a temporary file named after
 /// [`CACHE_TEMP_FILES`]), first removing the temporary files that killed writers left there.
-pub fn write_cache_bytes(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+pub(crate) fn write_cache_bytes(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     remove_abandoned_beside(path);
     atomic_file::write_atomically(path, CACHE_TEMP_FILES, bytes)
 }

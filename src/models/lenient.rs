@@ -14,7 +14,7 @@ use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
 /// A list whose unreadable entries are skipped (each with a warning), never the whole list.
-pub fn skipping_unreadable<'de, D: Deserializer<'de>>(
+pub(crate) fn skipping_unreadable<'de, D: Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Vec<ReasoningLevel>, D::Error> {
     let entries = Option::<Vec<Value>>::deserialize(deserializer)?.unwrap_or_default();
@@ -32,7 +32,7 @@ pub fn skipping_unreadable<'de, D: Deserializer<'de>>(
 
 /// A list of strings; `null` (or anything but a list) is empty, and entries that are not
 /// strings are skipped.
-pub fn strings_skipping_unreadable<'de, D: Deserializer<'de>>(
+pub(crate) fn strings_skipping_unreadable<'de, D: Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Vec<String>, D::Error> {
     let entries = match Value::deserialize(deserializer)? {
@@ -72,7 +72,7 @@ pub fn service_tiers<'de, D: Deserializer<'de>>(
 }
 
 /// A value that is `None` when absent, `null` or unreadable.
-pub fn or_none<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+pub(crate) fn or_none<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
 where
     D: Deserializer<'de>,
     T: serde::de::DeserializeOwned,
@@ -82,7 +82,7 @@ where
 }
 
 /// A value that takes its default when `null` or unreadable (flags, the sort key).
-pub fn or_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+pub(crate) fn or_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
 where
     D: Deserializer<'de>,
     T: serde::de::DeserializeOwned + Default,
@@ -92,7 +92,9 @@ where
 }
 
 /// The usable share of the window, in percent; the default (95) when `null` or unreadable.
-pub fn percent_or_default<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u8, D::Error> {
+pub(crate) fn percent_or_default<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<u8, D::Error> {
     let value = Value::deserialize(deserializer)?;
     Ok(
         serde_json::from_value(value)
@@ -101,7 +103,9 @@ pub fn percent_or_default<'de, D: Deserializer<'de>>(deserializer: D) -> Result<
 }
 
 /// A string that is empty when `null` or not a string.
-pub fn string_or_empty<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+pub(crate) fn string_or_empty<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<String, D::Error> {
     Ok(match Value::deserialize(deserializer)? {
         Value::String(text) => text,
         _ => String::new(),
@@ -109,7 +113,7 @@ pub fn string_or_empty<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Str
 }
 
 /// The input modalities; `null` means the default (text and images), as an absent field does.
-pub fn or_default_input_modalities<'de, D: Deserializer<'de>>(
+pub(crate) fn or_default_input_modalities<'de, D: Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Vec<InputModality>, D::Error> {
     Ok(Option::<Vec<InputModality>>::deserialize(deserializer)?
@@ -118,7 +122,7 @@ pub fn or_default_input_modalities<'de, D: Deserializer<'de>>(
 
 /// A version written as `"0.62.0"` or as `[0, 62, 0]`, read as `"0.62.0"`; anything else is
 /// `None` (the model is then treated as ungated).
-pub fn version_string_or_array<'de, D: Deserializer<'de>>(
+pub(crate) fn version_string_or_array<'de, D: Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Option<String>, D::Error> {
     Ok(match Value::deserialize(deserializer)? {

@@ -18,11 +18,11 @@ pub mod cache;
 pub mod catalog;
 pub mod fallback;
 pub mod fetch;
-pub mod lenient;
-pub mod model_info;
+pub(crate) mod lenient;
+pub(crate) mod model_info;
 pub mod parse;
 
 pub use cache::CacheLocation;
 pub use catalog::{CatalogOptions, CatalogSource, ModelCatalog, RefreshOutcome};
-pub use fetch::{FetchError, FetchOutcome};
+pub use fetch::FetchError;
 pub use model_info::*;

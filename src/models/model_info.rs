@@ -57,7 +57,7 @@ impl ReasoningEffort {
 
     /// How deep the effort reasons, for comparisons: known efforts by their order, an unknown
     /// one deeper than all of them (new efforts so far were added at the top).
-    pub fn rank(&self) -> usize {
+    pub(crate) fn rank(&self) -> usize {
         KNOWN_EFFORTS
             .iter()
             .position(|(name, _)| *name == self.0)
@@ -211,9 +211,9 @@ pub struct ModelInfo {
 }
 
 /// The service tier of fast mode, as sent in a request's `service_tier`.
-pub const PRIORITY_SERVICE_TIER: &str = "priority";
+pub(crate) const PRIORITY_SERVICE_TIER: &str = "priority";
 /// The speed tier of fast mode in `additional_speed_tiers`.
-pub const FAST_SPEED_TIER: &str = "fast";
+pub(crate) const FAST_SPEED_TIER: &str = "fast";
 
 /// One entry of a model's `service_tiers` (its `name` and `description` are for people).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -229,7 +229,7 @@ pub(super) fn default_effective_context_window_percent() -> u8 {
 
 /// The window assumed when the catalog gives neither `context_window` nor `max_context_window`
 /// (the reference clients' default).
-pub const DEFAULT_CONTEXT_WINDOW: u64 = 272_000;
+pub(crate) const DEFAULT_CONTEXT_WINDOW: u64 = 272_000;
 
 pub(super) fn default_input_modalities() -> Vec<InputModality> {
     vec![InputModality::Text, InputModality::Image]
@@ -264,7 +264,7 @@ impl ModelInfo {
     }
 
     /// Whether the given effort is one the model takes.
-    pub fn supports_effort(&self, effort: &ReasoningEffort) -> bool {
+    pub(crate) fn supports_effort(&self, effort: &ReasoningEffort) -> bool {
         self.supported_reasoning_levels
             .iter()
             .any(|level| level.effort == *effort)

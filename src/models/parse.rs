@@ -69,7 +69,7 @@ pub fn parse_models_response(body: &[u8]) -> Result<ParsedModels, serde_json::Er
 }
 
 /// Sorts by `priority` ascending. The sort is stable: equal priorities keep the backend's order.
-pub fn sort_by_priority(models: &mut [ModelInfo]) {
+pub(crate) fn sort_by_priority(models: &mut [ModelInfo]) {
     models.sort_by_key(|model| model.priority);
 }
 

@@ -10,7 +10,7 @@ use url::Url;
 
 /// The scopes asked for: OpenID Connect identity plus `offline_access`, which earns the refresh
 /// token.
-pub const SCOPE: &str = "openid profile email offline_access";
+pub(crate) const SCOPE: &str = "openid profile email offline_access";
 
 /// `{issuer}/oauth/authorize?response_type=code&client_id=…&redirect_uri=…&scope=…&code_challenge=…
 /// &code_challenge_method=S256&id_token_add_organizations=true&codex_cli_simplified_flow=true
@@ -39,7 +39,7 @@ pub fn authorize_url(
 
 /// The URL with its `state` value replaced by `[redacted]`, for `Debug` output. (The URL itself
 /// must be shown to the user, who opens it; it just never goes into a log line.)
-pub fn redacted(url: &Url) -> String {
+pub(crate) fn redacted(url: &Url) -> String {
     let mut shown = url.clone();
     let pairs: Vec<(String, String)> = url
         .query_pairs()

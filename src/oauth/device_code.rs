@@ -32,9 +32,9 @@ use std::time::Duration;
 use url::Url;
 
 /// How long to poll before giving up (the issuer's codes live this long).
-pub const DEFAULT_TIME_LIMIT: Duration = Duration::from_secs(15 * 60);
+pub(crate) const DEFAULT_TIME_LIMIT: Duration = Duration::from_secs(15 * 60);
 /// The interval used when the issuer names none (RFC 8628 §3.2's default).
-pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(5);
+pub(crate) const DEFAULT_INTERVAL: Duration = Duration::from_secs(5);
 /// Bounds on the interval: never hammer the issuer, never look hung.
 const MIN_INTERVAL: Duration = Duration::from_secs(1);
 const MAX_INTERVAL: Duration = Duration::from_secs(60);

@@ -9,7 +9,7 @@ use crate::http_error::{HttpFailure, Request};
 use std::time::Duration;
 
 /// The description the issuer puts in `access_denied` when the plan has no Codex access.
-pub const MISSING_CODEX_ENTITLEMENT: &str = "missing_codex_entitlement";
+pub(crate) const MISSING_CODEX_ENTITLEMENT: &str = "missing_codex_entitlement";
 
 /// The longest issuer message kept, in characters.
 const MAX_MESSAGE_CHARS: usize = 300;
@@ -111,7 +111,7 @@ impl OAuthError {
     }
 
     /// The error a callback's `error=` parameter stands for (RFC 6749 §4.1.2.1).
-    pub fn from_callback(error: &str, description: Option<&str>) -> Self {
+    pub(crate) fn from_callback(error: &str, description: Option<&str>) -> Self {
         let description = description.map(sanitize).filter(|d| !d.is_empty());
         let mentions_entitlement = |text: &str| text.contains(MISSING_CODEX_ENTITLEMENT);
         if mentions_entitlement(error) || description.as_deref().is_some_and(mentions_entitlement) {

@@ -18,28 +18,27 @@
 //! token types [`tokens`] and [`jwt_claims`].
 
 pub mod authorize_url;
-pub mod browser_flow;
+pub(crate) mod browser_flow;
 pub mod callback_server;
-pub mod cancel;
+pub(crate) mod cancel;
 pub mod device_code;
 pub mod error;
 pub mod html_page;
 mod issuer_request;
 pub mod jwt_claims;
-pub mod pkce;
-pub mod state_param;
+pub(crate) mod pkce;
+pub(crate) mod state_param;
 mod time_limit;
 // The token-endpoint calls are being merged (issue 23); their one `expect` (serializing a fixed
 // form) gets its item-level reason there.
 #[allow(clippy::expect_used, reason = "serializing a fixed form cannot fail")]
-pub mod token_exchange;
+pub(crate) mod token_exchange;
 pub mod tokens;
 
 pub use browser_flow::{BrowserSignIn, start_browser_sign_in};
 pub use callback_server::CallbackServerOptions;
-pub use cancel::CancelHandle;
-pub use device_code::{DeviceCode, DeviceCodeOptions, DeviceSignIn, request_device_code};
+pub use device_code::{DeviceCode, DeviceCodeOptions, request_device_code};
 pub use error::OAuthError;
-pub use jwt_claims::{IdentityClaims, InvalidJwt, PlanType};
-pub use pkce::PkceChallenge;
+pub use jwt_claims::PlanType;
+pub(crate) use jwt_claims::IdentityClaims;
 pub use tokens::{TokenResponse, TokenSet};

@@ -13,11 +13,11 @@ use rand::RngCore as _;
 use sha2::{Digest as _, Sha256};
 
 /// Random bytes behind a verifier: 64 bytes encode to 86 base64url characters.
-pub const VERIFIER_BYTES: usize = 64;
+pub(crate) const VERIFIER_BYTES: usize = 64;
 
 /// The only challenge method this crate sends (RFC 7636 §4.2: `plain` is for clients that
 /// cannot hash).
-pub const CHALLENGE_METHOD: &str = "S256";
+pub(crate) const CHALLENGE_METHOD: &str = "S256";
 
 impl PkceVerifier {
     /// A fresh verifier from the operating system's random source (RFC 7636 §4.1, §7.1: it must
@@ -36,7 +36,7 @@ pub struct PkceChallenge(String);
 
 impl PkceChallenge {
     /// `BASE64URL(SHA256(ASCII(verifier)))` (RFC 7636 §4.2).
-    pub fn s256(verifier: &PkceVerifier) -> Self {
+    pub(crate) fn s256(verifier: &PkceVerifier) -> Self {
         Self(URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.secret().as_bytes())))
     }
 

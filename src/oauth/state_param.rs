@@ -9,7 +9,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngCore as _;
 
 /// Random bytes behind a state value.
-pub const STATE_BYTES: usize = 32;
+pub(crate) const STATE_BYTES: usize = 32;
 
 impl CsrfState {
     /// A fresh, unguessable state value.

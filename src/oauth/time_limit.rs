@@ -12,7 +12,7 @@ use std::time::Duration;
 
 /// The limit passed before the future finished.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Elapsed;
+pub(crate) struct Elapsed;
 
 /// Runs `future` until it finishes or `limit` passes, whichever comes first. On time-out the
 /// future is dropped (which is how sockets get closed and ports released).

@@ -25,13 +25,13 @@ use language_model::{
 };
 
 /// The event stream the host drains.
-pub type CompletionEvents =
+pub(crate) type CompletionEvents =
     BoxStream<'static, Result<LanguageModelCompletionEvent, LanguageModelCompletionError>>;
 
 /// Starts a completion. With a free slot, the request is sent before the future resolves (a
 /// refusal is its error); otherwise the future resolves at once to a stream that reports the
 /// place in line first.
-pub fn start_completion(
+pub(crate) fn start_completion(
     state: Entity<State>,
     model: ModelInfo,
     request: LanguageModelRequest,

@@ -36,7 +36,7 @@ mod completion;
 mod configuration_view;
 mod language_model_provider;
 mod model;
-pub mod model_capabilities;
+pub(crate) mod model_capabilities;
 pub mod request_limiter;
 mod state;
 mod status;
@@ -45,12 +45,5 @@ mod usage_cache;
 pub use configuration_view::ConfigurationView;
 pub use language_model_provider::{OpenAiSubscribedProvider, register};
 pub use model::OpenAiSubscribedModel;
-pub use state::{
-    OpenUrl, RefreshModelsError, RefreshUsageError, State, StateOptions, USAGE_FETCH_TIMEOUT,
-    USAGE_REFRESH_INTERVAL, UrlOpener,
-};
-pub use status::{ConfigurationStatus, SignInStep, UsageBar, describe_reset, usage_bars};
-pub use usage_cache::UsageCache;
-
-/// The provider's id and name (defined in [`crate::identity`], below `responses` as well).
-pub use crate::identity::{PROVIDER_ID, PROVIDER_NAME};
+pub use state::{State, StateOptions, USAGE_REFRESH_INTERVAL, UrlOpener};
+pub use status::{ConfigurationStatus, SignInStep, describe_reset, usage_bars};

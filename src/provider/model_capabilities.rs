@@ -8,7 +8,7 @@ use gpui::SharedString;
 use language_model::{LanguageModelEffortLevel, LanguageModelToolChoice};
 
 /// The efforts the model takes, for the host's picker, with the model's default marked.
-pub fn effort_levels(model: &ModelInfo) -> Vec<LanguageModelEffortLevel> {
+pub(crate) fn effort_levels(model: &ModelInfo) -> Vec<LanguageModelEffortLevel> {
     let default = model.default_effort();
     model
         .supported_reasoning_levels
@@ -22,7 +22,7 @@ pub fn effort_levels(model: &ModelInfo) -> Vec<LanguageModelEffortLevel> {
 }
 
 /// Every function tool the backend serves takes every tool choice.
-pub fn supports_tool_choice(_model: &ModelInfo, choice: LanguageModelToolChoice) -> bool {
+pub(crate) fn supports_tool_choice(_model: &ModelInfo, choice: LanguageModelToolChoice) -> bool {
     match choice {
         LanguageModelToolChoice::Auto
         | LanguageModelToolChoice::Any
@@ -33,7 +33,7 @@ pub fn supports_tool_choice(_model: &ModelInfo, choice: LanguageModelToolChoice)
 /// Picks the model for quick jobs (titles, summaries): the listed model whose default effort is
 /// the lightest, the catalog's order breaking ties. Nothing is chosen by slug: when the backend
 /// adds a lighter model, it is picked without a code change.
-pub fn fast_model(models: &[ModelInfo]) -> Option<&ModelInfo> {
+pub(crate) fn fast_model(models: &[ModelInfo]) -> Option<&ModelInfo> {
     models
         .iter()
         .enumerate()

@@ -26,10 +26,10 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 /// Requests to one model allowed in flight at once, as in Zed's provider.
-pub const MAX_REQUESTS_PER_MODEL: usize = 4;
+pub(crate) const MAX_REQUESTS_PER_MODEL: usize = 4;
 
 /// One limiter per model slug.
-pub struct ModelRequestLimiters {
+pub(crate) struct ModelRequestLimiters {
     limit: usize,
     limiters: Mutex<HashMap<String, RequestLimiter>>,
 }
@@ -44,7 +44,7 @@ impl ModelRequestLimiters {
     }
 
     /// The limiter every request to `slug` shares.
-    pub fn for_model(&self, slug: &str) -> RequestLimiter {
+    pub(crate) fn for_model(&self, slug: &str) -> RequestLimiter {
         self.limiters
             .lock()
             .entry(slug.to_string())
@@ -103,7 +103,7 @@ impl Line {
 }
 
 /// Whether a request may go now or must wait.
-pub enum Admission {
+pub(crate) enum Admission {
     /// A slot was free.
     Now(RequestSlot),
     /// The request waits in line.
@@ -124,7 +124,7 @@ impl RequestLimiter {
     }
 
     /// Takes a slot if one is free and nobody waits; otherwise joins the end of the line.
-    pub fn admit(&self) -> Admission {
+    pub(crate) fn admit(&self) -> Admission {
         let mut line = self.line.lock();
         if line.in_flight < line.limit && line.waiting.is_empty() {
             line.in_flight = line.in_flight.saturating_add(1);
@@ -165,7 +165,7 @@ impl RequestLimiter {
 }
 
 /// A place among the requests in flight; dropping it lets the next request in.
-pub struct RequestSlot {
+pub(crate) struct RequestSlot {
     line: Arc<Mutex<Line>>,
 }
 
@@ -176,7 +176,7 @@ impl Drop for RequestSlot {
 }
 
 /// A place in line: resolves to a [`RequestSlot`] when its turn comes.
-pub struct QueueTicket {
+pub(crate) struct QueueTicket {
     line: Arc<Mutex<Line>>,
     ticket: u64,
     granted: oneshot::Receiver<()>,

@@ -31,10 +31,10 @@ use url::Url;
 /// backend updates them as chats are sent, and every answer's headers refresh them anyway.
 pub const USAGE_REFRESH_INTERVAL: Duration = Duration::from_secs(5 * 60);
 /// How long `GET /wham/usage` may take before the last known snapshot is kept.
-pub const USAGE_FETCH_TIMEOUT: Duration = Duration::from_secs(5);
+pub(crate) const USAGE_FETCH_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Opens a URL on behalf of the provider.
-pub type OpenUrl = Rc<dyn Fn(&Url, &mut App)>;
+pub(crate) type OpenUrl = Rc<dyn Fn(&Url, &mut App)>;
 
 /// How the authorize URL of a browser sign-in reaches a browser.
 #[derive(Clone)]
@@ -184,7 +184,7 @@ impl State {
     }
 
     /// The cache every token count of this provider goes through.
-    pub fn token_cache(&self) -> Arc<TokenCache> {
+    pub(crate) fn token_cache(&self) -> Arc<TokenCache> {
         self.token_cache.clone()
     }
 
@@ -222,7 +222,7 @@ impl State {
     }
 
     /// The backends that refused zstd request bodies.
-    pub fn zstd_refusals(&self) -> ZstdRefusals {
+    pub(crate) fn zstd_refusals(&self) -> ZstdRefusals {
         self.zstd_refusals.clone()
     }
 
@@ -267,7 +267,7 @@ impl State {
     }
 
     /// Opens the running browser sign-in's page again (the browser was closed, or never opened).
-    pub fn reopen_sign_in_page(&mut self, cx: &mut Context<Self>) {
+    pub(crate) fn reopen_sign_in_page(&mut self, cx: &mut Context<Self>) {
         let url = match self.auth.read(cx).auth_state() {
             auth::AuthState::SigningIn {
                 progress: SignInProgress::WaitingForBrowser { authorize_url },
@@ -315,7 +315,7 @@ impl State {
     }
 
     /// Credentials for a backend request, refreshed first when close to expiry.
-    pub fn fresh_credentials(&self, cx: &mut App) -> Task<Result<BackendAuth, AuthError>> {
+    pub(crate) fn fresh_credentials(&self, cx: &mut App) -> Task<Result<BackendAuth, AuthError>> {
         self.auth
             .update(cx, |auth, cx| auth.get_fresh_credentials(cx))
     }
@@ -426,7 +426,7 @@ impl State {
 
     /// [`refresh_usage`](Self::refresh_usage) unless it ran less than
     /// [`USAGE_REFRESH_INTERVAL`] ago (the configuration card calls this while it is shown).
-    pub fn refresh_usage_if_due(&mut self, cx: &mut Context<Self>) {
+    pub(crate) fn refresh_usage_if_due(&mut self, cx: &mut Context<Self>) {
         let now = cx.background_executor().now();
         let due = self
             .usage_fetched_at

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 
 /// Reads and writes `usage-<account>.json` beside the model cache.
 #[derive(Clone, Debug)]
-pub struct UsageCache {
+pub(crate) struct UsageCache {
     location: CacheLocation,
 }
 

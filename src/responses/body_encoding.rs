@@ -26,11 +26,14 @@ use std::sync::Arc;
 pub const ZSTD_LEVEL: i32 = 3;
 
 /// The `Content-Encoding` token for zstd (RFC 8878 §7.2).
-pub const ZSTD_ENCODING: &str = "zstd";
+pub(crate) const ZSTD_ENCODING: &str = "zstd";
 
 /// The compression the next request to `config`'s backend will use: the configured one, unless
 /// that backend refused it (as `refusals` remembers).
-pub fn effective_compression(config: &Config, refusals: &ZstdRefusals) -> RequestCompression {
+pub(crate) fn effective_compression(
+    config: &Config,
+    refusals: &ZstdRefusals,
+) -> RequestCompression {
     match config.request_compression {
         RequestCompression::Zstd if refusals.is_refused(config.responses_url().as_str()) => {
             RequestCompression::None
@@ -58,7 +61,7 @@ fn zstd_body(json: Arc<[u8]>) -> std::io::Result<AsyncBody> {
 /// Sends `head` with `json` as its body, zstd-compressed unless configured off or refused
 /// before; after a 415 to a compressed body, sends it once more uncompressed and remembers the
 /// refusal in `refusals`.
-pub async fn send_json_body(
+pub(crate) async fn send_json_body(
     http: &dyn HttpClient,
     config: &Config,
     refusals: &ZstdRefusals,

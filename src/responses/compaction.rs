@@ -24,7 +24,7 @@ use language_model::{CompactedContext, LanguageModelProviderId, ProviderCompacti
 pub const COMPACTION_STATE_FORMAT: &str = "openai.responses.compaction-items.v1";
 
 /// Seals a `compaction` output item's `encrypted_content` as state this provider replays.
-pub fn compaction_state(encrypted_content: &str) -> ProviderCompactionState {
+pub(crate) fn compaction_state(encrypted_content: &str) -> ProviderCompactionState {
     let items = vec![InputItem::Compaction {
         encrypted_content: encrypted_content.to_string(),
     }];
@@ -39,7 +39,7 @@ pub fn compaction_state(encrypted_content: &str) -> ProviderCompactionState {
 
 /// The input items a compacted context stands for, when this provider (`owner`) produced it;
 /// `None` for state another provider owns (and for a summary without state), which is skipped.
-pub fn compaction_input_items(
+pub(crate) fn compaction_input_items(
     context: &CompactedContext,
     owner: &LanguageModelProviderId,
 ) -> Result<Option<Vec<InputItem>>, ResponsesError> {

@@ -58,7 +58,7 @@ impl CompletionDecoder {
 
     /// How many SSE events carrying data were taken so far: the stream's sign of progress
     /// (keep-alive comments do not count).
-    pub fn events_seen(&self) -> u64 {
+    pub(crate) fn events_seen(&self) -> u64 {
         self.events_seen
     }
 
@@ -74,7 +74,7 @@ impl CompletionDecoder {
 
     /// The body ended: maps a last event that lacked only its closing blank line
     /// ([`SseParser::finish`]), then [`Self::finish`].
-    pub fn end_of_body(
+    pub(crate) fn end_of_body(
         &mut self,
         out: &mut Vec<LanguageModelCompletionEvent>,
     ) -> Result<(), ResponsesError> {

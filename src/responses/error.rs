@@ -259,7 +259,7 @@ impl ResponsesError {
     }
 
     /// The request to `/responses` could not be sent: the host is named, never the whole URL.
-    pub fn send_error(config: &crate::config::Config, error: anyhow::Error) -> Self {
+    pub(crate) fn send_error(config: &crate::config::Config, error: anyhow::Error) -> Self {
         Self::Send {
             host: config
                 .responses_url()

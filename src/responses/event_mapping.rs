@@ -57,7 +57,7 @@ struct PendingToolCall {
 const MAX_PARTIAL_TOOL_STEP: usize = 4096;
 
 /// The mapping state of one response.
-pub struct EventMapper {
+pub(crate) struct EventMapper {
     phase: Phase,
     pending_tool_calls: Vec<PendingToolCall>,
     /// Whether any tool call completed: the stop reason is then `ToolUse`.
@@ -105,7 +105,7 @@ impl EventMapper {
     }
 
     /// Maps one event, appending the completion events it stands for to `out`.
-    pub fn handle(
+    pub(crate) fn handle(
         &mut self,
         event: ResponsesEvent,
         out: &mut Vec<Event>,
@@ -319,7 +319,7 @@ fn push_usage(out: &mut Vec<Event>, response: &ResponseInfo) {
 }
 
 /// The host's token counts for the backend's usage.
-pub fn token_usage(usage: Usage) -> TokenUsage {
+pub(crate) fn token_usage(usage: Usage) -> TokenUsage {
     let cached = usage
         .input_tokens_details
         .map(|details| details.cached_tokens)

@@ -53,25 +53,23 @@ mod usage_limits;
 mod wham_usage;
 mod zstd_refusals;
 
-pub use body_encoding::{ZSTD_ENCODING, ZSTD_LEVEL, compress_zstd, effective_compression};
-pub use compaction::{COMPACTION_STATE_FORMAT, compaction_input_items, compaction_state};
+pub use body_encoding::{ZSTD_LEVEL, compress_zstd};
+pub use compaction::COMPACTION_STATE_FORMAT;
 pub use decoder::CompletionDecoder;
 pub use error::{ResponsesError, plan_display_name, reset_time, usage_limit_message};
-pub use event_mapping::{EventMapper, token_usage};
 pub use events::*;
 pub use request::*;
-pub use request_mapping::{DEFAULT_INSTRUCTIONS, MAX_INSTRUCTIONS_CHARS, build_request};
-pub use sse::{SseEvent, SseParser};
+pub use request_mapping::build_request;
+pub use sse::SseParser;
 pub use stream::{ResponseStream, completion_events, send_request, send_request_remembering};
 pub use token_cache::TokenCache;
-pub use token_count::{
-    TOKENS_PER_IMAGE, TOKENS_PER_MESSAGE, count_tokens, count_tokens_uncached, warm_up,
-};
+pub use token_count::{count_tokens, count_tokens_uncached};
 pub use usage_limits::{Credits, UsageLimits, UsageWindow};
 pub use wham_usage::{UsageFetchError, fetch_usage, parse_usage_answer};
-pub use zstd_refusals::{DEFAULT_REFUSAL_TTL, ZstdRefusals};
+pub use zstd_refusals::ZstdRefusals;
 
 // What keeps an answer from hanging or growing without bound.
 pub use sse::MAX_EVENT_BYTES;
 pub use stall::{Sleep, Stall, StreamTimeouts, StreamWatch};
-pub use stream::watched_completion_events;
+pub(crate) use token_count::warm_up;
+pub(crate) use zstd_refusals::DEFAULT_REFUSAL_TTL;

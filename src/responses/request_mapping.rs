@@ -23,10 +23,10 @@ use language_model::{
 use std::collections::HashSet;
 
 /// The backend's cap on `instructions`, in characters ("near 1M"); refused before sending.
-pub const MAX_INSTRUCTIONS_CHARS: usize = 1_000_000;
+pub(crate) const MAX_INSTRUCTIONS_CHARS: usize = 1_000_000;
 
 /// Sent when the host gives no system prompt: the backend rejects empty instructions.
-pub const DEFAULT_INSTRUCTIONS: &str = "You are a helpful coding assistant.";
+pub(crate) const DEFAULT_INSTRUCTIONS: &str = "You are a helpful coding assistant.";
 
 /// The output sent for a tool result that is an image (the image follows as a user message).
 const IMAGE_TOOL_OUTPUT: &str = "The tool returned an image; it follows in the next message.";

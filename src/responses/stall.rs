@@ -63,7 +63,10 @@ impl StreamWatch {
     }
 
     /// Watches with `timeouts`, timing on gpui's background executor.
-    pub fn on_executor(timeouts: StreamTimeouts, executor: gpui::BackgroundExecutor) -> Self {
+    pub(crate) fn on_executor(
+        timeouts: StreamTimeouts,
+        executor: gpui::BackgroundExecutor,
+    ) -> Self {
         let sleep: Sleep = Arc::new(move |duration| {
             let timer = executor.timer(duration);
             Box::pin(timer)

@@ -147,7 +147,7 @@ where
 
 /// The completion events in an SSE body, decoded as it is read; with a `watch`, a silent
 /// connection or a stream of nothing but keep-alive comments ends it with a [`Stall`].
-pub fn watched_completion_events<R>(
+pub(crate) fn watched_completion_events<R>(
     reader: R,
     watch: Option<StreamWatch>,
 ) -> BoxStream<'static, Result<LanguageModelCompletionEvent, ResponsesError>>

@@ -20,9 +20,9 @@ use tiktoken_rs::CoreBPE;
 
 /// How many texts' counts are kept (about 1 MiB with the LRU's bookkeeping): a 150-turn agent
 /// thread has about 800 texts, so several long threads fit.
-pub const CACHED_TEXTS: usize = 16 * 1024;
+pub(crate) const CACHED_TEXTS: usize = 16 * 1024;
 /// Texts shorter than this many bytes are encoded without the cache.
-pub const MIN_CACHED_BYTES: usize = 8;
+pub(crate) const MIN_CACHED_BYTES: usize = 8;
 
 /// A text's identity in the cache: its xxh3-128 hash and its length.
 type TextKey = (u128, usize);

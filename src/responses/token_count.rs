@@ -23,9 +23,9 @@ use tiktoken_rs::CoreBPE;
 
 /// Tokens the backend spends framing each message (role and separators), as in OpenAI's
 /// published counting recipe for chat formats.
-pub const TOKENS_PER_MESSAGE: u64 = 4;
+pub(crate) const TOKENS_PER_MESSAGE: u64 = 4;
 /// The allowance for one image: a 1024×1024 image at high detail (85 + 4 × 170).
-pub const TOKENS_PER_IMAGE: u64 = 765;
+pub(crate) const TOKENS_PER_IMAGE: u64 = 765;
 /// Encrypted reasoning is base64 of ciphertext of the reasoning text; about this many bytes of
 /// it stand for one token of reasoning.
 const ENCRYPTED_BYTES_PER_TOKEN: u64 = 6;

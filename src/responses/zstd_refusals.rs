@@ -22,10 +22,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// How long a refusal is trusted before zstd is tried again.
-pub const DEFAULT_REFUSAL_TTL: Duration = Duration::from_secs(24 * 60 * 60);
+pub(crate) const DEFAULT_REFUSAL_TTL: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// The file's name in the cache directory.
-pub const FILE_NAME: &str = "zstd-refusals.json";
+pub(crate) const FILE_NAME: &str = "zstd-refusals.json";
 
 /// The layout version of the file; a file with another version is ignored.
 const FILE_FORMAT_VERSION: u32 = 1;
@@ -79,7 +79,7 @@ impl ZstdRefusals {
     }
 
     /// Whether `responses_url` refused zstd within the time limit.
-    pub fn is_refused(&self, responses_url: &str) -> bool {
+    pub(crate) fn is_refused(&self, responses_url: &str) -> bool {
         let now = Utc::now();
         let mut known = self.inner.known.lock();
         let known = known.get_or_insert_with(|| self.read_file());

@@ -16,16 +16,16 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Identifies one admitted connection among the open ones.
-pub type ConnectionId = u64;
+pub(crate) type ConnectionId = u64;
 
 /// Set by a connection once its request head has been read (or its reading ended): from then on
 /// it is no longer idle and is never evicted.
 #[derive(Clone, Debug, Default)]
-pub struct HeadRead(Arc<AtomicBool>);
+pub(crate) struct HeadRead(Arc<AtomicBool>);
 
 impl HeadRead {
     /// Marks the head as read.
-    pub fn mark(&self) {
+    pub(crate) fn mark(&self) {
         self.0.store(true, Ordering::Relaxed);
     }
 
@@ -36,7 +36,7 @@ impl HeadRead {
 
 /// What a newly admitted connection needs: its id (to report when it ends), the flag to set when
 /// its head is read, and the registration that lets it be closed to make room.
-pub struct Admitted {
+pub(crate) struct Admitted {
     pub id: ConnectionId,
     pub head_read: HeadRead,
     pub eviction: AbortRegistration,
@@ -49,7 +49,7 @@ struct Slot {
 }
 
 /// The open connections of one wait, oldest first.
-pub struct OpenConnections {
+pub(crate) struct OpenConnections {
     capacity: usize,
     slots: VecDeque<Slot>,
     next_id: ConnectionId,
@@ -67,7 +67,7 @@ impl OpenConnections {
 
     /// Admits a new connection, closing the oldest idle one if every slot is taken. `None` when
     /// every slot is busy with a complete request: the newcomer is to be closed.
-    pub fn admit(&mut self) -> Option<Admitted> {
+    pub(crate) fn admit(&mut self) -> Option<Admitted> {
         if self.slots.len() >= self.capacity {
             let oldest_idle = self
                 .slots

@@ -16,7 +16,7 @@ use http_client::http::StatusCode;
 use std::sync::Arc;
 
 /// What every connection of one wait shares.
-pub struct ConnectionContext {
+pub(crate) struct ConnectionContext {
     pub executor: BackgroundExecutor,
     pub options: CallbackServerOptions,
     pub expected_state: CsrfState,

@@ -48,15 +48,15 @@ use std::time::Duration;
 use url::Url;
 
 /// The ports the Codex client's redirect allow-list holds, in the order to try them.
-pub const DEFAULT_PORTS: [u16; 2] = [1455, 1457];
+pub(crate) const DEFAULT_PORTS: [u16; 2] = [1455, 1457];
 /// The callback path registered with the issuer.
-pub const DEFAULT_PATH: &str = "/auth/callback";
+pub(crate) const DEFAULT_PATH: &str = "/auth/callback";
 /// How long one connection may take to send its request head (or to take the answer).
-pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long the whole wait may last.
-pub const DEFAULT_OVERALL_TIMEOUT: Duration = Duration::from_secs(5 * 60);
+pub(crate) const DEFAULT_OVERALL_TIMEOUT: Duration = Duration::from_secs(5 * 60);
 /// The request-head cap: generous for a browser with cookies, small for memory.
-pub const DEFAULT_MAX_HEAD_BYTES: usize = 32 * 1024;
+pub(crate) const DEFAULT_MAX_HEAD_BYTES: usize = 32 * 1024;
 /// Connections served at once, so a flood cannot exhaust memory or file descriptors. When all
 /// are taken, a new connection closes the oldest one that has not sent its request yet (see
 /// `admission`).

@@ -14,7 +14,7 @@ const MAX_HEADERS: usize = 100;
 
 /// The parts of a request head the server routes on.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RequestHead {
+pub(crate) struct RequestHead {
     /// The method, e.g. `GET`.
     pub method: String,
     /// The request target as sent: usually origin-form (`/auth/callback?code=…`). It holds
@@ -24,7 +24,7 @@ pub struct RequestHead {
 
 /// Why no request head could be read.
 #[derive(Debug)]
-pub enum HeadError {
+pub(crate) enum HeadError {
     /// The head grew past the cap (or had too many fields).
     TooLarge,
     /// The bytes are not an HTTP request.
@@ -36,7 +36,7 @@ pub enum HeadError {
 }
 
 /// Reads until the head is complete, then parses it.
-pub async fn read_head<R: AsyncRead + Unpin>(
+pub(crate) async fn read_head<R: AsyncRead + Unpin>(
     reader: &mut R,
     max_bytes: usize,
 ) -> Result<RequestHead, HeadError> {

@@ -20,7 +20,7 @@ const MAX_DRAIN_BYTES: usize = 1024 * 1024;
 
 /// What to do with the connection once the answer is written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum AfterAnswer {
+pub(crate) enum AfterAnswer {
     /// Close it at once: the whole request was read.
     Close,
     /// Read and drop whatever the client is still sending, then close. Closing a socket with

@@ -28,7 +28,7 @@ pub enum CallbackOutcome {
 
 /// What to do with a request.
 #[derive(Debug)]
-pub enum Route {
+pub(crate) enum Route {
     /// Answer with this page (plus these headers) and keep waiting.
     Reject(Page, Vec<(&'static str, &'static str)>),
     /// This is the sign-in's callback.
