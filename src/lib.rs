@@ -9,21 +9,37 @@
 //!
 //! ## Where things live
 //! - [`secret`]: the secret newtypes (tokens, PKCE verifier, state) that print as `[redacted]`.
-//! - [`config`]: the endpoints, the public client id, the originator and client version.
-//! - [`oauth`]: PKCE, the authorize URL, the loopback callback server, the device-code flow, the
-//!   code exchange and the JWT claims. It returns results; it stores nothing.
+//! - [`config`]: the endpoints, the public client id, the originator, the client version and the
+//!   request compression.
+//! - [`identity`]: the provider's id and name in Zed.
+//! - [`oauth`]: PKCE, the `state` parameter, the authorize URL, the loopback callback server, the
+//!   device-code flow, the code exchange and the JWT claims. It returns results; it stores nothing.
 //! - [`credentials`]: where a sign-in is kept (OS keychain, a 0600 file, memory).
 //! - [`auth`]: the auth state machine (`State` entity) with one shared refresh and sign-out.
 //! - [`models`]: the model catalog, fetched from the backend, cached, with a bundled fallback.
 //! - [`responses`]: the Responses API streamer (request mapping, SSE, events, errors, limits).
 //! - [`provider`]: Zed's `LanguageModelProvider` / `LanguageModel` and the settings card.
-//! - [`language_model`]: a mirror of Zed's provider API (`language_model_core`, `language_model`).
-//! - [`ui`], [`theme`]: a mirror of the part of Zed's `ui` and `theme` crates the card uses.
-//! - [`http`]: a real [`http_client::HttpClient`] over reqwest, for the CLI and tests.
+//! - [`backend_request`]: the headers of every authenticated backend request.
+//! - [`http_error`]: one wording for every HTTP error answer.
+//! - [`preconnect`]: opening the connection to the backend ahead of the first request.
 //! - [`printable`]: text from the network made safe to show (no control characters).
-//! - [`emulator`] (feature `emulator`): an in-process issuer and backend for offline runs.
-//! - [`cli`]: the `openai-subscribed` command line, which drives the same code headlessly.
-//! - [`network_number`]: checked conversion of every number that arrives from the network.
+//! - Crate-private: `network_number` (checked conversion of every number that arrives from the
+//!   network) and `atomic_file` (atomic file replacement).
+//!
+//! ## What is not here
+//! The crate is the part that goes into Zed's tree. The rest of the workspace lives beside it
+//! under `crates/`:
+//! - `language_model`, `ui`, `theme`, `icons`, `credentials_provider`: stand-ins for the Zed
+//!   crates of those names (`crates/language_model`, `crates/ui`, …), which this crate uses as
+//!   it would use Zed's.
+//! - `reqwest_client` (`crates/reqwest_client`): a real `http_client::HttpClient` over reqwest,
+//!   for the command line and the tests (in Zed, the host's client).
+//! - `openai_subscribed_emulator` (`crates/emulator`): the issuer and backend on loopback, for
+//!   offline runs and the tests.
+//! - `openai_subscribed_cli` (`crates/cli`): the `openai-subscribed` command line, which drives
+//!   this crate headlessly, and does all terminal formatting (tables, JSON, bars).
+//!
+//! Only what a host, the tests, the benches or the command line use is `pub`.
 
 // What runs in the host never panics or wraps on what arrives: no `unwrap`, `expect`, `panic!`,
 // indexing or unchecked arithmetic. Tests may (clippy.toml); any other site says why at the item.
@@ -35,15 +51,15 @@
     clippy::arithmetic_side_effects
 )]
 
-pub(crate) mod atomic_file;
+mod atomic_file;
 pub mod auth;
 pub mod backend_request;
 pub mod config;
 pub mod credentials;
-pub(crate) mod http_error;
+pub mod http_error;
 pub mod identity;
 pub mod models;
-pub(crate) mod network_number;
+mod network_number;
 pub mod oauth;
 pub mod preconnect;
 pub mod printable;

@@ -7,8 +7,8 @@
 //! later request multiplexes over), and the next `POST /responses` reuses it. No token is sent.
 //!
 //! The provider pre-connects when it becomes authenticated and when the host asks for its model
-//! list (which Zed does as the model dropdown opens). [`PreconnectThrottle`] keeps that to one
-//! pre-connect per [`PRECONNECT_INTERVAL`], well inside a pool's idle timeout (90 s in reqwest),
+//! list (which Zed does as the model dropdown opens). `PreconnectThrottle` keeps that to one
+//! pre-connect per `PRECONNECT_INTERVAL`, well inside a pool's idle timeout (90 s in reqwest),
 //! so a dropdown opened repeatedly costs nothing.
 
 use crate::config::Config;

@@ -53,7 +53,7 @@ impl std::fmt::Display for StoreKind {
 
 impl StoreKind {
     /// Builds the store. The keychain entry is keyed by the issuer URL; the file lives at
-    /// `file_path`, or [`FileStore::default_path`], or `./chatgpt-credentials.json` as a last
+    /// `file_path`, or `FileStore::default_path`, or `./chatgpt-credentials.json` as a last
     /// resort.
     pub fn build(
         self,

@@ -143,7 +143,7 @@ impl StoredCredentials {
     }
 
     /// Reads a record, checking its format version before anything else. A record of an older
-    /// format still read comes back in today's shape, marked [`RecordFormat::Migrated`].
+    /// format still read comes back in today's shape, marked `RecordFormat::Migrated`.
     pub fn decode(bytes: &[u8]) -> Result<Self, UnusableRecord> {
         let value: serde_json::Value =
             serde_json::from_slice(bytes).map_err(|_| UnusableRecord::Unreadable)?;

@@ -12,9 +12,9 @@
 //! replaced by the next fetch): a cache is never a reason to fail.
 //!
 //! Every file of the cache directory (model lists, usage snapshots, and anything else kept
-//! there) is written with [`write_cache_bytes`], whose temporary files are named after
+//! there) is written with `write_cache_bytes`, whose temporary files are named after
 //! [`CACHE_TEMP_FILES`]. A writer killed before its rename leaves its temporary file behind; the
-//! next read or write of the cache removes it (see [`crate::atomic_file`] for how a dead writer's
+//! next read or write of the cache removes it (see `crate::atomic_file` for how a dead writer's
 //! file is told from a live one's).
 
 use super::ModelInfo;

@@ -98,7 +98,7 @@ pub struct ModelCatalog {
 impl ModelCatalog {
     /// A catalog showing the bundled fallback until [`load_cached`](Self::load_cached) or
     /// [`refresh`](Self::refresh) is called, with the default TTL and timeout.
-    /// `cache` is usually [`CacheLocation::user_default`].
+    /// `cache` is usually `CacheLocation::user_default`.
     pub fn new(http: Arc<dyn HttpClient>, config: Config, cache: CacheLocation) -> Self {
         Self::with_options(http, config, cache, CatalogOptions::default())
     }

@@ -3,9 +3,9 @@
 //! with a bundled fallback list. Nothing about a model is hard-coded by slug anywhere in the
 //! crate: everything comes from [`ModelInfo`].
 //!
-//! - [`model_info`]: one catalog entry as it arrives on the wire.
+//! - `model_info`: one catalog entry as it arrives on the wire.
 //! - [`parse`]: reading an answer entry by entry, keeping listed models sorted by priority.
-//! - [`lenient`]: reading catalog fields whose shape has changed over time.
+//! - `lenient`: reading catalog fields whose shape has changed over time.
 //! - [`fetch`]: the (conditional) request, with a timeout.
 //! - [`cache`]: the per-account cache and its files.
 //! - [`fallback`]: the bundled list.

@@ -237,7 +237,7 @@ pub(super) fn default_input_modalities() -> Vec<InputModality> {
 
 impl ModelInfo {
     /// The context window: `context_window`, else `max_context_window`, else
-    /// [`DEFAULT_CONTEXT_WINDOW`].
+    /// `DEFAULT_CONTEXT_WINDOW`.
     pub fn context_window_tokens(&self) -> u64 {
         self.context_window
             .or(self.max_context_window)

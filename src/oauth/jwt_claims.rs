@@ -2,7 +2,7 @@
 //!
 //! The payload is decoded without verifying the signature: the token came straight from the
 //! issuer over TLS, and the backend verifies it on every request anyway. A malformed token is an
-//! [`InvalidJwt`] error, never a panic; numeric claims go through [`network_number`].
+//! [`InvalidJwt`] error, never a panic; numeric claims go through `network_number`.
 use crate::network_number;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

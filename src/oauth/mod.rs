@@ -9,12 +9,12 @@
 //! - Browser: [`start_browser_sign_in`] → [`BrowserSignIn`] (open its `authorize_url`, await its
 //!   `task`).
 //! - Device code: [`request_device_code`] → [`DeviceCode`] (show its `verification_url` and
-//!   `user_code`) → [`DeviceCode::wait_for_approval`] → [`DeviceSignIn`] (await its `task`).
-//! - Both can be stopped with their [`CancelHandle`] or by dropping the task, and fail with an
+//!   `user_code`) → [`DeviceCode::wait_for_approval`] → `DeviceSignIn` (await its `task`).
+//! - Both can be stopped with their `CancelHandle` or by dropping the task, and fail with an
 //!   [`OAuthError`] written for the user.
 //!
-//! The pieces, one concern each: [`pkce`], [`state_param`], [`authorize_url`], [`callback_server`],
-//! [`html_page`], [`token_exchange`], [`device_code`], [`browser_flow`], [`error`], plus the
+//! The pieces, one concern each: `pkce`, `state_param`, [`authorize_url`], [`callback_server`],
+//! [`html_page`], `token_exchange`, [`device_code`], `browser_flow`, [`error`], plus the
 //! token types [`tokens`] and [`jwt_claims`].
 
 pub mod authorize_url;

@@ -15,7 +15,7 @@ pub struct TokenResponse {
     /// The (rotated) refresh token.
     pub refresh_token: Option<RefreshToken>,
     /// Seconds until the access token expires, when the issuer says. Raw JSON, read through
-    /// [`network_number`]: a wrong type here must not fail the sign-in.
+    /// `network_number`: a wrong type here must not fail the sign-in.
     #[serde(default)]
     pub expires_in: Option<serde_json::Value>,
 }

@@ -1,18 +1,18 @@
-//! At most [`MAX_REQUESTS_PER_MODEL`] requests per model in flight; the rest wait their turn, in
+//! At most `MAX_REQUESTS_PER_MODEL` requests per model in flight; the rest wait their turn, in
 //! order, and know their place in the line.
 //!
 //! Zed's provider caps each model at four concurrent requests because many parallel sub-agents
 //! otherwise leave threads stuck at the backend. Unlike a bare semaphore, this limiter tells a
 //! waiting request where it stands, so the host can show `Queued { position }`.
 //!
-//! - [`ModelRequestLimiters::for_model`] hands out the one [`RequestLimiter`] shared by every
+//! - `ModelRequestLimiters::for_model` hands out the one [`RequestLimiter`] shared by every
 //!   request to a model.
-//! - [`RequestLimiter::admit`] either takes a free slot at once ([`Admission::Now`]) or joins the
-//!   line ([`Admission::Queued`]): a [`QueueTicket`] that is a future of its [`RequestSlot`] and
+//! - `RequestLimiter::admit` either takes a free slot at once (`Admission::Now`) or joins the
+//!   line (`Admission::Queued`): a `QueueTicket` that is a future of its `RequestSlot` and
 //!   a stream of its position (1 = next).
-//! - A [`RequestSlot`] frees its place when dropped: the slot passes straight to the first in
+//! - A `RequestSlot` frees its place when dropped: the slot passes straight to the first in
 //!   line, and everyone behind learns their new position.
-//! - Dropping a [`QueueTicket`] leaves the line (those behind move up); if its slot had already
+//! - Dropping a `QueueTicket` leaves the line (those behind move up); if its slot had already
 //!   been handed over, it is passed on. Nothing polls: waiting is a oneshot channel, and
 //!   positions arrive on an unbounded channel, woken only when the line moves.
 

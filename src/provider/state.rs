@@ -194,7 +194,7 @@ impl State {
     }
 
     /// Opens a connection to the backend in the background so the next request finds it warm;
-    /// at most once per [`crate::preconnect::PRECONNECT_INTERVAL`], and only when signed
+    /// at most once per `crate::preconnect::PRECONNECT_INTERVAL`, and only when signed
     /// in. Called when the sign-in completes and when the host lists the models (as Zed's model
     /// dropdown opens).
     pub fn preconnect(&self, cx: &App) {
@@ -336,7 +336,7 @@ impl State {
 
     /// Asks the backend for the plan's usage windows now (`GET …/wham/usage`), so they show
     /// before the first chat. A new snapshot replaces the shown one and is cached for the
-    /// account; an error (or no answer within [`USAGE_FETCH_TIMEOUT`]) keeps the last known
+    /// account; an error (or no answer within `USAGE_FETCH_TIMEOUT`) keeps the last known
     /// snapshot and is returned for a log line.
     /// Calls made while a fetch runs share it.
     pub fn refresh_usage(&mut self, cx: &mut Context<Self>) -> Task<Result<(), RefreshUsageError>> {

@@ -33,7 +33,7 @@ pub struct TokenCache {
 }
 
 impl Default for TokenCache {
-    /// An empty cache of [`CACHED_TEXTS`] texts.
+    /// An empty cache of `CACHED_TEXTS` texts.
     fn default() -> Self {
         Self::new(NonZeroUsize::new(CACHED_TEXTS).unwrap_or(NonZeroUsize::MIN))
     }

@@ -55,7 +55,7 @@ struct Inner {
 }
 
 impl Default for ZstdRefusals {
-    /// Remembered in memory only, for [`DEFAULT_REFUSAL_TTL`].
+    /// Remembered in memory only, for `DEFAULT_REFUSAL_TTL`.
     fn default() -> Self {
         Self::new(&CacheLocation::MemoryOnly, DEFAULT_REFUSAL_TTL)
     }

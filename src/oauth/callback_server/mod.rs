@@ -68,7 +68,7 @@ const ACCEPT_RETRY_PAUSE: Duration = Duration::from_millis(100);
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CallbackServerOptions {
     /// Ports to try in order. `0` asks the system for any free port (tests; the real issuer only
-    /// accepts the [`DEFAULT_PORTS`]).
+    /// accepts the `DEFAULT_PORTS`).
     pub ports: Vec<u16>,
     /// The callback path, e.g. `/auth/callback`.
     pub path: String,
