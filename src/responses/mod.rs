@@ -17,7 +17,7 @@
 //! # use openai_subscribed::responses::*;
 //! # async fn f(http: &dyn http_client::HttpClient, config: &openai_subscribed::config::Config,
 //! #     auth: openai_subscribed::backend_request::BackendAuth,
-//! #     request: openai_subscribed::language_model::LanguageModelRequest,
+//! #     request: language_model::LanguageModelRequest,
 //! #     model: openai_subscribed::models::ModelInfo, watch: StreamWatch) -> Result<(), ResponsesError> {
 //! let body = build_request(&request, &model)?;           // fails before sending on bad input
 //! // `watch`: the stall limits (StreamTimeouts) and a timer, e.g. StreamWatch::on_executor(..)

@@ -37,7 +37,7 @@
 //! [`Emulator::inject`]:
 //!
 //! ```no_run
-//! # use openai_subscribed::emulator::{Emulator, Fault};
+//! # use emulator::{Emulator, Fault};
 //! # let emulator = Emulator::start()?;
 //! emulator.inject(Fault::TokenStatus {
 //!     status: 503,
