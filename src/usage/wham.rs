@@ -17,7 +17,7 @@
 )]
 
 use super::limits::{Credits, UsageLimits, UsageWindow};
-use crate::backend_request::{BackendAuth, BackendCall, BackendError, BackendRequest};
+use crate::backend_request::{BackendAuth, BackendCall, BackendError, BackendRequest, refusal};
 use crate::config::Config;
 use crate::http_error::{HttpFailure, Request};
 use crate::network_number;
@@ -180,6 +180,10 @@ pub async fn fetch_usage(
     )
     .send(http)
     .await?;
+    if !answer.status.is_success() {
+        // A 304 to this unconditional request is as unexpected as any other status.
+        return Err(refusal(BackendCall::Usage, answer.status, &answer.body).into());
+    }
     parse_usage_answer(&answer.body, asked_at)
 }
 
