@@ -15,7 +15,10 @@
 //! - [`credentials`]: where a sign-in is kept (OS keychain, a 0600 file, memory).
 //! - [`auth`]: the auth state machine (`State` entity) with one shared refresh and sign-out.
 //! - [`models`]: the model catalog, fetched from the backend, cached, with a bundled fallback.
-//! - [`responses`]: the Responses API streamer (request mapping, SSE, events, errors, limits).
+//! - [`responses`]: the Responses API streamer (request mapping, SSE, events, errors).
+//! - [`usage`]: the plan's usage windows (answer headers, `/wham/usage`) and their sentences.
+//! - [`backend_request`]: one authenticated backend request (headers, body caps, status).
+//! - [`http_error`]: one wording for every HTTP error answer.
 //! - [`provider`]: Zed's `LanguageModelProvider` / `LanguageModel` and the settings card.
 //! - [`language_model`]: a mirror of Zed's provider API (`language_model_core`, `language_model`).
 //! - [`ui`], [`theme`]: a mirror of the part of Zed's `ui` and `theme` crates the card uses.
@@ -39,3 +42,4 @@ pub mod printable;
 pub mod provider;
 pub mod responses;
 pub mod secret;
+pub mod usage;

@@ -4,7 +4,11 @@
 //! This module depends on neither the provider nor the UI: it takes an
 //! [`HttpClient`](http_client::HttpClient), a [`Config`](crate::config::Config) and a gpui
 //! executor, and returns results ([`TokenSet`]) in gpui `Task`s; the caller stores them.
-//! Refreshing and revoking tokens belong to [`crate::auth`].
+//! The token endpoint's calls sit together here: the code exchange ([`token_exchange`]), the
+//! refresh ([`token_refresh`]) and the revocation ([`token_revocation`]), all sent through one
+//! issuer request helper (the same headers, body cap and status reading for every issuer call).
+//! When to refresh or revoke, and what a refusal means for the sign-in, belong to
+//! [`crate::auth`].
 //!
 //! - Browser: [`start_browser_sign_in`] → [`BrowserSignIn`] (open its `authorize_url`, await its
 //!   `task`).
@@ -14,8 +18,8 @@
 //!   [`OAuthError`] written for the user.
 //!
 //! The pieces, one concern each: [`pkce`], [`state`], [`authorize_url`], [`callback_server`],
-//! [`html_page`], [`token_exchange`], [`device_code`], [`browser_flow`], [`error`], plus the
-//! token types [`tokens`] and [`jwt_claims`].
+//! [`html_page`], [`token_exchange`], [`token_refresh`], [`token_revocation`], [`device_code`],
+//! [`browser_flow`], [`error`], plus the token types [`tokens`] and [`jwt_claims`].
 
 pub mod authorize_url;
 pub mod browser_flow;
@@ -30,6 +34,8 @@ pub mod pkce;
 pub mod state;
 mod time_limit;
 pub mod token_exchange;
+pub mod token_refresh;
+pub mod token_revocation;
 pub mod tokens;
 
 pub use browser_flow::{BrowserSignIn, start_browser_sign_in};

@@ -5,7 +5,7 @@
 //!   └─ request_mapping::build_request ─→ ResponsesRequest          (request.rs: wire types)
 //!        └─ stream::send_request ─→ POST {backend}/responses     (body_encoding: zstd, 415 → plain)
 //!             ├─ refused → ResponsesError::from_http               (error.rs)
-//!             └─ accepted → ResponseStream { usage_limits (usage_limits.rs), models_etag, events }
+//!             └─ accepted → ResponseStream { usage_limits (crate::usage), models_etag, events }
 //!                  events: body bytes → sse::SseParser → events::ResponsesEvent
 //!                          → event_mapping::EventMapper → LanguageModelCompletionEvent
 //!                          (chained without I/O in decoder::CompletionDecoder)
@@ -49,8 +49,6 @@ mod stall;
 mod stream;
 mod token_cache;
 mod token_count;
-mod usage_limits;
-mod wham_usage;
 mod zstd_refusals;
 
 pub use body_encoding::{
@@ -58,7 +56,7 @@ pub use body_encoding::{
 };
 pub use compaction::{COMPACTION_STATE_FORMAT, compaction_input_items, compaction_state};
 pub use decoder::CompletionDecoder;
-pub use error::{ResponsesError, plan_display_name, reset_time, usage_limit_message};
+pub use error::ResponsesError;
 pub use event_mapping::{EventMapper, token_usage};
 pub use events::*;
 pub use request::*;
@@ -69,8 +67,6 @@ pub use token_cache::TokenCache;
 pub use token_count::{
     TOKENS_PER_IMAGE, TOKENS_PER_MESSAGE, count_tokens, count_tokens_uncached, warm_up,
 };
-pub use usage_limits::{Credits, UsageLimits, UsageWindow};
-pub use wham_usage::{UsageFetchError, fetch_usage, parse_usage_answer};
 pub use zstd_refusals::{DEFAULT_REFUSAL_TTL, ZstdRefusals};
 
 // What keeps an answer from hanging or growing without bound.
