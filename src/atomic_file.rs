@@ -58,7 +58,10 @@ pub struct Abandoned {
     /// Where it is.
     pub path: PathBuf,
     /// The file, open and locked by this process (so no other reader acts on it at once).
-    #[allow(dead_code, reason = "held, not read: it keeps the lock while the file is looked at")]
+    #[allow(
+        dead_code,
+        reason = "held, not read: it keeps the lock while the file is looked at"
+    )]
     pub file: File,
     /// When it was last written, if the system says.
     pub modified: Option<SystemTime>,

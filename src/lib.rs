@@ -17,7 +17,10 @@
 //! - [`credentials`]: where a sign-in is kept (OS keychain, a 0600 file, memory).
 //! - [`auth`]: the auth state machine (`State` entity) with one shared refresh and sign-out.
 //! - [`models`]: the model catalog, fetched from the backend, cached, with a bundled fallback.
-//! - [`responses`]: the Responses API streamer (request mapping, SSE, events, errors, limits).
+//! - [`responses`]: the Responses API streamer (request mapping, SSE, events, errors).
+//! - [`usage`]: the plan's usage windows (answer headers, `/wham/usage`) and their sentences.
+//! - [`backend_request`]: one authenticated backend request (headers, body caps, status).
+//! - [`http_error`]: one wording for every HTTP error answer.
 //! - [`provider`]: Zed's `LanguageModelProvider` / `LanguageModel` and the settings card.
 //! - [`backend_request`]: the headers of every authenticated backend request.
 //! - [`http_error`]: one wording for every HTTP error answer.
@@ -66,3 +69,4 @@ pub mod printable;
 pub mod provider;
 pub mod responses;
 pub mod secret;
+pub mod usage;

@@ -18,9 +18,8 @@ use language_model::LanguageModelCompletionError;
 use openai_subscribed::models::parse::parse_models_response;
 use openai_subscribed::oauth::jwt_claims::{parse_expiry, parse_identity};
 use openai_subscribed::oauth::{TokenResponse, TokenSet};
-use openai_subscribed::responses::{
-    CompletionDecoder, ResponsesError, ResponsesEvent, SseParser, UsageLimits, parse_usage_answer,
-};
+use openai_subscribed::responses::{CompletionDecoder, ResponsesError, ResponsesEvent, SseParser};
+use openai_subscribed::usage::{UsageLimits, parse_usage_answer};
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
 use std::path::Path;
@@ -364,7 +363,7 @@ proptest! {
                 prop_assert!((0.0..=100.0).contains(&window.used_percent));
                 let _ = window.label();
                 if let Some(at) = window.resets_at {
-                    let _ = openai_subscribed::responses::reset_time(at, now());
+                    let _ = openai_subscribed::usage::reset_time(at, now());
                 }
             }
             let _ = serde_json::to_string(&limits).unwrap();
@@ -422,7 +421,7 @@ fn use_limits(limits: &UsageLimits) {
         assert!((0.0..=100.0).contains(&window.used_percent));
         let _ = window.label();
         if let Some(at) = window.resets_at {
-            let _ = openai_subscribed::responses::reset_time(at, now());
+            let _ = openai_subscribed::usage::reset_time(at, now());
         }
     }
     let _ = serde_json::to_string(limits).unwrap();

@@ -502,7 +502,7 @@ async fn a_usage_answer_asked_before_a_refusal_does_not_hide_the_limit(cx: &mut 
         .map(|entry| entry.unwrap().path())
         .find(|path| path.to_string_lossy().contains("usage-"))
         .expect("a cached usage snapshot");
-    let cached: openai_subscribed::responses::UsageLimits =
+    let cached: openai_subscribed::usage::UsageLimits =
         serde_json::from_slice(&std::fs::read(cached).unwrap()).unwrap();
     assert_eq!(cached.limit_reached, Some(true));
 

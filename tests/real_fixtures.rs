@@ -12,8 +12,8 @@ use openai_subscribed::backend_request::BackendAuth;
 use openai_subscribed::config::Config;
 use openai_subscribed::oauth::PlanType;
 use openai_subscribed::oauth::jwt_claims::parse_identity;
-use openai_subscribed::responses::{UsageFetchError, UsageWindow, fetch_usage, parse_usage_answer};
 use openai_subscribed::secret::AccessToken;
+use openai_subscribed::usage::{UsageFetchError, UsageWindow, fetch_usage, parse_usage_answer};
 use reqwest_client::ReqwestHttpClient;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -205,11 +205,9 @@ async fn wham_usage_over_sockets_agrees_with_the_answer_headers() {
         .await
         .unwrap();
     assert_eq!(answer.status(), 200);
-    let from_headers = openai_subscribed::responses::UsageLimits::from_headers(
-        answer.headers(),
-        chrono::Utc::now(),
-    )
-    .unwrap();
+    let from_headers =
+        openai_subscribed::usage::UsageLimits::from_headers(answer.headers(), chrono::Utc::now())
+            .unwrap();
     let after = fetch_usage(http.as_ref(), &config, &auth).await.unwrap();
     for (header, fetched) in from_headers.windows.iter().zip(&after.windows) {
         assert_eq!(header.window_minutes, fetched.window_minutes);

@@ -12,9 +12,8 @@ use language_model::{
     CompactedContext, CompactionUpdate, LanguageModelCompletionEvent as Event,
     LanguageModelToolUseInput, StopReason,
 };
-use openai_subscribed::responses::{
-    COMPACTION_STATE_FORMAT, ResponsesError, UsageLimits, completion_events,
-};
+use openai_subscribed::responses::{COMPACTION_STATE_FORMAT, ResponsesError, completion_events};
+use openai_subscribed::usage::UsageLimits;
 use serde_json::Value;
 use std::path::PathBuf;
 

@@ -17,12 +17,6 @@
 mod error;
 mod in_flight;
 mod policy;
-// The token-endpoint calls are being merged (issue 23); their one `expect` (serializing a fixed
-// request body) gets its item-level reason there.
-#[allow(
-    clippy::expect_used,
-    reason = "serializing a fixed request body cannot fail"
-)]
 pub mod refresh;
 pub mod refresh_error;
 mod renew;

@@ -1,27 +1,24 @@
 //! One `GET {backend}/models?client_version=…` (spec §5): the request, its conditional form, and
 //! what its answer means.
 //!
-//! The request carries the same auth and identity headers as `/responses` (built by
-//! [`authenticated_request`]). When a cached list has an `ETag`, the request is conditional
+//! The request goes through [`BackendRequest`] like every backend call: the same auth and
+//! identity headers as `/responses`, the catalog's body cap ([`BackendCall::ModelList`]), and
+//! the shared mapping of a refused sign-in and of other failure statuses. When a cached list has an `ETag`, the request is conditional
 //! (`If-None-Match`, RFC 9110 §13.1.2) and a `304 Not Modified` answer (RFC 9110 §15.4.5) means
 //! the cached list is still current. A fetch is bounded by a timeout on gpui's timer, so a slow
 //! backend can never hold the catalog (or a chat waiting on it) for long.
 
 use super::parse::{ParsedModels, parse_models_response};
-use crate::backend_request::{BackendAuth, authenticated_request};
+use crate::backend_request::{BackendAuth, BackendCall, BackendError, BackendRequest};
 use crate::config::Config;
 use crate::http_error::{HttpFailure, Request};
-use futures::AsyncReadExt as _;
 use gpui::BackgroundExecutor;
-use http_client::{AsyncBody, HttpClient, Method, StatusCode};
+use http_client::{HttpClient, Method, StatusCode};
 use std::time::Duration;
 
 /// How long a catalog fetch may take before the catalog gives up on it and keeps what it shows:
 /// 5 s, as the Codex CLI and Zed bound it, because the list is on the start-up path.
 pub const DEFAULT_FETCH_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// The most of a catalog answer this crate reads (today's answers are tens of kilobytes).
-const MAX_BODY_BYTES: u64 = 8 * 1024 * 1024;
 
 /// What a successful fetch learned.
 #[derive(Clone, Debug, PartialEq)]
@@ -80,56 +77,47 @@ pub async fn fetch_models(
     auth: &BackendAuth,
     etag: Option<&str>,
 ) -> Result<FetchOutcome, FetchError> {
-    let mut request = authenticated_request(config, auth, Method::GET, &config.models_url())
-        .header("Accept", "application/json");
+    let mut request = BackendRequest::new(
+        config,
+        auth,
+        BackendCall::ModelList,
+        Method::GET,
+        &config.models_url(),
+    );
     if let Some(etag) = etag {
         request = request.header("If-None-Match", etag);
     }
-    let request = request
-        .body(AsyncBody::empty())
-        .map_err(|error| FetchError::Transport(format!("invalid request: {error}")))?;
-
-    let response = http
-        .send(request)
-        .await
-        .map_err(|error| FetchError::Transport(format!("{error:#}")))?;
-    let status = response.status();
-    let etag_header = response
-        .headers()
-        .get("ETag")
-        .and_then(|value| value.to_str().ok())
-        .map(str::to_owned);
-
-    if status == StatusCode::NOT_MODIFIED {
+    let answer = request.send(http).await?;
+    if answer.status == StatusCode::NOT_MODIFIED {
         return match etag {
             Some(_) => Ok(FetchOutcome::NotModified),
             None => Err(FetchError::UnexpectedNotModified),
         };
     }
-
-    let mut body = Vec::new();
-    response
-        .into_body()
-        .take(MAX_BODY_BYTES)
-        .read_to_end(&mut body)
-        .await
-        .map_err(|error| FetchError::Transport(format!("reading the answer: {error}")))?;
-
-    if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
-        return Err(FetchError::Unauthorized(status.as_u16()));
-    }
-    if !status.is_success() {
-        return Err(FetchError::Status {
-            status: status.as_u16(),
-            message: crate::http_error::message_in(&body),
-        });
-    }
-    let models =
-        parse_models_response(&body).map_err(|error| FetchError::InvalidBody(error.to_string()))?;
+    let etag_header = answer
+        .headers
+        .get("ETag")
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned);
+    let models = parse_models_response(&answer.body)
+        .map_err(|error| FetchError::InvalidBody(error.to_string()))?;
     Ok(FetchOutcome::Modified {
         models,
         etag: etag_header,
     })
+}
+
+impl From<BackendError> for FetchError {
+    fn from(error: BackendError) -> Self {
+        match error {
+            BackendError::Transport(reason) => Self::Transport(reason),
+            BackendError::Unauthorized(status) => Self::Unauthorized(status),
+            BackendError::Status(failure) => Self::Status {
+                status: failure.status,
+                message: failure.message,
+            },
+        }
+    }
 }
 
 /// Runs `fetch`, giving up with [`FetchError::Timeout`] after `timeout` on gpui's timer (which
@@ -151,7 +139,7 @@ mod tests {
     use super::*;
     use crate::secret::AccessToken;
     use futures::executor::block_on;
-    use http_client::{FakeHttpClient, Response};
+    use http_client::{AsyncBody, FakeHttpClient, Response};
     use parking_lot::Mutex;
     use std::sync::Arc;
 

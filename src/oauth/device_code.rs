@@ -113,10 +113,11 @@ pub fn request_device_code(
     let config = config.clone();
     let task_executor = executor.clone();
     executor.spawn(async move {
-        let body = RequestBody::Json(serde_json::json!({ "client_id": config.client_id }));
+        let body = RequestBody::json(&serde_json::json!({ "client_id": config.client_id }));
         let answer = post(
             http.as_ref(),
             &task_executor,
+            &config,
             &config.device_usercode_url(),
             body,
         )
@@ -202,11 +203,11 @@ impl DeviceCode {
         let url = config.device_token_url();
         loop {
             executor.timer(interval).await;
-            let body = RequestBody::Json(serde_json::json!({
+            let body = RequestBody::json(&serde_json::json!({
                 "device_auth_id": self.device_auth_id,
                 "user_code": self.user_code,
             }));
-            let answer = post(http, executor, &url, body).await?;
+            let answer = post(http, executor, config, &url, body).await?;
             if answer.is_success() {
                 return answer.json();
             }

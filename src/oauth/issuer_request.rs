@@ -1,32 +1,57 @@
-//! One request to the issuer and its answer: the transport details every sign-in step shares.
+//! One request to the issuer and its answer: the transport details every issuer call shares.
 //!
-//! Each request is bounded by [`REQUEST_TIMEOUT`] on the executor's clock (the HTTP client
-//! itself only bounds connecting), its answer body is read up to a cap, and failures become
-//! [`OAuthError`]s: no answer is [`OAuthError::IssuerUnreachable`], an error status is
-//! [`OAuthError::IssuerError`] with the issuer's own code and message, whichever of the shapes
-//! below it used.
+//! The code exchange, the device-code calls, the refresh and the revocation all go through
+//! [`send`] (or [`post`], which bounds it), so every issuer request is sent the same way:
+//! - **headers**: `Content-Type` from the [`RequestBody`], `Accept: application/json`, and the
+//!   client's `User-Agent` ([`Config::user_agent`]), one identity for every call;
+//! - **body**: a form (`application/x-www-form-urlencoded`, encoded here from pairs) or JSON;
+//! - **body cap**: at most [`MAX_BODY_BYTES`] of an answer is read;
+//! - **time**: the sign-in steps call [`post`], bounded by [`REQUEST_TIMEOUT`] on the executor's
+//!   clock (the HTTP client itself only bounds connecting); the token renewal and the revocation
+//!   call [`send`] and are bounded by `auth`'s policy, which owns how long a renewal or a
+//!   sign-out may wait;
+//! - **status**: no answer is an [`Unreachable`] ([`OAuthError::IssuerUnreachable`]), an error
+//!   status is read by [`IssuerAnswer::error`] into [`OAuthError::IssuerError`] with the issuer's
+//!   own code and message, whichever of the shapes below it used (the renewal classifies its
+//!   refusals itself: what one means for the sign-in is `auth`'s decision).
 
 use super::error::OAuthError;
 use super::time_limit::within;
+use crate::config::Config;
 use futures::{AsyncReadExt as _, FutureExt as _};
 use gpui::BackgroundExecutor;
 use http_client::http::{self, StatusCode, header};
 use http_client::{AsyncBody, HttpClient};
+use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::time::Duration;
 use url::Url;
 
-/// How long one issuer request may take, answer body included.
+/// How long one sign-in request may take, answer body included.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// The largest answer body read (token answers are a few KiB).
-const MAX_BODY_BYTES: u64 = 1024 * 1024;
+pub const MAX_BODY_BYTES: u64 = 1024 * 1024;
 
 /// A request body, with the content type it is sent as.
 pub enum RequestBody {
     /// `application/x-www-form-urlencoded` (RFC 6749 §4.1.3 token requests).
     Form(String),
-    /// `application/json` (the device-code endpoints).
-    Json(serde_json::Value),
+    /// `application/json` (the device-code endpoints, the refresh and the revocation).
+    Json(Vec<u8>),
+}
+
+impl RequestBody {
+    /// A form of `pairs`, encoded as RFC 6749 §4.1.3 and the WHATWG URL standard have it.
+    #[allow(clippy::expect_used, reason = "string pairs always form-encode")]
+    pub fn form(pairs: &[(&str, &str)]) -> Self {
+        Self::Form(serde_urlencoded::to_string(pairs).expect("string pairs always form-encode"))
+    }
+
+    /// `value` as JSON.
+    #[allow(clippy::expect_used, reason = "the requests are structs of strings")]
+    pub fn json(value: &impl Serialize) -> Self {
+        Self::Json(serde_json::to_vec(value).expect("a request of strings always serializes"))
+    }
 }
 
 /// The issuer's answer: status and body.
@@ -37,22 +62,54 @@ pub struct IssuerAnswer {
     pub body: Vec<u8>,
 }
 
-/// POSTs `body` to `url` and reads the whole answer.
-pub async fn post(
+/// The request got no answer (or no answer in time): the endpoint without its query, and why,
+/// printable.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unreachable {
+    /// The endpoint (no query, no secrets).
+    pub url: String,
+    /// What went wrong, in the transport's words (never a token: none is in a URL or an error).
+    pub reason: String,
+}
+
+impl Unreachable {
+    fn new(url: &Url, reason: &str) -> Self {
+        let mut shown = url.clone();
+        shown.set_query(None);
+        Self {
+            url: shown.to_string(),
+            reason: super::error::sanitize(reason),
+        }
+    }
+}
+
+impl From<Unreachable> for OAuthError {
+    fn from(unreachable: Unreachable) -> Self {
+        OAuthError::IssuerUnreachable {
+            url: unreachable.url,
+            reason: unreachable.reason,
+        }
+    }
+}
+
+/// POSTs `body` to `url` and reads the answer, with no time limit of its own: the caller bounds
+/// it (the renewal's and the sign-out's deadlines).
+pub async fn send(
     http: &dyn HttpClient,
-    executor: &BackgroundExecutor,
+    config: &Config,
     url: &Url,
     body: RequestBody,
-) -> Result<IssuerAnswer, OAuthError> {
+) -> Result<IssuerAnswer, Unreachable> {
     let (content_type, bytes) = match body {
         RequestBody::Form(form) => ("application/x-www-form-urlencoded", form.into_bytes()),
-        RequestBody::Json(json) => ("application/json", json.to_string().into_bytes()),
+        RequestBody::Json(json) => ("application/json", json),
     };
     let request = http::Request::post(url.as_str())
         .header(header::CONTENT_TYPE, content_type)
         .header(header::ACCEPT, "application/json")
+        .header(header::USER_AGENT, config.user_agent())
         .body(AsyncBody::from(bytes))
-        .map_err(|error| unreachable_error(url, &error.to_string()))?;
+        .map_err(|error| Unreachable::new(url, &error.to_string()))?;
     let exchange = async {
         let response = http.send(request).await?;
         let status = response.status();
@@ -64,13 +121,32 @@ pub async fn post(
             .await?;
         anyhow::Ok(IssuerAnswer { status, body })
     };
-    match within(executor, REQUEST_TIMEOUT, exchange.boxed()).await {
-        Ok(Ok(answer)) => Ok(answer),
-        Ok(Err(error)) => Err(unreachable_error(url, &format!("{error:#}"))),
-        Err(_elapsed) => Err(unreachable_error(
+    exchange
+        .await
+        .map_err(|error| Unreachable::new(url, &format!("{error:#}")))
+}
+
+/// [`send`], bounded by [`REQUEST_TIMEOUT`] on `executor`'s clock: a sign-in step.
+pub async fn post(
+    http: &dyn HttpClient,
+    executor: &BackgroundExecutor,
+    config: &Config,
+    url: &Url,
+    body: RequestBody,
+) -> Result<IssuerAnswer, OAuthError> {
+    match within(
+        executor,
+        REQUEST_TIMEOUT,
+        send(http, config, url, body).boxed(),
+    )
+    .await
+    {
+        Ok(answer) => Ok(answer?),
+        Err(_elapsed) => Err(Unreachable::new(
             url,
             &format!("no answer within {} s", REQUEST_TIMEOUT.as_secs()),
-        )),
+        )
+        .into()),
     }
 }
 
@@ -123,15 +199,6 @@ impl IssuerAnswer {
             }
         }
         OAuthError::issuer(status, None, "")
-    }
-}
-
-fn unreachable_error(url: &Url, reason: &str) -> OAuthError {
-    let mut shown = url.clone();
-    shown.set_query(None);
-    OAuthError::IssuerUnreachable {
-        url: shown.to_string(),
-        reason: super::error::sanitize(reason),
     }
 }
 

@@ -4,7 +4,11 @@
 //! This module depends on neither the provider nor the UI: it takes an
 //! [`HttpClient`](http_client::HttpClient), a [`Config`](crate::config::Config) and a gpui
 //! executor, and returns results ([`TokenSet`]) in gpui `Task`s; the caller stores them.
-//! Refreshing and revoking tokens belong to [`crate::auth`].
+//! The token endpoint's calls sit together here: the code exchange ([`token_exchange`]), the
+//! refresh ([`token_refresh`]) and the revocation ([`token_revocation`]), all sent through one
+//! issuer request helper (the same headers, body cap and status reading for every issuer call).
+//! When to refresh or revoke, and what a refusal means for the sign-in, belong to
+//! [`crate::auth`].
 //!
 //! - Browser: [`start_browser_sign_in`] → [`BrowserSignIn`] (open its `authorize_url`, await its
 //!   `task`).
@@ -14,8 +18,8 @@
 //!   [`OAuthError`] written for the user.
 //!
 //! The pieces, one concern each: `pkce`, `state_param`, [`authorize_url`], [`callback_server`],
-//! [`html_page`], `token_exchange`, [`device_code`], `browser_flow`, [`error`], plus the
-//! token types [`tokens`] and [`jwt_claims`].
+//! [`html_page`], [`token_exchange`], [`token_refresh`], [`token_revocation`], [`device_code`],
+//! `browser_flow`, [`error`], plus the token types [`tokens`] and [`jwt_claims`].
 
 pub mod authorize_url;
 pub(crate) mod browser_flow;
@@ -29,16 +33,15 @@ pub mod jwt_claims;
 pub(crate) mod pkce;
 pub(crate) mod state_param;
 mod time_limit;
-// The token-endpoint calls are being merged (issue 23); their one `expect` (serializing a fixed
-// form) gets its item-level reason there.
-#[allow(clippy::expect_used, reason = "serializing a fixed form cannot fail")]
-pub(crate) mod token_exchange;
+pub mod token_exchange;
+pub mod token_refresh;
+pub mod token_revocation;
 pub mod tokens;
 
 pub use browser_flow::{BrowserSignIn, start_browser_sign_in};
 pub use callback_server::CallbackServerOptions;
 pub use device_code::{DeviceCode, DeviceCodeOptions, request_device_code};
 pub use error::OAuthError;
-pub use jwt_claims::PlanType;
 pub(crate) use jwt_claims::IdentityClaims;
+pub use jwt_claims::PlanType;
 pub use tokens::{TokenResponse, TokenSet};

@@ -1,6 +1,7 @@
 //! The authorization-code exchange (RFC 6749 §4.1.3 with the PKCE verifier of RFC 7636 §4.5).
 //!
-//! `POST {issuer}/oauth/token` with a form body (`serde_urlencoded`): `grant_type`, `code`,
+//! `POST {issuer}/oauth/token` with a form body, sent like every issuer request
+//! (`oauth::issuer_request`): `grant_type`, `code`,
 //! `redirect_uri`, `client_id`, `code_verifier`. The code and the verifier are moved in, since
 //! each is good for one exchange. The answer becomes a checked [`TokenSet`]: it must carry a
 //! refresh token (without one the sign-in would not outlive the access token), and its JWTs must
@@ -25,15 +26,14 @@ pub async fn exchange_code(
     verifier: PkceVerifier,
     redirect_uri: &Url,
 ) -> Result<TokenSet, OAuthError> {
-    let form = serde_urlencoded::to_string([
+    let form = RequestBody::form(&[
         ("grant_type", "authorization_code"),
         ("code", code.secret()),
         ("redirect_uri", redirect_uri.as_str()),
         ("client_id", config.client_id.as_str()),
         ("code_verifier", verifier.secret()),
-    ])
-    .expect("string pairs always form-encode");
-    let answer = post(http, executor, &config.token_url(), RequestBody::Form(form)).await?;
+    ]);
+    let answer = post(http, executor, config, &config.token_url(), form).await?;
     if !answer.is_success() {
         return Err(answer.error());
     }

@@ -14,9 +14,8 @@ use crate::models::{
 use crate::oauth::{CallbackServerOptions, DeviceCodeOptions};
 use crate::preconnect::{PreconnectThrottle, preconnect};
 use crate::responses::{DEFAULT_REFUSAL_TTL, ZstdRefusals};
-use crate::responses::{
-    ResponsesError, StreamTimeouts, TokenCache, UsageFetchError, UsageLimits, fetch_usage,
-};
+use crate::responses::{ResponsesError, StreamTimeouts, TokenCache};
+use crate::usage::{UsageFetchError, UsageLimits, fetch_usage};
 use anyhow::Result;
 use futures::FutureExt as _;
 use futures::future::Shared;

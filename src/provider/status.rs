@@ -7,7 +7,7 @@
 use super::state::State;
 use crate::auth::{AuthState, SignInMethod, SignInProgress};
 use crate::models::CatalogSource;
-use crate::responses::{UsageLimits, reset_time, usage_limit_message};
+use crate::usage::{UsageLimits, reset_time, usage_limit_message};
 use chrono::{DateTime, Utc};
 use gpui::{App, SharedString};
 use url::Url;
@@ -277,7 +277,7 @@ pub fn limit_reached(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::responses::UsageWindow;
+    use crate::usage::UsageWindow;
 
     #[test]
     fn bars_are_labelled_by_window_length_not_position() {

@@ -6,7 +6,7 @@
 
 use crate::models::CacheLocation;
 use crate::models::cache::{read_cache_bytes, write_cache_bytes};
-use crate::responses::UsageLimits;
+use crate::usage::UsageLimits;
 use gpui::{App, AppContext as _, Task};
 use std::path::PathBuf;
 

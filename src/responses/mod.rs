@@ -5,7 +5,7 @@
 //!   └─ request_mapping::build_request ─→ ResponsesRequest          (request.rs: wire types)
 //!        └─ stream::send_request ─→ POST {backend}/responses     (body_encoding: zstd, 415 → plain)
 //!             ├─ refused → ResponsesError::from_http               (error.rs)
-//!             └─ accepted → ResponseStream { usage_limits (usage_limits.rs), models_etag, events }
+//!             └─ accepted → ResponseStream { usage_limits (crate::usage), models_etag, events }
 //!                  events: body bytes → sse::SseParser → events::ResponsesEvent
 //!                          → event_mapping::EventMapper → LanguageModelCompletionEvent
 //!                          (chained without I/O in decoder::CompletionDecoder)
@@ -17,7 +17,7 @@
 //! # use openai_subscribed::responses::*;
 //! # async fn f(http: &dyn http_client::HttpClient, config: &openai_subscribed::config::Config,
 //! #     auth: openai_subscribed::backend_request::BackendAuth,
-//! #     request: openai_subscribed::language_model::LanguageModelRequest,
+//! #     request: language_model::LanguageModelRequest,
 //! #     model: openai_subscribed::models::ModelInfo, watch: StreamWatch) -> Result<(), ResponsesError> {
 //! let body = build_request(&request, &model)?;           // fails before sending on bad input
 //! // `watch`: the stall limits (StreamTimeouts) and a timer, e.g. StreamWatch::on_executor(..)
@@ -49,14 +49,12 @@ mod stall;
 mod stream;
 mod token_cache;
 mod token_count;
-mod usage_limits;
-mod wham_usage;
 mod zstd_refusals;
 
 pub use body_encoding::{ZSTD_LEVEL, compress_zstd};
 pub use compaction::COMPACTION_STATE_FORMAT;
 pub use decoder::CompletionDecoder;
-pub use error::{ResponsesError, plan_display_name, reset_time, usage_limit_message};
+pub use error::ResponsesError;
 pub use events::*;
 pub use request::*;
 pub use request_mapping::build_request;
@@ -64,8 +62,6 @@ pub use sse::SseParser;
 pub use stream::{ResponseStream, completion_events, send_request, send_request_remembering};
 pub use token_cache::TokenCache;
 pub use token_count::{count_tokens, count_tokens_uncached};
-pub use usage_limits::{Credits, UsageLimits, UsageWindow};
-pub use wham_usage::{UsageFetchError, fetch_usage, parse_usage_answer};
 pub use zstd_refusals::ZstdRefusals;
 
 // What keeps an answer from hanging or growing without bound.

@@ -1,10 +1,11 @@
 //! Sending a Responses request and streaming its answer: [`send_request`] → [`ResponseStream`].
 //!
-//! The request carries the auth and identity headers from [`authenticated_request`] plus the
-//! ones `/responses` wants (`OpenAI-Beta: responses=experimental`, `Accept: text/event-stream`,
-//! the thread's cache key as both `session-id` and `thread-id`, as Zed and the Codex CLI send
-//! it). A refused request becomes a [`ResponsesError`] from its status and
-//! body; an accepted one yields its usage-limit snapshot, its models `ETag`, and a stream of
+//! The request is built by [`BackendRequest`] (the auth and identity headers every backend call
+//! carries, `Accept: text/event-stream`, the cap on a refusal's body) plus the ones `/responses`
+//! wants (`OpenAI-Beta: responses=experimental`, the thread's cache key as both `session-id` and
+//! `thread-id`, as Zed and the Codex CLI send it). A refused request becomes a [`ResponsesError`]
+//! from its status and body (its own refusals: a plan's usage limit, a context too long…); an
+//! accepted one yields its usage-limit snapshot, its models `ETag`, and a stream of
 //! completion events decoded as the body arrives: the body is read in fixed-size chunks and never
 //! buffered whole, so a long answer costs no more memory than its largest event.
 //!
@@ -17,10 +18,10 @@ use super::decoder::CompletionDecoder;
 use super::error::ResponsesError;
 use super::request::ResponsesRequest;
 use super::stall::{Stall, StreamWatch};
-use super::usage_limits::UsageLimits;
 use super::zstd_refusals::ZstdRefusals;
-use crate::backend_request::{BackendAuth, authenticated_request};
+use crate::backend_request::{BackendAuth, BackendCall, BackendRequest, read_capped};
 use crate::config::Config;
+use crate::usage::UsageLimits;
 use futures::future::{BoxFuture, Either};
 use futures::io::AsyncReadExt as _;
 use futures::stream::{self, BoxStream, StreamExt as _};
@@ -33,8 +34,6 @@ use std::task::Poll;
 
 /// How much of the body one read takes.
 const READ_CHUNK: usize = 16 * 1024;
-/// How much of an error answer's body is read for its message.
-const MAX_ERROR_BODY: u64 = 64 * 1024;
 
 /// An accepted request: what its headers said, and its events as they arrive.
 pub struct ResponseStream {
@@ -72,10 +71,15 @@ pub async fn send_request_remembering(
     refusals: &ZstdRefusals,
 ) -> Result<ResponseStream, ResponsesError> {
     let body = serde_json::to_vec(request)?;
-    let mut builder = authenticated_request(config, auth, Method::POST, &config.responses_url())
-        .header("OpenAI-Beta", "responses=experimental")
-        .header("Accept", "text/event-stream")
-        .header("Content-Type", "application/json");
+    let mut builder = BackendRequest::new(
+        config,
+        auth,
+        BackendCall::Answer,
+        Method::POST,
+        &config.responses_url(),
+    )
+    .header("OpenAI-Beta", "responses=experimental")
+    .header("Content-Type", "application/json");
     if let Some(thread) = &request.prompt_cache_key {
         // Both names, hyphenated: the pairing that keeps the backend's routing on one thread.
         builder = builder
@@ -83,7 +87,7 @@ pub async fn send_request_remembering(
             .header("thread-id", thread);
     }
     let head = builder
-        .body(())
+        .head()
         .map_err(|error| ResponsesError::send_error(config, error.into()))?;
     let response = within(
         send_json_body(http, config, refusals, head, body),
@@ -95,10 +99,9 @@ pub async fn send_request_remembering(
     let now = chrono::Utc::now();
     let (parts, body) = response.into_parts();
     if !parts.status.is_success() {
-        let mut bytes = Vec::new();
-        // An error body is small: one chunk limit bounds reading all of it.
-        within(
-            body.take(MAX_ERROR_BODY).read_to_end(&mut bytes),
+        // An error body is small: one chunk limit bounds reading all of it, up to the cap.
+        let bytes = within(
+            read_capped(body, BackendCall::Answer),
             watch.chunk_timer(),
             Stall::BetweenChunks(watch.timeouts.between_chunks),
         )

@@ -34,7 +34,7 @@ pub async fn show(context: CommandContext, json: bool, cx: &mut AsyncApp) -> Res
 
 /// The text form: one line per window, then credits, then the snapshot's age.
 pub fn render_usage(
-    usage: &openai_subscribed::responses::UsageLimits,
+    usage: &openai_subscribed::usage::UsageLimits,
     now: chrono::DateTime<Utc>,
 ) -> String {
     let mut text = String::new();

@@ -12,20 +12,10 @@ use std::time::Duration;
 
 const BIN: &str = env!("CARGO_BIN_EXE_openai-subscribed");
 
-/// A command against `emulator`, keeping its sign-in in `dir/credentials.json` and its caches in
-/// `dir/cache` (never the user's own).
-fn cli(emulator: &Emulator, dir: &Path) -> Command {
-    let mut command = Command::new(BIN);
-    command
-        .env("OPENAI_SUBSCRIBED_AUTH_URL", emulator.issuer_url())
-        .env("OPENAI_SUBSCRIBED_BACKEND_URL", emulator.backend_url())
-        .env("OPENAI_SUBSCRIBED_STORE", "file")
-        .env("OPENAI_SUBSCRIBED_STORE_PATH", dir.join("credentials.json"))
-        .env("XDG_CACHE_HOME", dir.join("cache"))
-        .env_remove("RUST_LOG")
-        .stdin(Stdio::null());
-    command
-}
+#[path = "shared/cli_process.rs"]
+mod cli_process;
+
+use cli_process::{approve, cli};
 
 fn run(command: &mut Command) -> Output {
     command.output().expect("the binary runs")
@@ -37,21 +27,6 @@ fn stdout(output: &Output) -> String {
 
 fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-/// Follows the authorize URL like a browser (the issuer redirects to the CLI's loopback callback).
-fn approve(url: &str) -> u16 {
-    use http_client::{AsyncBody, HttpClient as _, HttpRequestExt as _, RedirectPolicy};
-    let http = reqwest_client::ReqwestHttpClient::new("browser").unwrap();
-    let request = http_client::Request::builder()
-        .uri(url)
-        .follow_redirects(RedirectPolicy::FollowAll)
-        .body(AsyncBody::empty())
-        .unwrap();
-    futures::executor::block_on(http.send(request))
-        .unwrap()
-        .status()
-        .as_u16()
 }
 
 #[test]

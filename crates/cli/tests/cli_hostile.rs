@@ -619,8 +619,9 @@ fn worded(text: &str, request: &str, answer: &ErrorAnswer) {
 async fn the_library_words_every_http_error_with_its_request_status_and_next_step() {
     use openai_subscribed::backend_request::BackendAuth;
     use openai_subscribed::models::fetch::fetch_models;
-    use openai_subscribed::responses::{StreamTimeouts, StreamWatch, fetch_usage, send_request};
+    use openai_subscribed::responses::{StreamTimeouts, StreamWatch, send_request};
     use openai_subscribed::secret::AccessToken;
+    use openai_subscribed::usage::fetch_usage;
 
     let emulator = Emulator::start().unwrap();
     let config = openai_subscribed::config::Config::with_urls(

@@ -24,7 +24,7 @@ use emulator::callback_ports;
 #[path = "shared/cli_process.rs"]
 mod cli_process;
 
-use cli_process::{cli, finish, store_path, store_sign_in, stored, text, wait_until};
+use cli_process::{approve, cli, finish, store_path, store_sign_in, stored, text, wait_until};
 use emulator::{Emulator, EmulatorOptions, RedirectPorts};
 use std::process::{Child, Command, Output};
 use std::time::{Duration, Instant};
@@ -271,21 +271,6 @@ fn a_renewal_that_cannot_be_stored_fails_the_command_after_using_it() {
         .filter(|name| name.ends_with(".tmp"))
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
-}
-
-/// Follows the authorize URL like a browser (the issuer redirects to the CLI's loopback callback).
-fn approve(url: &str) -> u16 {
-    use http_client::{AsyncBody, HttpClient as _, HttpRequestExt as _, RedirectPolicy};
-    let http = reqwest_client::ReqwestHttpClient::new("browser").unwrap();
-    let request = http_client::Request::builder()
-        .uri(url)
-        .follow_redirects(RedirectPolicy::FollowAll)
-        .body(AsyncBody::empty())
-        .unwrap();
-    futures::executor::block_on(http.send(request))
-        .unwrap()
-        .status()
-        .as_u16()
 }
 
 #[test]

@@ -23,7 +23,7 @@ use crate::CLIENT_ID;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use rand::Rng as _;
 use serde::Deserialize;
@@ -45,7 +45,12 @@ struct PollRequest {
 }
 
 /// `POST /api/accounts/deviceauth/usercode`.
-pub async fn user_code(State(state): State<Arc<SharedState>>, body: Bytes) -> Response {
+pub async fn user_code(
+    State(state): State<Arc<SharedState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    state.record_issuer_request("/api/accounts/deviceauth/usercode", &headers);
     state.count(|stats| &mut stats.device_code_requests);
     if state
         .take_fault(|fault| matches!(fault, Fault::DeviceDisabled))
@@ -102,7 +107,12 @@ enum PollOutcome {
 }
 
 /// `POST /api/accounts/deviceauth/token`.
-pub async fn poll(State(state): State<Arc<SharedState>>, body: Bytes) -> Response {
+pub async fn poll(
+    State(state): State<Arc<SharedState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    state.record_issuer_request("/api/accounts/deviceauth/token", &headers);
     state.count(|stats| &mut stats.device_polls);
     let Ok(request) = serde_json::from_slice::<PollRequest>(&body) else {
         return invalid_request(None, "The body must be a JSON object.");

@@ -37,7 +37,7 @@
 //! [`Emulator::inject`]:
 //!
 //! ```no_run
-//! # use openai_subscribed::emulator::{Emulator, Fault};
+//! # use emulator::{Emulator, Fault};
 //! # let emulator = Emulator::start()?;
 //! emulator.inject(Fault::TokenStatus {
 //!     status: 503,
@@ -96,7 +96,7 @@ pub use browser::BrowserVisit;
 pub use consent::AuthorizePage;
 pub use faults::{Fault, FaultRoute};
 pub use request_body::RequestEncodings;
-pub use state::{EmulatorStats, RecordedRequest};
+pub use state::{EmulatorStats, IssuerRequest, RecordedRequest};
 
 /// The one OAuth client the emulated issuer knows: the Codex CLI's public client id, whose
 /// redirect allow-list holds ports 1455 and 1457 (as on the real issuer).
@@ -369,6 +369,13 @@ impl Emulator {
     /// its outcome: for tests that check what the client sent.
     pub fn last_responses_request(&self) -> Option<RecordedRequest> {
         self.state.last_responses_request()
+    }
+
+    /// The requests the issuer received at its token, revocation and device-code endpoints,
+    /// oldest first, whatever their outcome: for tests that check how the client identifies
+    /// itself.
+    pub fn issuer_requests(&self) -> Vec<IssuerRequest> {
+        self.state.issuer_requests()
     }
 
     /// Changes the model catalog's revision: its `ETag` (and `x-models-etag`) change, as when

@@ -241,6 +241,7 @@ pub async fn token(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    state.record_issuer_request("/oauth/token", &headers);
     state.count(|stats| &mut stats.token_requests);
     match state.take_fault(|fault| {
         matches!(fault, Fault::TokenStatus { .. } | Fault::TokenHang)
@@ -468,6 +469,7 @@ pub async fn revoke(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    state.record_issuer_request("/oauth/revoke", &headers);
     state.count(|stats| &mut stats.revocations);
     let is_json = headers
         .get(header::CONTENT_TYPE)

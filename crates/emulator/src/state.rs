@@ -129,6 +129,26 @@ pub struct DeviceAuth {
     pub pending_polls_left: u32,
 }
 
+/// The most issuer requests [`SharedState::issuer_requests`] keeps (the latest ones).
+const MAX_ISSUER_REQUESTS: usize = 1000;
+
+/// One request the issuer received (token, revocation or device-code endpoint): where it went
+/// and its headers, for tests that check how the client identifies itself.
+#[derive(Clone, Debug)]
+pub struct IssuerRequest {
+    /// The endpoint's path (`/oauth/token`, `/oauth/revoke`, `/api/accounts/deviceauth/…`).
+    pub path: &'static str,
+    /// The request headers.
+    pub headers: axum::http::HeaderMap,
+}
+
+impl IssuerRequest {
+    /// A header's value as text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|value| value.to_str().ok())
+    }
+}
+
 /// A request as the emulator received it, for tests that check what the client sent.
 #[derive(Clone)]
 pub struct RecordedRequest {
@@ -175,6 +195,7 @@ struct Inner {
     catalog: Option<Arc<super::models::Catalog>>,
     prompt_cache: HashMap<String, u64>,
     last_responses_request: Option<RecordedRequest>,
+    issuer_requests: std::collections::VecDeque<IssuerRequest>,
     responses_in_flight: HashMap<String, usize>,
 }
 
@@ -431,6 +452,23 @@ impl SharedState {
     /// Remembers the latest `/responses` request.
     pub fn record_responses_request(&self, request: RecordedRequest) {
         self.inner.lock().last_responses_request = Some(request);
+    }
+
+    /// Remembers an issuer request (the latest [`MAX_ISSUER_REQUESTS`] are kept).
+    pub fn record_issuer_request(&self, path: &'static str, headers: &axum::http::HeaderMap) {
+        let mut inner = self.inner.lock();
+        if inner.issuer_requests.len() == MAX_ISSUER_REQUESTS {
+            inner.issuer_requests.pop_front();
+        }
+        inner.issuer_requests.push_back(IssuerRequest {
+            path,
+            headers: headers.clone(),
+        });
+    }
+
+    /// The issuer requests received, oldest first.
+    pub fn issuer_requests(&self) -> Vec<IssuerRequest> {
+        self.inner.lock().issuer_requests.iter().cloned().collect()
     }
 
     /// The latest `/responses` request, if any.

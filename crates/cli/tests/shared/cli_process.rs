@@ -51,6 +51,22 @@ pub fn signed_in(emulator: &Emulator, dir: &Path) {
     store_sign_in(dir, &emulator.mint_tokens(3600));
 }
 
+/// Follows the authorize URL like a browser (the issuer redirects to the CLI's loopback
+/// callback) and answers the callback page's status.
+pub fn approve(url: &str) -> u16 {
+    use http_client::{AsyncBody, HttpClient as _, HttpRequestExt as _, RedirectPolicy};
+    let http = reqwest_client::ReqwestHttpClient::new("browser").unwrap();
+    let request = http_client::Request::builder()
+        .uri(url)
+        .follow_redirects(RedirectPolicy::FollowAll)
+        .body(AsyncBody::empty())
+        .unwrap();
+    futures::executor::block_on(http.send(request))
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
 /// Stores `minted` as the sign-in, as a `login` would have.
 pub fn store_sign_in(dir: &Path, minted: &MintedTokens) {
     let tokens = TokenSet::from_response(

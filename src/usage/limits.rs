@@ -5,14 +5,6 @@
 //! (the 5-hour window was dropped once, and tools that assumed "primary = 5-hour" mislabelled the
 //! weekly one). So a window is labelled by its length in minutes, never by its position.
 
-#![deny(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    clippy::arithmetic_side_effects
-)]
-
 use crate::network_number;
 use chrono::{DateTime, Utc};
 use http_client::http::HeaderMap;

@@ -3,30 +3,19 @@
 //! The `x-codex-*` headers of `/responses` answers report the limits only once a chat has been
 //! sent; this endpoint (the one the Codex CLI's `/status` reads) reports them at any time, so
 //! the configuration card and `openai-subscribed usage` can show them right after sign-in. Its
-//! URL is [`Config::usage_url`]. The answer (real captures in `tests/fixtures/real/wham_usage_*`)
-//! is read into the same [`UsageLimits`] as the headers: each window labelled by its length
+//! URL is [`Config::usage_url`]; the request goes through [`BackendRequest`] like every backend
+//! call (the same headers, the usage body cap, the shared status mapping). The answer (real
+//! captures in `tests/fixtures/real/wham_usage_*`) is read into the same [`UsageLimits`] as the headers: each window labelled by its length
 //! (`limit_window_seconds`), never by whether it is `primary_window` or `secondary_window`
 //! (a Pro plan sends its weekly window as the primary one), and a `null` window left out.
-#![deny(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    clippy::arithmetic_side_effects
-)]
-
-use super::usage_limits::{Credits, UsageLimits, UsageWindow};
-use crate::backend_request::{BackendAuth, authenticated_request};
+use super::limits::{Credits, UsageLimits, UsageWindow};
+use crate::backend_request::{BackendAuth, BackendCall, BackendError, BackendRequest, refusal};
 use crate::config::Config;
 use crate::http_error::{HttpFailure, Request};
 use crate::network_number;
 use chrono::{DateTime, Utc};
-use futures::AsyncReadExt as _;
-use http_client::{AsyncBody, HttpClient, Method, StatusCode};
+use http_client::{HttpClient, Method};
 use serde::Deserialize;
-
-/// The most of an answer this crate reads (real answers are under a kilobyte).
-const MAX_BODY_BYTES: u64 = 256 * 1024;
 
 /// Why the usage windows could not be read. Cloneable so one fetch can serve several callers.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
@@ -174,32 +163,33 @@ pub async fn fetch_usage(
     // The snapshot is dated when it was asked for: an answer that arrives late must not look
     // newer than what was observed meanwhile.
     let asked_at = Utc::now();
-    let request = authenticated_request(config, auth, Method::GET, &config.usage_url())
-        .header("Accept", "application/json")
-        .body(AsyncBody::empty())
-        .map_err(|error| UsageFetchError::Transport(format!("invalid request: {error}")))?;
-    let response = http
-        .send(request)
-        .await
-        .map_err(|error| UsageFetchError::Transport(format!("{error:#}")))?;
-    let status = response.status();
-    let mut body = Vec::new();
-    response
-        .into_body()
-        .take(MAX_BODY_BYTES)
-        .read_to_end(&mut body)
-        .await
-        .map_err(|error| UsageFetchError::Transport(format!("reading the answer: {error}")))?;
-    if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
-        return Err(UsageFetchError::Unauthorized(status.as_u16()));
+    let answer = BackendRequest::new(
+        config,
+        auth,
+        BackendCall::Usage,
+        Method::GET,
+        &config.usage_url(),
+    )
+    .send(http)
+    .await?;
+    if !answer.status.is_success() {
+        // A 304 to this unconditional request is as unexpected as any other status.
+        return Err(refusal(BackendCall::Usage, answer.status, &answer.body).into());
     }
-    if !status.is_success() {
-        return Err(UsageFetchError::Status {
-            status: status.as_u16(),
-            message: crate::http_error::message_in(&body),
-        });
+    parse_usage_answer(&answer.body, asked_at)
+}
+
+impl From<BackendError> for UsageFetchError {
+    fn from(error: BackendError) -> Self {
+        match error {
+            BackendError::Transport(reason) => Self::Transport(reason),
+            BackendError::Unauthorized(status) => Self::Unauthorized(status),
+            BackendError::Status(failure) => Self::Status {
+                status: failure.status,
+                message: failure.message,
+            },
+        }
     }
-    parse_usage_answer(&body, asked_at)
 }
 
 #[cfg(test)]
