@@ -19,10 +19,8 @@
 //! - [`models`]: the model catalog, fetched from the backend, cached, with a bundled fallback.
 //! - [`responses`]: the Responses API streamer (request mapping, SSE, events, errors).
 //! - [`usage`]: the plan's usage windows (answer headers, `/wham/usage`) and their sentences.
-//! - [`backend_request`]: one authenticated backend request (headers, body caps, status).
-//! - [`http_error`]: one wording for every HTTP error answer.
 //! - [`provider`]: Zed's `LanguageModelProvider` / `LanguageModel` and the settings card.
-//! - [`backend_request`]: the headers of every authenticated backend request.
+//! - [`backend_request`]: one authenticated backend request (headers, body caps, status).
 //! - [`http_error`]: one wording for every HTTP error answer.
 //! - [`preconnect`]: opening the connection to the backend ahead of the first request.
 //! - [`printable`]: text from the network made safe to show (no control characters).
