@@ -54,7 +54,7 @@ impl TempPattern {
 
 /// A temporary file whose writer is gone: nobody holds its lock.
 #[derive(Debug)]
-pub struct Abandoned {
+pub(crate) struct Abandoned {
     /// Where it is.
     pub path: PathBuf,
     /// The file, open and locked by this process (so no other reader acts on it at once).

@@ -41,7 +41,7 @@ fn bpe() -> Result<&'static CoreBPE> {
 }
 
 /// Builds the tokenizer now (e.g. from a background task at start-up) so the first count is fast.
-pub fn warm_up() -> Result<()> {
+pub(crate) fn warm_up() -> Result<()> {
     bpe().map(|_| ())
 }
 
