@@ -7,11 +7,20 @@ use anyhow::Result;
 use gpui::AsyncApp;
 use openai_subscribed::provider::UrlOpener;
 
-/// Prints the catalog: fetched (or revalidated) when signed in, else the cache or the built-in list.
+/// Prints the catalog: fetched or revalidated when signed in, else the cache or the built-in list.
 pub async fn list(context: CommandContext, json: bool, cx: &mut AsyncApp) -> Result<()> {
     let (provider, signed_in) = context.loaded_provider(UrlOpener::System, cx).await?;
     let state = provider.state().clone();
     if signed_in {
+        // Asked for the plan's models, the command asks the backend every time, however fresh
+        // the cache is: a cached list is revalidated with its `ETag` (a 304 costs next to
+        // nothing), so what it prints never depends on whether an earlier process happened to
+        // finish writing the cache before it exited.
+        state.update(cx, |state, cx| {
+            state
+                .catalog()
+                .update(cx, |catalog, cx| catalog.mark_stale(cx))
+        })?;
         let refresh = state.update(cx, |state, cx| state.refresh_models(cx))?;
         if let Err(error) = refresh.await {
             // The list shown stays the cached or built-in one; say why it is not fresh.

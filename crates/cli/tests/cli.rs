@@ -547,3 +547,25 @@ fn a_successful_command_logs_no_error_on_exit() {
         );
     }
 }
+
+/// `models` asks the backend every time: a second run, with the list the first one cached still
+/// fresh, revalidates it (a 304) and says the list came from the network. (The whole-session test
+/// above once saw "cache" here, when an earlier process had finished writing the cache before it
+/// exited.)
+#[test]
+fn models_revalidates_a_fresh_cache_with_the_backend() {
+    let emulator = Emulator::start().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    cli_process::signed_in(&emulator, dir.path());
+    for round in 0..2 {
+        let models = run(cli(&emulator, dir.path()).args(["models", "--json"]));
+        assert!(models.status.success(), "{}", stderr(&models));
+        let listing: serde_json::Value = serde_json::from_str(&stdout(&models)).unwrap();
+        assert_eq!(listing["source"], "network", "round {round}: {listing}");
+    }
+    assert!(
+        emulator.stats().models_not_modified >= 1,
+        "the second round was a revalidation: {:?}",
+        emulator.stats()
+    );
+}
