@@ -170,7 +170,7 @@ fn count_tokens_append(c: &mut Criterion) {
     let grown = appended();
     assert_eq!(
         count_tokens(&grown, &cache).unwrap(),
-        count_tokens_uncached(&grown).unwrap()
+        count_tokens_uncached(&grown, &cache).unwrap()
     );
 
     let mut group = c.benchmark_group("count_tokens_append");
@@ -185,7 +185,7 @@ fn count_tokens_append(c: &mut Criterion) {
     group.bench_function("full count", |b| {
         b.iter_batched(
             &mut appended,
-            |grown| count_tokens_uncached(black_box(&grown)).unwrap(),
+            |grown| count_tokens_uncached(black_box(&grown), &cache).unwrap(),
             criterion::BatchSize::LargeInput,
         )
     });

@@ -197,7 +197,7 @@ fn incremental_counts_equal_full_counts_as_the_thread_grows() {
         let mut request = thread.request_at(turn);
         assert_eq!(
             count_tokens(&request, &cache).unwrap(),
-            count_tokens_uncached(&request).unwrap(),
+            count_tokens_uncached(&request, &cache).unwrap(),
             "turn {turn}"
         );
         request
@@ -205,7 +205,7 @@ fn incremental_counts_equal_full_counts_as_the_thread_grows() {
             .push(AgentThread::new_user_message(turn as u64));
         assert_eq!(
             count_tokens(&request, &cache).unwrap(),
-            count_tokens_uncached(&request).unwrap(),
+            count_tokens_uncached(&request, &cache).unwrap(),
             "turn {turn} plus one message"
         );
     }

@@ -149,8 +149,10 @@ impl State {
             )
         });
         // Build the tokenizer off the UI thread now, so the first token count is not the slow one.
-        cx.background_spawn(async {
-            if let Err(error) = crate::responses::warm_up() {
+        let token_cache = Arc::new(TokenCache::default());
+        let warming = token_cache.clone();
+        cx.background_spawn(async move {
+            if let Err(error) = warming.warm_up() {
                 log::warn!("could not load the tokenizer: {error:#}");
             }
         })
@@ -177,7 +179,7 @@ impl State {
             stream_timeouts: options.stream_timeouts,
             opened_browser_for: None,
             request_limiters: Arc::default(),
-            token_cache: Arc::default(),
+            token_cache,
             _subscriptions: subscriptions,
         }
     }

@@ -67,5 +67,4 @@ pub use zstd_refusals::ZstdRefusals;
 // What keeps an answer from hanging or growing without bound.
 pub use sse::MAX_EVENT_BYTES;
 pub use stall::{Sleep, Stall, StreamTimeouts, StreamWatch};
-pub(crate) use token_count::warm_up;
 pub(crate) use zstd_refusals::DEFAULT_REFUSAL_TTL;

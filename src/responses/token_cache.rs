@@ -16,6 +16,7 @@
 use lru::LruCache;
 use parking_lot::Mutex;
 use std::num::NonZeroUsize;
+use std::sync::OnceLock;
 use tiktoken_rs::CoreBPE;
 
 /// How many texts' counts are kept (about 1 MiB with the LRU's bookkeeping): a 150-turn agent
@@ -27,8 +28,10 @@ pub(crate) const MIN_CACHED_BYTES: usize = 8;
 /// A text's identity in the cache: its xxh3-128 hash and its length.
 type TextKey = (u128, usize);
 
-/// Token counts of recently counted texts, least recently used evicted first.
+/// The `o200k_base` encoder, built on first use, and the token counts of recently counted texts,
+/// least recently used evicted first.
 pub struct TokenCache {
+    encoder: OnceLock<Result<CoreBPE, String>>,
     counts: Mutex<LruCache<TextKey, u64>>,
 }
 
@@ -43,8 +46,23 @@ impl TokenCache {
     /// An empty cache holding up to `capacity` texts' counts.
     pub fn new(capacity: NonZeroUsize) -> Self {
         Self {
+            encoder: OnceLock::new(),
             counts: Mutex::new(LruCache::new(capacity)),
         }
+    }
+
+    /// The `o200k_base` encoder, built on the first call (tens of milliseconds: call it off the
+    /// UI thread).
+    pub fn encoder(&self) -> anyhow::Result<&CoreBPE> {
+        self.encoder
+            .get_or_init(|| tiktoken_rs::o200k_base().map_err(|error| format!("{error:#}")))
+            .as_ref()
+            .map_err(|error| anyhow::anyhow!("could not build the o200k_base tokenizer: {error}"))
+    }
+
+    /// Builds the encoder now (from a background task at start-up), so the first count is fast.
+    pub fn warm_up(&self) -> anyhow::Result<()> {
+        self.encoder().map(|_| ())
     }
 
     /// The number of tokens `bpe` encodes `text` into, from the cache when it was counted before.

@@ -6,20 +6,19 @@
 //! schemas exactly, and adds fixed allowances where the real cost is not visible here (the
 //! message framing, images, encrypted reasoning).
 //!
-//! Building the BPE tables takes tens of milliseconds, so it happens once per process, on first
-//! use ([`OnceLock`]), on whatever thread first counts; the host calls this from a background
-//! task, never the UI thread. [`warm_up`] builds it ahead of time.
+//! The encoder and the counts live in a [`TokenCache`] the caller owns (the provider's state holds
+//! one; nothing here is process-global). Building the BPE tables takes tens of milliseconds, so
+//! the cache builds them once, on first use, on whatever thread first counts; the host counts
+//! from a background task, never the UI thread, and [`TokenCache::warm_up`] builds them ahead of
+//! time.
 //!
-//! Counts are incremental: each text's count is kept in a [`TokenCache`] (bounded, least recently
-//! used evicted) that the caller owns (the provider's state holds one), so counting a thread that
-//! grew by one message encodes only that message. [`count_tokens_uncached`] encodes everything,
-//! and gives the same number.
+//! Counts are incremental: each text's count is kept in the cache (bounded, least recently used
+//! evicted), so counting a thread that grew by one message encodes only that message.
+//! [`count_tokens_uncached`] encodes everything, and gives the same number.
 
 use super::token_cache::TokenCache;
-use anyhow::{Result, anyhow};
+use anyhow::Result;
 use language_model::{LanguageModelRequest, LanguageModelToolResultContent, MessageContent};
-use std::sync::OnceLock;
-use tiktoken_rs::CoreBPE;
 
 /// Tokens the backend spends framing each message (role and separators), as in OpenAI's
 /// published counting recipe for chat formats.
@@ -30,32 +29,17 @@ pub(crate) const TOKENS_PER_IMAGE: u64 = 765;
 /// it stand for one token of reasoning.
 const ENCRYPTED_BYTES_PER_TOKEN: u64 = 6;
 
-/// The encoder's tables: built once, then only read (a lazily built constant, not state).
-static BPE: OnceLock<Result<CoreBPE, String>> = OnceLock::new();
-
-/// The shared `o200k_base` encoder, built on first use.
-fn bpe() -> Result<&'static CoreBPE> {
-    BPE.get_or_init(|| tiktoken_rs::o200k_base().map_err(|error| format!("{error:#}")))
-        .as_ref()
-        .map_err(|error| anyhow!("could not build the o200k_base tokenizer: {error}"))
-}
-
-/// Builds the tokenizer now (e.g. from a background task at start-up) so the first count is fast.
-pub(crate) fn warm_up() -> Result<()> {
-    bpe().map(|_| ())
-}
-
-/// The tokens `request` will use as input, estimated locally; texts counted before (earlier
-/// turns of the same thread) come from `cache`.
+/// The tokens `request` will use as input, estimated locally with `cache`'s encoder; texts
+/// counted before (earlier turns of the same thread) come from the cache.
 pub fn count_tokens(request: &LanguageModelRequest, cache: &TokenCache) -> Result<u64> {
-    let bpe = bpe()?;
+    let bpe = cache.encoder()?;
     Ok(count_with(request, |text| cache.count(bpe, text)))
 }
 
-/// The same count as [`count_tokens`], encoding every text afresh (the baseline it is
-/// measured and tested against).
-pub fn count_tokens_uncached(request: &LanguageModelRequest) -> Result<u64> {
-    let bpe = bpe()?;
+/// The same count as [`count_tokens`], encoding every text afresh with `cache`'s encoder and
+/// none of its counts (the baseline it is measured and tested against).
+pub fn count_tokens_uncached(request: &LanguageModelRequest, cache: &TokenCache) -> Result<u64> {
+    let bpe = cache.encoder()?;
     Ok(count_with(request, |text| {
         bpe.encode_ordinary(text).len() as u64
     }))
@@ -139,7 +123,8 @@ mod tests {
             }],
             ..Default::default()
         };
-        let bpe = bpe().unwrap();
+        let cache = TokenCache::default();
+        let bpe = cache.encoder().unwrap();
         let tokens = |text: &str| bpe.encode_ordinary(text).len() as u64;
         let expected = 2 * TOKENS_PER_MESSAGE
             + tokens("You are helpful.")
@@ -148,25 +133,26 @@ mod tests {
             + tokens("read_file")
             + tokens("Reads a file")
             + tokens(r#"{"type":"object"}"#);
-        assert_eq!(
-            count_tokens(&request, &TokenCache::default()).unwrap(),
-            expected
-        );
+        assert_eq!(count_tokens(&request, &cache).unwrap(), expected);
         assert_eq!(tokens("hello world"), 2);
     }
 
     #[test]
     fn counts_from_several_threads_share_one_tokenizer() {
         let request = LanguageModelRequest::default();
+        let cache = std::sync::Arc::new(TokenCache::default());
         let handles: Vec<_> = (0..4)
             .map(|_| {
-                let request = request.clone();
-                std::thread::spawn(move || count_tokens(&request, &TokenCache::default()).unwrap())
+                let (request, cache) = (request.clone(), cache.clone());
+                std::thread::spawn(move || count_tokens(&request, &cache).unwrap())
             })
             .collect();
         for handle in handles {
             assert_eq!(handle.join().unwrap(), 0);
         }
-        assert!(std::ptr::eq(bpe().unwrap(), bpe().unwrap()));
+        assert!(std::ptr::eq(
+            cache.encoder().unwrap(),
+            cache.encoder().unwrap()
+        ));
     }
 }
