@@ -1,5 +1,9 @@
 //! [`ReqwestHttpClient`]: `http_client::HttpClient` over reqwest, with streaming response bodies.
 //!
+//! Stand-in for Zed's `reqwest_client` crate (upstream: `crates/reqwest_client/src/reqwest_client.rs`,
+//! whose type is `ReqwestClient`). The product never names it: inside Zed the app's own client
+//! (`cx.http_client()`) is used. Only the command line, the examples and the tests build one.
+//!
 //! reqwest needs a tokio runtime, while gpui's executors are not tokio. So the client owns a
 //! small tokio runtime on its own threads: each request runs there, and the response body is
 //! pumped chunk by chunk through a bounded channel that gpui-side code reads as an `AsyncRead`.
