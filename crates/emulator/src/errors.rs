@@ -109,3 +109,25 @@ pub fn raw_body(status: u16, content_type: &str, body: String) -> Response {
     }
     response
 }
+
+/// The answer a queued fault for `route` asks for, if one is queued: a [`Fault::RawAnswer`] (any
+/// body and content type) or the route's status fault (`status_of` names it and reads its status)
+/// as a `server_error`. One dispatch for the routes that take both kinds.
+pub fn injected_answer(
+    state: &super::state::SharedState,
+    route: super::faults::FaultRoute,
+    status_of: impl Fn(&super::faults::Fault) -> Option<u16>,
+) -> Option<Response> {
+    use super::faults::Fault;
+    let fault =
+        state.take_fault(|fault| status_of(fault).is_some() || fault.is_raw_answer_for(route))?;
+    Some(match fault {
+        Fault::RawAnswer {
+            status,
+            content_type,
+            body,
+            ..
+        } => raw_body(status, &content_type, body),
+        other => injected_status(status_of(&other).unwrap_or(500)),
+    })
+}

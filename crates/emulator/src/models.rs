@@ -16,7 +16,7 @@
 //! §13.1.2).
 
 use super::backend_auth;
-use super::errors::{injected_status, invalid_request, raw_body};
+use super::errors::{injected_answer, invalid_request};
 use super::faults::{Fault, FaultRoute};
 use super::state::SharedState;
 use axum::Json;
@@ -136,20 +136,11 @@ pub async fn list_models(
     headers: HeaderMap,
 ) -> Response {
     state.count(|stats| &mut stats.models_requests);
-    let fault = state.take_fault(|fault| {
-        matches!(fault, Fault::ModelsStatus { .. }) || fault.is_raw_answer_for(FaultRoute::Models)
-    });
-    if let Some(Fault::RawAnswer {
-        status,
-        content_type,
-        body,
-        ..
-    }) = fault
-    {
-        return raw_body(status, &content_type, body);
-    }
-    if let Some(Fault::ModelsStatus { status }) = fault {
-        return injected_status(status);
+    if let Some(answer) = injected_answer(&state, FaultRoute::Models, |fault| match fault {
+        Fault::ModelsStatus { status } => Some(*status),
+        _ => None,
+    }) {
+        return answer;
     }
     if let Err(answer) = backend_auth::check(&state, &headers) {
         return answer.into_response();

@@ -12,7 +12,7 @@
 //! weekly one. Same caller checks as the rest of the backend.
 
 use super::backend_auth;
-use super::errors::{injected_status, raw_body};
+use super::errors::injected_answer;
 use super::faults::{Fault, FaultRoute};
 use super::script::{
     PRIMARY_RESETS_IN_SECS, PRIMARY_WINDOW_MINUTES, SECONDARY_RESETS_IN_SECS,
@@ -46,20 +46,11 @@ fn window(used_percent: f64, window_minutes: u64, resets_in_secs: i64) -> Value 
 pub async fn wham_usage(State(state): State<Arc<SharedState>>, headers: HeaderMap) -> Response {
     state.count(|stats| &mut stats.usage_requests);
     state.usage_released(MAX_HOLD).await;
-    let fault = state.take_fault(|fault| {
-        matches!(fault, Fault::UsageStatus { .. }) || fault.is_raw_answer_for(FaultRoute::Usage)
-    });
-    if let Some(Fault::RawAnswer {
-        status,
-        content_type,
-        body,
-        ..
-    }) = fault
-    {
-        return raw_body(status, &content_type, body);
-    }
-    if let Some(Fault::UsageStatus { status }) = fault {
-        return injected_status(status);
+    if let Some(answer) = injected_answer(&state, FaultRoute::Usage, |fault| match fault {
+        Fault::UsageStatus { status } => Some(*status),
+        _ => None,
+    }) {
+        return answer;
     }
     if let Err(answer) = backend_auth::check(&state, &headers) {
         return answer.into_response();
