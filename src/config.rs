@@ -11,6 +11,11 @@ use url::Url;
 pub const DEFAULT_ISSUER: &str = "https://auth.openai.com";
 /// The real subscription backend (the Responses API and the model catalog live under it).
 pub const DEFAULT_BACKEND: &str = "https://chatgpt.com/backend-api/codex";
+/// The official route's issuer ("Sign in with ChatGPT", `shared/spec/siwc.md` §1.1); its
+/// endpoints are read from its discovery document.
+pub const DEFAULT_OFFICIAL_ISSUER: &str = "https://auth.openai.com";
+/// The official route's API base (`/v1/models`, `/v1/responses`; siwc.md §3, §4).
+pub const DEFAULT_OFFICIAL_API: &str = "https://api.openai.com/v1";
 /// The Codex CLI's public OAuth client id; its redirect allow-list holds ports 1455 and 1457.
 pub const CLIENT_ID: &str = "app_EMoamEEZ73f0CkXaXp7hrann";
 /// Sent as the `originator` authorize parameter and request header.
@@ -58,6 +63,32 @@ pub struct Config {
     pub client_version: String,
     /// How `POST /responses` bodies are sent: zstd by default (see [`RequestCompression`]).
     pub request_compression: RequestCompression,
+    /// Where the official "Sign in with ChatGPT" route lives (see [`crate::route::Route`]).
+    pub official: OfficialEndpoints,
+}
+
+/// The official route's issuer and API base, overridable like the Codex route's (the emulator
+/// serves both on loopback).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OfficialEndpoints {
+    /// The issuer, e.g. `https://auth.openai.com`: its discovery document names the
+    /// authorization, token and revocation endpoints and the JWKS.
+    pub issuer: Url,
+    /// The API base, e.g. `https://api.openai.com/v1`.
+    pub api: Url,
+}
+
+impl Default for OfficialEndpoints {
+    #[allow(
+        clippy::expect_used,
+        reason = "the default URLs are constants that parse (endpoints_keep_the_base_path)"
+    )]
+    fn default() -> Self {
+        Self {
+            issuer: Url::parse(DEFAULT_OFFICIAL_ISSUER).expect("valid default official issuer"),
+            api: Url::parse(DEFAULT_OFFICIAL_API).expect("valid default official API base"),
+        }
+    }
 }
 
 impl Default for Config {
@@ -73,6 +104,7 @@ impl Default for Config {
             originator: ORIGINATOR.to_string(),
             client_version: CLIENT_VERSION.to_string(),
             request_compression: RequestCompression::default(),
+            official: OfficialEndpoints::default(),
         }
     }
 }
@@ -84,6 +116,19 @@ impl Config {
             issuer: parse_base_url(issuer).context("invalid issuer URL")?,
             backend: parse_base_url(backend).context("invalid backend URL")?,
             ..Self::default()
+        })
+    }
+
+    /// This config with the official route's issuer and API base replaced (e.g. by the
+    /// emulator's).
+    pub fn with_official_urls(self, issuer: &str, api: &str) -> Result<Self> {
+        Ok(Self {
+            official: OfficialEndpoints {
+                issuer: parse_base_url(issuer)
+                    .context("invalid Sign in with ChatGPT issuer URL")?,
+                api: parse_base_url(api).context("invalid Sign in with ChatGPT API URL")?,
+            },
+            ..self
         })
     }
 

@@ -66,5 +66,6 @@ pub mod preconnect;
 pub mod printable;
 pub mod provider;
 pub mod responses;
+pub mod route;
 pub mod secret;
 pub mod usage;

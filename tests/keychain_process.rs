@@ -406,6 +406,7 @@ fn sample_record(url: &str) -> StoredCredentials {
         account_id: Some("acct_keychain_test".into()),
         email: Some("keychain-test@example.com".into()),
         plan: None,
+        route: Default::default(),
         format: Default::default(),
     }
 }

@@ -270,6 +270,7 @@ mod tests {
             account_id: Some("acct".into()),
             email: None,
             plan: None,
+            route: Default::default(),
             format: Default::default(),
         }
     }

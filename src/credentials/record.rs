@@ -15,6 +15,7 @@
 //! today's shape on that first read.
 
 use crate::oauth::{IdentityClaims, PlanType, TokenSet};
+use crate::route::Route;
 use crate::secret::{AccessToken, RefreshToken};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -65,6 +66,10 @@ pub struct StoredCredentials {
     pub email: Option<String>,
     /// The plan, for display.
     pub plan: Option<PlanType>,
+    /// The route the sign-in took; a record written before routes were recorded is a Codex-route
+    /// sign-in.
+    #[serde(default)]
+    pub route: Route,
     /// Which format the record was read from; never stored.
     #[serde(skip)]
     pub format: RecordFormat,
@@ -108,6 +113,7 @@ impl StoredCredentials {
             account_id: tokens.identity.account_id.clone(),
             email: tokens.identity.email.clone(),
             plan: tokens.identity.plan.clone(),
+            route: Route::CodexBackend,
             format: RecordFormat::Current,
         }
     }
@@ -199,6 +205,7 @@ mod tests {
             account_id: Some("acct".into()),
             email: Some("ada@example.com".into()),
             plan: Some(PlanType::Plus),
+            route: Route::CodexBackend,
             format: RecordFormat::Current,
         }
     }
