@@ -15,13 +15,14 @@ use serde::{Deserialize, Serialize};
 
 /// The way a sign-in reaches the user's plan. See the [module docs](self).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
 pub enum Route {
     /// The vendor's official "Sign in with ChatGPT" token sharing for open-source tools.
+    #[serde(rename = "sign_in_with_chatgpt")]
     SignInWithChatGpt,
     /// The Codex CLI's route: its client id and the Codex backend. The default of records written
     /// before routes were recorded.
     #[default]
+    #[serde(rename = "codex_backend")]
     CodexBackend,
 }
 
