@@ -6,6 +6,8 @@
 //!   another process's tokens, ask the issuer, store first, sign-out wins).
 //! - `in_flight.rs`: every renewal in flight, so a process waits for them before it exits
 //!   ([`finish_renewals`]), and the last one that could not be stored ([`unsaved_renewal`]).
+//! - [`quit_journal`]: where gpui's quit hook keeps the answer of a renewal the app quit during
+//!   (an editor does not wait), and how the next start stores it.
 //! - [`refresh`]: the refresh request (RFC 6749 §6); [`refresh_error`]: permanent vs transient.
 //! - [`revoke`]: best-effort revocation on sign-out (RFC 7009).
 //! - [`sign_in`]: the method, the progress shown, and the seam to [`crate::oauth`]'s flows.
@@ -17,6 +19,7 @@
 mod error;
 mod in_flight;
 mod policy;
+pub mod quit_journal;
 pub mod refresh;
 pub mod refresh_error;
 mod renew;

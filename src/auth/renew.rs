@@ -21,7 +21,9 @@
 //!    a rotated refresh token in memory. A write that fails is reported, and the tokens are kept
 //!    in memory (the issuer has retired the stored ones).
 
+use super::in_flight::{AwaitingIssuer, Running};
 use super::policy::RefreshPolicy;
+use super::quit_journal::{self, QuitJournal, Recovery};
 use super::refresh::refresh_tokens;
 use super::refresh_error::{PermanentReason, RefreshError, TransientReason};
 use super::revoke::revoke_refresh_token;
@@ -95,13 +97,21 @@ impl Renewal {
         &self,
         previous: TokenSet,
         standing: impl Fn(&AsyncApp) -> Standing,
+        running: &Running,
         cx: &AsyncApp,
     ) -> Result<Renewed, RenewFailed> {
         // 0. One refresher at a time across processes (released when this function returns).
-        let _cross_process = match self.store.refresh_lock() {
-            Some(lock) => Some(self.lock(&lock, cx).await?),
+        let lock = self.store.refresh_lock();
+        let _cross_process = match &lock {
+            Some(lock) => Some(self.lock(lock, cx).await?),
             None => None,
         };
+        // An answer kept when an app quit mid-renewal belongs in the store before anything
+        // reads it.
+        let journal = lock.as_ref().map(QuitJournal::beside);
+        if let Some(journal) = &journal {
+            quit_journal::recover(journal, &*self.store, cx).await;
+        }
         // Nobody is left to use the tokens, or the user signed out: spend nothing.
         if standing(cx) != Standing::Current {
             return Err(RenewFailed::Superseded);
@@ -123,10 +133,30 @@ impl Renewal {
             Err(error) => log::warn!("could not read the {}: {error:#}", self.store.name()),
         }
 
-        // 2. Ask the issuer, for a bounded time.
+        // 2. Ask the issuer, for a bounded time. The request runs off the UI thread and hands
+        //    its answer to the quit hook too, which keeps it if the app quits before step 4.
+        let (answered, answer) = std::sync::mpsc::sync_channel(1);
+        let request = cx.background_executor().spawn({
+            let (http, config, previous) =
+                (self.http.clone(), self.config.clone(), previous.clone());
+            async move {
+                let answer = refresh_tokens(&*http, &config, &previous).await;
+                if let Ok(tokens) = &answer {
+                    answered.try_send(record_of(tokens)).ok();
+                }
+                answer
+            }
+        });
+        if let Some(journal) = journal {
+            running.sent(AwaitingIssuer {
+                answer,
+                spent: previous.refresh_token.clone(),
+                journal,
+            });
+        }
         let timer = cx.background_executor().timer(self.policy.timeout);
         let answer = futures::select_biased! {
-            answer = refresh_tokens(&*self.http, &self.config, &previous).fuse() => answer,
+            answer = request.fuse() => answer,
             () = timer.fuse() => Err(RefreshError::Transient(TransientReason::TimedOut)),
         };
 
@@ -216,8 +246,7 @@ impl Renewal {
             self.revoke(&tokens, cx).await;
             return Err(failed);
         }
-        let stored = StoredCredentials::from_token_set(&tokens);
-        let store_error = self.store.write(stored, cx).await.err();
+        let store_error = self.store.write(record_of(&tokens), cx).await.err();
         Ok(Renewed::Refreshed {
             tokens,
             store_error,
@@ -270,6 +299,34 @@ impl Renewal {
                     );
                 }
             }
+        }
+    }
+}
+
+/// The record a renewal's tokens are stored as (by step 4, or kept at quit).
+fn record_of(tokens: &TokenSet) -> StoredCredentials {
+    StoredCredentials::from_token_set(tokens)
+}
+
+/// Stores an answer kept when an app quit mid-renewal ([`QuitJournal`]), if there is one: under
+/// the store's cross-process lock (waiting at most `lock_wait`), when a state loads.
+pub(super) async fn recover_quit_journal(
+    store: &dyn CredentialStore,
+    lock_wait: std::time::Duration,
+    cx: &AsyncApp,
+) -> Recovery {
+    let Some(lock) = store.refresh_lock() else {
+        return Recovery::Nothing;
+    };
+    let journal = QuitJournal::beside(&lock);
+    if !journal.path().exists() {
+        return Recovery::Nothing;
+    }
+    match lock.acquire(cx.background_executor(), lock_wait).await {
+        Ok(_guard) => quit_journal::recover(&journal, store, cx).await,
+        Err(error) => {
+            log::warn!("{error}");
+            Recovery::Kept
         }
     }
 }

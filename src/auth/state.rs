@@ -14,8 +14,9 @@
 //! - **Store operations one at a time** (an async lock), so a sign-out's delete cannot overtake a
 //!   refresh's write that started before it.
 //! - **A sent refresh is finished.** Every renewal is tracked app-wide ([`super::in_flight`])
-//!   until it ends, even after a sign-out drops this state's handle on it; the app's quit hook
-//!   waits for them (bounded by gpui), and the command line waits before it quits.
+//!   until it ends, even after a sign-out drops this state's handle on it; the command line
+//!   waits for them before it quits, and the app's quit hook keeps the answers of those still
+//!   waiting for the issuer ([`super::quit_journal`]), which the next load stores.
 
 use super::error::AuthError;
 use super::policy::RefreshPolicy;
@@ -102,12 +103,11 @@ pub struct State {
     renewal: Renewal,
     sign_in_flows: Rc<dyn SignInFlows>,
     loaded: Shared<Task<()>>,
-    /// gpui's quit hook: waits for the renewals in flight ([`super::finish_renewals`]). gpui
-    /// bounds every quit hook to its `SHUTDOWN_TIMEOUT` (100 ms in gpui 0.2.2), and spends that
-    /// time blocking the UI thread on the hooks: only a renewal whose answer has already been
-    /// stored, or whose remaining work runs off the UI thread, completes in it. The command line
-    /// does not rely on it: it waits (up to 90 s) before asking gpui to quit.
-    _finish_renewals_on_quit: gpui::Subscription,
+    /// gpui's quit hook: keeps the answers of renewals still waiting for the issuer
+    /// ([`super::in_flight::keep_answers_at_quit`]; the next start stores them). The command line
+    /// does not rely on it: it waits (up to 90 s) for renewals and their store writes before
+    /// asking gpui to quit.
+    _keep_renewal_answers_on_quit: gpui::Subscription,
 }
 
 impl std::fmt::Debug for State {
@@ -133,6 +133,9 @@ impl State {
         let load = cx.spawn({
             let store = store.clone();
             async move |this: WeakEntity<Self>, cx: &mut AsyncApp| {
+                // A renewal the app quit during (its answer kept at quit) is stored first.
+                super::renew::recover_quit_journal(&*store, RefreshPolicy::default().lock_wait, cx)
+                    .await;
                 let stored = store.read(cx).await;
                 // A record of an older format loads, and is rewritten in today's shape once.
                 if let Ok(Some(record)) = &stored
@@ -162,7 +165,10 @@ impl State {
                 policy: RefreshPolicy::default(),
             },
             loaded: load.shared(),
-            _finish_renewals_on_quit: cx.on_app_quit(|_, cx| super::in_flight::finish_renewals(cx)),
+            _keep_renewal_answers_on_quit: cx.on_app_quit(|_, cx| {
+                super::in_flight::keep_answers_at_quit(cx);
+                futures::future::ready(())
+            }),
         }
     }
 
@@ -463,7 +469,7 @@ impl State {
         let task = cx
             .spawn(async move |this, cx| {
                 // Until this future is dropped, the renewal counts as in flight.
-                let _running = running;
+                let running = running;
                 let standing = {
                     let this = this.clone();
                     move |cx: &AsyncApp| match this
@@ -474,7 +480,7 @@ impl State {
                         Err(_) => Standing::Released,
                     }
                 };
-                let outcome = renewal.run(previous.clone(), standing, cx).await;
+                let outcome = renewal.run(previous.clone(), standing, &running, cx).await;
                 let result = this
                     .update(cx, |state, cx| {
                         state.finish_refresh(generation, outcome, cx)

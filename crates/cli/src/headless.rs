@@ -31,6 +31,16 @@ use std::time::Duration;
 /// waiting for another process's lock and then for the issuer normally takes.
 pub const RENEWAL_WAIT: Duration = Duration::from_secs(90);
 
+/// Set (to anything) to make a stopped command quit at once, as an editor quits: the renewals
+/// in flight are left to gpui's quit hook (which keeps their answers for the next start, see
+/// `openai_subscribed::auth::quit_journal`) instead of being awaited here. The tests of that hook
+/// use it; nothing else should.
+pub const ENV_QUIT_LIKE_AN_EDITOR: &str = "OPENAI_SUBSCRIBED_QUIT_LIKE_AN_EDITOR";
+
+fn quits_like_an_editor() -> bool {
+    std::env::var_os(ENV_QUIT_LIKE_AN_EDITOR).is_some()
+}
+
 /// How the command ended.
 enum Outcome {
     Finished(Result<()>),
@@ -71,7 +81,10 @@ where
                 if let Outcome::Stopped(signal) = &ended {
                     announce(*signal, cx);
                 }
-                let (unsaved, late_signal) = finish_renewals(&mut stop, cx).await;
+                let (unsaved, late_signal) = match &ended {
+                    Outcome::Stopped(_) if quits_like_an_editor() => (None, None),
+                    _ => finish_renewals(&mut stop, cx).await,
+                };
                 let outcome = match (ended, late_signal, unsaved) {
                     // A signal during the wait still ends the command with its status.
                     (Outcome::Finished(_), Some(signal), _) => Outcome::Stopped(signal),

@@ -363,6 +363,55 @@ fn a_signal_during_a_refresh_waits_for_its_answer_and_stores_it(signal: i32, cod
     assert_eq!(value["signed_in"], true, "{value}");
 }
 
+/// An editor does not wait for renewals before it quits: gpui's quit hook must keep the answer
+/// of the refresh in flight (the issuer has already spent the stored refresh token), and the
+/// next start must store it. The process here quits as an editor does on SIGTERM
+/// (`OPENAI_SUBSCRIBED_QUIT_LIKE_AN_EDITOR`), while the issuer's answer to a refresh it has
+/// already processed is still on its way.
+#[cfg(unix)]
+#[test]
+fn quitting_like_an_editor_mid_refresh_keeps_the_answer_for_the_next_start() {
+    let emulator = Emulator::start().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let minted = emulator.mint_tokens(60);
+    store_sign_in(dir.path(), &minted);
+    emulator.set_token_answer_delay(Duration::from_secs(1));
+    let before = emulator.stats().token_requests;
+
+    let models = cli(&emulator, dir.path())
+        .arg("models")
+        .env("OPENAI_SUBSCRIBED_QUIT_LIKE_AN_EDITOR", "1")
+        .spawn()
+        .unwrap();
+    assert!(
+        wait_until(Duration::from_secs(60), || emulator.stats().token_requests
+            > before),
+        "the refresh was not sent"
+    );
+    // SAFETY: signals our own child, which has not been waited for (its pid is still its own).
+    assert_eq!(unsafe { libc::kill(models.id() as i32, libc::SIGTERM) }, 0);
+    let models = finish(models);
+    let stderr = text(&models.stderr);
+    assert_eq!(models.status.code(), Some(143), "{stderr}");
+    assert_eq!(emulator.stats().refreshes, 1, "{stderr}");
+    emulator.set_token_answer_delay(Duration::ZERO);
+
+    // The next start stores the kept answer and uses it: no second refresh (the spent token
+    // would be refused as reused, and the sign-in lost).
+    let next = finish(cli(&emulator, dir.path()).arg("models").spawn().unwrap());
+    let next_stderr = text(&next.stderr);
+    assert!(next.status.success(), "{stderr}\n{next_stderr}");
+    assert_eq!(emulator.stats().refreshes, 1, "{next_stderr}");
+    let record = stored(dir.path()).expect("still signed in");
+    assert_ne!(record.refresh_token.secret(), minted.refresh_token);
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.contains("answer"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
 #[cfg(unix)]
 #[test]
 fn ctrl_c_during_a_refresh_waits_for_its_answer_and_stores_it() {

@@ -334,6 +334,13 @@ impl Emulator {
         self.state.set_token_delay(delay);
     }
 
+    /// Makes every `/oauth/token` answer leave this long *after* the request was processed: a
+    /// refresh has rotated the token (the old one is spent) while its answer is still on its way,
+    /// as with a real issuer and a slow network.
+    pub fn set_token_answer_delay(&self, delay: Duration) {
+        self.state.set_token_answer_delay(delay);
+    }
+
     /// Holds back every `/wham/usage` answer until the returned guard is dropped (at most a
     /// minute): a test can then order a usage fetch's answer after something else.
     #[must_use = "the answers are let go when the guard is dropped"]

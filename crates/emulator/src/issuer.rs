@@ -235,9 +235,24 @@ enum BodyEncoding {
     Json,
 }
 
-/// `POST /oauth/token`: both grants.
+/// `POST /oauth/token`: both grants. The answer leaves after the answer delay
+/// ([`SharedState::token_answer_delay`]): by then a refresh has rotated the token, as a real
+/// issuer has once it read the request.
 pub async fn token(
     State(state): State<Arc<SharedState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let answer = process_token_request(state.clone(), headers, body).await;
+    let delay = state.token_answer_delay();
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+    answer
+}
+
+async fn process_token_request(
+    state: Arc<SharedState>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {

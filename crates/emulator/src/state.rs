@@ -184,6 +184,7 @@ struct Inner {
     stats: EmulatorStats,
     faults: FaultQueue,
     token_delay: Duration,
+    token_answer_delay: Duration,
     stream_pause: Duration,
     codes: HashMap<String, PendingCode>,
     refresh_tokens: HashMap<String, RefreshRecord>,
@@ -295,6 +296,17 @@ impl SharedState {
     /// The delay before every token answer.
     pub fn token_delay(&self) -> Duration {
         self.inner.lock().token_delay
+    }
+
+    /// Sets the delay between processing a token request (a refresh has rotated the token by
+    /// then) and sending its answer.
+    pub fn set_token_answer_delay(&self, delay: Duration) {
+        self.inner.lock().token_answer_delay = delay;
+    }
+
+    /// The delay between processing a token request and sending its answer.
+    pub fn token_answer_delay(&self) -> Duration {
+        self.inner.lock().token_answer_delay
     }
 
     /// Holds back (`true`) or lets go (`false`) every `/wham/usage` answer.
