@@ -874,3 +874,280 @@ async fn each_preview_rule_violation_is_its_own_400_with_param() {
     body["service_tier"] = json!("priority");
     assert_eq!(post_responses(&emulator, &token, &body).await.status, 200);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Faults.
+
+#[tokio::test]
+async fn token_endpoint_faults() {
+    let emulator = Emulator::start().unwrap();
+    let tokens = emulator.siwc_mint_tokens(3600);
+    let client_id = tokens.client_id.clone();
+
+    emulator.inject_siwc(SiwcFault::TokenError {
+        status: 400,
+        code: "invalid_grant".into(),
+    });
+    let (status, body) = refresh(&emulator, &client_id, &tokens.refresh_token).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+    emulator.inject_siwc(SiwcFault::TokenUnavailable);
+    let (status, _) = refresh(&emulator, &client_id, &tokens.refresh_token).await;
+    assert_eq!(status, 503);
+    // Neither fault consumed the refresh token.
+    emulator.inject_siwc(SiwcFault::TokenDelay(std::time::Duration::from_millis(300)));
+    let started = std::time::Instant::now();
+    let (status, rotated) = refresh(&emulator, &client_id, &tokens.refresh_token).await;
+    assert_eq!(status, 200);
+    assert!(started.elapsed() >= std::time::Duration::from_millis(300));
+
+    // Without scope or ID token: the client keeps its previous scope.
+    emulator.inject_siwc(SiwcFault::RefreshWithoutScopeOrIdToken);
+    let second = rotated["refresh_token"].as_str().unwrap();
+    let (status, answer) = refresh(&emulator, &client_id, second).await;
+    assert_eq!(status, 200);
+    assert!(answer.get("scope").is_none() && answer.get("id_token").is_none());
+    assert!(answer["refresh_token"].is_string() && answer["access_token"].is_string());
+
+    // The answer is lost after the rotation: the old token is now reused.
+    emulator.inject_siwc(SiwcFault::TokenAnswerLostAfterRotation);
+    let third = answer["refresh_token"].as_str().unwrap();
+    let form = [
+        ("grant_type", "refresh_token"),
+        ("client_id", client_id.as_str()),
+        ("refresh_token", third),
+        ("resource", RESOURCE),
+    ];
+    let lost = match client()
+        .post(token_url(&emulator))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(serde_urlencoded::to_string(form).unwrap())
+        .send()
+        .await
+    {
+        Ok(response) => response.bytes().await.is_err(),
+        Err(_) => true,
+    };
+    assert!(lost, "the client never reads the rotated tokens");
+    let (status, body) = refresh(&emulator, &client_id, third).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("refresh_token_reused"))
+    );
+    assert_eq!(emulator.siwc_stats().rotations, 3);
+}
+
+#[tokio::test]
+async fn id_token_and_jwks_faults() {
+    let emulator = Emulator::start().unwrap();
+    // Each defect spoils the next ID token in its own way.
+    for fault in [
+        SiwcFault::IdTokenWrongIssuer,
+        SiwcFault::IdTokenWrongAudience,
+        SiwcFault::IdTokenExpired,
+    ] {
+        emulator.inject_siwc(fault.clone());
+        let (client_id, body) = sign_in(&emulator).await;
+        let verified =
+            verify_id_token(&emulator, body["id_token"].as_str().unwrap(), &client_id).await;
+        assert!(verified.is_err(), "{fault:?}");
+    }
+    let claims_after = async |fault: SiwcFault| {
+        emulator.inject_siwc(fault);
+        let (client_id, body) = sign_in(&emulator).await;
+        let mut validation = Validation::new(Algorithm::RS256);
+        validation.insecure_disable_signature_validation();
+        validation.validate_exp = false;
+        validation.set_audience(&[client_id]);
+        jsonwebtoken::decode::<Value>(
+            body["id_token"].as_str().unwrap(),
+            &DecodingKey::from_secret(b""),
+            &validation,
+        )
+        .unwrap()
+        .claims
+    };
+    assert_ne!(
+        claims_after(SiwcFault::IdTokenWrongNonce).await["nonce"],
+        "nonce-456"
+    );
+    let now = chrono_now();
+    assert!(
+        claims_after(SiwcFault::IdTokenFutureIat).await["iat"]
+            .as_i64()
+            .unwrap()
+            > now + 60
+    );
+    assert_eq!(
+        claims_after(SiwcFault::IdTokenDifferentSub).await["sub"],
+        "user-fake-2"
+    );
+
+    let jwks_url = format!("{}/.well-known/jwks.json", emulator.siwc_issuer_url());
+    emulator.inject_siwc(SiwcFault::JwksUnavailable);
+    let response = client().get(&jwks_url).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 503);
+    emulator.inject_siwc(SiwcFault::JwksEmpty);
+    assert_eq!(get_json(jwks_url.clone()).await, json!({"keys": []}));
+    assert_eq!(get_json(jwks_url).await["keys"][0]["kid"], "fake-1");
+}
+
+fn chrono_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+#[tokio::test]
+async fn revoke_unavailable_revokes_nothing() {
+    let emulator = Emulator::start().unwrap();
+    let tokens = emulator.siwc_mint_tokens(3600);
+    emulator.inject_siwc(SiwcFault::RevokeUnavailable);
+    let (status, _) = post_form(
+        format!("{}/api/accounts/oauth/revoke", emulator.siwc_issuer_url()),
+        &[
+            ("token", tokens.refresh_token.as_str()),
+            ("token_type_hint", "refresh_token"),
+            ("client_id", tokens.client_id.as_str()),
+        ],
+    )
+    .await;
+    assert_eq!(status, 503);
+    let (status, _) = refresh(&emulator, &tokens.client_id, &tokens.refresh_token).await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn api_faults_answer_before_the_stream() {
+    let emulator = Emulator::start().unwrap();
+    let token = emulator.siwc_mint_tokens(3600).access_token;
+    let cases: [(SiwcFault, u16, Option<&str>); 8] = [
+        (
+            SiwcFault::InvalidUser,
+            401,
+            Some("subscription_sharing_invalid_user"),
+        ),
+        (
+            SiwcFault::NotEligible,
+            403,
+            Some("subscription_sharing_user_not_eligible"),
+        ),
+        (
+            SiwcFault::ScopeNotAuthorized,
+            403,
+            Some("chatpass_v2_scope_not_authorized"),
+        ),
+        (SiwcFault::Region, 403, None),
+        (
+            SiwcFault::LimitBeforeStream,
+            429,
+            Some("subscription_sharing_usage_limit_exceeded"),
+        ),
+        (
+            SiwcFault::UsageUnavailable,
+            503,
+            Some("subscription_sharing_usage_unavailable"),
+        ),
+        (
+            SiwcFault::UserUnavailable,
+            503,
+            Some("subscription_sharing_user_unavailable"),
+        ),
+        (SiwcFault::RoutingOff, 503, None),
+    ];
+    for (fault, status, code) in cases {
+        emulator.inject_siwc(fault.clone());
+        let answer = post_responses(&emulator, &token, &responses_body("hi")).await;
+        assert_eq!(answer.status, status, "{fault:?}");
+        assert!(answer.headers.contains_key("x-request-id"));
+        let body = answer.json();
+        match code {
+            Some(code) => assert_eq!(body["error"]["code"], code, "{fault:?}"),
+            None => assert!(body["detail"].is_string(), "{fault:?}"),
+        }
+        if fault == SiwcFault::LimitBeforeStream {
+            assert!(
+                body["error"]["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("reached their Subscription Sharing usage limit")
+            );
+        }
+        // One-shot: the next request streams.
+        assert_eq!(
+            post_responses(&emulator, &token, &responses_body("hi"))
+                .await
+                .status,
+            200
+        );
+    }
+    // Wrapped for /v1/models, it leaves /v1/responses alone.
+    emulator.inject_siwc(SiwcFault::OnModels(Box::new(SiwcFault::Region)));
+    assert_eq!(
+        post_responses(&emulator, &token, &responses_body("hi"))
+            .await
+            .status,
+        200
+    );
+    let (status, body) = get_models(&emulator, &token).await;
+    assert_eq!(status, 403);
+    assert!(body["detail"].is_string());
+    assert_eq!(get_models(&emulator, &token).await.0, 200);
+}
+
+#[tokio::test]
+async fn api_faults_inside_the_stream() {
+    let emulator = Emulator::start().unwrap();
+    let token = emulator.siwc_mint_tokens(3600).access_token;
+    let text = "one two three four five six seven eight";
+
+    emulator.inject_siwc(SiwcFault::LimitMidStream);
+    let answer = post_responses(&emulator, &token, &responses_body(text)).await;
+    assert_eq!(answer.status, 200);
+    let kinds = answer.kinds();
+    assert!(
+        kinds
+            .iter()
+            .any(|kind| kind == "response.output_text.delta")
+    );
+    assert_eq!(&kinds[kinds.len() - 2..], ["error", "response.failed"]);
+    let (_, failed) = answer.events().pop().unwrap();
+    assert_eq!(failed["response"]["status"], "failed");
+    assert_eq!(
+        failed["response"]["error"]["code"],
+        "subscription_sharing_usage_limit_exceeded"
+    );
+
+    emulator.inject_siwc(SiwcFault::Incomplete);
+    let answer = post_responses(&emulator, &token, &responses_body(text)).await;
+    assert_eq!(
+        answer.kinds().last().map(String::as_str),
+        Some("response.incomplete")
+    );
+
+    emulator.inject_siwc(SiwcFault::Cut);
+    let answer = post_responses(&emulator, &token, &responses_body(text)).await;
+    let kinds = answer.kinds();
+    assert_eq!(
+        kinds.last().map(String::as_str),
+        Some("response.output_text.delta")
+    );
+    assert!(!kinds.iter().any(|kind| {
+        matches!(
+            kind.as_str(),
+            "response.completed" | "response.failed" | "response.incomplete" | "error"
+        )
+    }));
+
+    emulator.inject_siwc(SiwcFault::OmitContentType);
+    let answer = post_responses(&emulator, &token, &responses_body(text)).await;
+    assert_eq!(answer.status, 200);
+    assert!(!answer.headers.contains_key("content-type"));
+    assert_eq!(
+        answer.kinds().last().map(String::as_str),
+        Some("response.completed")
+    );
+}
