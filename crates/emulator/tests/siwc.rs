@@ -21,6 +21,8 @@ thread_local! {
     /// thread): building one loads the native root certificates, which is slow.
     static CLIENT: reqwest::Client = reqwest::Client::builder()
         .redirect_policy(reqwest::redirect::Policy::none())
+        // Every wait is bounded: a request the emulator never answers fails the test.
+        .timeout(std::time::Duration::from_secs(30))
         .build()
         .unwrap();
 }
