@@ -1,7 +1,9 @@
 //! A stand-in for the user's browser in a browser sign-in: it opens the authorize URL at the
 //! emulator, clicks "Continue" if the consent page is on ([`super::AuthorizePage::Consent`]: it
 //! posts the page's form, as the button does), follows the issuer's redirect to the client's
-//! loopback callback, and reports what each step answered. Tests and the headless demo use it
+//! loopback callback, and reports what each step answered. The official route's authorize URL
+//! ([`crate::siwc`]) works the same way: its consent page
+//! ([`SiwcConsent::Page`](crate::SiwcConsent::Page)) has the same `decision=continue` button. Tests and the headless demo use it
 //! where a person would click "Continue"; `tests/browser.rs` does the same in a real Chromium.
 //!
 //! It runs on the emulator's own runtime and hands back an executor-agnostic future, so it can

@@ -16,11 +16,19 @@ const HOST_ID: &str = "urn:uuid:4f7c2a3e-9d1b-4c8e-a2f0-1b2c3d4e5f60";
 const RESOURCE: &str = "https://api.openai.com/v1";
 const SCOPE: &str = "openid profile email offline_access resource.invoke chatgpt.tokens.use.direct";
 
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
+thread_local! {
+    /// One client per test thread (each `#[tokio::test]` has its own runtime on its own
+    /// thread): building one loads the native root certificates, which is slow.
+    static CLIENT: reqwest::Client = reqwest::Client::builder()
         .redirect_policy(reqwest::redirect::Policy::none())
+        // Every wait is bounded: a request the emulator never answers fails the test.
+        .timeout(std::time::Duration::from_secs(30))
         .build()
-        .unwrap()
+        .unwrap();
+}
+
+fn client() -> reqwest::Client {
+    CLIENT.with(Clone::clone)
 }
 
 /// A first registration's authorize URL, with `overrides` (an empty value drops the parameter).
@@ -537,4 +545,625 @@ async fn other_routes_answer_403_route_not_supported() {
         .await
         .unwrap();
     assert_ne!(response.status().as_u16(), 403);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The API: /v1/models and /v1/responses.
+
+/// The request §9.2 gives, with the user's text.
+fn responses_body(user_text: &str) -> Value {
+    json!({"model":"gpt-6.1-sol","instructions":"You are a coding assistant.","store":false,
+        "stream":true,
+        "input":[{"type":"additional_tools","role":"developer","tools":[{"type":"namespace",
+            "name":"zed","description":"editor tools","tools":[{"type":"function",
+            "name":"read_file","strict":false,"parameters":{"type":"object",
+            "properties":{"path":{"type":"string"}},"required":["path"]}}]}]},
+          {"type":"message","role":"user","content":[{"type":"input_text","text":user_text}]}]})
+}
+
+/// What `/v1/responses` answered: status, headers and the events (type, data).
+struct Answer {
+    status: u16,
+    headers: reqwest::header::HeaderMap,
+    body: String,
+}
+
+impl Answer {
+    fn events(&self) -> Vec<(String, Value)> {
+        self.body
+            .split("\n\n")
+            .filter(|frame| !frame.trim().is_empty())
+            .map(|frame| {
+                let mut kind = String::new();
+                let mut data = Value::Null;
+                for line in frame.lines() {
+                    if let Some(rest) = line.strip_prefix("event: ") {
+                        kind = rest.to_string();
+                    } else if let Some(rest) = line.strip_prefix("data: ") {
+                        data = serde_json::from_str(rest).unwrap();
+                    }
+                }
+                (kind, data)
+            })
+            .collect()
+    }
+
+    fn kinds(&self) -> Vec<String> {
+        self.events().into_iter().map(|(kind, _)| kind).collect()
+    }
+
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap()
+    }
+}
+
+async fn post_responses(emulator: &Emulator, bearer: &str, body: &Value) -> Answer {
+    let response = client()
+        .post(format!("{}/responses", emulator.siwc_api_url()))
+        .bearer_auth(bearer)
+        .header("content-type", "application/json")
+        .header("accept", "text/event-stream")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    // A cut stream still ends its body cleanly; a read error would be a different fault.
+    let body = response.text().await.unwrap_or_default();
+    Answer {
+        status,
+        headers,
+        body,
+    }
+}
+
+async fn get_models(emulator: &Emulator, bearer: &str) -> (u16, Value) {
+    let response = client()
+        .get(format!("{}/models", emulator.siwc_api_url()))
+        .bearer_auth(bearer)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap())
+}
+
+#[tokio::test]
+async fn models_need_a_live_plan_token_and_keep_the_server_order() {
+    let emulator = Emulator::start().unwrap();
+    let tokens = emulator.siwc_mint_tokens(3600);
+    let (status, body) = get_models(&emulator, &tokens.access_token).await;
+    assert_eq!(status, 200);
+    let slugs: Vec<&str> = body["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|model| model["slug"].as_str().unwrap())
+        .collect();
+    assert_eq!(slugs, ["gpt-6.1-sol", "gpt-fake-hidden", "gpt-6-luna"]);
+    assert_eq!(body["models"][1]["visibility"], "hide");
+    assert!(body.get("data").is_none());
+
+    let (status, body) = get_models(&emulator, "not-a-token").await;
+    assert_eq!(status, 401);
+    assert!(body["detail"].is_string());
+    let expired = emulator.siwc_mint_tokens(-10);
+    assert_eq!(get_models(&emulator, &expired.access_token).await.0, 401);
+    // Identity only: a valid token without the plan scope.
+    emulator.set_siwc_consent(SiwcConsent::IdentityOnly);
+    let (_, identity) = sign_in(&emulator).await;
+    let (status, body) = get_models(&emulator, identity["access_token"].as_str().unwrap()).await;
+    assert_eq!(status, 401);
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("chatgpt.tokens.use.direct")
+    );
+    // Revoked access tokens stop working; the refresh token still rotates.
+    emulator.siwc_revoke_access_tokens();
+    assert_eq!(get_models(&emulator, &tokens.access_token).await.0, 401);
+    let (status, _) = refresh(&emulator, &tokens.client_id, &tokens.refresh_token).await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn responses_stream_text_and_namespaced_tool_calls() {
+    let emulator = Emulator::start().unwrap();
+    let tokens = emulator.siwc_mint_tokens(3600);
+    let answer = post_responses(
+        &emulator,
+        &tokens.access_token,
+        &responses_body("Hello there"),
+    )
+    .await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(answer.headers["content-type"], "text/event-stream");
+    assert!(
+        answer.headers["x-request-id"]
+            .to_str()
+            .unwrap()
+            .starts_with("req_fake_")
+    );
+    assert!(
+        !answer
+            .headers
+            .keys()
+            .any(|name| name.as_str().starts_with("x-codex") || name.as_str().contains("ratelimit")),
+        "no rate-limit headers"
+    );
+    let kinds = answer.kinds();
+    assert_eq!(kinds.first().map(String::as_str), Some("response.created"));
+    assert_eq!(kinds.last().map(String::as_str), Some("response.completed"));
+    assert!(!kinds.iter().any(|kind| kind.starts_with("codex.")));
+    let text: String = answer
+        .events()
+        .iter()
+        .filter(|(kind, _)| kind == "response.output_text.delta")
+        .map(|(_, data)| data["delta"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(text, "You said: Hello there");
+    let (_, completed) = answer.events().pop().unwrap();
+    assert_eq!(completed["response"]["status"], "completed");
+    assert_eq!(completed["response"]["model"], "gpt-6.1-sol");
+    assert!(
+        completed["response"]["usage"]["total_tokens"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
+
+    // A tool the user names: a namespaced function call.
+    let answer = post_responses(
+        &emulator,
+        &tokens.access_token,
+        &responses_body("Open main.rs with read_file"),
+    )
+    .await;
+    let events = answer.events();
+    let (_, added) = events
+        .iter()
+        .find(|(kind, _)| kind == "response.output_item.added")
+        .unwrap();
+    assert_eq!(added["item"]["type"], "function_call");
+    assert_eq!(added["item"]["namespace"], "zed");
+    assert_eq!(added["item"]["name"], "read_file");
+    let (_, done) = events
+        .iter()
+        .find(|(kind, _)| kind == "response.function_call_arguments.done")
+        .unwrap();
+    let arguments: Value = serde_json::from_str(done["arguments"].as_str().unwrap()).unwrap();
+    assert!(arguments["path"].is_string());
+    let call_id = added["item"]["call_id"].as_str().unwrap().to_string();
+
+    // The tool's output comes back (with the call echoed, namespace included): text again.
+    let mut body = responses_body("Open main.rs with read_file");
+    let input = body["input"].as_array_mut().unwrap();
+    input.push(
+        json!({"type":"function_call","namespace":"zed","name":"read_file",
+                      "call_id":call_id,"arguments":"{\"path\":\"main.rs\"}"}),
+    );
+    input.push(json!({"type":"function_call_output","call_id":call_id,"output":"fn main() {}"}));
+    let answer = post_responses(&emulator, &tokens.access_token, &body).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert!(answer.body.contains("The tool returned: fn main() {}"));
+
+    // The request was recorded with its bearer header and JSON body.
+    let recorded = emulator
+        .siwc_requests()
+        .into_iter()
+        .rfind(|request| request.path == "/v1/responses")
+        .unwrap();
+    assert_eq!(recorded.header("accept"), Some("text/event-stream"));
+    assert_eq!(recorded.json()["store"], false);
+    assert!(!format!("{recorded:?}").contains(&tokens.access_token));
+
+    // No bearer: 401 with a detail, before any check of the body.
+    let answer = post_responses(&emulator, "", &json!({})).await;
+    assert_eq!(answer.status, 401);
+    assert!(answer.json()["detail"].is_string());
+}
+
+#[tokio::test]
+async fn each_preview_rule_violation_is_its_own_400_with_param() {
+    let emulator = Emulator::start().unwrap();
+    let token = emulator.siwc_mint_tokens(3600).access_token;
+    let unsupported = "subscription_sharing_unsupported_capability";
+    let mut cases: Vec<(Value, &str, Option<&str>)> = Vec::new();
+    let mut with =
+        |change: &dyn Fn(&mut Value), param: &'static str, code: Option<&'static str>| {
+            let mut body = responses_body("hi");
+            change(&mut body);
+            cases.push((body, param, code));
+        };
+    with(&|b| b["store"] = json!(true), "store", None);
+    with(
+        &|b| {
+            b.as_object_mut().unwrap().remove("store");
+        },
+        "store",
+        None,
+    );
+    with(&|b| b["stream"] = json!(false), "stream", None);
+    with(&|b| b["input"] = json!("hi"), "input", None);
+    for field in [
+        "background",
+        "conversation",
+        "max_output_tokens",
+        "max_tool_calls",
+        "metadata",
+        "moderation",
+        "multi_agent",
+        "prompt",
+        "prompt_cache_retention",
+        "safety_identifier",
+        "temperature",
+        "top_logprobs",
+        "top_p",
+        "truncation",
+        "user",
+        "previous_response_id",
+    ] {
+        with(&move |b| b[field] = json!(1), field, Some(unsupported));
+    }
+    with(
+        &|b| b["service_tier"] = json!("flex"),
+        "service_tier",
+        Some(unsupported),
+    );
+    with(
+        &|b| {
+            b["input"].as_array_mut().unwrap().insert(
+                0,
+                json!({"type":"message","role":"system","content":"Be brief."}),
+            )
+        },
+        "input",
+        Some(unsupported),
+    );
+    with(
+        &|b| {
+            b["input"]
+                .as_array_mut()
+                .unwrap()
+                .push(json!({"type":"agent_message","content":"x"}))
+        },
+        "input",
+        Some(unsupported),
+    );
+    with(
+        &|b| b["tools"] = json!([{"type":"function","name":"read_file","parameters":{}}]),
+        "tools",
+        Some(unsupported),
+    );
+    for tool in [
+        "image_generation",
+        "file_search",
+        "code_interpreter",
+        "computer_use_preview",
+        "mcp",
+        "tool_search",
+    ] {
+        with(
+            &move |b| b["tools"] = json!([{"type": tool}]),
+            "tools",
+            Some(unsupported),
+        );
+    }
+    with(
+        &|b| {
+            b["input"].as_array_mut().unwrap().push(
+                json!({"type":"function_call","name":"read_file","call_id":"c","arguments":"{}"}),
+            )
+        },
+        "input",
+        Some(unsupported),
+    );
+    for (body, param, code) in cases {
+        let answer = post_responses(&emulator, &token, &body).await;
+        assert_eq!(answer.status, 400, "{param}: {}", answer.body);
+        let error = &answer.json()["error"];
+        assert_eq!(error["param"], param, "{}", answer.body);
+        assert_eq!(error["code"].as_str(), code, "{}", answer.body);
+        assert_eq!(error["type"], "invalid_request_error");
+    }
+    // Namespaced top-level tools and web search are fine.
+    let mut body = responses_body("hi");
+    body["tools"] = json!([{"type":"web_search"},{"type":"namespace","name":"zed","tools":[
+        {"type":"function","name":"grep","parameters":{"type":"object","properties":{}}}]}]);
+    body["service_tier"] = json!("priority");
+    assert_eq!(post_responses(&emulator, &token, &body).await.status, 200);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Faults.
+
+#[tokio::test]
+async fn token_endpoint_faults() {
+    let emulator = Emulator::start().unwrap();
+    let tokens = emulator.siwc_mint_tokens(3600);
+    let client_id = tokens.client_id.clone();
+
+    emulator.inject_siwc(SiwcFault::TokenError {
+        status: 400,
+        code: "invalid_grant".into(),
+    });
+    let (status, body) = refresh(&emulator, &client_id, &tokens.refresh_token).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+    emulator.inject_siwc(SiwcFault::TokenUnavailable);
+    let (status, _) = refresh(&emulator, &client_id, &tokens.refresh_token).await;
+    assert_eq!(status, 503);
+    // Neither fault consumed the refresh token.
+    emulator.inject_siwc(SiwcFault::TokenDelay(std::time::Duration::from_millis(300)));
+    let started = std::time::Instant::now();
+    let (status, rotated) = refresh(&emulator, &client_id, &tokens.refresh_token).await;
+    assert_eq!(status, 200);
+    assert!(started.elapsed() >= std::time::Duration::from_millis(300));
+
+    // Without scope or ID token: the client keeps its previous scope.
+    emulator.inject_siwc(SiwcFault::RefreshWithoutScopeOrIdToken);
+    let second = rotated["refresh_token"].as_str().unwrap();
+    let (status, answer) = refresh(&emulator, &client_id, second).await;
+    assert_eq!(status, 200);
+    assert!(answer.get("scope").is_none() && answer.get("id_token").is_none());
+    assert!(answer["refresh_token"].is_string() && answer["access_token"].is_string());
+
+    // The answer is lost after the rotation: the old token is now reused.
+    emulator.inject_siwc(SiwcFault::TokenAnswerLostAfterRotation);
+    let third = answer["refresh_token"].as_str().unwrap();
+    let form = [
+        ("grant_type", "refresh_token"),
+        ("client_id", client_id.as_str()),
+        ("refresh_token", third),
+        ("resource", RESOURCE),
+    ];
+    let lost = match client()
+        .post(token_url(&emulator))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(serde_urlencoded::to_string(form).unwrap())
+        .send()
+        .await
+    {
+        Ok(response) => response.bytes().await.is_err(),
+        Err(_) => true,
+    };
+    assert!(lost, "the client never reads the rotated tokens");
+    let (status, body) = refresh(&emulator, &client_id, third).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("refresh_token_reused"))
+    );
+    assert_eq!(emulator.siwc_stats().rotations, 3);
+}
+
+#[tokio::test]
+async fn id_token_and_jwks_faults() {
+    let emulator = Emulator::start().unwrap();
+    // Each defect spoils the next ID token in its own way.
+    for fault in [
+        SiwcFault::IdTokenWrongIssuer,
+        SiwcFault::IdTokenWrongAudience,
+        SiwcFault::IdTokenExpired,
+    ] {
+        emulator.inject_siwc(fault.clone());
+        let (client_id, body) = sign_in(&emulator).await;
+        let verified =
+            verify_id_token(&emulator, body["id_token"].as_str().unwrap(), &client_id).await;
+        assert!(verified.is_err(), "{fault:?}");
+    }
+    let claims_after = async |fault: SiwcFault| {
+        emulator.inject_siwc(fault);
+        let (client_id, body) = sign_in(&emulator).await;
+        let mut validation = Validation::new(Algorithm::RS256);
+        validation.insecure_disable_signature_validation();
+        validation.validate_exp = false;
+        validation.set_audience(&[client_id]);
+        jsonwebtoken::decode::<Value>(
+            body["id_token"].as_str().unwrap(),
+            &DecodingKey::from_secret(b""),
+            &validation,
+        )
+        .unwrap()
+        .claims
+    };
+    assert_ne!(
+        claims_after(SiwcFault::IdTokenWrongNonce).await["nonce"],
+        "nonce-456"
+    );
+    let now = chrono_now();
+    assert!(
+        claims_after(SiwcFault::IdTokenFutureIat).await["iat"]
+            .as_i64()
+            .unwrap()
+            > now + 60
+    );
+    assert_eq!(
+        claims_after(SiwcFault::IdTokenDifferentSub).await["sub"],
+        "user-fake-2"
+    );
+
+    let jwks_url = format!("{}/.well-known/jwks.json", emulator.siwc_issuer_url());
+    emulator.inject_siwc(SiwcFault::JwksUnavailable);
+    let response = client().get(&jwks_url).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 503);
+    emulator.inject_siwc(SiwcFault::JwksEmpty);
+    assert_eq!(get_json(jwks_url.clone()).await, json!({"keys": []}));
+    assert_eq!(get_json(jwks_url).await["keys"][0]["kid"], "fake-1");
+}
+
+fn chrono_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+#[tokio::test]
+async fn revoke_unavailable_revokes_nothing() {
+    let emulator = Emulator::start().unwrap();
+    let tokens = emulator.siwc_mint_tokens(3600);
+    emulator.inject_siwc(SiwcFault::RevokeUnavailable);
+    let (status, _) = post_form(
+        format!("{}/api/accounts/oauth/revoke", emulator.siwc_issuer_url()),
+        &[
+            ("token", tokens.refresh_token.as_str()),
+            ("token_type_hint", "refresh_token"),
+            ("client_id", tokens.client_id.as_str()),
+        ],
+    )
+    .await;
+    assert_eq!(status, 503);
+    let (status, _) = refresh(&emulator, &tokens.client_id, &tokens.refresh_token).await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn api_faults_answer_before_the_stream() {
+    let emulator = Emulator::start().unwrap();
+    let token = emulator.siwc_mint_tokens(3600).access_token;
+    let cases: [(SiwcFault, u16, Option<&str>); 8] = [
+        (
+            SiwcFault::InvalidUser,
+            401,
+            Some("subscription_sharing_invalid_user"),
+        ),
+        (
+            SiwcFault::NotEligible,
+            403,
+            Some("subscription_sharing_user_not_eligible"),
+        ),
+        (
+            SiwcFault::ScopeNotAuthorized,
+            403,
+            Some("chatpass_v2_scope_not_authorized"),
+        ),
+        (SiwcFault::Region, 403, None),
+        (
+            SiwcFault::LimitBeforeStream,
+            429,
+            Some("subscription_sharing_usage_limit_exceeded"),
+        ),
+        (
+            SiwcFault::UsageUnavailable,
+            503,
+            Some("subscription_sharing_usage_unavailable"),
+        ),
+        (
+            SiwcFault::UserUnavailable,
+            503,
+            Some("subscription_sharing_user_unavailable"),
+        ),
+        (SiwcFault::RoutingOff, 503, None),
+    ];
+    for (fault, status, code) in cases {
+        emulator.inject_siwc(fault.clone());
+        let answer = post_responses(&emulator, &token, &responses_body("hi")).await;
+        assert_eq!(answer.status, status, "{fault:?}");
+        assert!(answer.headers.contains_key("x-request-id"));
+        let body = answer.json();
+        match code {
+            Some(code) => assert_eq!(body["error"]["code"], code, "{fault:?}"),
+            None => assert!(body["detail"].is_string(), "{fault:?}"),
+        }
+        if fault == SiwcFault::LimitBeforeStream {
+            assert!(
+                body["error"]["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("reached their Subscription Sharing usage limit")
+            );
+        }
+        // One-shot: the next request streams.
+        assert_eq!(
+            post_responses(&emulator, &token, &responses_body("hi"))
+                .await
+                .status,
+            200
+        );
+    }
+    // Wrapped for /v1/models, it leaves /v1/responses alone.
+    emulator.inject_siwc(SiwcFault::OnModels(Box::new(SiwcFault::Region)));
+    assert_eq!(
+        post_responses(&emulator, &token, &responses_body("hi"))
+            .await
+            .status,
+        200
+    );
+    let (status, body) = get_models(&emulator, &token).await;
+    assert_eq!(status, 403);
+    assert!(body["detail"].is_string());
+    assert_eq!(get_models(&emulator, &token).await.0, 200);
+}
+
+#[tokio::test]
+async fn api_faults_inside_the_stream() {
+    let emulator = Emulator::start().unwrap();
+    let token = emulator.siwc_mint_tokens(3600).access_token;
+    let text = "one two three four five six seven eight";
+
+    emulator.inject_siwc(SiwcFault::LimitMidStream);
+    let answer = post_responses(&emulator, &token, &responses_body(text)).await;
+    assert_eq!(answer.status, 200);
+    let kinds = answer.kinds();
+    assert!(
+        kinds
+            .iter()
+            .any(|kind| kind == "response.output_text.delta")
+    );
+    assert_eq!(&kinds[kinds.len() - 2..], ["error", "response.failed"]);
+    let (_, failed) = answer.events().pop().unwrap();
+    assert_eq!(failed["response"]["status"], "failed");
+    assert_eq!(
+        failed["response"]["error"]["code"],
+        "subscription_sharing_usage_limit_exceeded"
+    );
+
+    emulator.inject_siwc(SiwcFault::Incomplete);
+    let answer = post_responses(&emulator, &token, &responses_body(text)).await;
+    assert_eq!(
+        answer.kinds().last().map(String::as_str),
+        Some("response.incomplete")
+    );
+
+    emulator.inject_siwc(SiwcFault::Cut);
+    let answer = post_responses(&emulator, &token, &responses_body(text)).await;
+    let kinds = answer.kinds();
+    assert_eq!(
+        kinds.last().map(String::as_str),
+        Some("response.output_text.delta")
+    );
+    assert!(!kinds.iter().any(|kind| {
+        matches!(
+            kind.as_str(),
+            "response.completed" | "response.failed" | "response.incomplete" | "error"
+        )
+    }));
+
+    emulator.inject_siwc(SiwcFault::OmitContentType);
+    let answer = post_responses(&emulator, &token, &responses_body(text)).await;
+    assert_eq!(answer.status, 200);
+    assert!(!answer.headers.contains_key("content-type"));
+    assert_eq!(
+        answer.kinds().last().map(String::as_str),
+        Some("response.completed")
+    );
+}
+
+#[tokio::test]
+async fn a_standing_fault_lasts_until_cleared() {
+    let emulator = Emulator::start().unwrap();
+    let token = emulator.siwc_mint_tokens(3600).access_token;
+    emulator.inject_siwc_standing(SiwcFault::RoutingOff);
+    for _ in 0..3 {
+        let answer = post_responses(&emulator, &token, &responses_body("hi")).await;
+        assert_eq!(answer.status, 503);
+    }
+    emulator.clear_siwc_faults();
+    let answer = post_responses(&emulator, &token, &responses_body("hi")).await;
+    assert_eq!(answer.status, 200);
 }

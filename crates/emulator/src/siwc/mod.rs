@@ -12,6 +12,8 @@
 //! | `GET`/`POST /api/accounts/authorize` | [`authorize`], [`consent_page`] |
 //! | `POST /api/accounts/oauth/token` | [`token`] (code exchange, refresh, rotation, the tokens) |
 //! | `POST /api/accounts/oauth/revoke` | [`revoke`] |
+//! | `GET /v1/models` | [`admission`] (the bearer), [`models`] |
+//! | `POST /v1/responses` | [`admission`], [`responses`] (the preview rules, the SSE answer) |
 //! | anything else | 403 `subscription_sharing_route_not_supported` |
 //!
 //! Every request is recorded ([`Emulator::siwc_requests`]) and every answer carries
@@ -29,11 +31,14 @@
 //! # anyhow::Ok(())
 //! ```
 
+pub mod admission;
 pub mod authorize;
 pub mod consent_page;
 pub mod discovery;
 pub mod faults;
 pub mod jwks;
+pub mod models;
+pub mod responses;
 pub mod revoke;
 pub mod state;
 pub mod token;
@@ -69,6 +74,11 @@ pub fn router(state: Arc<SiwcState>) -> Router {
         )
         .route("/api/accounts/oauth/token", post(token::token))
         .route("/api/accounts/oauth/revoke", post(revoke::revoke))
+        .route("/v1/models", get(models::list_models))
+        .route(
+            "/v1/responses",
+            post(responses::create_response).layer(axum::extract::DefaultBodyLimit::max(MAX_BODY)),
+        )
         .fallback(route_not_supported)
         .method_not_allowed_fallback(route_not_supported)
         .layer(middleware::from_fn_with_state(state.clone(), record))
@@ -137,7 +147,18 @@ impl Emulator {
     /// Queues a one-shot fault for the next official-route request it applies to (see
     /// [`faults`] for which request that is).
     pub fn inject_siwc(&self, fault: SiwcFault) {
-        self.siwc.inject(fault);
+        self.siwc.inject(fault, faults::Persistence::OneShot);
+    }
+
+    /// Adds a standing fault: it applies to every official-route request it applies to (after
+    /// any one-shot fault for that request) until [`Emulator::clear_siwc_faults`].
+    pub fn inject_siwc_standing(&self, fault: SiwcFault) {
+        self.siwc.inject(fault, faults::Persistence::Standing);
+    }
+
+    /// Drops every official-route fault, one-shot and standing.
+    pub fn clear_siwc_faults(&self) {
+        self.siwc.clear_faults();
     }
 
     /// What the official authorize endpoint does from now on (default
