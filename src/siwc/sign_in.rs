@@ -152,6 +152,27 @@ impl Attempt {
         let code = match outcome {
             CallbackOutcome::Code(code) => code,
             CallbackOutcome::Error { error, .. } if error == "access_denied" => {
+                // Nothing to exchange; the next sign-in of this registration asks for consent
+                // again, which is how plan use is turned on (§5.1).
+                if let Ok(client_id) = self.issued_client_id(&extras) {
+                    let declined = match &self.saved {
+                        Some(saved) if saved.client_id == client_id => SavedAccount {
+                            plan_use: Some(PlanUse::NotGranted),
+                            ..saved.clone()
+                        },
+                        _ => SavedAccount {
+                            issuer: self.issuer_id.clone(),
+                            client_id,
+                            subject: None,
+                            email: None,
+                            plan_use: Some(PlanUse::NotGranted),
+                            id_token: None,
+                        },
+                    };
+                    if let Err(error) = self.save(declined) {
+                        log::warn!("{error}");
+                    }
+                }
                 return Err(SiwcError::PlanUseDeclined.into());
             }
             CallbackOutcome::Error { error, description } => {

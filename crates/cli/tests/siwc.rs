@@ -152,3 +152,61 @@ fn a_refusal_of_the_official_route_offers_the_codex_route() {
     );
     assert!(stored(dir.path()).is_none());
 }
+
+#[test]
+fn two_processes_renewing_an_official_sign_in_at_once_send_one_refresh() {
+    use openai_subscribed::credentials::{CREDENTIALS_FORMAT_VERSION, StoredCredentials};
+    use openai_subscribed::secret::{AccessToken, RefreshToken};
+    use openai_subscribed::siwc::{OfficialSession, PlanUse};
+
+    let emulator = Emulator::start().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    // An official sign-in whose access token is inside the renewal margin.
+    let minted = emulator.siwc_mint_tokens(60);
+    let record = StoredCredentials {
+        version: CREDENTIALS_FORMAT_VERSION,
+        access_token: AccessToken::new(&minted.access_token),
+        refresh_token: RefreshToken::new(&minted.refresh_token),
+        expires_at: chrono::Utc::now() + chrono::Duration::seconds(60),
+        account_id: None,
+        email: Some("dev@example.invalid".into()),
+        plan: None,
+        route: Route::SignInWithChatGpt,
+        official: Some(OfficialSession {
+            client_id: minted.client_id.clone(),
+            subject: minted.sub.clone(),
+            plan_use: PlanUse::Granted,
+        }),
+        format: Default::default(),
+    };
+    std::fs::write(cli_process::store_path(dir.path()), record.encode()).unwrap();
+    // The refresh waits at the issuer, so both processes want to renew while one is renewing.
+    emulator.inject_siwc(SiwcFault::TokenDelay(std::time::Duration::from_millis(300)));
+
+    let children: Vec<_> = (0..2)
+        .map(|_| {
+            siwc_cli(&emulator, dir.path())
+                // The request after the renewal is not this test's business: the Codex backend
+                // is out of reach, so no 401 asks for another renewal.
+                .env(
+                    "OPENAI_SUBSCRIBED_BACKEND_URL",
+                    "http://127.0.0.1:9/backend-api/codex",
+                )
+                .args(["chat", "hi"])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let output = finish(child);
+        let stderr = text(&output.stderr);
+        assert!(!stderr.contains("session has ended"), "{stderr}");
+    }
+    assert_eq!(emulator.siwc_stats().refreshes, 1);
+    let after = stored(dir.path()).unwrap();
+    assert_ne!(after.refresh_token.secret(), minted.refresh_token);
+    assert_eq!(after.route, Route::SignInWithChatGpt);
+    assert_eq!(after.official, record.official);
+}
