@@ -107,6 +107,25 @@ fn login_takes_sign_in_with_chatgpt_by_default_and_status_and_logout_follow() {
 }
 
 #[test]
+fn an_identity_only_login_says_plan_use_is_off_and_how_to_turn_it_on() {
+    let emulator = Emulator::start().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    emulator.set_siwc_consent(emulator::SiwcConsent::IdentityOnly);
+    let (_, output) = login(&emulator, siwc_cli(&emulator, dir.path()));
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let out = text(&output.stdout);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        lines[0],
+        "Signed in as dev@example.invalid (Sign in with ChatGPT)"
+    );
+    assert!(lines[1].starts_with("Plan use is off"), "{out}");
+    assert!(lines[1].contains("sign in again and allow"), "{out}");
+    let status = status_json(&mut siwc_cli(&emulator, dir.path()));
+    assert_eq!(status["plan_use"], "not_granted");
+}
+
+#[test]
 fn login_route_codex_still_signs_in_on_the_codex_route() {
     let emulator = Emulator::start().unwrap();
     let dir = tempfile::tempdir().unwrap();
