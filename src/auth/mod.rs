@@ -11,6 +11,11 @@
 //! - [`sign_in`]: the method, the progress shown, and the seam to [`crate::oauth`]'s flows.
 //! - [`AuthError`]: what went wrong, in words the user can act on.
 //!
+//! Both routes ([`crate::route::Route`]) share all of this: a sign-in by
+//! [`SignInMethod::SignInWithChatGpt`] runs [`crate::siwc`]'s flow, and its refresh and
+//! revocation go to the official issuer ([`crate::siwc`]) inside the same renewal (lock, store
+//! first, sign-out wins, tracked in flight).
+//!
 //! Credentials are kept by a [`crate::credentials::CredentialStore`]; this module decides when
 //! to read, write and delete them.
 
