@@ -322,7 +322,7 @@ mod tests {
 
     #[test]
     fn an_official_record_with_real_sized_tokens_fits_and_round_trips() {
-        let record = StoredCredentials {
+        let official = StoredCredentials {
             access_token: AccessToken::new(realistic_jwt(2000, 'a')),
             refresh_token: RefreshToken::new(format!("rt_{}", "R".repeat(86))),
             account_id: None,
@@ -335,17 +335,13 @@ mod tests {
             }),
             ..record()
         };
-        let bytes = record.encode();
+        let bytes = official.encode();
         assert!(bytes.len() <= MAX_RECORD_BYTES, "{}", bytes.len());
         let read = StoredCredentials::decode(&bytes).unwrap();
-        assert_eq!(read, record);
+        assert_eq!(read, official);
         assert_eq!(read.to_token_set().route(), Route::SignInWithChatGpt);
         // A Codex-route record has no `official` field at all: older versions read it unchanged.
-        assert!(!String::from_utf8_lossy(&record_without_official().encode()).contains("official"));
-    }
-
-    fn record_without_official() -> StoredCredentials {
-        record()
+        assert!(!String::from_utf8_lossy(&record().encode()).contains("official"));
     }
 
     #[test]
