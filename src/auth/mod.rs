@@ -13,6 +13,11 @@
 //! - [`sign_in`]: the method, the progress shown, and the seam to [`crate::oauth`]'s flows.
 //! - [`AuthError`]: what went wrong, in words the user can act on.
 //!
+//! Both routes ([`crate::route::Route`]) share all of this: a sign-in by
+//! [`SignInMethod::SignInWithChatGpt`] runs [`crate::siwc`]'s flow, and its refresh and
+//! revocation go to the official issuer ([`crate::siwc`]) inside the same renewal (lock, store
+//! first, sign-out wins, tracked in flight).
+//!
 //! Credentials are kept by a [`crate::credentials::CredentialStore`]; this module decides when
 //! to read, write and delete them.
 
@@ -32,6 +37,7 @@ pub use in_flight::{finish_renewals, renewals_in_flight, unsaved_renewal};
 pub use policy::RefreshPolicy;
 pub use refresh_error::{PermanentReason, RefreshError, TransientReason};
 pub use sign_in::{
-    BrowserLaunch, OAuthSignIn, ProgressReporter, SignInFlows, SignInMethod, SignInProgress,
+    BrowserLaunch, OAuthSignIn, OfficialSignIn, ProgressReporter, SignInFlows, SignInMethod,
+    SignInProgress,
 };
 pub use state::{AuthState, State};

@@ -197,6 +197,7 @@ mod tests {
             email: None,
             plan: None,
             route: Default::default(),
+            official: None,
             format: Default::default(),
         }
     }

@@ -21,8 +21,10 @@
 use super::error::AuthError;
 use super::policy::RefreshPolicy;
 use super::renew::{RenewFailed, Renewal, Renewed, Standing};
-use super::revoke::revoke_refresh_token;
-use super::sign_in::{OAuthSignIn, ProgressReporter, SignInFlows, SignInMethod, SignInProgress};
+use super::revoke::revoke_tokens;
+use super::sign_in::{
+    OAuthSignIn, OfficialSignIn, ProgressReporter, SignInFlows, SignInMethod, SignInProgress,
+};
 use crate::backend_request::BackendAuth;
 use crate::config::Config;
 use crate::credentials::{CredentialStore, StoredCredentials};
@@ -102,6 +104,9 @@ pub struct State {
     generation: u64,
     renewal: Renewal,
     sign_in_flows: Rc<dyn SignInFlows>,
+    /// The official route's host id and registered account, beside the store (see
+    /// [`crate::siwc::registration`]).
+    registrations: crate::siwc::Registrations,
     loaded: Shared<Task<()>>,
     /// gpui's quit hook: keeps the answers of renewals still waiting for the issuer
     /// ([`super::in_flight::keep_answers_at_quit`]; the next start stores them). The command line
@@ -152,14 +157,22 @@ impl State {
                     .ok();
             }
         });
+        // Shared stores keep the registration beside their refresh lock; a memory store keeps it
+        // for this state's life.
+        let registrations = match store.refresh_lock() {
+            Some(lock) => crate::siwc::Registrations::beside_lock(lock.path()),
+            None => crate::siwc::Registrations::in_memory(),
+        };
         Self {
             auth: AuthState::Loading,
             last_error: None,
             generation: 0,
             sign_in_flows: Rc::new(OAuthSignIn::new(config.clone(), http.clone())),
+            registrations,
             renewal: Renewal {
                 store,
                 store_lock: Arc::default(),
+                official: crate::siwc::OfficialIssuer::new(config.clone(), http.clone()),
                 http,
                 config,
                 policy: RefreshPolicy::default(),
@@ -182,6 +195,36 @@ impl State {
     pub fn with_sign_in_flows(mut self, flows: impl SignInFlows) -> Self {
         self.sign_in_flows = Rc::new(flows);
         self
+    }
+
+    /// Replaces where the official route's host id and registration are kept.
+    pub fn with_registrations(mut self, registrations: crate::siwc::Registrations) -> Self {
+        self.registrations = registrations;
+        self
+    }
+
+    /// Where the official route's host id and registration are kept.
+    pub fn registrations(&self) -> &crate::siwc::Registrations {
+        &self.registrations
+    }
+
+    /// The route of the signed-in account.
+    pub fn route(&self) -> Option<crate::route::Route> {
+        match &self.auth {
+            AuthState::SignedIn { credentials, .. } => Some(credentials.route()),
+            _ => None,
+        }
+    }
+
+    /// On the official route, whether the user let this app use their plan (siwc.md §5.1).
+    pub fn plan_use(&self) -> Option<crate::siwc::PlanUse> {
+        match &self.auth {
+            AuthState::SignedIn { credentials, .. } => credentials
+                .official
+                .as_ref()
+                .map(|session| session.plan_use),
+            _ => None,
+        }
     }
 
     /// Where the sign-in stands.
@@ -258,7 +301,18 @@ impl State {
         let generation = self.next_generation();
         self.last_error = None;
         let (reporter, mut reports) = ProgressReporter::channel();
-        let flow = self.sign_in_flows.start(method, reporter, cx);
+        let flow = match method {
+            SignInMethod::SignInWithChatGpt => {
+                let official = OfficialSignIn {
+                    issuer: self.renewal.official.clone(),
+                    registrations: self.registrations.clone(),
+                };
+                self.sign_in_flows.start_official(official, reporter, cx)
+            }
+            SignInMethod::Browser | SignInMethod::DeviceCode => {
+                self.sign_in_flows.start(method, reporter, cx)
+            }
+        };
         let renewal = self.renewal.clone();
         let task = cx.spawn(async move |this, cx| {
             // Show each step the flow reports until it yields; a flow that stops reporting (it
@@ -278,7 +332,12 @@ impl State {
                 }
             };
             let outcome = match tokens {
-                Ok(tokens) if tokens.identity.account_id.is_none() => Err(AuthError::NoAccount),
+                Ok(tokens)
+                    if tokens.route() == crate::route::Route::CodexBackend
+                        && tokens.identity.account_id.is_none() =>
+                {
+                    Err(AuthError::NoAccount)
+                }
                 Ok(tokens) => {
                     let _serial = renewal.store_lock.lock().await;
                     let current = this
@@ -336,10 +395,22 @@ impl State {
             AuthState::SignedIn { credentials, .. } => {
                 let http = self.renewal.http.clone();
                 let config = self.renewal.config.clone();
-                let refresh_token = credentials.refresh_token.clone();
+                let official = self.renewal.official.clone();
+                let tokens = credentials.clone();
                 let executor = cx.background_executor().clone();
+                if tokens.official.is_some() {
+                    // The registration survives sign-out; its ID token (the next
+                    // `id_token_hint`) does not (siwc.md §1.3, §1.9).
+                    let registrations = self.registrations.clone();
+                    cx.background_spawn(async move {
+                        if let Err(error) = registrations.forget_id_token() {
+                            log::warn!("could not forget the saved ID token: {error:#}");
+                        }
+                    })
+                    .detach();
+                }
                 Some(cx.background_spawn(async move {
-                    let revoke = revoke_refresh_token(&*http, &config, &refresh_token).fuse();
+                    let revoke = revoke_tokens(&*http, &config, &official, &tokens).fuse();
                     let deadline = executor.timer(REVOKE_TIMEOUT).fuse();
                     futures::pin_mut!(revoke, deadline);
                     futures::select_biased! {
@@ -636,8 +707,15 @@ impl State {
     }
 }
 
-/// The backend's view of a token set.
+/// The backend's view of a token set. An official-route sign-in names no ChatGPT account (its
+/// API takes the bearer alone, siwc.md §4): its account id is empty.
 fn backend_auth(tokens: &TokenSet) -> Result<BackendAuth, AuthError> {
+    if tokens.official.is_some() {
+        return Ok(BackendAuth {
+            access_token: tokens.access_token.clone(),
+            account_id: String::new(),
+        });
+    }
     Ok(BackendAuth {
         access_token: tokens.access_token.clone(),
         account_id: tokens

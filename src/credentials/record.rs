@@ -10,7 +10,9 @@
 //! The record keeps only what a session needs (as upstream Zed does): the access and refresh
 //! tokens, the expiry, the account id, the email and the plan. Not the ID token: with real
 //! tokens (JWTs of 1.5–2 KB) it pushed the record past the 2,560 bytes Windows' credential store
-//! takes ([`MAX_RECORD_BYTES`]). A record written by an older version (format 1, with the ID
+//! takes ([`MAX_RECORD_BYTES`]). A sign-in of the official route (`route:
+//! sign_in_with_chatgpt`) adds its issued client id, user and plan use ([`crate::siwc`]); its ID
+//! token is kept in the registration file beside the store instead. A record written by an older version (format 1, with the ID
 //! token) still loads, marked [`RecordFormat::Migrated`], and the auth state rewrites it in
 //! today's shape on that first read.
 
@@ -70,6 +72,10 @@ pub struct StoredCredentials {
     /// sign-in.
     #[serde(default)]
     pub route: Route,
+    /// The official route's issued client id, user and plan use (`None` on the Codex route).
+    /// The ID token is not kept here (see [`crate::siwc`]: it lives in the registration file).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub official: Option<crate::siwc::OfficialSession>,
     /// Which format the record was read from; never stored.
     #[serde(skip)]
     pub format: RecordFormat,
@@ -113,7 +119,8 @@ impl StoredCredentials {
             account_id: tokens.identity.account_id.clone(),
             email: tokens.identity.email.clone(),
             plan: tokens.identity.plan.clone(),
-            route: Route::CodexBackend,
+            route: tokens.route(),
+            official: tokens.official.clone(),
             format: RecordFormat::Current,
         }
     }
@@ -129,8 +136,12 @@ impl StoredCredentials {
                 email: self.email.clone(),
                 account_id: self.account_id.clone(),
                 plan: self.plan.clone(),
-                user_id: None,
+                user_id: self
+                    .official
+                    .as_ref()
+                    .map(|session| session.subject.clone()),
             },
+            official: self.official.clone(),
         }
     }
 
@@ -206,6 +217,7 @@ mod tests {
             email: Some("ada@example.com".into()),
             plan: Some(PlanType::Plus),
             route: Route::CodexBackend,
+            official: None,
             format: RecordFormat::Current,
         }
     }
@@ -306,6 +318,30 @@ mod tests {
             );
             assert!(!String::from_utf8_lossy(&bytes).contains("id_token"));
         }
+    }
+
+    #[test]
+    fn an_official_record_with_real_sized_tokens_fits_and_round_trips() {
+        let official = StoredCredentials {
+            access_token: AccessToken::new(realistic_jwt(2000, 'a')),
+            refresh_token: RefreshToken::new(format!("rt_{}", "R".repeat(86))),
+            account_id: None,
+            plan: None,
+            route: Route::SignInWithChatGpt,
+            official: Some(crate::siwc::OfficialSession {
+                client_id: format!("oaiapp_{}", "c".repeat(40)),
+                subject: format!("user-{}", "s".repeat(40)),
+                plan_use: crate::siwc::PlanUse::Granted,
+            }),
+            ..record()
+        };
+        let bytes = official.encode();
+        assert!(bytes.len() <= MAX_RECORD_BYTES, "{}", bytes.len());
+        let read = StoredCredentials::decode(&bytes).unwrap();
+        assert_eq!(read, official);
+        assert_eq!(read.to_token_set().route(), Route::SignInWithChatGpt);
+        // A Codex-route record has no `official` field at all: older versions read it unchanged.
+        assert!(!String::from_utf8_lossy(&record().encode()).contains("official"));
     }
 
     #[test]

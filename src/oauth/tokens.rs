@@ -34,6 +34,18 @@ pub struct TokenSet {
     pub expires_at: DateTime<Utc>,
     /// Who signed in.
     pub identity: IdentityClaims,
+    /// The official route's registration and plan use; `None` for a Codex-route sign-in.
+    pub official: Option<crate::siwc::OfficialSession>,
+}
+
+impl TokenSet {
+    /// The route these tokens belong to.
+    pub fn route(&self) -> crate::route::Route {
+        match self.official {
+            Some(_) => crate::route::Route::SignInWithChatGpt,
+            None => crate::route::Route::CodexBackend,
+        }
+    }
 }
 
 impl TokenSet {
@@ -92,6 +104,7 @@ impl TokenSet {
             refresh_token,
             expires_at,
             identity,
+            official: None,
         })
     }
 }

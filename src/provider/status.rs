@@ -98,6 +98,11 @@ impl ConfigurationStatus {
                 } => {
                     vec!["Signing in… asking for a device code.".into()]
                 }
+                SignInStep::Starting {
+                    method: SignInMethod::SignInWithChatGpt,
+                } => {
+                    vec!["Signing in… starting Sign in with ChatGPT.".into()]
+                }
                 // The URL carries the sign-in's `state`: it is opened, never printed here.
                 SignInStep::ApproveInBrowser { .. } => {
                     vec!["Signing in… approve in your browser.".into()]

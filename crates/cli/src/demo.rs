@@ -71,7 +71,11 @@ async fn demo(context: CommandContext, emulator: Arc<Emulator>, cx: &mut AsyncAp
         OpenAiSubscribedProvider::with_options(
             context.http.clone(),
             store_for_provider,
-            Config::with_urls(&emulator.issuer_url(), &emulator.backend_url()).unwrap(),
+            Config::with_urls(&emulator.issuer_url(), &emulator.backend_url())
+                .and_then(|config| {
+                    config.with_official_urls(&emulator.siwc_issuer_url(), &emulator.siwc_api_url())
+                })
+                .unwrap(),
             options,
             cx,
         )

@@ -21,11 +21,20 @@ pub fn run(args: EmulatorArgs) -> ExitCode {
     outln!("issuer:  {}", emulator.issuer_url());
     outln!("backend: {}", emulator.backend_url());
     outln!(
-        "Point the other commands at it with\n  export {}={} {}={}",
+        "Sign in with ChatGPT issuer: {}",
+        emulator.siwc_issuer_url()
+    );
+    outln!("Sign in with ChatGPT API:    {}", emulator.siwc_api_url());
+    outln!(
+        "Point the other commands at it with\n  export {}={} {}={} \\\n    {}={} {}={}",
         crate::args::ENV_AUTH_URL,
         emulator.issuer_url(),
         crate::args::ENV_BACKEND_URL,
-        emulator.backend_url()
+        emulator.backend_url(),
+        crate::args::ENV_SIWC_AUTH_URL,
+        emulator.siwc_issuer_url(),
+        crate::args::ENV_SIWC_API_URL,
+        emulator.siwc_api_url()
     );
     match emulator.serve_forever() {
         Ok(()) => ExitCode::SUCCESS,
