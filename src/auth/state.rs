@@ -201,6 +201,14 @@ impl State {
         }
     }
 
+    /// The route of the signed-in session, if any.
+    pub fn route(&self) -> Option<crate::route::Route> {
+        match &self.auth {
+            AuthState::SignedIn { credentials, .. } => Some(credentials.route),
+            _ => None,
+        }
+    }
+
     /// When the current access token expires (it is renewed five minutes before), for display.
     pub fn expires_at(&self) -> Option<chrono::DateTime<Utc>> {
         match &self.auth {
@@ -632,12 +640,16 @@ impl State {
 
 /// The backend's view of a token set.
 fn backend_auth(tokens: &TokenSet) -> Result<BackendAuth, AuthError> {
+    let account_id = match tokens.route {
+        crate::route::Route::CodexBackend => tokens.identity.account_id.clone(),
+        // The official route names no ChatGPT account (siwc.md §1.7): the id, when known, only
+        // keys the caches.
+        crate::route::Route::SignInWithChatGpt => {
+            Some(tokens.identity.account_id.clone().unwrap_or_default())
+        }
+    };
     Ok(BackendAuth {
         access_token: tokens.access_token.clone(),
-        account_id: tokens
-            .identity
-            .account_id
-            .clone()
-            .ok_or(AuthError::NoAccount)?,
+        account_id: account_id.ok_or(AuthError::NoAccount)?,
     })
 }

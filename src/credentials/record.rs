@@ -113,7 +113,7 @@ impl StoredCredentials {
             account_id: tokens.identity.account_id.clone(),
             email: tokens.identity.email.clone(),
             plan: tokens.identity.plan.clone(),
-            route: Route::CodexBackend,
+            route: tokens.route,
             format: RecordFormat::Current,
         }
     }
@@ -131,6 +131,7 @@ impl StoredCredentials {
                 plan: self.plan.clone(),
                 user_id: None,
             },
+            route: self.route,
         }
     }
 

@@ -34,6 +34,9 @@ pub struct TokenSet {
     pub expires_at: DateTime<Utc>,
     /// Who signed in.
     pub identity: IdentityClaims,
+    /// The route the sign-in took (a set from a token answer keeps its sign-in's route; the
+    /// Codex route's flows make Codex-route sets).
+    pub route: crate::route::Route,
 }
 
 impl TokenSet {
@@ -92,6 +95,7 @@ impl TokenSet {
             refresh_token,
             expires_at,
             identity,
+            route: previous.map_or(crate::route::Route::CodexBackend, |previous| previous.route),
         })
     }
 }
