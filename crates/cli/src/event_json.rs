@@ -5,6 +5,19 @@ use serde_json::{Value, json};
 
 /// The JSON line for one event.
 pub fn event_to_json(event: &LanguageModelCompletionEvent) -> Value {
+    event_to_json_in(event, None)
+}
+
+/// The JSON line for one event of a route whose tools live in `namespace` (the official
+/// route's: a tool call then shows its `namespace` beside its `name`).
+pub fn event_to_json_in(event: &LanguageModelCompletionEvent, namespace: Option<&str>) -> Value {
+    if let (LanguageModelCompletionEvent::ToolUse(_), Some(namespace)) = (event, namespace) {
+        let mut value = event_to_json_in(event, None);
+        if let Some(object) = value.as_object_mut() {
+            object.insert("namespace".into(), Value::from(namespace));
+        }
+        return value;
+    }
     match event {
         LanguageModelCompletionEvent::Queued { position } => {
             json!({"type": "queued", "position": position})
