@@ -77,6 +77,11 @@ secret_type!(
     PkceVerifier
 );
 secret_type!(
+    /// The OpenID Connect `nonce` of one official-route sign-in (OpenID Connect Core §3.1.2.1):
+    /// the ID token must carry it back.
+    Nonce, derive(PartialEq, Eq)
+);
+secret_type!(
     /// The OAuth `state` parameter (RFC 6749 §10.12), which binds the callback to this sign-in.
     CsrfState, derive(PartialEq, Eq)
 );
@@ -95,6 +100,7 @@ mod tests {
             format!("{:?}", AuthorizationCode::new(value)),
             format!("{:?}", PkceVerifier::new(value)),
             format!("{:?}", CsrfState::new(value)),
+            format!("{:?}", Nonce::new(value)),
             format!("{:#?}", Some(AccessToken::new(value))),
         ];
         for line in printed {

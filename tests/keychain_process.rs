@@ -407,6 +407,7 @@ fn sample_record(url: &str) -> StoredCredentials {
         email: Some("keychain-test@example.com".into()),
         plan: None,
         route: Default::default(),
+        official: None,
         format: Default::default(),
     }
 }

@@ -29,6 +29,7 @@ pub use in_flight::{finish_renewals, renewals_in_flight, unsaved_renewal};
 pub use policy::RefreshPolicy;
 pub use refresh_error::{PermanentReason, RefreshError, TransientReason};
 pub use sign_in::{
-    BrowserLaunch, OAuthSignIn, ProgressReporter, SignInFlows, SignInMethod, SignInProgress,
+    BrowserLaunch, OAuthSignIn, OfficialSignIn, ProgressReporter, SignInFlows, SignInMethod,
+    SignInProgress,
 };
 pub use state::{AuthState, State};

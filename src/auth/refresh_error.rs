@@ -24,6 +24,10 @@ pub enum PermanentReason {
     InvalidGrant,
     /// HTTP 401 without one of the codes above.
     Unauthorized,
+    /// `invalid_client` (the official route, siwc.md §1.8): the app's registration is refused.
+    ClientRefused,
+    /// The official route's renewed ID token could not be trusted (bad signature, another user…).
+    UntrustedIdentity,
 }
 
 impl PermanentReason {
@@ -47,6 +51,8 @@ impl fmt::Display for PermanentReason {
             Self::Invalidated => "the sign-in was revoked",
             Self::InvalidGrant => "the sign-in is no longer valid",
             Self::Unauthorized => "the sign-in was refused",
+            Self::ClientRefused => "ChatGPT refused this app's registration",
+            Self::UntrustedIdentity => "the renewed sign-in could not be trusted",
         })
     }
 }

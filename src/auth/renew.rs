@@ -24,7 +24,7 @@
 use super::policy::RefreshPolicy;
 use super::refresh::refresh_tokens;
 use super::refresh_error::{PermanentReason, RefreshError, TransientReason};
-use super::revoke::revoke_refresh_token;
+use super::revoke::revoke_tokens;
 use crate::config::Config;
 use crate::credentials::{CredentialStore, LockError, RefreshLock, StoredCredentials};
 use crate::oauth::TokenSet;
@@ -42,6 +42,8 @@ pub(super) struct Renewal {
     pub http: Arc<dyn HttpClient>,
     pub config: Config,
     pub policy: RefreshPolicy,
+    /// The official route's issuer (its discovery cached), for that route's sign-ins.
+    pub official: crate::siwc::OfficialIssuer,
 }
 
 /// Where the state that started a renewal stands.
@@ -126,7 +128,7 @@ impl Renewal {
         // 2. Ask the issuer, for a bounded time.
         let timer = cx.background_executor().timer(self.policy.timeout);
         let answer = futures::select_biased! {
-            answer = refresh_tokens(&*self.http, &self.config, &previous).fuse() => answer,
+            answer = self.refresh(&previous).fuse() => answer,
             () = timer.fuse() => Err(RefreshError::Transient(TransientReason::TimedOut)),
         };
 
@@ -163,6 +165,18 @@ impl Renewal {
                 )))
             }
             Err(error) => Err(RenewFailed::Refresh(error)),
+        }
+    }
+
+    /// One refresh request on the tokens' own route (the official route: siwc.md §1.8).
+    async fn refresh(&self, previous: &TokenSet) -> Result<TokenSet, RefreshError> {
+        match previous.route() {
+            crate::route::Route::CodexBackend => {
+                refresh_tokens(&*self.http, &self.config, previous).await
+            }
+            crate::route::Route::SignInWithChatGpt => {
+                crate::siwc::refresh::refresh(&self.official, previous).await
+            }
         }
     }
 
@@ -226,7 +240,7 @@ impl Renewal {
 
     /// Revokes the refresh token of tokens nobody will keep (best effort, bounded).
     async fn revoke(&self, tokens: &TokenSet, cx: &AsyncApp) {
-        let revoke = revoke_refresh_token(&*self.http, &self.config, &tokens.refresh_token).fuse();
+        let revoke = revoke_tokens(&*self.http, &self.config, &self.official, tokens).fuse();
         let deadline = cx.background_executor().timer(REVOKE_TIMEOUT).fuse();
         futures::pin_mut!(revoke, deadline);
         futures::select_biased! {
@@ -247,7 +261,11 @@ impl Renewal {
                 return None;
             }
         };
-        let same_account = stored.account_id == ours.identity.account_id;
+        let subject = |official: &Option<crate::siwc::OfficialSession>| {
+            official.as_ref().map(|session| session.subject.clone())
+        };
+        let same_account = stored.account_id == ours.identity.account_id
+            && subject(&stored.official) == subject(&ours.official);
         let different =
             stored.refresh_token != ours.refresh_token && stored.access_token != ours.access_token;
         (same_account && different).then(|| stored.to_token_set())

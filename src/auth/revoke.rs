@@ -30,3 +30,21 @@ pub async fn revoke_refresh_token(
 ) -> Result<(), RevokeFailure> {
     revoke_token(http, config, refresh_token).await
 }
+
+/// Revokes `tokens`' refresh token on their own route: the Codex route's endpoint, or the
+/// official issuer's discovered one with its issued client id (siwc.md §1.9).
+pub(crate) async fn revoke_tokens(
+    http: &dyn HttpClient,
+    config: &Config,
+    official: &crate::siwc::OfficialIssuer,
+    tokens: &crate::oauth::TokenSet,
+) -> Result<(), RevokeFailure> {
+    match tokens.route() {
+        crate::route::Route::CodexBackend => {
+            revoke_refresh_token(http, config, &tokens.refresh_token).await
+        }
+        crate::route::Route::SignInWithChatGpt => {
+            crate::siwc::revoke::revoke(official, tokens).await
+        }
+    }
+}

@@ -25,6 +25,19 @@ pub enum SignInMethod {
     Browser,
     /// A code typed on another device (for SSH, containers, WSL, busy ports).
     DeviceCode,
+    /// The official "Sign in with ChatGPT" route (`crate::siwc`): the browser, a loopback
+    /// callback on `127.0.0.1` with an ephemeral port, and the app's own registration.
+    SignInWithChatGpt,
+}
+
+impl SignInMethod {
+    /// The route a sign-in by this method takes.
+    pub fn route(self) -> crate::route::Route {
+        match self {
+            Self::Browser | Self::DeviceCode => crate::route::Route::CodexBackend,
+            Self::SignInWithChatGpt => crate::route::Route::SignInWithChatGpt,
+        }
+    }
 }
 
 /// What a running sign-in is waiting for, to show the user. Its `Debug` output leaves out the
@@ -100,6 +113,18 @@ pub trait SignInFlows: 'static {
         progress: ProgressReporter,
         cx: &mut App,
     ) -> Task<Result<TokenSet, OAuthError>>;
+
+    /// Starts an official-route sign-in ([`SignInMethod::SignInWithChatGpt`]). Flows that do
+    /// not offer the route keep this default, which says so.
+    fn start_official(
+        &self,
+        official: OfficialSignIn,
+        progress: ProgressReporter,
+        cx: &mut App,
+    ) -> Task<Result<TokenSet, OAuthError>> {
+        let _ = (official, progress, cx);
+        Task::ready(Err(crate::siwc::SiwcError::NotOffered.into()))
+    }
 }
 
 impl<F> SignInFlows for F
@@ -114,6 +139,15 @@ where
     ) -> Task<Result<TokenSet, OAuthError>> {
         self(method, progress, cx)
     }
+}
+
+/// What an official-route sign-in needs from the state that starts it.
+#[derive(Clone, Debug)]
+pub struct OfficialSignIn {
+    /// The official issuer (its discovery cached).
+    pub issuer: crate::siwc::OfficialIssuer,
+    /// This host's id and registered account.
+    pub registrations: crate::siwc::Registrations,
 }
 
 /// Whether the browser flow opens the authorize URL itself.
@@ -197,6 +231,39 @@ impl SignInFlows for OAuthSignIn {
                         .await
                 })
             }
+            // `State::sign_in` sends this method to `start_official`, which has what it needs.
+            SignInMethod::SignInWithChatGpt => {
+                Task::ready(Err(crate::siwc::SiwcError::NotOffered.into()))
+            }
         }
+    }
+
+    fn start_official(
+        &self,
+        official: OfficialSignIn,
+        progress: ProgressReporter,
+        cx: &mut App,
+    ) -> Task<Result<TokenSet, OAuthError>> {
+        let executor = cx.background_executor().clone();
+        let callback = self.callback.clone();
+        let browser = self.browser;
+        cx.spawn(async move |cx| {
+            let attempt = crate::siwc::start_official_sign_in(
+                official.issuer,
+                official.registrations,
+                executor,
+                callback,
+            )
+            .await?;
+            if browser == BrowserLaunch::Open {
+                let url = attempt.authorize_url.clone();
+                cx.update(|cx| cx.open_url(url.as_str())).ok();
+            }
+            progress.report(SignInProgress::WaitingForBrowser {
+                authorize_url: attempt.authorize_url,
+            });
+            // Dropping this task drops the attempt's, which frees the callback port.
+            attempt.task.await
+        })
     }
 }

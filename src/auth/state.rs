@@ -20,8 +20,10 @@
 use super::error::AuthError;
 use super::policy::RefreshPolicy;
 use super::renew::{RenewFailed, Renewal, Renewed, Standing};
-use super::revoke::revoke_refresh_token;
-use super::sign_in::{OAuthSignIn, ProgressReporter, SignInFlows, SignInMethod, SignInProgress};
+use super::revoke::revoke_tokens;
+use super::sign_in::{
+    OAuthSignIn, OfficialSignIn, ProgressReporter, SignInFlows, SignInMethod, SignInProgress,
+};
 use crate::backend_request::BackendAuth;
 use crate::config::Config;
 use crate::credentials::{CredentialStore, StoredCredentials};
@@ -101,6 +103,9 @@ pub struct State {
     generation: u64,
     renewal: Renewal,
     sign_in_flows: Rc<dyn SignInFlows>,
+    /// The official route's host id and registered account, beside the store (see
+    /// [`crate::siwc::registration`]).
+    registrations: crate::siwc::Registrations,
     loaded: Shared<Task<()>>,
     /// gpui's quit hook: waits for the renewals in flight ([`super::finish_renewals`]). gpui
     /// bounds every quit hook to its `SHUTDOWN_TIMEOUT` (100 ms in gpui 0.2.2), and spends that
@@ -149,14 +154,22 @@ impl State {
                     .ok();
             }
         });
+        // Shared stores keep the registration beside their refresh lock; a memory store keeps it
+        // for this state's life.
+        let registrations = match store.refresh_lock() {
+            Some(lock) => crate::siwc::Registrations::beside_lock(lock.path()),
+            None => crate::siwc::Registrations::in_memory(),
+        };
         Self {
             auth: AuthState::Loading,
             last_error: None,
             generation: 0,
             sign_in_flows: Rc::new(OAuthSignIn::new(config.clone(), http.clone())),
+            registrations,
             renewal: Renewal {
                 store,
                 store_lock: Arc::default(),
+                official: crate::siwc::OfficialIssuer::new(config.clone(), http.clone()),
                 http,
                 config,
                 policy: RefreshPolicy::default(),
@@ -178,6 +191,36 @@ impl State {
         self
     }
 
+    /// Replaces where the official route's host id and registration are kept.
+    pub fn with_registrations(mut self, registrations: crate::siwc::Registrations) -> Self {
+        self.registrations = registrations;
+        self
+    }
+
+    /// Where the official route's host id and registration are kept.
+    pub fn registrations(&self) -> &crate::siwc::Registrations {
+        &self.registrations
+    }
+
+    /// The route of the signed-in account.
+    pub fn route(&self) -> Option<crate::route::Route> {
+        match &self.auth {
+            AuthState::SignedIn { credentials, .. } => Some(credentials.route()),
+            _ => None,
+        }
+    }
+
+    /// On the official route, whether the user let this app use their plan (siwc.md §5.1).
+    pub fn plan_use(&self) -> Option<crate::siwc::PlanUse> {
+        match &self.auth {
+            AuthState::SignedIn { credentials, .. } => credentials
+                .official
+                .as_ref()
+                .map(|session| session.plan_use),
+            _ => None,
+        }
+    }
+
     /// Where the sign-in stands.
     pub fn auth_state(&self) -> &AuthState {
         &self.auth
@@ -197,14 +240,6 @@ impl State {
     pub fn account(&self) -> Option<&IdentityClaims> {
         match &self.auth {
             AuthState::SignedIn { credentials, .. } => Some(&credentials.identity),
-            _ => None,
-        }
-    }
-
-    /// The route of the signed-in session, if any.
-    pub fn route(&self) -> Option<crate::route::Route> {
-        match &self.auth {
-            AuthState::SignedIn { credentials, .. } => Some(credentials.route),
             _ => None,
         }
     }
@@ -260,7 +295,18 @@ impl State {
         let generation = self.next_generation();
         self.last_error = None;
         let (reporter, mut reports) = ProgressReporter::channel();
-        let flow = self.sign_in_flows.start(method, reporter, cx);
+        let flow = match method {
+            SignInMethod::SignInWithChatGpt => {
+                let official = OfficialSignIn {
+                    issuer: self.renewal.official.clone(),
+                    registrations: self.registrations.clone(),
+                };
+                self.sign_in_flows.start_official(official, reporter, cx)
+            }
+            SignInMethod::Browser | SignInMethod::DeviceCode => {
+                self.sign_in_flows.start(method, reporter, cx)
+            }
+        };
         let renewal = self.renewal.clone();
         let task = cx.spawn(async move |this, cx| {
             // Show each step the flow reports until it yields; a flow that stops reporting (it
@@ -280,7 +326,12 @@ impl State {
                 }
             };
             let outcome = match tokens {
-                Ok(tokens) if tokens.identity.account_id.is_none() => Err(AuthError::NoAccount),
+                Ok(tokens)
+                    if tokens.route() == crate::route::Route::CodexBackend
+                        && tokens.identity.account_id.is_none() =>
+                {
+                    Err(AuthError::NoAccount)
+                }
                 Ok(tokens) => {
                     let _serial = renewal.store_lock.lock().await;
                     let current = this
@@ -338,10 +389,22 @@ impl State {
             AuthState::SignedIn { credentials, .. } => {
                 let http = self.renewal.http.clone();
                 let config = self.renewal.config.clone();
-                let refresh_token = credentials.refresh_token.clone();
+                let official = self.renewal.official.clone();
+                let tokens = credentials.clone();
                 let executor = cx.background_executor().clone();
+                if tokens.official.is_some() {
+                    // The registration survives sign-out; its ID token (the next
+                    // `id_token_hint`) does not (siwc.md §1.3, §1.9).
+                    let registrations = self.registrations.clone();
+                    cx.background_spawn(async move {
+                        if let Err(error) = registrations.forget_id_token() {
+                            log::warn!("could not forget the saved ID token: {error:#}");
+                        }
+                    })
+                    .detach();
+                }
                 Some(cx.background_spawn(async move {
-                    let revoke = revoke_refresh_token(&*http, &config, &refresh_token).fuse();
+                    let revoke = revoke_tokens(&*http, &config, &official, &tokens).fuse();
                     let deadline = executor.timer(REVOKE_TIMEOUT).fuse();
                     futures::pin_mut!(revoke, deadline);
                     futures::select_biased! {
@@ -638,18 +701,21 @@ impl State {
     }
 }
 
-/// The backend's view of a token set.
+/// The backend's view of a token set. An official-route sign-in names no ChatGPT account (its
+/// API takes the bearer alone, siwc.md §4): its account id is empty.
 fn backend_auth(tokens: &TokenSet) -> Result<BackendAuth, AuthError> {
-    let account_id = match tokens.route {
-        crate::route::Route::CodexBackend => tokens.identity.account_id.clone(),
-        // The official route names no ChatGPT account (siwc.md §1.7): the id, when known, only
-        // keys the caches.
-        crate::route::Route::SignInWithChatGpt => {
-            Some(tokens.identity.account_id.clone().unwrap_or_default())
-        }
-    };
+    if tokens.official.is_some() {
+        return Ok(BackendAuth {
+            access_token: tokens.access_token.clone(),
+            account_id: String::new(),
+        });
+    }
     Ok(BackendAuth {
         access_token: tokens.access_token.clone(),
-        account_id: account_id.ok_or(AuthError::NoAccount)?,
+        account_id: tokens
+            .identity
+            .account_id
+            .clone()
+            .ok_or(AuthError::NoAccount)?,
     })
 }

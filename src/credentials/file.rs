@@ -271,6 +271,7 @@ mod tests {
             email: None,
             plan: None,
             route: Default::default(),
+            official: None,
             format: Default::default(),
         }
     }

@@ -70,6 +70,10 @@ pub struct StoredCredentials {
     /// sign-in.
     #[serde(default)]
     pub route: Route,
+    /// The official route's issued client id, user and plan use (`None` on the Codex route).
+    /// The ID token is not kept here (see [`crate::siwc`]: it lives in the registration file).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub official: Option<crate::siwc::OfficialSession>,
     /// Which format the record was read from; never stored.
     #[serde(skip)]
     pub format: RecordFormat,
@@ -113,7 +117,8 @@ impl StoredCredentials {
             account_id: tokens.identity.account_id.clone(),
             email: tokens.identity.email.clone(),
             plan: tokens.identity.plan.clone(),
-            route: tokens.route,
+            route: tokens.route(),
+            official: tokens.official.clone(),
             format: RecordFormat::Current,
         }
     }
@@ -129,9 +134,12 @@ impl StoredCredentials {
                 email: self.email.clone(),
                 account_id: self.account_id.clone(),
                 plan: self.plan.clone(),
-                user_id: None,
+                user_id: self
+                    .official
+                    .as_ref()
+                    .map(|session| session.subject.clone()),
             },
-            route: self.route,
+            official: self.official.clone(),
         }
     }
 
@@ -207,6 +215,7 @@ mod tests {
             email: Some("ada@example.com".into()),
             plan: Some(PlanType::Plus),
             route: Route::CodexBackend,
+            official: None,
             format: RecordFormat::Current,
         }
     }

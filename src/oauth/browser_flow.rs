@@ -64,7 +64,9 @@ pub fn start_browser_sign_in(
     let config = config.clone();
     let task_executor = executor.clone();
     let (cancel, flow) = cancellable(async move {
-        let Callback { outcome, responder } = server.wait_for_callback(state).await?;
+        let Callback {
+            outcome, responder, ..
+        } = server.wait_for_callback(state).await?;
         let result = match outcome {
             CallbackOutcome::Code(code) => {
                 exchange_code(

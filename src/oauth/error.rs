@@ -87,6 +87,10 @@ pub enum OAuthError {
     /// A token from the issuer could not be read.
     #[error("{0}. Try signing in again.")]
     InvalidToken(#[from] InvalidJwt),
+    /// The official "Sign in with ChatGPT" route's own failures (discovery, registration, ID
+    /// token, consent), in its words.
+    #[error(transparent)]
+    SignInWithChatGpt(#[from] crate::siwc::SiwcError),
 }
 
 impl OAuthError {

@@ -3,7 +3,7 @@
 //!
 //! 32 random bytes from the operating system, base64url without padding (43 characters).
 
-use crate::secret::CsrfState;
+use crate::secret::{CsrfState, Nonce};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngCore as _;
@@ -31,6 +31,15 @@ impl CsrfState {
                 .zip(candidate)
                 .fold(0u8, |diff, (a, b)| diff | (a ^ b))
                 == 0
+    }
+}
+
+impl Nonce {
+    /// A fresh, unguessable OpenID Connect nonce, drawn like the `state`.
+    pub fn generate() -> Self {
+        let mut bytes = [0u8; STATE_BYTES];
+        rand::rngs::OsRng.fill_bytes(&mut bytes);
+        Self::new(URL_SAFE_NO_PAD.encode(bytes))
     }
 }
 

@@ -34,9 +34,18 @@ pub struct TokenSet {
     pub expires_at: DateTime<Utc>,
     /// Who signed in.
     pub identity: IdentityClaims,
-    /// The route the sign-in took (a set from a token answer keeps its sign-in's route; the
-    /// Codex route's flows make Codex-route sets).
-    pub route: crate::route::Route,
+    /// The official route's registration and plan use; `None` for a Codex-route sign-in.
+    pub official: Option<crate::siwc::OfficialSession>,
+}
+
+impl TokenSet {
+    /// The route these tokens belong to.
+    pub fn route(&self) -> crate::route::Route {
+        match self.official {
+            Some(_) => crate::route::Route::SignInWithChatGpt,
+            None => crate::route::Route::CodexBackend,
+        }
+    }
 }
 
 impl TokenSet {
@@ -95,7 +104,7 @@ impl TokenSet {
             refresh_token,
             expires_at,
             identity,
-            route: previous.map_or(crate::route::Route::CodexBackend, |previous| previous.route),
+            official: None,
         })
     }
 }

@@ -87,17 +87,6 @@ pub enum PlanNotice {
     Dismissed,
 }
 
-/// What the official route's sign-in does from the card. The sign-in itself lives in the
-/// auth state; until it takes a [`Route`], "Continue with ChatGPT" says so instead of starting
-/// the Codex route's sign-in under the official route's name.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum OfficialSignIn {
-    /// Nothing asked.
-    Idle,
-    /// The user asked for the official route's sign-in, which this build cannot start yet.
-    NotAvailableYet,
-}
-
 impl Default for StateOptions {
     fn default() -> Self {
         Self {
@@ -147,8 +136,6 @@ pub struct State {
     token_cache: Arc<TokenCache>,
     /// The one-time official-route notice.
     plan_notice: PlanNotice,
-    /// The official route's sign-in asked from the card (see [`OfficialSignIn`]).
-    official_sign_in: OfficialSignIn,
     /// The official route's usage limit, from its last refusal (it reports no figures and no
     /// reset time: only that the limit is reached), until an answer completes.
     official_limit: Option<OfficialApiError>,
@@ -216,7 +203,6 @@ impl State {
             request_limiters: Arc::default(),
             token_cache,
             plan_notice: options.plan_notice,
-            official_sign_in: OfficialSignIn::Idle,
             official_limit: None,
             _subscriptions: subscriptions,
         }
@@ -314,11 +300,6 @@ impl State {
         }
     }
 
-    /// Where the official route's sign-in from the card stands.
-    pub fn official_sign_in(&self) -> OfficialSignIn {
-        self.official_sign_in
-    }
-
     /// The official route's usage-limit refusal, while it stands.
     pub fn official_limit(&self) -> Option<&OfficialApiError> {
         self.official_limit.as_ref()
@@ -327,16 +308,11 @@ impl State {
     /// Starts signing in by `route`'s browser sign-in ("Continue with ChatGPT" for the
     /// official route, "Use the Codex route" for the Codex route).
     pub fn sign_in_with_route(&mut self, route: Route, cx: &mut Context<Self>) {
-        match route {
-            Route::CodexBackend => {
-                self.official_sign_in = OfficialSignIn::Idle;
-                self.sign_in(SignInMethod::Browser, cx);
-            }
-            Route::SignInWithChatGpt => {
-                self.official_sign_in = OfficialSignIn::NotAvailableYet;
-                cx.notify();
-            }
-        }
+        let method = match route {
+            Route::CodexBackend => SignInMethod::Browser,
+            Route::SignInWithChatGpt => SignInMethod::SignInWithChatGpt,
+        };
+        self.sign_in(method, cx);
     }
 
     /// Whether someone is signed in.
@@ -610,9 +586,6 @@ impl State {
                     .account()
                     .and_then(|identity| identity.account_id.clone()),
             };
-            if auth.route() == Some(Route::SignInWithChatGpt) {
-                self.official_sign_in = OfficialSignIn::Idle;
-            }
             (auth.generation(), browser_url, account)
         };
 

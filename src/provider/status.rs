@@ -4,7 +4,7 @@
 //! Every sentence the settings panel shows is built in this file from the provider's state, which
 //! keeps the view free of logic and lets tests check the words without rendering.
 
-use super::state::{OfficialSignIn, PlanNotice, State};
+use super::state::{PlanNotice, State};
 use crate::auth::{AuthState, SignInMethod, SignInProgress};
 use crate::models::CatalogSource;
 use crate::route::Route;
@@ -94,9 +94,6 @@ pub const USING_PLAN: &str = "Using ChatGPT plan";
 /// Why someone would take the Codex route instead (one line, under its action).
 pub const CODEX_ROUTE_WHY: &str = "For Business, Enterprise, Edu and Free plans, which Sign in \
     with ChatGPT does not serve.";
-/// What "Continue with ChatGPT" says until this build can start the official route's sign-in.
-pub const OFFICIAL_SIGN_IN_NOT_AVAILABLE: &str = "Continue with ChatGPT isn't available in this \
-    build yet; use the Codex route for now.";
 
 impl ConfigurationStatus {
     /// The text of every line, for logs, the command line and tests.
@@ -118,6 +115,11 @@ impl ConfigurationStatus {
                     method: SignInMethod::DeviceCode,
                 } => {
                     vec!["Signing in… asking for a device code.".into()]
+                }
+                SignInStep::Starting {
+                    method: SignInMethod::SignInWithChatGpt,
+                } => {
+                    vec!["Signing in… starting Sign in with ChatGPT.".into()]
                 }
                 // The URL carries the sign-in's `state`: it is opened, never printed here.
                 SignInStep::ApproveInBrowser { .. } => {
@@ -198,12 +200,7 @@ pub(super) fn status_of(state: &State, cx: &App) -> ConfigurationStatus {
         .map(|error| SharedString::from(error.to_string()));
     match auth.auth_state() {
         AuthState::Loading => ConfigurationStatus::Loading,
-        AuthState::SignedOut => ConfigurationStatus::SignedOut {
-            error: match state.official_sign_in() {
-                OfficialSignIn::NotAvailableYet => Some(OFFICIAL_SIGN_IN_NOT_AVAILABLE.into()),
-                OfficialSignIn::Idle => error,
-            },
-        },
+        AuthState::SignedOut => ConfigurationStatus::SignedOut { error },
         AuthState::SigningIn {
             method, progress, ..
         } => ConfigurationStatus::SigningIn {
@@ -260,7 +257,7 @@ pub(super) fn status_of(state: &State, cx: &App) -> ConfigurationStatus {
                                 .map(|balance| format!("Credits: {balance}").into())
                         }
                     }),
-                limit_reached: match credentials.route {
+                limit_reached: match credentials.route() {
                     Route::CodexBackend => usage.and_then(|usage| {
                         limit_reached(usage, identity.plan.clone().map(String::from), now)
                     }),
@@ -271,8 +268,8 @@ pub(super) fn status_of(state: &State, cx: &App) -> ConfigurationStatus {
                         .map(|_| "Usage limit reached for your ChatGPT plan in this app.".into()),
                 },
                 notices,
-                route: credentials.route,
-                plan_notice: (credentials.route == Route::SignInWithChatGpt
+                route: credentials.route(),
+                plan_notice: (credentials.route() == Route::SignInWithChatGpt
                     && state.plan_notice() == PlanNotice::NotDismissed)
                     .then(|| PLAN_NOTICE_TEXT.into()),
             }

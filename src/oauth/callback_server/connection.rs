@@ -73,9 +73,10 @@ pub async fn serve(
             return None;
         }
         Ok(Ok(head)) => match route(&head, &options.path, &context.expected_state) {
-            Route::Callback(outcome) => {
+            Route::Callback(outcome, extras) => {
                 return Some(Callback {
                     outcome,
+                    extras,
                     responder: Responder {
                         stream,
                         executor: executor.clone(),

@@ -25,7 +25,7 @@ mod request_head;
 mod response;
 mod routing;
 
-pub use routing::CallbackOutcome;
+pub use routing::{CallbackExtras, CallbackOutcome};
 
 use self::admission::{ConnectionId, OpenConnections};
 use self::connection::ConnectionContext;
@@ -114,6 +114,8 @@ impl std::fmt::Debug for CallbackServer {
 pub struct Callback {
     /// What the redirect carried.
     pub outcome: CallbackOutcome,
+    /// The redirect's other parameters some flows read (the official route's `client_id`).
+    pub extras: CallbackExtras,
     /// Answers the browser.
     pub responder: Responder,
 }
@@ -197,6 +199,19 @@ impl CallbackServer {
     )]
     pub fn redirect_uri(&self) -> Url {
         let mut url = Url::parse("http://localhost/").expect("a valid URL");
+        url.set_port(Some(self.port)).expect("http URLs take ports");
+        url.set_path(&self.options.path);
+        url
+    }
+
+    /// `http://127.0.0.1:{port}{path}`: the `redirect_uri` of the official route, whose issuer
+    /// takes the IPv4 literal and never `localhost` (siwc.md §1.3).
+    #[allow(
+        clippy::expect_used,
+        reason = "a constant http URL parses and takes a port"
+    )]
+    pub fn loopback_ip_redirect_uri(&self) -> Url {
+        let mut url = Url::parse("http://127.0.0.1/").expect("a valid URL");
         url.set_port(Some(self.port)).expect("http URLs take ports");
         url.set_path(&self.options.path);
         url

@@ -26,13 +26,23 @@ pub enum CallbackOutcome {
     },
 }
 
+/// What else the redirect carried, for flows that need it (the official route's issued
+/// `client_id` and granted `scope`, siwc.md §1.4). The Codex route ignores them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CallbackExtras {
+    /// The `client_id` parameter, when present (the client id the issuer registered).
+    pub client_id: Option<String>,
+    /// The `scope` parameter, when present (the scopes the user granted).
+    pub scope: Option<String>,
+}
+
 /// What to do with a request.
 #[derive(Debug)]
 pub(crate) enum Route {
     /// Answer with this page (plus these headers) and keep waiting.
     Reject(Page, Vec<(&'static str, &'static str)>),
     /// This is the sign-in's callback.
-    Callback(CallbackOutcome),
+    Callback(CallbackOutcome, CallbackExtras),
 }
 
 /// Routes one request head.
@@ -67,6 +77,8 @@ pub fn route(head: &RequestHead, callback_path: &str, expected_state: &CsrfState
     let mut code = None;
     let mut error = None;
     let mut description = None;
+    let mut client_id = None;
+    let mut scope = None;
     // The first occurrence of each parameter counts; percent-decoding is lossy on purpose so
     // that non-UTF-8 bytes cannot fail the parse (they just will not match anything).
     for (key, value) in url.query_pairs() {
@@ -75,6 +87,8 @@ pub fn route(head: &RequestHead, callback_path: &str, expected_state: &CsrfState
             "code" => &mut code,
             "error" => &mut error,
             "error_description" => &mut description,
+            "client_id" => &mut client_id,
+            "scope" => &mut scope,
             _ => continue,
         };
         if slot.is_none() {
@@ -90,10 +104,11 @@ pub fn route(head: &RequestHead, callback_path: &str, expected_state: &CsrfState
              Close it and use the newest sign-in tab.",
         );
     }
+    let extras = CallbackExtras { client_id, scope };
     match (code, error) {
-        (_, Some(error)) => Route::Callback(CallbackOutcome::Error { error, description }),
+        (_, Some(error)) => Route::Callback(CallbackOutcome::Error { error, description }, extras),
         (Some(code), None) if !code.is_empty() => {
-            Route::Callback(CallbackOutcome::Code(AuthorizationCode::new(code)))
+            Route::Callback(CallbackOutcome::Code(AuthorizationCode::new(code)), extras)
         }
         _ => reject(
             StatusCode::BAD_REQUEST,
@@ -122,7 +137,7 @@ mod tests {
     fn status(route: &Route) -> Option<u16> {
         match route {
             Route::Reject(page, _) => Some(page.status.as_u16()),
-            Route::Callback(_) => None,
+            Route::Callback(..) => None,
         }
     }
 
@@ -153,16 +168,29 @@ mod tests {
         );
 
         match run("GET", "/auth/callback?code=abc&state=good&code=other") {
-            Route::Callback(CallbackOutcome::Code(code)) => assert_eq!(code.secret(), "abc"),
+            Route::Callback(CallbackOutcome::Code(code), extras) => {
+                assert_eq!(code.secret(), "abc");
+                assert_eq!(extras, CallbackExtras::default());
+            }
             other => panic!("{other:?}"),
         }
         match run(
             "GET",
             "/auth/callback?error=access_denied&error_description=%3Cb%3Eno%3C%2Fb%3E&state=good",
         ) {
-            Route::Callback(CallbackOutcome::Error { error, description }) => {
+            Route::Callback(CallbackOutcome::Error { error, description }, _) => {
                 assert_eq!(error, "access_denied");
                 assert_eq!(description.as_deref(), Some("<b>no</b>"));
+            }
+            other => panic!("{other:?}"),
+        }
+        match run(
+            "GET",
+            "/auth/callback?code=c&scope=openid+email&state=good&client_id=oaiapp_1",
+        ) {
+            Route::Callback(CallbackOutcome::Code(_), extras) => {
+                assert_eq!(extras.client_id.as_deref(), Some("oaiapp_1"));
+                assert_eq!(extras.scope.as_deref(), Some("openid email"));
             }
             other => panic!("{other:?}"),
         }
