@@ -88,6 +88,7 @@ pub mod models;
 pub mod request_body;
 pub mod responses;
 pub mod script;
+pub mod siwc;
 mod sse;
 pub mod state;
 pub mod usage;
@@ -96,6 +97,8 @@ pub use browser::BrowserVisit;
 pub use consent::AuthorizePage;
 pub use faults::{Fault, FaultRoute};
 pub use request_body::RequestEncodings;
+pub use siwc::faults::SiwcFault;
+pub use siwc::state::{SiwcConsent, SiwcMintedTokens, SiwcRecordedRequest, SiwcStats};
 pub use state::{EmulatorStats, IssuerRequest, RecordedRequest};
 
 /// The one OAuth client the emulated issuer knows: the Codex CLI's public client id, whose
@@ -222,6 +225,8 @@ impl std::fmt::Debug for MintedTokens {
 pub struct Emulator {
     address: SocketAddr,
     state: Arc<SharedState>,
+    /// The official route's state; it listens on its own port (see [`siwc`]).
+    siwc: Arc<siwc::state::SiwcState>,
     runtime: tokio::runtime::Handle,
     shutdown: Option<oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
@@ -242,6 +247,15 @@ impl Emulator {
             })?;
         listener.set_nonblocking(true)?;
         let address = listener.local_addr()?;
+        // The official route's own listener (see [`siwc`]), always on a free port.
+        let siwc_listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+            .context("could not bind the emulator's official route to 127.0.0.1")?;
+        siwc_listener.set_nonblocking(true)?;
+        let siwc = Arc::new(siwc::state::SiwcState::new(
+            format!("http://{}", siwc_listener.local_addr()?),
+            i64::try_from(options.access_token_lifetime.as_secs()).unwrap_or(3600),
+        )?);
+        let siwc_state = siwc.clone();
         let state = Arc::new(SharedState::new(options, format!("http://{address}")));
         let router = router(state.clone());
         let (shutdown, shutdown_received) = oneshot::channel();
@@ -268,7 +282,14 @@ impl Emulator {
                     let listener = axum::serve::ListenerExt::tap_io(listener, |stream| {
                         stream.set_nodelay(true).ok();
                     });
+                    let siwc_server = async move {
+                        match tokio::net::TcpListener::from_std(siwc_listener) {
+                            Ok(listener) => siwc::serve(listener, siwc_state).await,
+                            Err(error) => log::error!("emulator: could not listen: {error}"),
+                        }
+                    };
                     tokio::select! {
+                        _ = siwc_server => {}
                         result = axum::serve(listener, router) => {
                             if let Err(error) = result {
                                 log::error!("emulator: server stopped: {error}");
@@ -285,6 +306,7 @@ impl Emulator {
         Ok(Self {
             address,
             state,
+            siwc,
             runtime: handle,
             shutdown: Some(shutdown),
             thread: Some(thread),
