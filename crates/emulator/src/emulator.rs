@@ -28,6 +28,12 @@
 //! | `GET /backend-api/wham/usage` | [`usage`] |
 //! | `POST /__emulator/faults`, `GET /__emulator/stats` | [`admin`] |
 //!
+//! The official "Sign in with ChatGPT" route (`shared/spec/siwc.md`: its issuer and its `/v1`
+//! API) is served by [`siwc`] on a second loopback listener of its own, so that its "403 for any
+//! other route" never touches the routes above: [`Emulator::siwc_issuer_url`],
+//! [`Emulator::siwc_api_url`], [`Emulator::inject_siwc`], [`Emulator::set_siwc_consent`],
+//! [`Emulator::siwc_mint_tokens`], [`Emulator::siwc_requests`], [`Emulator::siwc_stats`].
+//!
 //! Shared pieces: [`state`] (issued codes and tokens, counters), [`jwt`] (minting),
 //! [`backend_auth`] (the backend's bearer and account checks), [`faults`] (the fault queue).
 //!

@@ -1151,3 +1151,17 @@ async fn api_faults_inside_the_stream() {
         Some("response.completed")
     );
 }
+
+#[tokio::test]
+async fn a_standing_fault_lasts_until_cleared() {
+    let emulator = Emulator::start().unwrap();
+    let token = emulator.siwc_mint_tokens(3600).access_token;
+    emulator.inject_siwc_standing(SiwcFault::RoutingOff);
+    for _ in 0..3 {
+        let answer = post_responses(&emulator, &token, &responses_body("hi")).await;
+        assert_eq!(answer.status, 503);
+    }
+    emulator.clear_siwc_faults();
+    let answer = post_responses(&emulator, &token, &responses_body("hi")).await;
+    assert_eq!(answer.status, 200);
+}

@@ -2,7 +2,10 @@
 //! queues with [`Emulator::inject_siwc`](crate::Emulator::inject_siwc).
 //!
 //! Faults wait in a FIFO queue; each request takes the first queued fault that applies to it
-//! (see [`FaultSite`]), so a test can queue a token error and an API error at once. Which
+//! (see [`FaultSite`]), so a test can queue a token error and an API error at once. A standing
+//! fault ([`Emulator::inject_siwc_standing`](crate::Emulator::inject_siwc_standing)) applies to
+//! every such request, after the queued ones, until
+//! [`Emulator::clear_siwc_faults`](crate::Emulator::clear_siwc_faults). Which
 //! request consumes which fault:
 //! - `GET /api/accounts/authorize`, when it answers the client (a redirect): the authorize knobs.
 //! - `POST /api/accounts/oauth/token`, as it arrives (any grant): [`SiwcFault::TokenError`],
@@ -160,29 +163,49 @@ impl SiwcFault {
     }
 }
 
-/// The queue of faults waiting for their request.
+/// How long a fault lasts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Persistence {
+    /// Consumed by the next request it applies to.
+    OneShot,
+    /// Applies to every such request until the faults are cleared.
+    Standing,
+}
+
+/// The faults waiting for their request: one-shot ones in a queue, standing ones beside it.
 #[derive(Debug, Default)]
 pub struct SiwcFaultQueue {
     queued: VecDeque<SiwcFault>,
+    standing: Vec<SiwcFault>,
 }
 
 impl SiwcFaultQueue {
-    /// Queues a fault behind the others.
-    pub fn push(&mut self, fault: SiwcFault) {
-        self.queued.push_back(fault);
+    /// Adds a fault: a one-shot one behind the others, or a standing one.
+    pub fn push(&mut self, fault: SiwcFault, persistence: Persistence) {
+        match persistence {
+            Persistence::OneShot => self.queued.push_back(fault),
+            Persistence::Standing => self.standing.push(fault),
+        }
     }
 
-    /// Removes and returns the first queued fault for `site` that `applies` accepts.
+    /// Drops every fault, one-shot and standing.
+    pub fn clear(&mut self) {
+        self.queued.clear();
+        self.standing.clear();
+    }
+
+    /// The first one-shot fault for `site` that `applies` accepts (removed), else the first
+    /// such standing fault (kept).
     pub fn take(
         &mut self,
         site: FaultSite,
         applies: impl Fn(&SiwcFault) -> bool,
     ) -> Option<SiwcFault> {
-        let index = self
-            .queued
-            .iter()
-            .position(|fault| fault.site() == site && applies(fault))?;
-        self.queued.remove(index)
+        let matches = |fault: &SiwcFault| fault.site() == site && applies(fault);
+        match self.queued.iter().position(matches) {
+            Some(index) => self.queued.remove(index),
+            None => self.standing.iter().find(|fault| matches(fault)).cloned(),
+        }
     }
 }
 
@@ -193,10 +216,14 @@ mod tests {
     #[test]
     fn a_request_takes_the_first_fault_for_its_site() {
         let mut queue = SiwcFaultQueue::default();
-        queue.push(SiwcFault::Cut);
-        queue.push(SiwcFault::TokenUnavailable);
-        queue.push(SiwcFault::OnModels(Box::new(SiwcFault::Region)));
-        queue.push(SiwcFault::Region);
+        for fault in [
+            SiwcFault::Cut,
+            SiwcFault::TokenUnavailable,
+            SiwcFault::OnModels(Box::new(SiwcFault::Region)),
+            SiwcFault::Region,
+        ] {
+            queue.push(fault, Persistence::OneShot);
+        }
         assert_eq!(
             queue.take(FaultSite::ResponsesArrival, |_| true),
             Some(SiwcFault::Region)
@@ -210,5 +237,18 @@ mod tests {
             queue.take(FaultSite::TokenArrival, |_| true),
             Some(SiwcFault::TokenUnavailable)
         );
+    }
+
+    #[test]
+    fn a_standing_fault_stays_and_one_shot_faults_go_first() {
+        let mut queue = SiwcFaultQueue::default();
+        queue.push(SiwcFault::RoutingOff, Persistence::Standing);
+        queue.push(SiwcFault::Region, Persistence::OneShot);
+        let site = FaultSite::ResponsesArrival;
+        assert_eq!(queue.take(site, |_| true), Some(SiwcFault::Region));
+        assert_eq!(queue.take(site, |_| true), Some(SiwcFault::RoutingOff));
+        assert_eq!(queue.take(site, |_| true), Some(SiwcFault::RoutingOff));
+        queue.clear();
+        assert_eq!(queue.take(site, |_| true), None);
     }
 }

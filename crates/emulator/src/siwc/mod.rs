@@ -147,7 +147,18 @@ impl Emulator {
     /// Queues a one-shot fault for the next official-route request it applies to (see
     /// [`faults`] for which request that is).
     pub fn inject_siwc(&self, fault: SiwcFault) {
-        self.siwc.inject(fault);
+        self.siwc.inject(fault, faults::Persistence::OneShot);
+    }
+
+    /// Adds a standing fault: it applies to every official-route request it applies to (after
+    /// any one-shot fault for that request) until [`Emulator::clear_siwc_faults`].
+    pub fn inject_siwc_standing(&self, fault: SiwcFault) {
+        self.siwc.inject(fault, faults::Persistence::Standing);
+    }
+
+    /// Drops every official-route fault, one-shot and standing.
+    pub fn clear_siwc_faults(&self) {
+        self.siwc.clear_faults();
     }
 
     /// What the official authorize endpoint does from now on (default

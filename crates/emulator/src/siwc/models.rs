@@ -1,7 +1,7 @@
 //! `GET /v1/models` on the official API (siwc.md §3, §9.2): the `{"models": […]}` envelope (not
 //! the API-key `{"data": […]}`), in the server's order, with one hidden model, for a bearer
 //! holding the plan scope. An arrival fault wrapped in
-//! [`SiwcFault::OnModels`](super::SiwcFault::OnModels) answers instead.
+//! [`SiwcFault::OnModels`] answers instead.
 
 use super::admission::{arrival_answer, check_bearer};
 use super::faults::{FaultSite, SiwcFault};

@@ -7,7 +7,7 @@
 //! Refresh tokens rotate and are single-use (siwc.md §1.8); a consumed one answers
 //! `refresh_token_reused` without killing the family.
 
-use super::faults::{FaultSite, SiwcFault, SiwcFaultQueue};
+use super::faults::{FaultSite, Persistence, SiwcFault, SiwcFaultQueue};
 use super::jwks::SigningKey;
 use crate::state::{now_secs, random_token};
 use axum::body::Bytes;
@@ -341,9 +341,14 @@ impl SiwcState {
         *counter(&mut self.inner.lock().stats) += 1;
     }
 
-    /// Queues a fault.
-    pub fn inject(&self, fault: SiwcFault) {
-        self.inner.lock().faults.push(fault);
+    /// Adds a fault.
+    pub fn inject(&self, fault: SiwcFault, persistence: Persistence) {
+        self.inner.lock().faults.push(fault, persistence);
+    }
+
+    /// Drops every fault.
+    pub fn clear_faults(&self) {
+        self.inner.lock().faults.clear();
     }
 
     /// Takes the first queued fault for `site`.
