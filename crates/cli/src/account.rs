@@ -1,6 +1,6 @@
 //! `login`, `logout` and `status`.
 
-use super::args::LoginArgs;
+use super::args::{LoginArgs, RouteArg};
 use super::context::CommandContext;
 use super::output::{errln, outln};
 use super::spinner::Spinner;
@@ -8,28 +8,49 @@ use super::wait::{sign_in_outcome, wait_for};
 use anyhow::{Result, anyhow};
 use gpui::AsyncApp;
 use openai_subscribed::auth::revoke::Revocation;
-use openai_subscribed::auth::{AuthState, SignInMethod, SignInProgress};
+use openai_subscribed::auth::{AuthError, AuthState, SignInMethod, SignInProgress};
+use openai_subscribed::oauth::OAuthError;
 use openai_subscribed::printable::one_line;
 use openai_subscribed::provider::{OpenAiSubscribedProvider, UrlOpener};
+use openai_subscribed::route::Route;
 use std::rc::Rc;
 
 /// "ada@example.com (Plus)", from the signed-in identity.
 fn who(provider: &OpenAiSubscribedProvider, cx: &mut AsyncApp) -> Result<Option<String>> {
     provider.state().read_with(cx, |state, cx| {
-        state.auth().read(cx).account().map(|identity| {
+        let auth = state.auth().read(cx);
+        let route = auth.route();
+        auth.account().map(|identity| {
             let email = identity
                 .email
                 .clone()
                 .unwrap_or_else(|| "your ChatGPT account".into());
-            match &identity.plan {
-                Some(plan) => format!("{email} ({plan})"),
-                None => email,
+            match (&identity.plan, route) {
+                (Some(plan), _) => format!("{email} ({plan})"),
+                (None, Some(Route::SignInWithChatGpt)) => {
+                    format!("{email} ({})", Route::SignInWithChatGpt.label())
+                }
+                (None, _) => email,
             }
         })
     })
 }
 
-/// `login [--no-browser] [--device]`.
+/// Which sign-in `login` runs: Sign in with ChatGPT unless the Codex route is asked for (or the
+/// device code, which only the Codex route has).
+fn sign_in_method(args: &LoginArgs) -> Result<SignInMethod> {
+    Ok(match (args.route, args.device) {
+        (Some(RouteArg::Siwc), true) => anyhow::bail!(
+            "the device-code sign-in exists only on the Codex route: run `openai-subscribed \
+             login --route codex --device`"
+        ),
+        (_, true) => SignInMethod::DeviceCode,
+        (Some(RouteArg::Codex), false) => SignInMethod::Browser,
+        (None | Some(RouteArg::Siwc), false) => SignInMethod::SignInWithChatGpt,
+    })
+}
+
+/// `login [--route siwc|codex] [--no-browser] [--device]`.
 pub async fn login(context: CommandContext, args: LoginArgs, cx: &mut AsyncApp) -> Result<()> {
     let opener = if args.no_browser {
         // The URL alone on one line of stdout, for scripts and remote shells.
@@ -41,6 +62,7 @@ pub async fn login(context: CommandContext, args: LoginArgs, cx: &mut AsyncApp) 
             }
         }))
     };
+    let method = sign_in_method(&args)?;
     let (provider, _) = context.loaded_provider(opener, cx).await?;
     if let Some(who) = who(&provider, cx)? {
         outln!(
@@ -49,11 +71,6 @@ pub async fn login(context: CommandContext, args: LoginArgs, cx: &mut AsyncApp) 
         return Ok(());
     }
 
-    let method = if args.device {
-        SignInMethod::DeviceCode
-    } else {
-        SignInMethod::Browser
-    };
     provider
         .state()
         .update(cx, |state, cx| state.sign_in(method, cx))?;
@@ -88,9 +105,28 @@ pub async fn login(context: CommandContext, args: LoginArgs, cx: &mut AsyncApp) 
     )
     .await?;
     spinner.clear();
-    outcome?;
+    if let Err(error) = outcome {
+        let not_eligible = auth.read_with(cx, |auth, _| {
+            matches!(
+                auth.last_error(),
+                Some(AuthError::SignIn(OAuthError::SignInWithChatGpt(error)))
+                    if error.is_not_eligible()
+            )
+        })?;
+        if not_eligible {
+            return Err(error.context(
+                "Sign in with ChatGPT refused this account; the Codex route may still serve \
+                 it: run `openai-subscribed login --route codex`",
+            ));
+        }
+        return Err(error);
+    }
     let who = who(&provider, cx)?.unwrap_or_else(|| "your ChatGPT account".into());
     outln!("Signed in as {who}");
+    let plan_use = auth.read_with(cx, |auth, _| auth.plan_use())?;
+    if let Some(plan_use @ openai_subscribed::siwc::PlanUse::NotGranted) = plan_use {
+        outln!("{}", plan_use.sentence());
+    }
     Ok(())
 }
 
@@ -123,22 +159,28 @@ pub async fn status(context: CommandContext, json: bool, cx: &mut AsyncApp) -> R
     let (record, store) = provider.state().read_with(cx, |state, cx| {
         let auth = state.auth().read(cx);
         let record = match auth.auth_state() {
-            AuthState::SignedIn { credentials, .. } => {
-                Some((credentials.identity.clone(), credentials.expires_at))
-            }
+            AuthState::SignedIn { credentials, .. } => Some((
+                credentials.identity.clone(),
+                credentials.expires_at,
+                credentials.route(),
+                credentials.official.clone(),
+            )),
             _ => None,
         };
         (record, auth.store_name())
     })?;
     if json {
         let value = match &record {
-            Some((identity, expires_at)) => serde_json::json!({
+            Some((identity, expires_at, route, official)) => serde_json::json!({
                 "signed_in": true,
                 "email": identity.email,
                 "plan": identity.plan.as_ref().map(|plan| plan.wire_name().to_string()),
                 "account_id": identity.account_id,
                 "expires_at": expires_at.to_rfc3339(),
                 "store": store,
+                "route": route,
+                "client_id": official.as_ref().map(|session| session.client_id.clone()),
+                "plan_use": official.as_ref().map(|session| session.plan_use),
             }),
             None => serde_json::json!({
                 "signed_in": false, "email": null, "plan": null, "account_id": null,
@@ -149,17 +191,27 @@ pub async fn status(context: CommandContext, json: bool, cx: &mut AsyncApp) -> R
         return Ok(());
     }
     match record {
-        Some((identity, expires_at)) => {
+        Some((identity, expires_at, route, official)) => {
             let email = identity.email.unwrap_or_else(|| "(no email)".into());
-            let plan = identity
-                .plan
-                .map(|plan| plan.to_string())
-                .unwrap_or_else(|| "unknown".into());
-            outln!("Signed in as {email} · {plan}");
-            outln!(
-                "Account:  {}",
-                one_line(&identity.account_id.unwrap_or_default(), 100)
-            );
+            match &official {
+                None => {
+                    let plan = identity
+                        .plan
+                        .map(|plan| plan.to_string())
+                        .unwrap_or_else(|| "unknown".into());
+                    outln!("Signed in as {email} · {plan}");
+                    outln!(
+                        "Account:  {}",
+                        one_line(&identity.account_id.unwrap_or_default(), 100)
+                    );
+                }
+                Some(session) => {
+                    outln!("Signed in as {email}");
+                    outln!("App:      {}", one_line(&session.client_id, 100));
+                    outln!("Plan use: {}", session.plan_use.sentence());
+                }
+            }
+            outln!("Route:    {}", route.label());
             outln!(
                 "Session:  access token valid until {} (renewed automatically)",
                 expires_at
@@ -173,4 +225,46 @@ pub async fn status(context: CommandContext, json: bool, cx: &mut AsyncApp) -> R
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::args::{Cli, Command};
+    use clap::Parser as _;
+
+    fn method(args: &[&str]) -> Result<SignInMethod> {
+        let cli = Cli::try_parse_from(args).unwrap();
+        let Command::Login(login) = cli.command else {
+            panic!("not a login");
+        };
+        sign_in_method(&login)
+    }
+
+    #[test]
+    fn login_takes_sign_in_with_chatgpt_unless_told_otherwise() {
+        // The environment may choose the route for the whole test process.
+        if std::env::var_os(crate::args::ENV_ROUTE).is_none() {
+            assert_eq!(
+                method(&["openai-subscribed", "login"]).unwrap(),
+                SignInMethod::SignInWithChatGpt
+            );
+            assert_eq!(
+                method(&["openai-subscribed", "login", "--device"]).unwrap(),
+                SignInMethod::DeviceCode
+            );
+        }
+        assert_eq!(
+            method(&["openai-subscribed", "login", "--route", "codex"]).unwrap(),
+            SignInMethod::Browser
+        );
+        assert_eq!(
+            method(&["openai-subscribed", "login", "--route", "siwc"]).unwrap(),
+            SignInMethod::SignInWithChatGpt
+        );
+        let error = method(&["openai-subscribed", "login", "--route", "siwc", "--device"])
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("--route codex --device"), "{error}");
+    }
 }

@@ -11,6 +11,12 @@ use std::time::Duration;
 pub const ENV_AUTH_URL: &str = "OPENAI_SUBSCRIBED_AUTH_URL";
 /// Environment variable for `--backend-url`.
 pub const ENV_BACKEND_URL: &str = "OPENAI_SUBSCRIBED_BACKEND_URL";
+/// Environment variable for `--siwc-auth-url`.
+pub const ENV_SIWC_AUTH_URL: &str = "OPENAI_SUBSCRIBED_SIWC_AUTH_URL";
+/// Environment variable for `--siwc-api-url`.
+pub const ENV_SIWC_API_URL: &str = "OPENAI_SUBSCRIBED_SIWC_API_URL";
+/// Environment variable for `login --route`.
+pub const ENV_ROUTE: &str = "OPENAI_SUBSCRIBED_ROUTE";
 /// Environment variable for `--client-version`.
 pub const ENV_CLIENT_VERSION: &str = "OPENAI_SUBSCRIBED_CLIENT_VERSION";
 /// Environment variable for `--request-compression` (`zstd` or `none`).
@@ -24,6 +30,10 @@ pub fn config_from_env() -> anyhow::Result<config::Config> {
     let mut config = config::Config::with_urls(
         &var(ENV_AUTH_URL, config::DEFAULT_ISSUER),
         &var(ENV_BACKEND_URL, config::DEFAULT_BACKEND),
+    )?
+    .with_official_urls(
+        &var(ENV_SIWC_AUTH_URL, config::DEFAULT_OFFICIAL_ISSUER),
+        &var(ENV_SIWC_API_URL, config::DEFAULT_OFFICIAL_API),
     )?;
     config.client_version = var(ENV_CLIENT_VERSION, config::CLIENT_VERSION);
     if let Ok(compression) = std::env::var(ENV_REQUEST_COMPRESSION) {
@@ -99,6 +109,13 @@ pub struct GlobalArgs {
     /// The subscription backend.
     #[arg(long, global = true, env = ENV_BACKEND_URL, default_value = config::DEFAULT_BACKEND)]
     pub backend_url: String,
+    /// The official route's issuer ("Sign in with ChatGPT"); its endpoints come from its
+    /// discovery document.
+    #[arg(long, global = true, env = ENV_SIWC_AUTH_URL, default_value = config::DEFAULT_OFFICIAL_ISSUER)]
+    pub siwc_auth_url: String,
+    /// The official route's API base (`/v1/models`, `/v1/responses`).
+    #[arg(long, global = true, env = ENV_SIWC_API_URL, default_value = config::DEFAULT_OFFICIAL_API)]
+    pub siwc_api_url: String,
     /// Where the sign-in is kept: the OS keychain, a 0600 file, or memory (gone at exit).
     /// `auto` uses the keychain and falls back to the file when no keychain answers.
     #[arg(long, global = true, env = "OPENAI_SUBSCRIBED_STORE", value_enum, default_value_t = StoreArg::Auto)]
@@ -175,13 +192,31 @@ pub enum Command {
     Demo,
 }
 
+/// `login --route`: which way to reach the plan.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum RouteArg {
+    /// Sign in with ChatGPT, the route OpenAI documents for open-source apps (Plus and Pro).
+    #[default]
+    #[value(name = "siwc", alias = "sign-in-with-chatgpt", alias = "official")]
+    Siwc,
+    /// The Codex CLI's route: for Business, Enterprise, Edu and Free plans, for the device-code
+    /// sign-in, or when Sign in with ChatGPT refuses the account.
+    Codex,
+}
+
 /// `login` options.
 #[derive(Debug, Args)]
 pub struct LoginArgs {
+    /// The route: `siwc` (Sign in with ChatGPT, the default) or `codex` (the Codex CLI's
+    /// route, for Business/Enterprise/Edu/Free plans or when Sign in with ChatGPT refuses the
+    /// account). `--device` implies `codex`.
+    #[arg(long, env = ENV_ROUTE, value_enum)]
+    pub route: Option<RouteArg>,
     /// Print the sign-in URL instead of opening a browser.
     #[arg(long)]
     pub no_browser: bool,
-    /// Sign in with a device code (for SSH, containers, WSL, or when ports 1455 and 1457 are busy).
+    /// Sign in with a device code (for SSH, containers, WSL, or when ports 1455 and 1457 are
+    /// busy); the Codex route's only.
     #[arg(long)]
     pub device: bool,
 }

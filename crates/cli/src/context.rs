@@ -34,7 +34,8 @@ pub struct CommandContext {
 impl CommandContext {
     /// Resolves the global options.
     pub fn from_args(args: &GlobalArgs) -> Result<Self> {
-        let mut config = Config::with_urls(&args.auth_url, &args.backend_url)?;
+        let mut config = Config::with_urls(&args.auth_url, &args.backend_url)?
+            .with_official_urls(&args.siwc_auth_url, &args.siwc_api_url)?;
         config.client_version = args.client_version.clone();
         config.request_compression = args.request_compression.into();
         let http: Arc<dyn HttpClient> = ReqwestHttpClient::new(&config.user_agent())?;

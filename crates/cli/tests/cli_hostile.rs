@@ -24,12 +24,14 @@ const BIN: &str = env!("CARGO_BIN_EXE_openai-subscribed");
 /// No command here should take more than a few seconds; past this it is killed and the test fails.
 const BOUND: Duration = Duration::from_secs(60);
 
-/// A command against `emulator` with the sign-in in `dir/credentials.json`.
+/// A command against `emulator` with the sign-in in `dir/credentials.json`; `login` takes the
+/// Codex route these tests were written for.
 fn cli(emulator: &Emulator, dir: &Path) -> Command {
     let mut command = Command::new(BIN);
     command
         .env("OPENAI_SUBSCRIBED_AUTH_URL", emulator.issuer_url())
         .env("OPENAI_SUBSCRIBED_BACKEND_URL", emulator.backend_url())
+        .env("OPENAI_SUBSCRIBED_ROUTE", "codex")
         .env("OPENAI_SUBSCRIBED_STORE", "file")
         .env("OPENAI_SUBSCRIBED_STORE_PATH", store_path(dir))
         .env("XDG_CACHE_HOME", dir.join("cache"))

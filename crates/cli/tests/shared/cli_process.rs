@@ -20,12 +20,14 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_openai-subscribed");
 pub const CHILD_LIMIT: Duration = Duration::from_secs(90);
 
 /// A command against `emulator`, keeping its sign-in in `dir/credentials.json`; stdout and stderr
-/// are pipes.
+/// are pipes. `login` takes the Codex route (`OPENAI_SUBSCRIBED_ROUTE=codex`), which these tests
+/// were written for; [`siwc_cli`] is the official route's.
 pub fn cli(emulator: &Emulator, dir: &Path) -> Command {
     let mut command = Command::new(BIN);
     command
         .env("OPENAI_SUBSCRIBED_AUTH_URL", emulator.issuer_url())
         .env("OPENAI_SUBSCRIBED_BACKEND_URL", emulator.backend_url())
+        .env("OPENAI_SUBSCRIBED_ROUTE", "codex")
         .env("OPENAI_SUBSCRIBED_STORE", "file")
         .env("OPENAI_SUBSCRIBED_STORE_PATH", store_path(dir))
         .env("XDG_CACHE_HOME", dir.join("cache"))
