@@ -50,14 +50,10 @@ impl OfficialIssuer {
         &self.config
     }
 
-    /// The API audience sent as `resource` (§1.3, §1.5, §1.8): the configured API base.
+    /// The API audience sent as `resource` (§1.1, §1.3, §1.5, §1.8). It names the audience,
+    /// not where requests go: it stays [`super::RESOURCE`] whatever API base is configured.
     pub fn resource(&self) -> String {
-        self.config
-            .official
-            .api
-            .as_str()
-            .trim_end_matches('/')
-            .to_string()
+        super::RESOURCE.to_string()
     }
 
     /// The discovery document, fetched on first use and kept.

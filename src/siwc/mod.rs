@@ -84,6 +84,8 @@ pub const DYNAMIC_CLIENT_ID: &str = "dynamic_agent_client";
 /// The scopes asked for, the complete set on every authorization (§1.3).
 pub const SCOPES: &str =
     "openid profile email offline_access resource.invoke chatgpt.tokens.use.direct";
+/// The API audience, sent as `resource` (§1.1): an identifier, the same with any API base.
+pub const RESOURCE: &str = "https://api.openai.com/v1";
 /// The scope that grants plan use (§1.6 step 4).
 pub const PLAN_SCOPE: &str = "chatgpt.tokens.use.direct";
 /// The app's name sent as `agent_name_hint` on the first registration (§1.2).

@@ -96,14 +96,18 @@ impl Registrations {
         }
     }
 
-    /// Kept beside a credential store's refresh lock (`…/auth.json.refresh.lock` →
-    /// `…/auth.json.siwc-registration.json`).
+    /// Kept beside a credential store's refresh lock (`…/auth.json.lock` →
+    /// `…/auth.json.siwc-registration.json`; the keychain's `…/keychain-ab12.refresh.lock` →
+    /// `…/keychain-ab12.siwc-registration.json`).
     pub fn beside_lock(lock: &Path) -> Self {
         let name = lock
             .file_name()
             .map(|name| name.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let stem = name.strip_suffix("refresh.lock").unwrap_or(&name);
+        let stem = name
+            .strip_suffix("refresh.lock")
+            .or_else(|| name.strip_suffix("lock"))
+            .unwrap_or(&name);
         Self::file(lock.with_file_name(format!("{stem}{FILE_SUFFIX}")))
     }
 
@@ -207,7 +211,7 @@ mod tests {
     #[test]
     fn the_host_id_is_made_once_and_survives_sign_out() {
         let directory = tempfile::tempdir().unwrap();
-        let lock = directory.path().join("auth.json.refresh.lock");
+        let lock = directory.path().join("auth.json.lock");
         let registrations = Registrations::beside_lock(&lock);
         assert_eq!(
             registrations.path().unwrap(),

@@ -114,9 +114,9 @@ pub async fn login(context: CommandContext, args: LoginArgs, cx: &mut AsyncApp) 
             )
         })?;
         if not_eligible {
-            return Err(error.context(
-                "Sign in with ChatGPT refused this account; the Codex route may still serve \
-                 it: run `openai-subscribed login --route codex`",
+            return Err(anyhow!(
+                "{error} The Codex route may still serve it: run `openai-subscribed login \
+                 --route codex`."
             ));
         }
         return Err(error);

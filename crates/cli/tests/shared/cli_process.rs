@@ -39,6 +39,20 @@ pub fn cli(emulator: &Emulator, dir: &Path) -> Command {
     command
 }
 
+/// A command against `emulator` whose `login` takes its default route, Sign in with ChatGPT,
+/// against the emulator's official issuer and API.
+pub fn siwc_cli(emulator: &Emulator, dir: &Path) -> Command {
+    let mut command = cli(emulator, dir);
+    command
+        .env_remove("OPENAI_SUBSCRIBED_ROUTE")
+        .env(
+            "OPENAI_SUBSCRIBED_SIWC_AUTH_URL",
+            emulator.siwc_issuer_url(),
+        )
+        .env("OPENAI_SUBSCRIBED_SIWC_API_URL", emulator.siwc_api_url());
+    command
+}
+
 pub fn store_path(dir: &Path) -> PathBuf {
     dir.join("credentials.json")
 }
