@@ -206,8 +206,15 @@ async fn the_model_list_keeps_the_servers_order_drops_hidden_and_invents_nothing
 ) {
     let h = signed_in(cx);
     let models = models(cx, &h);
-    let ids: Vec<String> = models.iter().map(|model| model.id().0.to_string()).collect();
-    assert_eq!(ids, ["gpt-6.1-sol", "gpt-6-luna"], "listed only, server order");
+    let ids: Vec<String> = models
+        .iter()
+        .map(|model| model.id().0.to_string())
+        .collect();
+    assert_eq!(
+        ids,
+        ["gpt-6.1-sol", "gpt-6-luna"],
+        "listed only, server order"
+    );
     let listed = h
         .provider
         .state()
@@ -220,7 +227,10 @@ async fn the_model_list_keeps_the_servers_order_drops_hidden_and_invents_nothing
         assert!(!model.states(UnstatedCapability::Reasoning));
     }
     for model in &models {
-        assert!(!model.supports_images(), "no images sent to an unknown model");
+        assert!(
+            !model.supports_images(),
+            "no images sent to an unknown model"
+        );
         assert!(
             model.supported_effort_levels().is_empty(),
             "no effort the model may refuse"
@@ -235,7 +245,12 @@ async fn the_model_list_keeps_the_servers_order_drops_hidden_and_invents_nothing
     assert_eq!(request.method, "GET");
     assert!(request.header("chatgpt-account-id").is_none());
     assert!(request.header("originator").is_none());
-    assert!(request.header("authorization").unwrap().starts_with("Bearer "));
+    assert!(
+        request
+            .header("authorization")
+            .unwrap()
+            .starts_with("Bearer ")
+    );
 }
 
 #[gpui::test]
@@ -356,8 +371,17 @@ async fn an_explicit_compaction_is_refused_and_never_sent(cx: &mut TestAppContex
     let model = models(cx, &h).remove(0);
     let compaction = model.compact(request("Summarise"), &cx.to_async());
     let error = block(cx, compaction).err().expect("refused");
-    assert!(error.to_string().contains("not available with Sign in with ChatGPT"), "{error}");
-    assert_eq!(h.emulator.siwc_stats().responses_requests, 0, "nothing was sent");
+    assert!(
+        error
+            .to_string()
+            .contains("not available with Sign in with ChatGPT"),
+        "{error}"
+    );
+    assert_eq!(
+        h.emulator.siwc_stats().responses_requests,
+        0,
+        "nothing was sent"
+    );
 }
 
 /// Each documented refusal: its words, its action, its request id, and no retry where the
@@ -368,12 +392,24 @@ async fn every_documented_refusal_is_worded_with_its_action(cx: &mut TestAppCont
     let model = models(cx, &h).remove(0);
     let cases: [(SiwcFault, &str, bool); 8] = [
         (SiwcFault::NotEligible, "Use the Codex route", false),
-        (SiwcFault::ScopeNotAuthorized, "allow \"Use your ChatGPT plan\"", false),
+        (
+            SiwcFault::ScopeNotAuthorized,
+            "allow \"Use your ChatGPT plan\"",
+            false,
+        ),
         (SiwcFault::Region, "retrying won't help", false),
         (SiwcFault::LimitBeforeStream, MANAGE_USAGE_URL, false),
         (SiwcFault::InvalidUser, "disconnected the app", false),
-        (SiwcFault::UsageUnavailable, "Try again in a few minutes", true),
-        (SiwcFault::UserUnavailable, "Try again in a few minutes", true),
+        (
+            SiwcFault::UsageUnavailable,
+            "Try again in a few minutes",
+            true,
+        ),
+        (
+            SiwcFault::UserUnavailable,
+            "Try again in a few minutes",
+            true,
+        ),
         (SiwcFault::RoutingOff, "unavailable or not enabled", true),
     ];
     for (fault, words, retried) in cases {
@@ -384,8 +420,15 @@ async fn every_documented_refusal_is_worded_with_its_action(cx: &mut TestAppCont
         let text = error.to_string();
         assert!(text.contains(words), "{fault:?}: {text}");
         assert!(text.contains("request id req_"), "{fault:?}: {text}");
-        assert!(!text.contains("resets"), "never a guessed reset time: {text}");
-        assert_eq!(error.retry_delay(1).is_some(), retried, "{fault:?}: {error:?}");
+        assert!(
+            !text.contains("resets"),
+            "never a guessed reset time: {text}"
+        );
+        assert_eq!(
+            error.retry_delay(1).is_some(),
+            retried,
+            "{fault:?}: {error:?}"
+        );
         assert_eq!(
             h.emulator.siwc_stats().responses_requests,
             before + 1,
@@ -393,14 +436,20 @@ async fn every_documented_refusal_is_worded_with_its_action(cx: &mut TestAppCont
         );
     }
     // The limit is shown on the card until an answer completes.
-    let status = h.provider.state().read_with(cx, |state, cx| state.status(cx));
+    let status = h
+        .provider
+        .state()
+        .read_with(cx, |state, cx| state.status(cx));
     let ConfigurationStatus::SignedIn { limit_reached, .. } = status else {
         panic!("signed in")
     };
     assert!(limit_reached.is_some());
     let (_, error) = complete(cx, &model, request("Hello again"));
     assert!(error.is_none());
-    let status = h.provider.state().read_with(cx, |state, cx| state.status(cx));
+    let status = h
+        .provider
+        .state()
+        .read_with(cx, |state, cx| state.status(cx));
     let ConfigurationStatus::SignedIn { limit_reached, .. } = status else {
         panic!("signed in")
     };
@@ -408,9 +457,7 @@ async fn every_documented_refusal_is_worded_with_its_action(cx: &mut TestAppCont
 }
 
 #[gpui::test]
-async fn a_limit_mid_stream_ends_the_answer_in_words_with_its_request_id(
-    cx: &mut TestAppContext,
-) {
+async fn a_limit_mid_stream_ends_the_answer_in_words_with_its_request_id(cx: &mut TestAppContext) {
     let h = signed_in(cx);
     let model = models(cx, &h).remove(0);
     h.emulator.inject_siwc(SiwcFault::LimitMidStream);
@@ -431,7 +478,10 @@ async fn incomplete_and_cut_answers_are_not_success(cx: &mut TestAppContext) {
     h.emulator.inject_siwc(SiwcFault::Cut);
     let (_, error) = complete(cx, &model, request("Hello"));
     assert!(
-        matches!(error, Some(LanguageModelCompletionError::StreamEndedUnexpectedly { .. })),
+        matches!(
+            error,
+            Some(LanguageModelCompletionError::StreamEndedUnexpectedly { .. })
+        ),
         "{error:?}"
     );
     h.emulator.inject_siwc(SiwcFault::Incomplete);
@@ -470,9 +520,17 @@ async fn the_card_shows_the_route_the_plan_and_the_one_time_notice(cx: &mut Test
         .state()
         .read_with(view, |state, cx| state.status(cx).lines());
     assert_eq!(lines[1], "Route: Sign in with ChatGPT");
-    assert!(lines.iter().any(|line| line.starts_with("Using ChatGPT plan")), "{lines:?}");
+    assert!(
+        lines
+            .iter()
+            .any(|line| line.starts_with("Using ChatGPT plan")),
+        "{lines:?}"
+    );
     assert!(view.debug_bounds("using-plan").is_some());
-    assert!(view.debug_bounds("usage-bar-0").is_none(), "no usage figures on this route");
+    assert!(
+        view.debug_bounds("usage-bar-0").is_none(),
+        "no usage figures on this route"
+    );
     assert!(view.debug_bounds("plan-notice").is_some());
 
     click(view, "manage-usage");
@@ -484,9 +542,19 @@ async fn the_card_shows_the_route_the_plan_and_the_one_time_notice(cx: &mut Test
 
     click(view, "dismiss-plan-notice");
     view.run_until_parked();
-    assert!(view.debug_bounds("plan-notice").is_none());
+    // (A window's debug bounds keep elements drawn in earlier frames: the status says it.)
+    let status = h
+        .provider
+        .state()
+        .read_with(view, |state, cx| state.status(cx));
+    let ConfigurationStatus::SignedIn { plan_notice, .. } = status else {
+        panic!("signed in")
+    };
+    assert!(plan_notice.is_none(), "dismissed for good");
     assert_eq!(
-        h.provider.state().read_with(view, |state, _| state.plan_notice()),
+        h.provider
+            .state()
+            .read_with(view, |state, _| state.plan_notice()),
         PlanNotice::Dismissed,
         "remembered for the host to persist"
     );
@@ -501,7 +569,10 @@ async fn continue_with_chatgpt_starts_the_official_sign_in(cx: &mut TestAppConte
     let state = h.provider.state().clone();
     let (_, view) = cx.add_window_view(|_, cx| ConfigurationView::new(state, cx));
     view.run_until_parked();
-    assert!(view.debug_bounds("sign-in").is_some(), "the Codex route stays offered");
+    assert!(
+        view.debug_bounds("sign-in").is_some(),
+        "the Codex route stays offered"
+    );
     click(view, "continue-with-chatgpt");
     wait_until(view, |_| !h.opened.lock().is_empty());
     let url = h.opened.lock()[0].clone();
