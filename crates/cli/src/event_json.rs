@@ -121,9 +121,25 @@ mod tests {
             thought_signature: None,
         };
         assert_eq!(
-            event_to_json(&LanguageModelCompletionEvent::ToolUse(tool_use)),
+            event_to_json(&LanguageModelCompletionEvent::ToolUse(tool_use.clone())),
             json!({"type": "tool_use", "id": "call_1", "name": "read_file",
                    "input": {"path": "a"}, "is_input_complete": true})
+        );
+        // On the official route, a tool call shows the namespace its tool lives in.
+        assert_eq!(
+            event_to_json_in(
+                &LanguageModelCompletionEvent::ToolUse(tool_use),
+                Some("zed")
+            ),
+            json!({"type": "tool_use", "id": "call_1", "name": "read_file", "namespace": "zed",
+                   "input": {"path": "a"}, "is_input_complete": true})
+        );
+        assert_eq!(
+            event_to_json_in(
+                &LanguageModelCompletionEvent::Text("hi".into()),
+                Some("zed")
+            ),
+            json!({"type": "text", "text": "hi"})
         );
     }
 }
