@@ -370,7 +370,9 @@ async fn an_explicit_compaction_is_refused_and_never_sent(cx: &mut TestAppContex
     let h = signed_in(cx);
     let model = models(cx, &h).remove(0);
     let compaction = model.compact(request("Summarise"), &cx.to_async());
-    let error = block(cx, compaction).err().expect("refused");
+    let Err(error) = block(cx, compaction) else {
+        panic!("an explicit compaction was accepted")
+    };
     assert!(
         error
             .to_string()
