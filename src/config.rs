@@ -181,6 +181,14 @@ impl Config {
         parent.set_path(parent_path);
         join(&parent, "wham/usage")
     }
+    /// `{official api}/models`: the official route's model list (siwc.md §3).
+    pub fn official_models_url(&self) -> Url {
+        join(&self.official.api, "models")
+    }
+    /// `{official api}/responses`: the official route's answers (siwc.md §4).
+    pub fn official_responses_url(&self) -> Url {
+        join(&self.official.api, "responses")
+    }
     /// The `User-Agent` sent with every request: product, version and platform.
     pub fn user_agent(&self) -> String {
         format!(

@@ -19,8 +19,9 @@
 //! - [`models`]: the model catalog, fetched from the backend, cached, with a bundled fallback.
 //! - [`responses`]: the Responses API streamer (request mapping, SSE, events, errors).
 //! - [`usage`]: the plan's usage windows (answer headers, `/wham/usage`) and their sentences.
-//! - [`siwc`]: the official "Sign in with ChatGPT" route's issuer side (discovery, registration,
-//!   sign-in, ID-token verification, refresh, revocation); see [`route`].
+//! - [`siwc`]: the official "Sign in with ChatGPT" route: issuer side (discovery, registration,
+//!   sign-in, ID-token verification, refresh, revocation) and API side (models, answers under
+//!   the preview's rules, its errors in words); see [`route`].
 //! - [`provider`]: Zed's `LanguageModelProvider` / `LanguageModel` and the settings card.
 //! - [`backend_request`]: one authenticated backend request (headers, body caps, status).
 //! - [`http_error`]: one wording for every HTTP error answer.

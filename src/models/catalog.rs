@@ -21,6 +21,7 @@ use super::fallback::bundled_models;
 use super::fetch::{DEFAULT_FETCH_TIMEOUT, FetchError, FetchOutcome, fetch_models, with_timeout};
 use crate::backend_request::BackendAuth;
 use crate::config::Config;
+use crate::route::Route;
 use chrono::{DateTime, Utc};
 use futures::FutureExt as _;
 use futures::future::Shared;
@@ -243,6 +244,18 @@ impl ModelCatalog {
         auth: BackendAuth,
         cx: &mut Context<Self>,
     ) -> Task<Result<RefreshOutcome, FetchError>> {
+        self.refresh_for(Route::CodexBackend, auth, cx)
+    }
+
+    /// [`refresh`](Self::refresh) from `route`'s catalog: the Codex backend's `/models`, or the
+    /// official API's `/v1/models` (`crate::siwc::models`). `auth.account_id` keys the cache, so
+    /// the caller gives each route's lists their own key.
+    pub fn refresh_for(
+        &mut self,
+        route: Route,
+        auth: BackendAuth,
+        cx: &mut Context<Self>,
+    ) -> Task<Result<RefreshOutcome, FetchError>> {
         if self.account_id.as_deref() != Some(auth.account_id.as_str()) {
             self.load_cached(&auth.account_id, cx);
         }
@@ -254,7 +267,7 @@ impl ModelCatalog {
             Some(pending) if pending.account_id == auth.account_id => pending.task.clone(),
             _ => {
                 let account_id = auth.account_id.clone();
-                let task = self.start_fetch(auth, freshness, cx);
+                let task = self.start_fetch(route, auth, freshness, cx);
                 self.pending = Some(PendingRefresh {
                     account_id,
                     task: task.clone(),
@@ -270,6 +283,7 @@ impl ModelCatalog {
 
     fn start_fetch(
         &mut self,
+        route: Route,
         auth: BackendAuth,
         freshness: Freshness,
         cx: &mut Context<Self>,
@@ -294,7 +308,19 @@ impl ModelCatalog {
             // The request and the parsing run off the UI thread; dropping the task at the
             // timeout cancels the request.
             let fetch = executor.spawn(async move {
-                fetch_models(http.as_ref(), &config, &auth, etag.as_deref()).await
+                match route {
+                    Route::CodexBackend => {
+                        fetch_models(http.as_ref(), &config, &auth, etag.as_deref()).await
+                    }
+                    Route::SignInWithChatGpt => {
+                        crate::siwc::fetch_official_models(
+                            http.as_ref(),
+                            &config,
+                            &auth.access_token,
+                        )
+                        .await
+                    }
+                }
             });
             let result = with_timeout(&executor, timeout, fetch).await;
             let (outcome, write) = this

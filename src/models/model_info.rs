@@ -208,6 +208,23 @@ pub struct ModelInfo {
         skip_serializing_if = "Option::is_none"
     )]
     pub default_service_tier: Option<String>,
+    /// The capabilities the catalog did not state, which are then neither assumed nor offered
+    /// (the official route's catalog documents only `slug`, `display_name` and `visibility`:
+    /// `shared/spec/siwc.md` §3). Empty for the Codex catalog, whose documented defaults apply.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unstated: Vec<UnstatedCapability>,
+}
+
+/// A capability an official-route catalog entry did not state: shown as "unknown".
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UnstatedCapability {
+    /// Whether it takes images (`input_modalities`): none are sent.
+    Images,
+    /// Which reasoning efforts it takes (`supported_reasoning_levels`): none is offered or sent.
+    Reasoning,
+    /// Its context window (`context_window`): the meter assumes the default.
+    ContextWindow,
 }
 
 /// The service tier of fast mode, as sent in a request's `service_tier`.
@@ -295,6 +312,11 @@ impl ModelInfo {
                 .iter()
                 .any(|tier| tier.id == PRIORITY_SERVICE_TIER)
             || self.default_service_tier.as_deref() == Some(PRIORITY_SERVICE_TIER)
+    }
+
+    /// Whether the catalog stated `capability` (always, for the Codex catalog).
+    pub fn states(&self, capability: UnstatedCapability) -> bool {
+        !self.unstated.contains(&capability)
     }
 
     /// Whether the catalog lists it in the picker.

@@ -16,6 +16,8 @@ use crate::responses::{
     ResponseStream, ResponsesError, ResponsesRequest, StreamWatch, build_request,
     send_request_remembering,
 };
+use crate::route::Route;
+use crate::siwc::{OfficialRequest, send_official_request};
 use futures::future::{self, BoxFuture, Either};
 use futures::stream::{self, BoxStream};
 use futures::{FutureExt as _, StreamExt as _};
@@ -39,7 +41,14 @@ pub(crate) fn start_completion(
 ) -> BoxFuture<'static, Result<CompletionEvents, LanguageModelCompletionError>> {
     // Bad input (an image for a text-only model, oversized instructions) fails before any
     // network traffic, and before taking a place in line.
-    let body = match build_request(&request, &model) {
+    let route = match state.read_with(cx, |state, cx| state.route(cx)) {
+        Ok(route) => route.unwrap_or_default(),
+        Err(error) => {
+            return future::ready(Err(LanguageModelCompletionError::Other(error))).boxed();
+        }
+    };
+    // On the official route, a request the preview forbids is refused here, unsent.
+    let body = match build_request(&request, &model).and_then(|body| RoutedBody::new(body, route)) {
         Ok(body) => body,
         Err(error) => return future::ready(Err(to_host_error(error))).boxed(),
     };
@@ -69,11 +78,11 @@ pub(crate) fn start_completion(
 /// Sends `body` holding `slot`; the slot is held until the answer's stream is dropped.
 async fn stream_with_slot(
     state: Entity<State>,
-    body: ResponsesRequest,
+    body: RoutedBody,
     slot: RequestSlot,
     cx: &mut AsyncApp,
 ) -> Result<CompletionEvents, LanguageModelCompletionError> {
-    let answer = send_once_refreshing(&state, &body, cx).await?;
+    let answer = send_routed_once_refreshing(&state, &body, cx).await?;
     Ok(answer
         .events
         .map(move |event| {
@@ -146,11 +155,63 @@ async fn first_event(
     }
 }
 
-/// Sends `body` with fresh credentials; after a 401, refreshes once and sends once more. The
-/// answer's headers (or the refusal) are recorded on the provider state.
+/// A request body in the form of the session's route: the Codex backend's, or the official
+/// API's under the preview's rules ([`OfficialRequest`]).
+pub(crate) enum RoutedBody {
+    /// For `{backend}/responses`.
+    Codex(ResponsesRequest),
+    /// For `{official api}/responses`.
+    Official(OfficialRequest),
+}
+
+impl RoutedBody {
+    /// `body` for `route`; what the official route's preview forbids is dropped or refused.
+    pub(crate) fn new(body: ResponsesRequest, route: Route) -> Result<Self, ResponsesError> {
+        Ok(match route {
+            Route::CodexBackend => Self::Codex(body),
+            Route::SignInWithChatGpt => Self::Official(OfficialRequest::from_mapped(body)?),
+        })
+    }
+}
+
+/// [`send_routed_once_refreshing`] for a body mapped for the Codex route, sent by the session's
+/// route.
 pub(crate) async fn send_once_refreshing(
     state: &Entity<State>,
     body: &ResponsesRequest,
+    cx: &mut AsyncApp,
+) -> Result<ResponseStream, LanguageModelCompletionError> {
+    let route = state
+        .read_with(cx, |state, cx| state.route(cx))?
+        .unwrap_or_default();
+    let body = RoutedBody::new(body.clone(), route).map_err(to_host_error)?;
+    send_routed_once_refreshing(state, &body, cx).await
+}
+
+/// Sends `body` once by its route.
+async fn send_routed(
+    http: &dyn http_client::HttpClient,
+    config: &crate::config::Config,
+    auth: &crate::backend_request::BackendAuth,
+    body: &RoutedBody,
+    watch: &StreamWatch,
+    refusals: &crate::responses::ZstdRefusals,
+) -> Result<ResponseStream, ResponsesError> {
+    match body {
+        RoutedBody::Codex(body) => {
+            send_request_remembering(http, config, auth, body, watch, refusals).await
+        }
+        RoutedBody::Official(body) => {
+            send_official_request(http, config, &auth.access_token, body, watch).await
+        }
+    }
+}
+
+/// Sends `body` with fresh credentials; after a 401, refreshes once and sends once more. The
+/// answer's headers (or the refusal) are recorded on the provider state.
+pub(crate) async fn send_routed_once_refreshing(
+    state: &Entity<State>,
+    body: &RoutedBody,
     cx: &mut AsyncApp,
 ) -> Result<ResponseStream, LanguageModelCompletionError> {
     let (http, config, auth, refusals) = state.read_with(cx, |state, _| {
@@ -167,8 +228,7 @@ pub(crate) async fn send_once_refreshing(
         .await
         .map_err(auth_to_host_error)?;
     let http = http.as_ref();
-    let mut answer =
-        send_request_remembering(http, &config, &credentials, body, &watch, &refusals).await;
+    let mut answer = send_routed(http, &config, &credentials, body, &watch, &refusals).await;
     if matches!(&answer, Err(error) if error.is_unauthorized()) {
         // The token was refused although it looked fresh (revoked, rotated elsewhere):
         // refresh once and retry once.
@@ -179,7 +239,7 @@ pub(crate) async fn send_once_refreshing(
             })?
             .await
             .map_err(auth_to_host_error)?;
-        answer = send_request_remembering(http, &config, &renewed, body, &watch, &refusals).await;
+        answer = send_routed(http, &config, &renewed, body, &watch, &refusals).await;
     }
 
     match answer {

@@ -2,15 +2,21 @@
 //! panel), built from the `ui` mirror so its colours follow the theme, light or dark.
 //!
 //! It renders [`State::status`](super::State::status) and forwards clicks to the state; it holds
-//! no logic of its own. Every clickable element has a debug selector (`sign-in` — labelled "Try
-//! again" after a failure —, `sign-in-device`, `reopen-sign-in-page`, `cancel-sign-in`,
-//! `sign-out`) so tests can click it; the account card (`account`), the device code
+//! no logic of its own. Every clickable element has a debug selector (`continue-with-chatgpt`:
+//! the official route's sign-in, the default; `sign-in`: the quieter Codex route — labelled "Try
+//! the Codex route again" after a failure —, `sign-in-device`, `reopen-sign-in-page`,
+//! `cancel-sign-in`, `sign-out`, `dismiss-plan-notice`, `manage-usage`) so tests can click it;
+//! the one-time "You're using your ChatGPT plan" notice (`plan-notice`), "Using ChatGPT plan"
+//! (`using-plan`, the official route's place of the usage bars); the account card (`account`), the device code
 //! (`device-code`), the error (`sign-in-error`), the usage-limit banner (`limit-reached`) and
 //! each usage bar (`usage-bar-0`, …) have one too.
 
 use super::state::State;
-use super::status::{ConfigurationStatus, SignInStep, UsageBar};
+use super::status::{
+    CODEX_ROUTE_WHY, ConfigurationStatus, PLAN_NOTICE_TITLE, SignInStep, USING_PLAN, UsageBar,
+};
 use crate::auth::SignInMethod;
+use crate::route::Route;
 use gpui::{ClickEvent, Div, Entity, FontWeight, Subscription, Task};
 use ui::prelude::*;
 use ui::{ConfiguredApiCard, ProgressBar};
@@ -131,10 +137,11 @@ impl Render for ConfigurationView {
                 panel.child(Label::new("Loading your ChatGPT sign-in…").color(Color::Muted))
             }
             ConfigurationStatus::SignedOut { error } => panel
+                .child(Label::new("Use your ChatGPT plan").weight(FontWeight::BOLD))
                 .child(
                     Label::new(
-                        "Use your ChatGPT Plus, Pro or Team plan in the agent: no API key \
-                         needed. Requests count against your plan's usage limits.",
+                        "Use your ChatGPT plan in the agent: no API key needed. Requests count \
+                         against your plan's usage limits.",
                     )
                     .color(Color::Muted),
                 )
@@ -147,28 +154,46 @@ impl Render for ConfigurationView {
                     ))
                 })
                 .child(
-                    h_flex()
-                        .gap_2()
-                        .child(
-                            self.button(
-                                "sign-in",
-                                // After a failure the same button is the retry.
-                                if error.is_some() {
-                                    "Try again"
-                                } else {
-                                    "Sign in with ChatGPT"
-                                },
-                                ButtonStyle::Filled,
-                                |state, cx| state.sign_in(SignInMethod::Browser, cx),
-                            )
-                            .start_icon(Icon::new(IconName::AiOpenAi).size(IconSize::Small)),
+                    h_flex().child(
+                        self.button(
+                            "continue-with-chatgpt",
+                            "Continue with ChatGPT",
+                            ButtonStyle::Filled,
+                            |state, cx| state.sign_in_with_route(Route::SignInWithChatGpt, cx),
                         )
-                        .child(self.button(
-                            "sign-in-device",
-                            "Use a device code",
-                            ButtonStyle::Outlined,
-                            |state, cx| state.sign_in(SignInMethod::DeviceCode, cx),
-                        )),
+                        .start_icon(Icon::new(IconName::AiOpenAi).size(IconSize::Small)),
+                    ),
+                )
+                // The quieter way: the Codex route, by browser or device code.
+                .child(
+                    v_flex()
+                        .gap_1()
+                        .child(
+                            h_flex()
+                                .gap_2()
+                                .child(self.button(
+                                    "sign-in",
+                                    // After a failure the same button is the retry.
+                                    if error.is_some() {
+                                        "Try the Codex route again"
+                                    } else {
+                                        "Use the Codex route"
+                                    },
+                                    ButtonStyle::Subtle,
+                                    |state, cx| state.sign_in_with_route(Route::CodexBackend, cx),
+                                ))
+                                .child(self.button(
+                                    "sign-in-device",
+                                    "Codex route with a device code",
+                                    ButtonStyle::Subtle,
+                                    |state, cx| state.sign_in(SignInMethod::DeviceCode, cx),
+                                )),
+                        )
+                        .child(
+                            Label::new(CODEX_ROUTE_WHY)
+                                .size(LabelSize::Small)
+                                .color(Color::Muted),
+                        ),
                 ),
             ConfigurationStatus::SigningIn { step } => {
                 let panel = match step {
@@ -236,6 +261,8 @@ impl Render for ConfigurationView {
                 credits,
                 limit_reached,
                 notices,
+                route,
+                plan_notice,
             } => panel
                 .child(
                     div().debug_selector(|| "account".to_string()).child(
@@ -245,6 +272,31 @@ impl Render for ConfigurationView {
                             .on_click(self.on_state(|state, cx| state.sign_out(cx).detach())),
                     ),
                 )
+                .child(
+                    Label::new(format!("Route: {}", route.label()))
+                        .size(LabelSize::Small)
+                        .color(Color::Muted),
+                )
+                .when_some(plan_notice, |panel, notice| {
+                    panel.child(
+                        v_flex()
+                            .debug_selector(|| "plan-notice".to_string())
+                            .gap_1()
+                            .p_2()
+                            .rounded_md()
+                            .border_1()
+                            .border_color(cx.theme().colors().border)
+                            .bg(cx.theme().colors().element_background)
+                            .child(Label::new(PLAN_NOTICE_TITLE).weight(FontWeight::BOLD))
+                            .child(Label::new(notice).size(LabelSize::Small))
+                            .child(h_flex().child(self.button(
+                                "dismiss-plan-notice",
+                                "Got it",
+                                ButtonStyle::Filled,
+                                |state, cx| state.dismiss_plan_notice(cx),
+                            ))),
+                    )
+                })
                 .when_some(limit_reached, |panel, limit| {
                     panel.child(banner(
                         IconName::Warning,
@@ -252,6 +304,22 @@ impl Render for ConfigurationView {
                         limit,
                         "limit-reached",
                     ))
+                })
+                .when(route == Route::SignInWithChatGpt, |panel| {
+                    // No usage figures on this route: where the bars would be, the plan and
+                    // the link to manage its usage.
+                    panel.child(
+                        h_flex()
+                            .debug_selector(|| "using-plan".to_string())
+                            .gap_2()
+                            .child(Label::new(USING_PLAN).size(LabelSize::Small))
+                            .child(self.button(
+                                "manage-usage",
+                                "Manage usage",
+                                ButtonStyle::Outlined,
+                                |state, cx| state.open_manage_usage(cx),
+                            )),
+                    )
                 })
                 .children(
                     usage

@@ -45,5 +45,8 @@ mod usage_cache;
 pub use configuration_view::ConfigurationView;
 pub use language_model_provider::{OpenAiSubscribedProvider, register};
 pub use model::OpenAiSubscribedModel;
-pub use state::{State, StateOptions, USAGE_REFRESH_INTERVAL, UrlOpener};
-pub use status::{ConfigurationStatus, SignInStep, describe_reset, usage_bars};
+pub use state::{PlanNotice, State, StateOptions, USAGE_REFRESH_INTERVAL, UrlOpener};
+pub use status::{
+    CODEX_ROUTE_WHY, ConfigurationStatus, PLAN_NOTICE_TEXT, PLAN_NOTICE_TITLE, SignInStep,
+    USING_PLAN, describe_reset, usage_bars,
+};

@@ -15,6 +15,8 @@ use crate::oauth::{CallbackServerOptions, DeviceCodeOptions};
 use crate::preconnect::{PreconnectThrottle, preconnect};
 use crate::responses::{DEFAULT_REFUSAL_TTL, ZstdRefusals};
 use crate::responses::{ResponsesError, StreamTimeouts, TokenCache};
+use crate::route::Route;
+use crate::siwc::{MANAGE_USAGE_URL, OfficialApiError, OfficialRefusal};
 use crate::usage::{UsageFetchError, UsageLimits, fetch_usage};
 use anyhow::Result;
 use futures::FutureExt as _;
@@ -69,6 +71,20 @@ pub struct StateOptions {
     pub device_code: DeviceCodeOptions,
     /// How long each phase of a streamed answer may stall.
     pub stream_timeouts: StreamTimeouts,
+    /// Whether the one-time "You're using your ChatGPT plan" notice was dismissed already (the
+    /// host persists [`State::plan_notice`] and passes it back here).
+    pub plan_notice: PlanNotice,
+}
+
+/// The one-time notice after the first sign-in on the official route (siwc.md §6): "You're
+/// using your ChatGPT plan", until the user dismisses it; then never again.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum PlanNotice {
+    /// Not dismissed: shown while signed in on the official route.
+    #[default]
+    NotDismissed,
+    /// Dismissed for good.
+    Dismissed,
 }
 
 impl Default for StateOptions {
@@ -80,6 +96,7 @@ impl Default for StateOptions {
             callback: CallbackServerOptions::default(),
             device_code: DeviceCodeOptions::default(),
             stream_timeouts: StreamTimeouts::default(),
+            plan_notice: PlanNotice::default(),
         }
     }
 }
@@ -117,6 +134,11 @@ pub struct State {
     request_limiters: Arc<ModelRequestLimiters>,
     /// Token counts of texts counted before (incremental counts of a growing thread).
     token_cache: Arc<TokenCache>,
+    /// The one-time official-route notice.
+    plan_notice: PlanNotice,
+    /// The official route's usage limit, from its last refusal (it reports no figures and no
+    /// reset time: only that the limit is reached), until an answer completes.
+    official_limit: Option<OfficialApiError>,
     _subscriptions: Vec<Subscription>,
 }
 
@@ -180,6 +202,8 @@ impl State {
             opened_browser_for: None,
             request_limiters: Arc::default(),
             token_cache,
+            plan_notice: options.plan_notice,
+            official_limit: None,
             _subscriptions: subscriptions,
         }
     }
@@ -250,6 +274,45 @@ impl State {
     /// The latest usage-limit snapshot, if any answer carried one.
     pub fn usage(&self) -> Option<&UsageLimits> {
         self.usage.as_ref()
+    }
+
+    /// The route of the signed-in session (`None` when nobody is signed in).
+    pub fn route(&self, cx: &App) -> Option<Route> {
+        self.auth.read(cx).route()
+    }
+
+    /// The one-time official-route notice's state, for the host to persist.
+    pub fn plan_notice(&self) -> PlanNotice {
+        self.plan_notice
+    }
+
+    /// Dismisses "You're using your ChatGPT plan" for good.
+    pub fn dismiss_plan_notice(&mut self, cx: &mut Context<Self>) {
+        self.plan_notice = PlanNotice::Dismissed;
+        cx.notify();
+    }
+
+    /// Opens "Manage usage" (<https://chatgpt.com/settings/usage>) the way sign-in pages are
+    /// opened.
+    pub fn open_manage_usage(&self, cx: &mut App) {
+        if let Ok(url) = Url::parse(MANAGE_USAGE_URL) {
+            self.url_opener.open(&url, cx);
+        }
+    }
+
+    /// The official route's usage-limit refusal, while it stands.
+    pub fn official_limit(&self) -> Option<&OfficialApiError> {
+        self.official_limit.as_ref()
+    }
+
+    /// Starts signing in by `route`'s browser sign-in ("Continue with ChatGPT" for the
+    /// official route, "Use the Codex route" for the Codex route).
+    pub fn sign_in_with_route(&mut self, route: Route, cx: &mut Context<Self>) {
+        let method = match route {
+            Route::CodexBackend => SignInMethod::Browser,
+            Route::SignInWithChatGpt => SignInMethod::SignInWithChatGpt,
+        };
+        self.sign_in(method, cx);
     }
 
     /// Whether someone is signed in.
@@ -328,9 +391,15 @@ impl State {
     ) -> Task<Result<RefreshOutcome, RefreshModelsError>> {
         let credentials = self.fresh_credentials(cx);
         let catalog = self.catalog.clone();
+        let route = self.route(cx).unwrap_or_default();
+        let key = self.account_id.clone();
         cx.spawn(async move |_, cx| {
-            let auth = credentials.await.map_err(RefreshModelsError::Auth)?;
-            let refresh = catalog.update(cx, |catalog, cx| catalog.refresh(auth, cx))?;
+            let mut auth = credentials.await.map_err(RefreshModelsError::Auth)?;
+            if let Some(key) = key.filter(|_| route == Route::SignInWithChatGpt) {
+                // The official route's lists are cached under their own key.
+                auth.account_id = key;
+            }
+            let refresh = catalog.update(cx, |catalog, cx| catalog.refresh_for(route, auth, cx))?;
             refresh.await.map_err(RefreshModelsError::Fetch)
         })
     }
@@ -341,6 +410,10 @@ impl State {
     /// snapshot and is returned for a log line.
     /// Calls made while a fetch runs share it.
     pub fn refresh_usage(&mut self, cx: &mut Context<Self>) -> Task<Result<(), RefreshUsageError>> {
+        if self.route(cx) == Some(Route::SignInWithChatGpt) {
+            // The official route reports no usage figures (siwc.md §4): nothing to ask.
+            return Task::ready(Err(RefreshUsageError::NoUsageFigures));
+        }
         let task = match &self.pending_usage {
             Some(pending) => pending.clone(),
             None => {
@@ -432,7 +505,7 @@ impl State {
         let due = self
             .usage_fetched_at
             .is_none_or(|last| now.saturating_duration_since(last) >= USAGE_REFRESH_INTERVAL);
-        if due && self.account_id.is_some() {
+        if due && self.account_id.is_some() && self.route(cx) != Some(Route::SignInWithChatGpt) {
             self.refresh_usage(cx).detach();
         }
     }
@@ -447,6 +520,8 @@ impl State {
         if let Some(usage) = usage {
             self.record_answer_usage(usage, cx);
         }
+        // An accepted answer: the official route's limit no longer stands.
+        self.official_limit = None;
         if let Some(etag) = models_etag {
             let changed = self
                 .catalog
@@ -462,6 +537,12 @@ impl State {
     /// windows (the exhausted one at 100 %), which the usage bars then show. The refusal's own
     /// words reach the agent in the error itself.
     pub(crate) fn record_refusal(&mut self, error: &ResponsesError, cx: &mut Context<Self>) {
+        if let ResponsesError::Official(refusal) = error
+            && refusal.refusal == OfficialRefusal::UsageLimitReached
+        {
+            self.official_limit = Some(refusal.clone());
+            cx.notify();
+        }
         if let ResponsesError::UsageLimitReached { limits, .. } = error {
             // The refusal's own windows when it sent them, else the last known ones: either
             // way marked as reached, which stays until a snapshot asked later says otherwise.
@@ -499,9 +580,12 @@ impl State {
                 } => Some(authorize_url.clone()),
                 _ => None,
             };
-            let account = auth
-                .account()
-                .and_then(|identity| identity.account_id.clone());
+            let account = match auth.route() {
+                Some(Route::SignInWithChatGpt) => auth.account().map(official_account_key),
+                _ => auth
+                    .account()
+                    .and_then(|identity| identity.account_id.clone()),
+            };
             (auth.generation(), browser_url, account)
         };
 
@@ -517,13 +601,19 @@ impl State {
                 // Show the cached list at once, then revalidate in the background.
                 self.catalog
                     .update(cx, |catalog, cx| catalog.load_cached(&account, cx));
-                self.usage = self.usage_cache.load(&account);
+                let official = self.route(cx) == Some(Route::SignInWithChatGpt);
+                self.usage = (!official)
+                    .then(|| self.usage_cache.load(&account))
+                    .flatten();
+                self.official_limit = None;
                 self.account_id = Some(account);
                 self.refresh_models(cx).detach();
                 // The usage bars before the first chat: right after sign-in and at start-up
                 // (a fetch still running for another account no longer matters).
                 self.pending_usage = None;
-                self.refresh_usage(cx).detach();
+                if !official {
+                    self.refresh_usage(cx).detach();
+                }
                 self.preconnect(cx);
             }
             Some(_) => {}
@@ -551,6 +641,11 @@ pub enum RefreshUsageError {
     /// The provider was closed before the answer arrived.
     #[error("the provider was closed before the usage limits arrived")]
     Closed,
+    /// The official route reports no usage figures.
+    #[error(
+        "Using ChatGPT plan — this route reports no usage figures; manage usage at {MANAGE_USAGE_URL}"
+    )]
+    NoUsageFigures,
 }
 
 /// A usage fetch, shared by every caller that asks while it runs.
@@ -568,4 +663,16 @@ pub enum RefreshModelsError {
     /// The app is shutting down.
     #[error(transparent)]
     App(#[from] anyhow::Error),
+}
+
+/// The key the official route's caches use for a session: its own namespace (`siwc-…`), so its
+/// model list never mixes with a Codex-route list, and the most stable id the sign-in names.
+fn official_account_key(identity: &crate::oauth::IdentityClaims) -> String {
+    let id = identity
+        .account_id
+        .as_deref()
+        .or(identity.user_id.as_deref())
+        .or(identity.email.as_deref())
+        .unwrap_or("account");
+    format!("siwc-{id}")
 }

@@ -4,9 +4,11 @@
 //! Every sentence the settings panel shows is built in this file from the provider's state, which
 //! keeps the view free of logic and lets tests check the words without rendering.
 
-use super::state::State;
+use super::state::{PlanNotice, State};
 use crate::auth::{AuthState, SignInMethod, SignInProgress};
 use crate::models::CatalogSource;
+use crate::route::Route;
+use crate::siwc::MANAGE_USAGE_URL;
 use crate::usage::{UsageLimits, reset_time, usage_limit_message};
 use chrono::{DateTime, Utc};
 use gpui::{App, SharedString};
@@ -74,8 +76,24 @@ pub enum ConfigurationStatus {
         /// Things worth knowing: the model list being the built-in one, a renewal that failed
         /// for now.
         notices: Vec<SharedString>,
+        /// The route the sign-in took.
+        route: Route,
+        /// "You're using your ChatGPT plan…": shown once after the first official-route sign-in,
+        /// until dismissed.
+        plan_notice: Option<SharedString>,
     },
 }
+
+/// The one-time notice's title (siwc.md §6).
+pub const PLAN_NOTICE_TITLE: &str = "You're using your ChatGPT plan";
+/// The one-time notice's text.
+pub const PLAN_NOTICE_TEXT: &str = "Eligible requests from this app use your ChatGPT plan's usage. \
+    Manage usage in ChatGPT settings.";
+/// Shown where usage bars would be on the official route, which reports no usage figures.
+pub const USING_PLAN: &str = "Using ChatGPT plan";
+/// Why someone would take the Codex route instead (one line, under its action).
+pub const CODEX_ROUTE_WHY: &str = "For Business, Enterprise, Edu and Free plans, which Sign in \
+    with ChatGPT does not serve.";
 
 impl ConfigurationStatus {
     /// The text of every line, for logs, the command line and tests.
@@ -121,8 +139,18 @@ impl ConfigurationStatus {
                 credits,
                 limit_reached,
                 notices,
+                route,
+                plan_notice,
             } => {
-                let mut lines = vec![account.to_string()];
+                let mut lines = vec![account.to_string(), format!("Route: {}", route.label())];
+                if *route == Route::SignInWithChatGpt {
+                    lines.push(format!("{USING_PLAN} · Manage usage: {MANAGE_USAGE_URL}"));
+                }
+                lines.extend(
+                    plan_notice
+                        .iter()
+                        .map(|notice| format!("{PLAN_NOTICE_TITLE}: {notice}")),
+                );
                 lines.extend(limit_reached.iter().map(|limit| limit.to_string()));
                 for bar in usage {
                     let mut line = format!("{}: {:.0}% used", bar.label, bar.used_percent);
@@ -229,10 +257,21 @@ pub(super) fn status_of(state: &State, cx: &App) -> ConfigurationStatus {
                                 .map(|balance| format!("Credits: {balance}").into())
                         }
                     }),
-                limit_reached: usage.and_then(|usage| {
-                    limit_reached(usage, identity.plan.clone().map(String::from), now)
-                }),
+                limit_reached: match credentials.route() {
+                    Route::CodexBackend => usage.and_then(|usage| {
+                        limit_reached(usage, identity.plan.clone().map(String::from), now)
+                    }),
+                    // No figures and no reset time: only that it is reached, until an answer
+                    // completes.
+                    Route::SignInWithChatGpt => state
+                        .official_limit()
+                        .map(|_| "Usage limit reached for your ChatGPT plan in this app.".into()),
+                },
                 notices,
+                route: credentials.route(),
+                plan_notice: (credentials.route() == Route::SignInWithChatGpt
+                    && state.plan_notice() == PlanNotice::NotDismissed)
+                    .then(|| PLAN_NOTICE_TEXT.into()),
             }
         }
     }

@@ -153,6 +153,10 @@ pub enum ResponsesError {
     /// Compaction went wrong: state that cannot be replayed, or not exactly one compaction.
     #[error("compaction failed: {0}")]
     Compaction(String),
+    /// A documented refusal of the official "Sign in with ChatGPT" API (before or during the
+    /// stream), with its words, action and request id.
+    #[error("{0}")]
+    Official(crate::siwc::OfficialApiError),
 }
 
 /// How much of an unparseable error body is kept for the message.
@@ -278,6 +282,9 @@ impl ResponsesError {
             .unwrap_or_else(|| "the backend gave no details".to_string());
         let code = code.map(|code| crate::printable::one_line(code, 80));
         let code = code.as_deref();
+        if let Some(refusal) = crate::siwc::OfficialApiError::from_code(code, Some(&message)) {
+            return Self::Official(refusal);
+        }
         match code {
             Some("context_length_exceeded") => Self::ContextLengthExceeded { message },
             Some("usage_not_included") => Self::UsageNotIncluded { plan: None },
@@ -399,6 +406,7 @@ impl ResponsesError {
                 error: serde_json::Error::io(std::io::Error::other(error.to_string())),
             },
             Self::StreamEndedUnexpectedly => E::StreamEndedUnexpectedly { provider },
+            Self::Official(refusal) => refusal.to_completion_error(provider),
         }
     }
 }

@@ -59,6 +59,7 @@ pub use events::*;
 pub use request::*;
 pub use request_mapping::build_request;
 pub use sse::SseParser;
+pub(crate) use stream::watched_completion_events;
 pub use stream::{ResponseStream, completion_events, send_request, send_request_remembering};
 pub use token_cache::TokenCache;
 pub use token_count::{count_tokens, count_tokens_uncached};

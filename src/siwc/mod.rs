@@ -1,13 +1,14 @@
-//! The official "Sign in with ChatGPT" route (`shared/spec/siwc.md`): the issuer side.
+//! The official "Sign in with ChatGPT" route (`shared/spec/siwc.md`), beside the Codex route
+//! ([`crate::route::Route`]).
 //!
 //! The vendor documents this route for open-source tools that run locally (siwc.md §1, §7, §8):
 //! the app registers itself with the issuer on the first sign-in (`client_id` =
 //! `dynamic_agent_client`, plus this host's `ext_agent_host_id` and the app's name), the consent
 //! page names the app, and the issuer answers with a client id of its own for that user and
-//! workspace, used from then on. Requests then go to the public API under the preview's rules
-//! (that part lives with the provider's requests).
+//! workspace, used from then on. Requests then go to the public API (`{api}/models`,
+//! `{api}/responses`, §3–§4) under the preview's rules, with only a bearer token.
 //!
-//! What this module does, one concept per file:
+//! Issuer side, one concept per file:
 //! - `discovery`: the issuer's OpenID configuration (§1.1), whose endpoints every other call
 //!   uses; its `issuer` must match the configured one exactly.
 //! - [`issuer`]: [`OfficialIssuer`], the one home of the requests to the official issuer
@@ -28,9 +29,20 @@
 //! - `revoke`: revocation at sign-out through the discovered endpoint (§1.9).
 //! - [`SiwcError`]: this route's failures in words.
 //!
+//! API side:
+//! - [`api_request`]: the one helper every official API call goes through (headers, body cap,
+//!   request id);
+//! - [`models`]: `GET {api}/models` (§3): listed models in the server's order, unstated
+//!   capabilities kept unknown;
+//! - [`request`]: the preview's rules (§4) as a type that cannot carry a forbidden field;
+//! - [`answer`]: `POST {api}/responses` and its stream;
+//! - [`errors`]: every documented refusal of the API (§5) in words, with its action and request
+//!   id.
+//!
 //! Shared with the Codex route: PKCE, `state`, the callback server, the browser launcher, the
-//! issuer transport (`oauth::issuer_request`), the refresh lock and renewal, the credential stores
-//! and the secret types.
+//! issuer transport (`oauth::issuer_request`), the refresh lock and renewal, the credential stores,
+//! the request mapping of a host request, the SSE parser and event mapper, the stall limits, the
+//! wording of HTTP errors and the secret types.
 //!
 //! **Where the ID token is kept**: not in the credential record, which stays under the 2,560
 //! bytes Windows' credential store takes ([`crate::credentials::MAX_RECORD_BYTES`]); it is kept in
@@ -38,22 +50,31 @@
 //! on the next authorization of that account, and forgotten at sign-out (§1.3: "omit after
 //! sign-out").
 
+pub mod answer;
+pub mod api_request;
 mod authorize;
 mod discovery;
 mod error;
+pub mod errors;
 pub mod id_token;
 pub mod issuer;
+pub mod models;
 pub(crate) mod refresh;
 pub mod registration;
+pub mod request;
 pub(crate) mod revoke;
 pub mod session;
 mod sign_in;
 mod token;
 
+pub use answer::send_official_request;
 pub use discovery::Discovery;
 pub use error::{IdTokenDefect, SiwcError};
+pub use errors::{MANAGE_USAGE_URL, NextStep, OfficialApiError, OfficialRefusal};
 pub use issuer::OfficialIssuer;
+pub use models::{fetch_official_models, parse_official_models};
 pub use registration::{Registrations, SavedAccount};
+pub use request::{OfficialRequest, PreviewRuleRefusal, TOOL_NAMESPACE};
 pub use session::{OfficialSession, PlanUse};
 pub(crate) use sign_in::start_official_sign_in;
 

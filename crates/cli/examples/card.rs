@@ -6,7 +6,8 @@
 //! cargo run --example card -- --state signed-out --theme dark
 //! ```
 //! States: `signed-out`, `browser` (signing in by browser), `device-code`, `error`,
-//! `signed-in` (with usage bars), `limit` (usage limit reached). Themes: `light`, `dark`.
+//! `signed-in` (with usage bars), `limit` (usage limit reached), `official` (signed in by Sign in
+//! with ChatGPT, with the one-time plan notice). Themes: `light`, `dark`.
 //! `scripts/screenshots.sh` renders all of them into `docs/`.
 
 use emulator::{Emulator, Fault};
@@ -38,6 +39,8 @@ enum CardState {
     Error,
     SignedIn,
     Limit,
+    /// Signed in by Sign in with ChatGPT: the route, "Using ChatGPT plan" and the one-time notice.
+    Official,
 }
 
 impl CardState {
@@ -49,6 +52,7 @@ impl CardState {
             "error" => Self::Error,
             "signed-in" => Self::SignedIn,
             "limit" => Self::Limit,
+            "official" => Self::Official,
             _ => return None,
         })
     }
@@ -104,7 +108,10 @@ fn main() {
     };
 
     let emulator = Arc::new(Emulator::start().expect("the emulator starts"));
-    let config = Config::with_urls(&emulator.issuer_url(), &emulator.backend_url()).unwrap();
+    let config = Config::with_urls(&emulator.issuer_url(), &emulator.backend_url())
+        .unwrap()
+        .with_official_urls(&emulator.siwc_issuer_url(), &emulator.siwc_api_url())
+        .unwrap();
     let http = ReqwestHttpClient::new(&config.user_agent()).expect("an HTTP client");
 
     Application::new()
@@ -144,6 +151,9 @@ fn main() {
                     });
                     state.update(cx, |state, cx| state.sign_in(SignInMethod::Browser, cx));
                 }
+                CardState::Official => state.update(cx, |state, cx| {
+                    state.sign_in(SignInMethod::SignInWithChatGpt, cx)
+                }),
                 CardState::SignedIn | CardState::Limit => {
                     if card_state == CardState::Limit {
                         emulator.inject(Fault::ResponsesUsageLimit {

@@ -4,7 +4,7 @@
 
 use super::args::ChatArgs;
 use super::context::CommandContext;
-use super::event_json::event_to_json;
+use super::event_json::event_to_json_in;
 use super::thread_file::{ThreadEntry, ThreadFile};
 use anyhow::{Result, anyhow, bail};
 use futures::StreamExt as _;
@@ -132,6 +132,14 @@ pub async fn chat(context: CommandContext, args: ChatArgs, cx: &mut AsyncApp) ->
         Err(error) => return Err(explain(error, &provider, cx).await),
     };
     let mut printer = Printer::new(args.json);
+    // The official route's tools live in one namespace, which its tool calls carry.
+    if provider
+        .state()
+        .read_with(cx, |state, cx| state.route(cx))?
+        == Some(openai_subscribed::route::Route::SignInWithChatGpt)
+    {
+        printer.namespace = Some(openai_subscribed::siwc::TOOL_NAMESPACE);
+    }
     // Each event is printed as it arrives and then dropped: only a `--thread`, which saves the
     // turn, keeps the answer (and its encrypted reasoning), so without one a long answer costs
     // no more memory than a short one.
@@ -288,6 +296,8 @@ fn new_thread_id() -> String {
 /// Prints events as text (answer on stdout, reasoning dimmed on stderr) or JSON lines.
 struct Printer {
     json: bool,
+    /// The namespace tool calls are shown in (`--json`), on a route that has one.
+    namespace: Option<&'static str>,
     dim: bool,
     in_thinking: bool,
 }
@@ -296,6 +306,7 @@ impl Printer {
     fn new(json: bool) -> Self {
         Self {
             json,
+            namespace: None,
             dim: std::io::stderr().is_terminal(),
             in_thinking: false,
         }
@@ -307,7 +318,7 @@ impl Printer {
     fn print(&mut self, event: &LanguageModelCompletionEvent) -> std::io::Result<()> {
         if self.json {
             // JSON escapes every control character itself.
-            outln!("{}", event_to_json(event));
+            outln!("{}", event_to_json_in(event, self.namespace));
             return stdout_open();
         }
         match event {

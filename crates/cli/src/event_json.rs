@@ -5,6 +5,19 @@ use serde_json::{Value, json};
 
 /// The JSON line for one event.
 pub fn event_to_json(event: &LanguageModelCompletionEvent) -> Value {
+    event_to_json_in(event, None)
+}
+
+/// The JSON line for one event of a route whose tools live in `namespace` (the official
+/// route's: a tool call then shows its `namespace` beside its `name`).
+pub fn event_to_json_in(event: &LanguageModelCompletionEvent, namespace: Option<&str>) -> Value {
+    if let (LanguageModelCompletionEvent::ToolUse(_), Some(namespace)) = (event, namespace) {
+        let mut value = event_to_json_in(event, None);
+        if let Some(object) = value.as_object_mut() {
+            object.insert("namespace".into(), Value::from(namespace));
+        }
+        return value;
+    }
     match event {
         LanguageModelCompletionEvent::Queued { position } => {
             json!({"type": "queued", "position": position})
@@ -108,9 +121,25 @@ mod tests {
             thought_signature: None,
         };
         assert_eq!(
-            event_to_json(&LanguageModelCompletionEvent::ToolUse(tool_use)),
+            event_to_json(&LanguageModelCompletionEvent::ToolUse(tool_use.clone())),
             json!({"type": "tool_use", "id": "call_1", "name": "read_file",
                    "input": {"path": "a"}, "is_input_complete": true})
+        );
+        // On the official route, a tool call shows the namespace its tool lives in.
+        assert_eq!(
+            event_to_json_in(
+                &LanguageModelCompletionEvent::ToolUse(tool_use),
+                Some("zed")
+            ),
+            json!({"type": "tool_use", "id": "call_1", "name": "read_file", "namespace": "zed",
+                   "input": {"path": "a"}, "is_input_complete": true})
+        );
+        assert_eq!(
+            event_to_json_in(
+                &LanguageModelCompletionEvent::Text("hi".into()),
+                Some("zed")
+            ),
+            json!({"type": "text", "text": "hi"})
         );
     }
 }

@@ -7,7 +7,9 @@
 //! [`catalog_listing`] makes of it.
 
 use chrono::{DateTime, Utc};
-use openai_subscribed::models::{CatalogSource, ModelCatalog, ModelInfo, ReasoningEffort};
+use openai_subscribed::models::{
+    CatalogSource, ModelCatalog, ModelInfo, ReasoningEffort, UnstatedCapability,
+};
 use serde::Serialize;
 
 /// The output format.
@@ -72,8 +74,13 @@ fn render_text(
             [
                 model.slug.clone(),
                 model.display_name.clone(),
-                group_thousands(model.context_window_tokens()),
+                if model.states(UnstatedCapability::ContextWindow) {
+                    group_thousands(model.context_window_tokens())
+                } else {
+                    "unknown".to_string()
+                },
                 match efforts(model).as_slice() {
+                    [] if !model.states(UnstatedCapability::Reasoning) => "unknown".to_string(),
                     [] => "-".to_string(),
                     efforts => efforts
                         .iter()
@@ -134,6 +141,9 @@ struct JsonModel<'a> {
     reasoning_efforts: Vec<ReasoningEffort>,
     default_effort: Option<ReasoningEffort>,
     supports_images: bool,
+    /// What the catalog did not state (the official route's): not assumed, shown as unknown.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    unknown: &'a [UnstatedCapability],
 }
 
 fn render_json(
@@ -155,6 +165,7 @@ fn render_json(
                 reasoning_efforts: efforts(model),
                 default_effort: model.default_effort(),
                 supports_images: model.supports_images(),
+                unknown: &model.unstated,
             })
             .collect(),
     };

@@ -11,6 +11,25 @@ use gpui::AsyncApp;
 pub async fn show(context: CommandContext, json: bool, cx: &mut AsyncApp) -> Result<()> {
     let provider = context.signed_in_provider(cx).await?;
     let state = provider.state().clone();
+    if state.read_with(cx, |state, cx| state.route(cx))?
+        == Some(openai_subscribed::route::Route::SignInWithChatGpt)
+    {
+        // This route reports no usage figures (no headers, events or endpoint).
+        let url = openai_subscribed::siwc::MANAGE_USAGE_URL;
+        if json {
+            let document = serde_json::json!({
+                "route": openai_subscribed::route::Route::SignInWithChatGpt,
+                "usage": null,
+                "manage_usage": url,
+            });
+            outln!("{document}");
+        } else {
+            outln!(
+                "Using ChatGPT plan — this route reports no usage figures; manage usage at {url}"
+            );
+        }
+        return Ok(());
+    }
     let refreshed = state.update(cx, |state, cx| state.refresh_usage(cx))?.await;
     if let Err(error) = refreshed {
         errln!("Could not ask for your current usage ({error}); showing the last known.");
