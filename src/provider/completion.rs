@@ -10,19 +10,26 @@
 use super::request_limiter::{Admission, RequestSlot};
 use super::state::State;
 use crate::auth::AuthError;
+use crate::backend_request::BackendAuth;
+use crate::config::{Config, Transport};
 use crate::identity::PROVIDER_NAME;
 use crate::models::ModelInfo;
+use crate::responses::websocket::{
+    WebSocketFailure, WebSocketPool, WebSocketRefusals, send_over_websocket,
+};
 use crate::responses::{
-    ResponseStream, ResponsesError, ResponsesRequest, StreamWatch, build_request,
+    ResponseStream, ResponsesError, ResponsesRequest, StreamWatch, ZstdRefusals, build_request,
     send_request_remembering,
 };
 use futures::future::{self, BoxFuture, Either};
 use futures::stream::{self, BoxStream};
 use futures::{FutureExt as _, StreamExt as _};
 use gpui::{AsyncApp, Entity, Task};
+use http_client::HttpClient;
 use language_model::{
     LanguageModelCompletionError, LanguageModelCompletionEvent, LanguageModelRequest,
 };
+use std::sync::Arc;
 
 /// The event stream the host drains.
 pub(crate) type CompletionEvents =
@@ -153,9 +160,19 @@ pub(crate) async fn send_once_refreshing(
     body: &ResponsesRequest,
     cx: &mut AsyncApp,
 ) -> Result<ResponseStream, LanguageModelCompletionError> {
-    let (http, config, auth, refusals) = state.read_with(cx, |state, _| {
+    let (http, config, auth, refusals, websockets) = state.read_with(cx, |state, _| {
         let (http, config) = (state.http(), state.config().clone());
-        (http, config, state.auth().clone(), state.zstd_refusals())
+        let websockets = Websockets {
+            pool: state.websockets(),
+            refusals: state.websocket_refusals(),
+        };
+        (
+            http,
+            config,
+            state.auth().clone(),
+            state.zstd_refusals(),
+            websockets,
+        )
     })?;
     let watch = StreamWatch::on_executor(
         state.read_with(cx, |state, _| state.stream_timeouts())?,
@@ -167,8 +184,15 @@ pub(crate) async fn send_once_refreshing(
         .await
         .map_err(auth_to_host_error)?;
     let http = http.as_ref();
-    let mut answer =
-        send_request_remembering(http, &config, &credentials, body, &watch, &refusals).await;
+    let transport = Sending {
+        http,
+        config: &config,
+        body,
+        watch: &watch,
+        zstd_refusals: &refusals,
+        websockets: &websockets,
+    };
+    let mut answer = transport.send(&credentials).await;
     if matches!(&answer, Err(error) if error.is_unauthorized()) {
         // The token was refused although it looked fresh (revoked, rotated elsewhere):
         // refresh once and retry once.
@@ -179,7 +203,7 @@ pub(crate) async fn send_once_refreshing(
             })?
             .await
             .map_err(auth_to_host_error)?;
-        answer = send_request_remembering(http, &config, &renewed, body, &watch, &refusals).await;
+        answer = transport.send(&renewed).await;
     }
 
     match answer {
@@ -195,6 +219,66 @@ pub(crate) async fn send_once_refreshing(
             state.update(cx, |state, cx| state.record_refusal(&error, cx))?;
             Err(to_host_error(error))
         }
+    }
+}
+
+/// The WebSocket transport's share of the provider state.
+struct Websockets {
+    pool: Arc<WebSocketPool>,
+    refusals: WebSocketRefusals,
+}
+
+/// One request on its way, by the configured transport.
+struct Sending<'a> {
+    http: &'a dyn HttpClient,
+    config: &'a Config,
+    body: &'a ResponsesRequest,
+    watch: &'a StreamWatch,
+    zstd_refusals: &'a ZstdRefusals,
+    websockets: &'a Websockets,
+}
+
+impl Sending<'_> {
+    /// Over the thread's WebSocket unless the transport is HTTP or this backend refused the
+    /// upgrade before; a refused upgrade (remembered) or an unreachable socket falls back to
+    /// HTTP at once.
+    async fn send(&self, credentials: &BackendAuth) -> Result<ResponseStream, ResponsesError> {
+        let url = crate::responses::websocket::websocket_url_of(self.config);
+        let use_websocket = self.config.transport == Transport::WebSocket
+            && !self.websockets.refusals.is_refused(url.as_str());
+        if use_websocket {
+            match send_over_websocket(
+                &self.websockets.pool,
+                self.config,
+                credentials,
+                self.body,
+                self.watch,
+            )
+            .await
+            {
+                Ok(answer) => return Ok(answer),
+                Err(WebSocketFailure::Answer(error)) => return Err(error),
+                Err(WebSocketFailure::Refused(status)) => {
+                    log::info!(
+                        "the backend refused the WebSocket (HTTP {status}); using HTTP, and \
+                         remembering it"
+                    );
+                    self.websockets.refusals.remember(url.as_str());
+                }
+                Err(WebSocketFailure::Unreachable(why)) => {
+                    log::info!("no WebSocket to the backend ({why}); using HTTP this time");
+                }
+            }
+        }
+        send_request_remembering(
+            self.http,
+            self.config,
+            credentials,
+            self.body,
+            self.watch,
+            self.zstd_refusals,
+        )
+        .await
     }
 }
 
