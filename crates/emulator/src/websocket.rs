@@ -23,6 +23,7 @@
 //! (after deflate, with the frame header), for tests and the `request_cost` bench.
 
 use super::backend_auth;
+use super::compaction;
 use super::faults::Fault;
 use super::responses;
 use super::script;
@@ -157,6 +158,8 @@ pub async fn upgrade(State(state): State<Arc<SharedState>>, mut request: Request
         return refused(status);
     }
     if let Err(answer) = backend_auth::check(&state, request.headers()) {
+        // A refused token is a `/responses` request like any other.
+        state.count(|stats| &mut stats.responses_requests);
         return answer.into_response();
     }
     let beta = request
@@ -186,6 +189,7 @@ pub async fn upgrade(State(state): State<Arc<SharedState>>, mut request: Request
     let socket_number = sockets.next_socket.fetch_add(1, Ordering::SeqCst);
     sockets.open.fetch_add(1, Ordering::SeqCst);
     let open = OpenGuard(state.clone());
+    let etag = super::models::etag(&state);
     tokio::spawn(async move {
         let _open = open;
         let upgraded = match on_upgrade.await {
@@ -216,7 +220,12 @@ pub async fn upgrade(State(state): State<Arc<SharedState>>, mut request: Request
         };
         socket.serve().await;
     });
-    accepted.map(|()| Body::empty())
+    let mut answer = accepted.map(|()| Body::empty());
+    // The catalog's version rides on the upgrade's answer, as on every HTTP answer.
+    if let Ok(etag) = axum::http::HeaderValue::from_str(&etag) {
+        answer.headers_mut().insert("x-models-etag", etag);
+    }
+    answer
 }
 
 fn refused(status: u16) -> Response {
@@ -387,17 +396,19 @@ impl Socket {
             body: Value::Object(body.clone()),
             wire_body: Bytes::copy_from_slice(text),
         });
-        let request = match responses::validate(&full_body, &self.state.catalog()) {
+        if !prewarm && let Some(answer) = responses::early_fault_answer(&self.state) {
+            self.send_answer_as_error(answer).await;
+            return Next::KeepOpen;
+        }
+        let checked = responses::validate(&full_body, &self.state.catalog()).and_then(|request| {
+            responses::check_thread_headers(&self.headers, &request.body)
+                .and_then(|()| compaction::check_replayed(&self.state, &request.input))
+                .map(|()| request)
+        });
+        let request = match checked {
             Ok(request) => request,
             Err(rejection) => {
-                let answer = rejection.into_response();
-                let status = answer.status().as_u16();
-                let bytes = axum::body::to_bytes(answer.into_body(), 1 << 20)
-                    .await
-                    .unwrap_or_default();
-                let error: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-                let mut frame = json!({"type": "error", "status": status, "error": error["error"]});
-                self.send(&mut frame).await;
+                self.send_answer_as_error(rejection.into_response()).await;
                 return Next::KeepOpen;
             }
         };
@@ -501,6 +512,31 @@ impl Socket {
             "credits": {"has_credits": false, "unlimited": false, "balance": "0"},
             "promo": null,
         })
+    }
+
+    /// An HTTP error answer as the `error` frame that stands for it: its status, its body's
+    /// `error` object and its headers (rate limits, `Retry-After`).
+    async fn send_answer_as_error(&mut self, answer: Response) {
+        let status = answer.status().as_u16();
+        let mut headers = serde_json::Map::new();
+        for (name, value) in answer.headers() {
+            if name == "content-type" || name == "content-length" {
+                continue;
+            }
+            if let Ok(value) = value.to_str() {
+                headers.insert(name.as_str().to_string(), Value::from(value));
+            }
+        }
+        let bytes = axum::body::to_bytes(answer.into_body(), 1 << 20)
+            .await
+            .unwrap_or_default();
+        let error = match serde_json::from_slice::<Value>(&bytes) {
+            Ok(body) if body["error"].is_object() => body["error"].clone(),
+            _ => json!({"message": String::from_utf8_lossy(&bytes)}),
+        };
+        let mut frame =
+            json!({"type": "error", "status": status, "error": error, "headers": headers});
+        self.send(&mut frame).await;
     }
 
     async fn send_error(&mut self, status: u16, kind: &str, code: Option<&str>, message: &str) {

@@ -42,6 +42,73 @@ pub(crate) struct Connection {
     pub(crate) receiver: soketto::Receiver<Stream>,
     pub(crate) opened_at: Instant,
     pub(crate) token: TokenTag,
+    /// The model catalog's `ETag` the upgrade's answer carried (`x-models-etag`), reported with
+    /// the first answer on the socket.
+    pub(crate) models_etag: Option<String>,
+}
+
+/// The most of the upgrade's answer kept to read its headers.
+const MAX_HEAD_BYTES: usize = 64 * 1024;
+
+/// Copies what is read until taken: the upgrade's answer head, whose headers soketto's
+/// handshake does not hand out.
+struct HeadTap<S> {
+    inner: S,
+    tap: Arc<parking_lot::Mutex<Option<Vec<u8>>>>,
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for HeadTap<S> {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut [u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        let poll = std::pin::Pin::new(&mut self.inner).poll_read(cx, buf);
+        if let std::task::Poll::Ready(Ok(read)) = &poll
+            && let Some(tap) = self.tap.lock().as_mut()
+            && tap.len() < MAX_HEAD_BYTES
+        {
+            tap.extend_from_slice(buf.get(..*read).unwrap_or_default());
+        }
+        poll
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for HeadTap<S> {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::pin::Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_close(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_close(cx)
+    }
+}
+
+/// `x-models-etag` from the head of the upgrade's answer.
+fn models_etag(head: &[u8]) -> Option<String> {
+    let mut headers = [httparse::EMPTY_HEADER; 64];
+    let mut response = httparse::Response::new(&mut headers);
+    response.parse(head).ok()?;
+    response
+        .headers
+        .iter()
+        .find(|header| header.name.eq_ignore_ascii_case("x-models-etag"))
+        .and_then(|header| std::str::from_utf8(header.value).ok())
+        .map(str::to_string)
 }
 
 /// Why no socket opened.
@@ -95,6 +162,11 @@ pub(crate) async fn connect(
         } else {
             Box::new(tcp)
         };
+    let tap = Arc::new(parking_lot::Mutex::new(Some(Vec::new())));
+    let stream: Stream = Box::new(HeadTap {
+        inner: stream,
+        tap: tap.clone(),
+    });
 
     let mut builder = BackendRequest::new(config, auth, BackendCall::Answer, Method::GET, &url)
         .header("OpenAI-Beta", WEBSOCKET_BETA);
@@ -146,6 +218,8 @@ pub(crate) async fn connect(
             )));
         }
     }
+    let head = tap.lock().take().unwrap_or_default();
+    let models_etag = models_etag(&head);
     let mut builder = client.into_builder();
     builder.set_max_message_size(MAX_EVENT_BYTES);
     builder.set_max_frame_size(MAX_EVENT_BYTES);
@@ -155,6 +229,7 @@ pub(crate) async fn connect(
         receiver,
         opened_at: Instant::now(),
         token: TokenTag::of(auth),
+        models_etag,
     })
 }
 

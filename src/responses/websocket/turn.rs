@@ -112,6 +112,7 @@ async fn send(
                 usage_limits,
                 first,
             } => {
+                let models_etag = connection.models_etag.take();
                 let answer = Answer {
                     pool: pool.clone(),
                     thread,
@@ -127,7 +128,7 @@ async fn send(
                 };
                 return Ok(ResponseStream {
                     usage_limits,
-                    models_etag: None,
+                    models_etag,
                     events: answer.into_events(),
                 });
             }
