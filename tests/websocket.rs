@@ -12,7 +12,7 @@ use openai_subscribed::config::{Config, Transport};
 use openai_subscribed::credentials::{CredentialStore, MemoryStore, StoredCredentials};
 use openai_subscribed::models::CacheLocation;
 use openai_subscribed::oauth::{TokenResponse, TokenSet};
-use openai_subscribed::provider::{OpenAiSubscribedProvider, StateOptions};
+use openai_subscribed::provider::{OpenAiSubscribedModel, OpenAiSubscribedProvider, StateOptions};
 use openai_subscribed::responses::websocket::PoolLimits;
 use openai_subscribed::secret::{AccessToken, IdToken, RefreshToken};
 use reqwest_client::ReqwestHttpClient;
@@ -536,4 +536,42 @@ fn the_http_transport_stays_available(cx: &mut TestAppContext) {
     Thread::new("thread-plain").turn(cx, &model, "one");
     assert!(emulator.websocket_handshakes().is_empty());
     assert_eq!(emulator.stats().responses_requests, 1);
+}
+
+#[gpui::test]
+fn a_prewarmed_thread_chains_its_first_turn_on_the_warm_up(cx: &mut TestAppContext) {
+    let h = start(cx);
+    let model = models(cx, &h).remove(0);
+    let state = h.provider.state().clone();
+    let slug = model.id().0.to_string();
+    let info = state.read_with(cx, |state, cx| {
+        state
+            .models(cx)
+            .iter()
+            .find(|info| info.slug == slug)
+            .cloned()
+            .unwrap()
+    });
+    let mut thread = Thread::new("thread-warm");
+    let warm = OpenAiSubscribedModel::new(info, state)
+        .prewarm(request(thread.id, thread.messages.clone()), &cx.to_async());
+    block(cx, warm).unwrap();
+    thread.turn(cx, &model, "one");
+    thread.turn(cx, &model, "two");
+    let frames = frames(&h);
+    assert_eq!(frames.len(), 3, "{frames:#?}");
+    assert!(frames[0].is_prewarm());
+    assert_eq!(frames[0].input_len(), 0);
+    assert!(frames.iter().all(|frame| frame.socket == frames[0].socket));
+    assert!(
+        frames[1].previous_response_id().is_some(),
+        "chained on the warm-up"
+    );
+    assert_eq!(frames[1].input_len(), 1);
+    assert!(frames[2].previous_response_id().is_some());
+    assert_eq!(
+        h.emulator.stats().responses_requests,
+        2,
+        "the warm-up is no answer"
+    );
 }

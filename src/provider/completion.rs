@@ -15,7 +15,7 @@ use crate::config::{Config, Transport};
 use crate::identity::PROVIDER_NAME;
 use crate::models::ModelInfo;
 use crate::responses::websocket::{
-    WebSocketFailure, WebSocketPool, WebSocketRefusals, send_over_websocket,
+    WebSocketFailure, WebSocketPool, WebSocketRefusals, prewarm, send_over_websocket,
 };
 use crate::responses::{
     ResponseStream, ResponsesError, ResponsesRequest, StreamWatch, ZstdRefusals, build_request,
@@ -219,6 +219,53 @@ pub(crate) async fn send_once_refreshing(
             state.update(cx, |state, cx| state.record_refusal(&error, cx))?;
             Err(to_host_error(error))
         }
+    }
+}
+
+/// Pre-warms the socket of `request`'s thread: its prompt (model, instructions, tools, effort)
+/// with no input and `generate: false`, so the first turn finds an open socket and a response
+/// to chain on. Nothing happens over HTTP, for a backend that refused the WebSocket (a refusal
+/// now is remembered), or when no socket opens (the first turn then connects itself).
+pub(crate) async fn prewarm_thread(
+    state: Entity<State>,
+    model: ModelInfo,
+    request: LanguageModelRequest,
+    cx: &mut AsyncApp,
+) -> Result<(), LanguageModelCompletionError> {
+    let body = build_request(&request, &model).map_err(to_host_error)?;
+    let (config, auth, websockets, timeouts) = state.read_with(cx, |state, _| {
+        let websockets = Websockets {
+            pool: state.websockets(),
+            refusals: state.websocket_refusals(),
+        };
+        (
+            state.config().clone(),
+            state.auth().clone(),
+            websockets,
+            state.stream_timeouts(),
+        )
+    })?;
+    let url = crate::responses::websocket::websocket_url_of(&config);
+    if config.transport != Transport::WebSocket || websockets.refusals.is_refused(url.as_str()) {
+        return Ok(());
+    }
+    let watch = StreamWatch::on_executor(timeouts, cx.background_executor().clone());
+    let credentials = auth
+        .update(cx, |auth, cx| auth.get_fresh_credentials(cx))?
+        .await
+        .map_err(auth_to_host_error)?;
+    match prewarm(&websockets.pool, &config, &credentials, &body, &watch).await {
+        Ok(()) => Ok(()),
+        Err(WebSocketFailure::Refused(status)) => {
+            log::info!("the backend refused the WebSocket (HTTP {status}); using HTTP");
+            websockets.refusals.remember(url.as_str());
+            Ok(())
+        }
+        Err(WebSocketFailure::Unreachable(why)) => {
+            log::debug!("no pre-warm: {why}");
+            Ok(())
+        }
+        Err(WebSocketFailure::Answer(error)) => Err(to_host_error(error)),
     }
 }
 
