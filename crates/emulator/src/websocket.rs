@@ -27,6 +27,7 @@ use super::compaction;
 use super::faults::Fault;
 use super::responses;
 use super::script;
+use super::sse::EventLog;
 use super::state::{RecordedRequest, SharedState, now_secs};
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
@@ -435,11 +436,16 @@ impl Socket {
         let stream_fault = self.state.take_fault(|fault| {
             matches!(
                 fault,
-                Fault::ResponsesCutStream | Fault::ResponsesFailed { .. }
+                Fault::ResponsesCutStream
+                    | Fault::ResponsesFailed { .. }
+                    | Fault::WebSocketOutputItems { .. }
             )
         });
         let cut = matches!(stream_fault, Some(Fault::ResponsesCutStream));
-        let log = script::scripted_events(&self.state, &request, stream_fault.as_ref());
+        let log = match stream_fault {
+            Some(Fault::WebSocketOutputItems { items }) => given_output(items),
+            stream_fault => script::scripted_events(&self.state, &request, stream_fault.as_ref()),
+        };
         let _in_flight = self.state.begin_response_stream(request.slug());
         let pause = self.state.stream_pause();
         let mut output = Vec::new();
@@ -594,4 +600,30 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for Counted<T> {
     fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
         Pin::new(&mut self.inner).poll_close(cx)
     }
+}
+
+/// An answer that outputs exactly `items` ([`Fault::WebSocketOutputItems`]).
+fn given_output(items: Vec<Value>) -> EventLog {
+    let id = format!("resp_{}", crate::state::random_token("", 12));
+    let mut log = EventLog::default();
+    log.push(
+        "response.created",
+        json!({"response": {"id": id, "status": "in_progress"}}),
+    );
+    for (index, item) in items.iter().enumerate() {
+        log.push(
+            "response.output_item.added",
+            json!({"output_index": index, "item": item}),
+        );
+        log.push(
+            "response.output_item.done",
+            json!({"output_index": index, "item": item}),
+        );
+    }
+    log.push(
+        "response.completed",
+        json!({"response": {"id": id, "status": "completed", "output": items,
+            "usage": {"input_tokens": 0, "output_tokens": 0, "total_tokens": 0}}}),
+    );
+    log
 }

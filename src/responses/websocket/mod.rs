@@ -36,3 +36,49 @@ pub(crate) use turn::{WebSocketFailure, prewarm, send_over_websocket};
 pub fn websocket_url_of(config: &crate::config::Config) -> url::Url {
     connection::websocket_url(config)
 }
+
+/// Sends `request` over its thread's socket in `pool` and streams the answer, as
+/// [`crate::responses::send_request`] does over HTTP (for programs that drive the transport
+/// without a provider: the benchmarks). A refused upgrade or an unreachable socket is an error
+/// here; the provider falls back to HTTP instead.
+pub async fn send_websocket_request(
+    pool: &std::sync::Arc<WebSocketPool>,
+    config: &crate::config::Config,
+    auth: &crate::backend_request::BackendAuth,
+    request: &crate::responses::ResponsesRequest,
+    watch: &crate::responses::StreamWatch,
+) -> Result<crate::responses::ResponseStream, crate::responses::ResponsesError> {
+    send_over_websocket(pool, config, auth, request, watch)
+        .await
+        .map_err(|failure| match failure {
+            WebSocketFailure::Answer(error) => error,
+            WebSocketFailure::Refused(status) => crate::responses::ResponsesError::Read(
+                std::io::Error::other(format!("the WebSocket upgrade was refused (HTTP {status})")),
+            ),
+            WebSocketFailure::Unreachable(why) => {
+                crate::responses::ResponsesError::Read(std::io::Error::other(why))
+            }
+        })
+}
+
+/// Pre-warms `request`'s thread socket in `pool` (its prompt, no input, `generate: false`), as
+/// the provider does when a thread starts (for the benchmarks).
+pub async fn prewarm_websocket(
+    pool: &std::sync::Arc<WebSocketPool>,
+    config: &crate::config::Config,
+    auth: &crate::backend_request::BackendAuth,
+    request: &crate::responses::ResponsesRequest,
+    watch: &crate::responses::StreamWatch,
+) -> Result<(), crate::responses::ResponsesError> {
+    prewarm(pool, config, auth, request, watch)
+        .await
+        .map_err(|failure| match failure {
+            WebSocketFailure::Answer(error) => error,
+            WebSocketFailure::Refused(status) => crate::responses::ResponsesError::Read(
+                std::io::Error::other(format!("the WebSocket upgrade was refused (HTTP {status})")),
+            ),
+            WebSocketFailure::Unreachable(why) => {
+                crate::responses::ResponsesError::Read(std::io::Error::other(why))
+            }
+        })
+}
