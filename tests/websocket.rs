@@ -575,3 +575,53 @@ fn a_prewarmed_thread_chains_its_first_turn_on_the_warm_up(cx: &mut TestAppConte
         "the warm-up is no answer"
     );
 }
+
+#[test]
+fn no_error_of_the_transport_carries_the_token() {
+    use futures::FutureExt as _;
+    use openai_subscribed::backend_request::BackendAuth;
+    use openai_subscribed::responses::websocket::{WebSocketPool, send_websocket_request};
+    use openai_subscribed::responses::{ResponsesRequest, StreamTimeouts, StreamWatch};
+
+    const TOKEN: &str = "secret-access-token-4242";
+    let emulator = Emulator::start().unwrap();
+    let auth = BackendAuth {
+        access_token: AccessToken::new(TOKEN),
+        account_id: "acct_emulated".into(),
+    };
+    let watch = StreamWatch::new(
+        StreamTimeouts::default(),
+        Arc::new(|_| futures::future::pending().boxed()),
+    );
+    let request: ResponsesRequest = serde_json::from_value(serde_json::json!({
+        "model": "gpt-5.5", "instructions": "Be brief.", "input": [], "store": false,
+        "stream": true, "prompt_cache_key": "thread-secret"
+    }))
+    .unwrap();
+    let config = Config::with_urls(&emulator.issuer_url(), &emulator.backend_url()).unwrap();
+    let closed = Config::with_urls(
+        &emulator.issuer_url(),
+        "http://127.0.0.1:9/backend-api/codex",
+    )
+    .unwrap();
+    let pool = Arc::new(WebSocketPool::default());
+    // An unknown token (401 on the upgrade), a refused upgrade, nothing listening.
+    let refused = || emulator.set_websocket_mode(WebSocketMode::Refuse(426));
+    for (config, before) in [
+        (&config, None),
+        (&config, Some(&refused as &dyn Fn())),
+        (&closed, None),
+    ] {
+        if let Some(before) = before {
+            before();
+        }
+        let error = futures::executor::block_on(send_websocket_request(
+            &pool, config, &auth, &request, &watch,
+        ))
+        .err()
+        .expect("the request fails");
+        for text in [error.to_string(), format!("{error:?}")] {
+            assert!(!text.contains(TOKEN), "{text}");
+        }
+    }
+}

@@ -105,7 +105,7 @@ impl Extension for PerMessageDeflate {
         }
         let input = data.as_ref();
         self.buffer.clear();
-        self.buffer.reserve(input.len() / 4 + 64);
+        self.buffer.reserve((input.len() / 4).saturating_add(64));
         let start = self.compress.total_in();
         loop {
             let consumed = usize::try_from(self.compress.total_in().saturating_sub(start))?;

@@ -317,7 +317,12 @@ fn rate_limits(message: &str) -> Option<UsageLimits> {
     let event: Value = serde_json::from_str(message).ok()?;
     let mut headers = serde_json::Map::new();
     for which in ["primary", "secondary"] {
-        let window = &event["rate_limits"][which];
+        let Some(window) = event
+            .get("rate_limits")
+            .and_then(|limits| limits.get(which))
+        else {
+            continue;
+        };
         for (field, header) in [
             ("used_percent", "used-percent"),
             ("window_minutes", "window-minutes"),
@@ -328,7 +333,7 @@ fn rate_limits(message: &str) -> Option<UsageLimits> {
             }
         }
     }
-    let credits = &event["credits"];
+    let credits = event.get("credits").unwrap_or(&Value::Null);
     for (field, header) in [
         ("has_credits", "has-credits"),
         ("unlimited", "unlimited"),
@@ -483,15 +488,14 @@ impl Answer {
         }
         self.pending.extend(out);
         if self.decoder.is_finished() && self.error.is_none() {
-            match (completed_id, self.parked.take()) {
-                (Some(id), Some(mut parked)) => {
-                    if let Some(chain) = parked.chain.as_mut() {
-                        chain.completed(id, std::mem::take(&mut self.output));
-                    }
-                    self.pool.put_back(&self.thread, parked, self.epoch);
+            // Completed: the socket goes back to the pool with its chain. Failed or incomplete:
+            // it is dropped here, closing it (the next turn starts in full on a new one).
+            let parked = self.parked.take();
+            if let (Some(id), Some(mut parked)) = (completed_id, parked) {
+                if let Some(chain) = parked.chain.as_mut() {
+                    chain.completed(id, std::mem::take(&mut self.output));
                 }
-                // Failed or incomplete: the socket goes (the next turn starts in full).
-                _ => {}
+                self.pool.put_back(&self.thread, parked, self.epoch);
             }
         }
     }
