@@ -71,7 +71,12 @@ async fn demo(context: CommandContext, emulator: Arc<Emulator>, cx: &mut AsyncAp
         OpenAiSubscribedProvider::with_options(
             context.http.clone(),
             store_for_provider,
-            Config::with_urls(&emulator.issuer_url(), &emulator.backend_url()).unwrap(),
+            // The demo shows the HTTP path's steps (its refresh after a refused request among
+            // them); `chat --interactive` shows the WebSocket transport.
+            Config {
+                transport: openai_subscribed::config::Transport::Http,
+                ..Config::with_urls(&emulator.issuer_url(), &emulator.backend_url()).unwrap()
+            },
             options,
             cx,
         )

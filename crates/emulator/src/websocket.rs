@@ -536,9 +536,12 @@ impl Socket {
         let bytes = axum::body::to_bytes(answer.into_body(), 1 << 20)
             .await
             .unwrap_or_default();
+        // The API's `{"error": {…}}` as it is; a `{"detail": "…"}` as its message; anything else
+        // (an HTML page, `null`) carries no words, as a client reading the HTTP answer finds.
         let error = match serde_json::from_slice::<Value>(&bytes) {
             Ok(body) if body["error"].is_object() => body["error"].clone(),
-            _ => json!({"message": String::from_utf8_lossy(&bytes)}),
+            Ok(body) if body["detail"].is_string() => json!({"message": body["detail"]}),
+            _ => json!({}),
         };
         let mut frame =
             json!({"type": "error", "status": status, "error": error, "headers": headers});
