@@ -9,7 +9,13 @@
 //! - `count_tokens_append`: counting a ~100k-token thread after one message was appended, with
 //!   the per-text cache vs a full count of the same thread;
 //! - `first_request`: the first `POST /responses` of a session against the emulator over
-//!   loopback, on a fresh client vs one pre-connected by `http::preconnect`.
+//!   loopback, on a fresh client vs one pre-connected by `http::preconnect`;
+//! - `websocket_vs_http`: the whole 150-turn thread replayed against the emulator over the
+//!   WebSocket transport (each answer outputs the items the thread's next turn replays, so
+//!   every turn can chain), with each frame's bytes on the wire as the emulator received them
+//!   (deflated, with its frame header), beside the HTTP+zstd body of the same turn; the client
+//!   thread's CPU time per turn for each (Linux: `RUSAGE_THREAD`); and the time to the first
+//!   answer event of a thread's first turn with and without a pre-warm.
 //!
 //! Run: `cargo bench --bench request_cost`. Figures go to `benches/RESULTS.md` and the README.
 
@@ -22,9 +28,12 @@ use openai_subscribed::backend_request::BackendAuth;
 use openai_subscribed::config::Config;
 use openai_subscribed::models::ModelInfo;
 use openai_subscribed::preconnect::preconnect;
+use openai_subscribed::responses::websocket::{
+    WebSocketPool, prewarm_websocket, send_websocket_request,
+};
 use openai_subscribed::responses::{
-    InputItem, StreamTimeouts, StreamWatch, TokenCache, ZSTD_LEVEL, build_request, compress_zstd,
-    count_tokens, count_tokens_uncached, send_request,
+    InputItem, MessageRole, ResponsesRequest, StreamTimeouts, StreamWatch, TokenCache, ZSTD_LEVEL,
+    build_request, compress_zstd, count_tokens, count_tokens_uncached, send_request,
 };
 use openai_subscribed::secret::AccessToken;
 use reqwest_client::ReqwestHttpClient;
@@ -238,8 +247,155 @@ fn first_request(c: &mut Criterion) {
     group.finish();
 }
 
+/// CPU time of the calling thread (the client's work; the emulator runs on its own threads).
+fn thread_cpu() -> Duration {
+    #[cfg(target_os = "linux")]
+    {
+        let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+        // SAFETY: `usage` is a valid, writable `rusage`; RUSAGE_THREAD is Linux's.
+        let usage = unsafe {
+            libc::getrusage(libc::RUSAGE_THREAD, usage.as_mut_ptr());
+            usage.assume_init()
+        };
+        let time = |t: libc::timeval| {
+            Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
+        };
+        time(usage.ru_utime) + time(usage.ru_stime)
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        Duration::ZERO
+    }
+}
+
+/// The items the model made that `next` replays after `this`'s input: the answer to `this`.
+fn answer_items(
+    this: &ResponsesRequest,
+    next: Option<&ResponsesRequest>,
+) -> Vec<serde_json::Value> {
+    let Some(next) = next else {
+        return Vec::new();
+    };
+    next.input
+        .iter()
+        .skip(this.input.len())
+        .take_while(|item| match item {
+            InputItem::Reasoning { .. } | InputItem::FunctionCall { .. } => true,
+            InputItem::Message { role, .. } => *role == MessageRole::Assistant,
+            _ => false,
+        })
+        .map(|item| serde_json::to_value(item).unwrap())
+        .collect()
+}
+
+fn websocket_vs_http(_: &mut Criterion) {
+    let thread = AgentThread::generate(SEED, 150);
+    let model = model();
+    let emulator = Emulator::start().unwrap();
+    let config = Config::with_urls(&emulator.issuer_url(), &emulator.backend_url()).unwrap();
+    let tokens = emulator.mint_tokens(3600);
+    let auth = BackendAuth {
+        access_token: AccessToken::new(tokens.access_token),
+        account_id: "acct_emulated".into(),
+    };
+    let watch = StreamWatch::new(
+        StreamTimeouts::default(),
+        std::sync::Arc::new(|_| futures::future::pending().boxed()),
+    );
+    let requests: Vec<ResponsesRequest> = (1..=150)
+        .map(|turn| build_request(&thread.request_at(turn), &model).unwrap())
+        .collect();
+
+    // HTTP + zstd: the body of every turn (headers left out), built, serialized, compressed.
+    let mut http_bytes = Vec::new();
+    let cpu = thread_cpu();
+    for turn in 1..=150 {
+        let body = build_request(&thread.request_at(turn), &model).unwrap();
+        let json = serde_json::to_vec(&body).unwrap();
+        http_bytes.push(compress_zstd(&json).unwrap().len() as u64);
+    }
+    let http_cpu = thread_cpu().saturating_sub(cpu);
+
+    // WebSocket: every turn sent over the thread's socket, its answer read to the end.
+    let pool = std::sync::Arc::new(WebSocketPool::default());
+    let mut websocket_cpu = Duration::ZERO;
+    for (index, request) in requests.iter().enumerate() {
+        let items = answer_items(request, requests.get(index + 1));
+        emulator.inject(emulator::Fault::WebSocketOutputItems { items });
+        let turn = index + 1;
+        let cpu = thread_cpu();
+        futures::executor::block_on(async {
+            let body = build_request(&thread.request_at(turn), &model).unwrap();
+            let answer = send_websocket_request(&pool, &config, &auth, &body, &watch)
+                .await
+                .unwrap();
+            answer.events.count().await
+        });
+        websocket_cpu += thread_cpu().saturating_sub(cpu);
+    }
+    let frames = emulator.websocket_frames();
+    assert_eq!(frames.len(), 150);
+    let chained = frames
+        .iter()
+        .filter(|frame| frame.previous_response_id().is_some())
+        .count();
+    let websocket_bytes: Vec<u64> = frames.iter().map(|frame| frame.wire_bytes).collect();
+    for turn in [1, 50, 150] {
+        let (ws, http) = (websocket_bytes[turn - 1], http_bytes[turn - 1]);
+        eprintln!(
+            "websocket_vs_http turn {turn}: WebSocket {ws} B, HTTP+zstd {http} B ({:.0}x fewer)",
+            http as f64 / ws as f64
+        );
+    }
+    let (ws_total, http_total): (u64, u64) =
+        (websocket_bytes.iter().sum(), http_bytes.iter().sum());
+    eprintln!(
+        "websocket_vs_http 150 turns: WebSocket {ws_total} B, HTTP+zstd {http_total} B \
+         ({:.0}x fewer); {chained} of 150 frames chained",
+        http_total as f64 / ws_total as f64
+    );
+    eprintln!(
+        "websocket_vs_http client CPU per turn: WebSocket {:?}, HTTP+zstd {:?}",
+        websocket_cpu / 150,
+        http_cpu / 150
+    );
+
+    // Time to the first answer event of a thread's first turn, cold vs pre-warmed.
+    let first_event = |warm: bool, thread_id: String| {
+        let pool = std::sync::Arc::new(WebSocketPool::default());
+        let mut body = requests[0].clone();
+        body.prompt_cache_key = Some(thread_id);
+        futures::executor::block_on(async {
+            if warm {
+                prewarm_websocket(&pool, &config, &auth, &body, &watch)
+                    .await
+                    .unwrap();
+            }
+            let start = Instant::now();
+            let mut answer = send_websocket_request(&pool, &config, &auth, &body, &watch)
+                .await
+                .unwrap();
+            answer.events.next().await;
+            let elapsed = start.elapsed();
+            answer.events.count().await;
+            elapsed
+        })
+    };
+    for (name, warm) in [("without pre-warm", false), ("with pre-warm", true)] {
+        let mut times: Vec<Duration> = (0..20)
+            .map(|run| first_event(warm, format!("first-turn-{warm}-{run}")))
+            .collect();
+        times.sort();
+        eprintln!(
+            "websocket_vs_http first answer event of turn 1 {name}: median {:?} (20 runs)",
+            times[10]
+        );
+    }
+}
+
 criterion_group!(
     benches,
+    websocket_vs_http,
     request_bytes,
     client_cpu_per_turn,
     count_tokens_append,

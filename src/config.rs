@@ -48,6 +48,29 @@ impl std::str::FromStr for RequestCompression {
     }
 }
 
+/// How `/responses` requests travel (see `responses::websocket`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Transport {
+    /// A WebSocket per thread, each turn sending only its new items; HTTP when the backend
+    /// refuses the upgrade.
+    #[default]
+    WebSocket,
+    /// `POST /responses` with the whole thread every turn, answered with server-sent events.
+    Http,
+}
+
+impl std::str::FromStr for Transport {
+    type Err = anyhow::Error;
+
+    fn from_str(value: &str) -> anyhow::Result<Self> {
+        match value.trim().to_ascii_lowercase().as_str() {
+            "websocket" | "websockets" | "ws" => Ok(Self::WebSocket),
+            "http" | "sse" => Ok(Self::Http),
+            other => anyhow::bail!("unknown transport {other:?}: expected websocket or http"),
+        }
+    }
+}
+
 /// The issuer and backend endpoints plus the client's identity.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Config {
@@ -63,6 +86,8 @@ pub struct Config {
     pub client_version: String,
     /// How `POST /responses` bodies are sent: zstd by default (see [`RequestCompression`]).
     pub request_compression: RequestCompression,
+    /// How `/responses` requests travel: a WebSocket by default (see [`Transport`]).
+    pub transport: Transport,
     /// Where the official "Sign in with ChatGPT" route lives (see [`crate::route::Route`]).
     pub official: OfficialEndpoints,
 }
@@ -104,6 +129,7 @@ impl Default for Config {
             originator: ORIGINATOR.to_string(),
             client_version: CLIENT_VERSION.to_string(),
             request_compression: RequestCompression::default(),
+            transport: Transport::default(),
             official: OfficialEndpoints::default(),
         }
     }

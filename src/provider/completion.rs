@@ -10,10 +10,15 @@
 use super::request_limiter::{Admission, RequestSlot};
 use super::state::State;
 use crate::auth::AuthError;
+use crate::backend_request::BackendAuth;
+use crate::config::{Config, Transport};
 use crate::identity::PROVIDER_NAME;
 use crate::models::ModelInfo;
+use crate::responses::websocket::{
+    WebSocketFailure, WebSocketPool, WebSocketRefusals, prewarm, send_over_websocket,
+};
 use crate::responses::{
-    ResponseStream, ResponsesError, ResponsesRequest, StreamWatch, build_request,
+    ResponseStream, ResponsesError, ResponsesRequest, StreamWatch, ZstdRefusals, build_request,
     send_request_remembering,
 };
 use crate::route::Route;
@@ -22,9 +27,11 @@ use futures::future::{self, BoxFuture, Either};
 use futures::stream::{self, BoxStream};
 use futures::{FutureExt as _, StreamExt as _};
 use gpui::{AsyncApp, Entity, Task};
+use http_client::HttpClient;
 use language_model::{
     LanguageModelCompletionError, LanguageModelCompletionEvent, LanguageModelRequest,
 };
+use std::sync::Arc;
 
 /// The event stream the host drains.
 pub(crate) type CompletionEvents =
@@ -188,25 +195,6 @@ pub(crate) async fn send_once_refreshing(
     send_routed_once_refreshing(state, &body, cx).await
 }
 
-/// Sends `body` once by its route.
-async fn send_routed(
-    http: &dyn http_client::HttpClient,
-    config: &crate::config::Config,
-    auth: &crate::backend_request::BackendAuth,
-    body: &RoutedBody,
-    watch: &StreamWatch,
-    refusals: &crate::responses::ZstdRefusals,
-) -> Result<ResponseStream, ResponsesError> {
-    match body {
-        RoutedBody::Codex(body) => {
-            send_request_remembering(http, config, auth, body, watch, refusals).await
-        }
-        RoutedBody::Official(body) => {
-            send_official_request(http, config, &auth.access_token, body, watch).await
-        }
-    }
-}
-
 /// Sends `body` with fresh credentials; after a 401, refreshes once and sends once more. The
 /// answer's headers (or the refusal) are recorded on the provider state.
 pub(crate) async fn send_routed_once_refreshing(
@@ -214,9 +202,19 @@ pub(crate) async fn send_routed_once_refreshing(
     body: &RoutedBody,
     cx: &mut AsyncApp,
 ) -> Result<ResponseStream, LanguageModelCompletionError> {
-    let (http, config, auth, refusals) = state.read_with(cx, |state, _| {
+    let (http, config, auth, refusals, websockets) = state.read_with(cx, |state, _| {
         let (http, config) = (state.http(), state.config().clone());
-        (http, config, state.auth().clone(), state.zstd_refusals())
+        let websockets = Websockets {
+            pool: state.websockets(),
+            refusals: state.websocket_refusals(),
+        };
+        (
+            http,
+            config,
+            state.auth().clone(),
+            state.zstd_refusals(),
+            websockets,
+        )
     })?;
     let watch = StreamWatch::on_executor(
         state.read_with(cx, |state, _| state.stream_timeouts())?,
@@ -228,7 +226,15 @@ pub(crate) async fn send_routed_once_refreshing(
         .await
         .map_err(auth_to_host_error)?;
     let http = http.as_ref();
-    let mut answer = send_routed(http, &config, &credentials, body, &watch, &refusals).await;
+    let transport = Sending {
+        http,
+        config: &config,
+        body,
+        watch: &watch,
+        zstd_refusals: &refusals,
+        websockets: &websockets,
+    };
+    let mut answer = transport.send(&credentials).await;
     if matches!(&answer, Err(error) if error.is_unauthorized()) {
         // The token was refused although it looked fresh (revoked, rotated elsewhere):
         // refresh once and retry once.
@@ -239,7 +245,7 @@ pub(crate) async fn send_routed_once_refreshing(
             })?
             .await
             .map_err(auth_to_host_error)?;
-        answer = send_routed(http, &config, &renewed, body, &watch, &refusals).await;
+        answer = transport.send(&renewed).await;
     }
 
     match answer {
@@ -255,6 +261,143 @@ pub(crate) async fn send_routed_once_refreshing(
             state.update(cx, |state, cx| state.record_refusal(&error, cx))?;
             Err(to_host_error(error))
         }
+    }
+}
+
+/// Pre-warms the socket of `request`'s thread: its prompt (model, instructions, tools, effort)
+/// with no input and `generate: false`, so the first turn finds an open socket and a response
+/// to chain on. Nothing happens over HTTP, for a backend that refused the WebSocket (a refusal
+/// now is remembered), or when no socket opens (the first turn then connects itself).
+pub(crate) async fn prewarm_thread(
+    state: Entity<State>,
+    model: ModelInfo,
+    request: LanguageModelRequest,
+    cx: &mut AsyncApp,
+) -> Result<(), LanguageModelCompletionError> {
+    let body = build_request(&request, &model).map_err(to_host_error)?;
+    let (config, auth, websockets, timeouts) = state.read_with(cx, |state, _| {
+        let websockets = Websockets {
+            pool: state.websockets(),
+            refusals: state.websocket_refusals(),
+        };
+        (
+            state.config().clone(),
+            state.auth().clone(),
+            websockets,
+            state.stream_timeouts(),
+        )
+    })?;
+    let route = state
+        .read_with(cx, |state, cx| state.route(cx))?
+        .unwrap_or_default();
+    let url = crate::responses::websocket::websocket_url_of(&config);
+    if route != Route::CodexBackend
+        || config.transport != Transport::WebSocket
+        || websockets.refusals.is_refused(url.as_str())
+    {
+        return Ok(());
+    }
+    let watch = StreamWatch::on_executor(timeouts, cx.background_executor().clone());
+    let credentials = auth
+        .update(cx, |auth, cx| auth.get_fresh_credentials(cx))?
+        .await
+        .map_err(auth_to_host_error)?;
+    match prewarm(&websockets.pool, &config, &credentials, &body, &watch).await {
+        Ok(()) => Ok(()),
+        Err(WebSocketFailure::Refused(status)) => {
+            log::info!("the backend refused the WebSocket (HTTP {status}); using HTTP");
+            websockets.refusals.remember(url.as_str());
+            Ok(())
+        }
+        Err(WebSocketFailure::Unreachable(why)) => {
+            log::debug!("no pre-warm: {why}");
+            Ok(())
+        }
+        Err(WebSocketFailure::Answer(error)) => Err(to_host_error(error)),
+    }
+}
+
+/// The WebSocket transport's share of the provider state.
+struct Websockets {
+    pool: Arc<WebSocketPool>,
+    refusals: WebSocketRefusals,
+}
+
+/// One request on its way, by the configured transport.
+struct Sending<'a> {
+    http: &'a dyn HttpClient,
+    config: &'a Config,
+    body: &'a RoutedBody,
+    watch: &'a StreamWatch,
+    zstd_refusals: &'a ZstdRefusals,
+    websockets: &'a Websockets,
+}
+
+impl Sending<'_> {
+    /// Over the thread's WebSocket unless the transport is HTTP or this backend refused the
+    /// upgrade before; a refused upgrade (remembered) or an unreachable socket falls back to
+    /// HTTP at once.
+    async fn send(&self, credentials: &BackendAuth) -> Result<ResponseStream, ResponsesError> {
+        match self.body {
+            RoutedBody::Codex(body) => self.send_to_codex_backend(body, credentials).await,
+            // The official route is HTTP only (siwc.md §4: no `previous_response_id` over HTTP,
+            // and no documented WebSocket).
+            RoutedBody::Official(body) => {
+                send_official_request(
+                    self.http,
+                    self.config,
+                    &credentials.access_token,
+                    body,
+                    self.watch,
+                )
+                .await
+            }
+        }
+    }
+
+    /// The Codex route: over the thread's WebSocket unless the transport is HTTP or this backend
+    /// refused the upgrade before.
+    async fn send_to_codex_backend(
+        &self,
+        body: &ResponsesRequest,
+        credentials: &BackendAuth,
+    ) -> Result<ResponseStream, ResponsesError> {
+        let url = crate::responses::websocket::websocket_url_of(self.config);
+        let use_websocket = self.config.transport == Transport::WebSocket
+            && !self.websockets.refusals.is_refused(url.as_str());
+        if use_websocket {
+            match send_over_websocket(
+                &self.websockets.pool,
+                self.config,
+                credentials,
+                body,
+                self.watch,
+            )
+            .await
+            {
+                Ok(answer) => return Ok(answer),
+                Err(WebSocketFailure::Answer(error)) => return Err(error),
+                Err(WebSocketFailure::Refused(status)) => {
+                    log::info!(
+                        "the backend refused the WebSocket (HTTP {status}); using HTTP, and \
+                         remembering it"
+                    );
+                    self.websockets.refusals.remember(url.as_str());
+                }
+                Err(WebSocketFailure::Unreachable(why)) => {
+                    log::info!("no WebSocket to the backend ({why}); using HTTP this time");
+                }
+            }
+        }
+        send_request_remembering(
+            self.http,
+            self.config,
+            credentials,
+            body,
+            self.watch,
+            self.zstd_refusals,
+        )
+        .await
     }
 }
 

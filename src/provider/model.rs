@@ -10,7 +10,7 @@ use anyhow::Result;
 use futures::FutureExt as _;
 use futures::future::BoxFuture;
 use futures::stream::BoxStream;
-use gpui::{App, AsyncApp, Entity};
+use gpui::{App, AsyncApp, Entity, Task};
 use language_model::*;
 
 /// A model from the catalog. Everything it reports comes from its [`ModelInfo`].
@@ -28,6 +28,18 @@ impl OpenAiSubscribedModel {
     /// The catalog entry.
     pub fn info(&self) -> &ModelInfo {
         &self.info
+    }
+
+    /// Pre-warms the WebSocket of `request`'s thread (its prompt, no input, `generate: false`)
+    /// so the thread's first answer starts sooner: call it when a thread starts, before its
+    /// first message. A no-op over HTTP.
+    pub fn prewarm(
+        &self,
+        request: LanguageModelRequest,
+        cx: &AsyncApp,
+    ) -> Task<std::result::Result<(), LanguageModelCompletionError>> {
+        let (state, info) = (self.state.clone(), self.info.clone());
+        cx.spawn(async move |cx| super::completion::prewarm_thread(state, info, request, cx).await)
     }
 }
 

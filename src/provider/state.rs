@@ -13,6 +13,7 @@ use crate::models::{
 };
 use crate::oauth::{CallbackServerOptions, DeviceCodeOptions};
 use crate::preconnect::{PreconnectThrottle, preconnect};
+use crate::responses::websocket::{PoolLimits, WebSocketPool, WebSocketRefusals};
 use crate::responses::{DEFAULT_REFUSAL_TTL, ZstdRefusals};
 use crate::responses::{ResponsesError, StreamTimeouts, TokenCache};
 use crate::route::Route;
@@ -74,6 +75,8 @@ pub struct StateOptions {
     /// Whether the one-time "You're using your ChatGPT plan" notice was dismissed already (the
     /// host persists [`State::plan_notice`] and passes it back here).
     pub plan_notice: PlanNotice,
+    /// The bounds on the WebSocket transport's idle sockets.
+    pub websocket_limits: PoolLimits,
 }
 
 /// The one-time notice after the first sign-in on the official route (siwc.md §6): "You're
@@ -97,6 +100,7 @@ impl Default for StateOptions {
             device_code: DeviceCodeOptions::default(),
             stream_timeouts: StreamTimeouts::default(),
             plan_notice: PlanNotice::default(),
+            websocket_limits: PoolLimits::default(),
         }
     }
 }
@@ -107,6 +111,13 @@ pub struct State {
     http: Arc<dyn HttpClient>,
     /// The backends that refused zstd request bodies (kept beside the model cache).
     zstd_refusals: ZstdRefusals,
+    /// The WebSocket transport's idle sockets, one per thread.
+    websockets: Arc<WebSocketPool>,
+    /// The backends that refused the WebSocket upgrade (kept beside the model cache).
+    websocket_refusals: WebSocketRefusals,
+    /// The sign-in the sockets were opened with (its generation and expiry): when it changes
+    /// (refresh, sign-out, another account), the sockets close.
+    websocket_sign_in: Option<(u64, Option<chrono::DateTime<chrono::Utc>>)>,
     auth: Entity<auth::State>,
     catalog: Entity<ModelCatalog>,
     usage_cache: UsageCache,
@@ -187,6 +198,9 @@ impl State {
             config,
             http,
             zstd_refusals: ZstdRefusals::new(&options.cache, DEFAULT_REFUSAL_TTL),
+            websockets: Arc::new(WebSocketPool::new(options.websocket_limits)),
+            websocket_refusals: WebSocketRefusals::new(&options.cache, DEFAULT_REFUSAL_TTL),
+            websocket_sign_in: None,
             auth,
             catalog,
             usage_cache: UsageCache::new(options.cache),
@@ -249,6 +263,16 @@ impl State {
     /// The backends that refused zstd request bodies.
     pub(crate) fn zstd_refusals(&self) -> ZstdRefusals {
         self.zstd_refusals.clone()
+    }
+
+    /// The WebSocket transport's sockets.
+    pub fn websockets(&self) -> Arc<WebSocketPool> {
+        self.websockets.clone()
+    }
+
+    /// The backends that refused the WebSocket upgrade.
+    pub fn websocket_refusals(&self) -> WebSocketRefusals {
+        self.websocket_refusals.clone()
     }
 
     /// How long each phase of a streamed answer may stall.
@@ -367,6 +391,8 @@ impl State {
         self.usage = None;
         self.pending_usage = None;
         self.usage_fetched_at = None;
+        // Nothing sent on a socket outlives the sign-in it was opened with.
+        self.websockets.close_all();
         self.catalog.update(cx, |catalog, cx| catalog.clear(cx));
         cx.notify();
         self.auth.update(cx, |auth, cx| auth.sign_out(cx))
@@ -571,7 +597,7 @@ impl State {
     }
 
     fn auth_changed(&mut self, auth: Entity<auth::State>, cx: &mut Context<Self>) {
-        let (generation, browser_url, account) = {
+        let (generation, browser_url, account, sign_in) = {
             let auth = auth.read(cx);
             let browser_url = match auth.auth_state() {
                 auth::AuthState::SigningIn {
@@ -586,8 +612,19 @@ impl State {
                     .account()
                     .and_then(|identity| identity.account_id.clone()),
             };
-            (auth.generation(), browser_url, account)
+            let sign_in = auth
+                .is_signed_in()
+                .then(|| (auth.generation(), auth.expires_at()));
+            (auth.generation(), browser_url, account, sign_in)
         };
+        if sign_in != self.websocket_sign_in {
+            // A new access token (refresh), a sign-out or another sign-in: the sockets carry
+            // the old token, so they close.
+            if self.websocket_sign_in.is_some() {
+                self.websockets.close_all();
+            }
+            self.websocket_sign_in = sign_in;
+        }
 
         if let Some(url) = browser_url
             && self.opened_browser_for != Some(generation)

@@ -56,6 +56,21 @@ impl CompletionDecoder {
         Ok(())
     }
 
+    /// Feeds one whole event's JSON (a WebSocket message), appending the completion events it
+    /// stands for to `out`: the same mapping as the SSE path's.
+    pub(crate) fn push_event(
+        &mut self,
+        data: &str,
+        out: &mut Vec<LanguageModelCompletionEvent>,
+    ) -> Result<(), ResponsesError> {
+        if self.mapper.is_finished() {
+            return Ok(());
+        }
+        self.events_seen = self.events_seen.saturating_add(1);
+        let event = ResponsesEvent::parse(data)?;
+        self.mapper.handle(event, out)
+    }
+
     /// How many SSE events carrying data were taken so far: the stream's sign of progress
     /// (keep-alive comments do not count).
     pub(crate) fn events_seen(&self) -> u64 {

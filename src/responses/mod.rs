@@ -49,6 +49,7 @@ mod stall;
 mod stream;
 mod token_cache;
 mod token_count;
+pub mod websocket;
 mod zstd_refusals;
 
 pub use body_encoding::{ZSTD_LEVEL, compress_zstd};

@@ -69,7 +69,7 @@ pub enum ContextManagement {
 }
 
 /// Who wrote a message item.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum MessageRole {
     /// The user (and tool images, which the API only takes from the user).
@@ -78,8 +78,9 @@ pub enum MessageRole {
     Assistant,
 }
 
-/// One item of `input`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// One item of `input`. `Hash`: the WebSocket transport compares a thread's items with those
+/// it sent before by their hashes.
+#[derive(Clone, Debug, PartialEq, Hash, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum InputItem {
     /// A message with text and image parts.
@@ -122,7 +123,7 @@ pub enum InputItem {
 }
 
 /// One part of a message item.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ContentPart {
     /// User text.
@@ -143,7 +144,7 @@ pub enum ContentPart {
 }
 
 /// A reasoning summary part.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum SummaryText {
     /// Summary text.

@@ -65,8 +65,13 @@ impl ZstdRefusals {
     /// Refusals kept in `location` (in memory only for [`CacheLocation::MemoryOnly`]) and trusted
     /// for `ttl`.
     pub fn new(location: &CacheLocation, ttl: Duration) -> Self {
+        Self::in_file(location, FILE_NAME, ttl)
+    }
+
+    /// The same record kept in another file of `location` (the WebSocket refusals reuse it).
+    pub(crate) fn in_file(location: &CacheLocation, file_name: &str, ttl: Duration) -> Self {
         let file = match location {
-            CacheLocation::Directory(directory) => Some(directory.join(FILE_NAME)),
+            CacheLocation::Directory(directory) => Some(directory.join(file_name)),
             CacheLocation::MemoryOnly => None,
         };
         Self {

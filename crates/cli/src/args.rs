@@ -1,7 +1,7 @@
 //! The command line's shape: global options and subcommands (clap derive).
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use openai_subscribed::config::{self, RequestCompression};
+use openai_subscribed::config::{self, RequestCompression, Transport};
 use openai_subscribed::credentials::StoreKind;
 use openai_subscribed::responses::StreamTimeouts;
 use std::path::PathBuf;
@@ -22,6 +22,8 @@ pub const ENV_CLIENT_VERSION: &str = "OPENAI_SUBSCRIBED_CLIENT_VERSION";
 /// Environment variable for `--request-compression` (`zstd` or `none`).
 pub const ENV_REQUEST_COMPRESSION: &str = "OPENAI_SUBSCRIBED_REQUEST_COMPRESSION";
 
+/// Environment variable for `--transport` (`websocket` or `http`).
+pub const ENV_TRANSPORT: &str = "OPENAI_SUBSCRIBED_TRANSPORT";
 /// The endpoints and client version from the `OPENAI_SUBSCRIBED_*` environment variables alone
 /// (the defaults where unset), for programs without this command line (the examples).
 pub fn config_from_env() -> anyhow::Result<config::Config> {
@@ -38,6 +40,9 @@ pub fn config_from_env() -> anyhow::Result<config::Config> {
     config.client_version = var(ENV_CLIENT_VERSION, config::CLIENT_VERSION);
     if let Ok(compression) = std::env::var(ENV_REQUEST_COMPRESSION) {
         config.request_compression = compression.parse().context(ENV_REQUEST_COMPRESSION)?;
+    }
+    if let Ok(transport) = std::env::var(ENV_TRANSPORT) {
+        config.transport = transport.parse().context(ENV_TRANSPORT)?;
     }
     Ok(config)
 }
@@ -82,6 +87,25 @@ impl From<CompressionArg> for RequestCompression {
         match arg {
             CompressionArg::Zstd => Self::Zstd,
             CompressionArg::None => Self::None,
+        }
+    }
+}
+
+/// `--transport`: the command line's names for [`Transport`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum TransportArg {
+    /// A WebSocket per thread (HTTP where the backend refuses it).
+    #[default]
+    Websocket,
+    /// `POST /responses` with server-sent events.
+    Http,
+}
+
+impl From<TransportArg> for Transport {
+    fn from(arg: TransportArg) -> Self {
+        match arg {
+            TransportArg::Websocket => Self::WebSocket,
+            TransportArg::Http => Self::Http,
         }
     }
 }
@@ -142,6 +166,10 @@ pub struct GlobalArgs {
     /// refuses it) or plain JSON.
     #[arg(long, global = true, env = ENV_REQUEST_COMPRESSION, value_enum, default_value_t = CompressionArg::Zstd)]
     pub request_compression: CompressionArg,
+    /// How answers are asked for: a WebSocket per thread, each turn sending only its new items
+    /// (falling back to HTTP where the backend refuses it), or HTTP with the whole thread each turn.
+    #[arg(long, global = true, env = ENV_TRANSPORT, value_enum, default_value_t = TransportArg::Websocket)]
+    pub transport: TransportArg,
 }
 
 impl GlobalArgs {
@@ -253,8 +281,12 @@ pub struct ChatArgs {
     /// later requests (appended to the file as a `compaction` entry). Needs `--thread`.
     #[arg(long, requires = "thread")]
     pub compact: bool,
-    /// The prompt (optional with `--compact`).
-    #[arg(required_unless_present = "compact", num_args = 1..)]
+    /// One thread, a turn per line of standard input, until it ends: over the WebSocket
+    /// transport, every turn after the first sends only its new message.
+    #[arg(long, conflicts_with = "compact")]
+    pub interactive: bool,
+    /// The prompt (optional with `--compact` or `--interactive`).
+    #[arg(required_unless_present_any = ["compact", "interactive"], num_args = 1..)]
     pub prompt: Vec<String>,
 }
 

@@ -1,6 +1,6 @@
 //! `chat [--model SLUG] [--effort LEVEL] [--json] [--fast] [--thread FILE [--compact]] PROMPT`:
 //! one streamed answer, optionally continuing (and first compacting) a saved thread
-//! ([`super::thread_file`]).
+//! ([`super::thread_file`]). `chat --interactive`: one thread, a turn per line of standard input.
 
 use super::args::ChatArgs;
 use super::context::CommandContext;
@@ -108,74 +108,177 @@ pub async fn chat(context: CommandContext, args: ChatArgs, cx: &mut AsyncApp) ->
             thread.compacted_entries()
         );
     }
-    if args.prompt.is_empty() {
+    if args.prompt.is_empty() && !args.interactive {
         return Ok(());
     }
 
-    let prompt = args.prompt.join(" ");
-    let mut messages = thread
-        .as_ref()
-        .map(ThreadFile::messages)
-        .unwrap_or_default();
-    messages.push(LanguageModelRequestMessage {
-        role: Role::User,
-        content: vec![MessageContent::Text(prompt.clone())],
-        cache: false,
-        reasoning_details: None,
-    });
-    let request = LanguageModelRequest {
-        messages,
-        ..base_request
-    };
-    let mut events = match model.stream_completion(request, cx).await {
-        Ok(events) => events,
-        Err(error) => return Err(explain(error, &provider, cx).await),
-    };
-    let mut printer = Printer::new(args.json);
-    // The official route's tools live in one namespace, which its tool calls carry.
-    if provider
-        .state()
-        .read_with(cx, |state, cx| state.route(cx))?
-        == Some(openai_subscribed::route::Route::SignInWithChatGpt)
-    {
-        printer.namespace = Some(openai_subscribed::siwc::TOOL_NAMESPACE);
-    }
-    // Each event is printed as it arrives and then dropped: only a `--thread`, which saves the
-    // turn, keeps the answer (and its encrypted reasoning), so without one a long answer costs
-    // no more memory than a short one.
-    let mut turn = thread.as_ref().map(|_| AnsweredTurn::default());
-    while let Some(event) = events.next().await {
-        match event {
-            Ok(event) => {
-                if let Some(turn) = turn.as_mut() {
-                    turn.record(&event);
-                }
-                if let Err(error) = printer.print(&event) {
-                    // The reader went away (`| head`): stop quietly, as other tools do.
-                    if error.kind() == std::io::ErrorKind::BrokenPipe {
-                        return Ok(());
-                    }
-                    return Err(error.into());
-                }
-            }
-            Err(error) => {
-                printer.finish().ok();
-                return Err(explain(error, &provider, cx).await);
-            }
-        }
-    }
-    printer.finish().ok();
-    if let (Some(mut thread), Some(turn), Some(path)) = (thread, turn, args.thread.as_deref()) {
-        // The turn is saved only once answered, so a failed turn can simply be asked again.
-        thread.entries.push(ThreadEntry::User { text: prompt });
-        thread.entries.push(ThreadEntry::Assistant {
-            text: turn.text,
-            reasoning: turn.reasoning,
+    if args.interactive {
+        // One thread, one process: every turn after the first goes out as a delta on the
+        // thread's WebSocket (with `store: false` only the socket that made a response can
+        // continue it, so separate `chat --thread` processes each send the thread in full).
+        let mut thread = thread.or_else(|| {
+            Some(ThreadFile::new(
+                base_request.thread_id.clone().unwrap_or_else(new_thread_id),
+            ))
         });
-        thread.save(path)?;
+        // While the first line is typed, the thread's socket opens and takes its prompt.
+        let slug = model.id().0.to_string();
+        let info = state.read_with(cx, |state, cx| {
+            state
+                .models(cx)
+                .iter()
+                .find(|info| info.slug == slug)
+                .cloned()
+        })?;
+        let prewarm = info.map(|info| {
+            let request = LanguageModelRequest {
+                messages: thread
+                    .as_ref()
+                    .map(ThreadFile::messages)
+                    .unwrap_or_default(),
+                ..base_request.clone()
+            };
+            OpenAiSubscribedModel::new(info, state.clone()).prewarm(request, cx)
+        });
+        errln!("One turn per line; end with Ctrl-D.");
+        if let Some(prewarm) = prewarm
+            && let Err(error) = prewarm.await
+        {
+            log::warn!("the thread's pre-warm failed: {error}");
+        }
+        while let Some(line) = read_line(cx).await? {
+            let prompt = line.trim();
+            if prompt.is_empty() {
+                continue;
+            }
+            let turn = Turn {
+                prompt: prompt.to_string(),
+                base_request: &base_request,
+                json: args.json,
+                path: args.thread.as_deref(),
+            };
+            if let TurnEnd::ReaderGone = turn.run(&model, &provider, &mut thread, cx).await? {
+                return Ok(());
+            }
+            outln!();
+        }
+        usage_saved(&provider, cx).await;
+        return Ok(());
     }
+
+    let turn = Turn {
+        prompt: args.prompt.join(" "),
+        base_request: &base_request,
+        json: args.json,
+        path: args.thread.as_deref(),
+    };
+    turn.run(&model, &provider, &mut thread, cx).await?;
     usage_saved(&provider, cx).await;
     Ok(())
+}
+
+/// One line of standard input (`None` at its end), read off the UI thread.
+async fn read_line(cx: &mut AsyncApp) -> Result<Option<String>> {
+    let read = cx.background_executor().spawn(async {
+        let mut line = String::new();
+        std::io::stdin()
+            .read_line(&mut line)
+            .map(|read| (read, line))
+    });
+    let (read, line) = read.await?;
+    Ok((read > 0).then_some(line))
+}
+
+/// How a turn ended.
+enum TurnEnd {
+    /// Answered (and saved with `--thread`).
+    Answered,
+    /// The reader of the output went away (`| head`): stop quietly, as other tools do.
+    ReaderGone,
+}
+
+/// One user message and its streamed answer.
+struct Turn<'a> {
+    prompt: String,
+    base_request: &'a LanguageModelRequest,
+    json: bool,
+    /// Where the thread is saved after the turn (`--thread`).
+    path: Option<&'a std::path::Path>,
+}
+
+impl Turn<'_> {
+    async fn run(
+        self,
+        model: &Arc<dyn LanguageModel>,
+        provider: &OpenAiSubscribedProvider,
+        thread: &mut Option<ThreadFile>,
+        cx: &mut AsyncApp,
+    ) -> Result<TurnEnd> {
+        let prompt = self.prompt;
+        let mut messages = thread
+            .as_ref()
+            .map(ThreadFile::messages)
+            .unwrap_or_default();
+        messages.push(LanguageModelRequestMessage {
+            role: Role::User,
+            content: vec![MessageContent::Text(prompt.clone())],
+            cache: false,
+            reasoning_details: None,
+        });
+        let request = LanguageModelRequest {
+            messages,
+            ..self.base_request.clone()
+        };
+        let mut events = match model.stream_completion(request, cx).await {
+            Ok(events) => events,
+            Err(error) => return Err(explain(error, provider, cx).await),
+        };
+        let mut printer = Printer::new(self.json);
+        // The official route's tools live in one namespace, which its tool calls carry.
+        if provider
+            .state()
+            .read_with(cx, |state, cx| state.route(cx))?
+            == Some(openai_subscribed::route::Route::SignInWithChatGpt)
+        {
+            printer.namespace = Some(openai_subscribed::siwc::TOOL_NAMESPACE);
+        }
+        // Each event is printed as it arrives and then dropped: only a thread, which keeps the
+        // turn, keeps the answer (and its encrypted reasoning), so without one a long answer
+        // costs no more memory than a short one.
+        let mut turn = thread.as_ref().map(|_| AnsweredTurn::default());
+        while let Some(event) = events.next().await {
+            match event {
+                Ok(event) => {
+                    if let Some(turn) = turn.as_mut() {
+                        turn.record(&event);
+                    }
+                    if let Err(error) = printer.print(&event) {
+                        if error.kind() == std::io::ErrorKind::BrokenPipe {
+                            return Ok(TurnEnd::ReaderGone);
+                        }
+                        return Err(error.into());
+                    }
+                }
+                Err(error) => {
+                    printer.finish().ok();
+                    return Err(explain(error, provider, cx).await);
+                }
+            }
+        }
+        printer.finish().ok();
+        if let (Some(thread), Some(turn)) = (thread.as_mut(), turn) {
+            // The turn is kept only once answered, so a failed turn can simply be asked again.
+            thread.entries.push(ThreadEntry::User { text: prompt });
+            thread.entries.push(ThreadEntry::Assistant {
+                text: turn.text,
+                reasoning: turn.reasoning,
+            });
+            if let Some(path) = self.path {
+                thread.save(path)?;
+            }
+        }
+        Ok(TurnEnd::Answered)
+    }
 }
 
 /// What a `--thread` keeps of the answer, to save the turn once it is complete.
@@ -296,19 +399,19 @@ fn new_thread_id() -> String {
 /// Prints events as text (answer on stdout, reasoning dimmed on stderr) or JSON lines.
 struct Printer {
     json: bool,
-    /// The namespace tool calls are shown in (`--json`), on a route that has one.
-    namespace: Option<&'static str>,
     dim: bool,
     in_thinking: bool,
+    /// The namespace tool calls are shown in (`--json`), on a route that has one.
+    namespace: Option<&'static str>,
 }
 
 impl Printer {
     fn new(json: bool) -> Self {
         Self {
             json,
-            namespace: None,
             dim: std::io::stderr().is_terminal(),
             in_thinking: false,
+            namespace: None,
         }
     }
 

@@ -38,6 +38,7 @@ impl CommandContext {
             .with_official_urls(&args.siwc_auth_url, &args.siwc_api_url)?;
         config.client_version = args.client_version.clone();
         config.request_compression = args.request_compression.into();
+        config.transport = args.transport.into();
         let http: Arc<dyn HttpClient> = ReqwestHttpClient::new(&config.user_agent())?;
         Ok(Self {
             config,

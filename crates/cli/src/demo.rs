@@ -71,11 +71,19 @@ async fn demo(context: CommandContext, emulator: Arc<Emulator>, cx: &mut AsyncAp
         OpenAiSubscribedProvider::with_options(
             context.http.clone(),
             store_for_provider,
-            Config::with_urls(&emulator.issuer_url(), &emulator.backend_url())
-                .and_then(|config| {
-                    config.with_official_urls(&emulator.siwc_issuer_url(), &emulator.siwc_api_url())
-                })
-                .unwrap(),
+            // The demo shows the HTTP path's steps (its refresh after a refused request among
+            // them); `chat --interactive` shows the WebSocket transport.
+            Config {
+                transport: openai_subscribed::config::Transport::Http,
+                ..Config::with_urls(&emulator.issuer_url(), &emulator.backend_url())
+                    .and_then(|config| {
+                        config.with_official_urls(
+                            &emulator.siwc_issuer_url(),
+                            &emulator.siwc_api_url(),
+                        )
+                    })
+                    .unwrap()
+            },
             options,
             cx,
         )

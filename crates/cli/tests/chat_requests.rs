@@ -75,7 +75,12 @@ fn a_415_to_zstd_is_remembered_across_processes_for_a_day() {
     // Each chat sends one request, plus one refused with 415 if it tried zstd first.
     let mut chats = 0;
     let mut chat = || {
-        cli_process::run_ok(cli_process::cli(&emulator, dir.path()).args(["chat", "hello"]));
+        // zstd bodies are the HTTP transport's.
+        cli_process::run_ok(
+            cli_process::cli(&emulator, dir.path())
+                .env("OPENAI_SUBSCRIBED_TRANSPORT", "http")
+                .args(["chat", "hello"]),
+        );
         chats += 1;
         let last = emulator.last_responses_request().unwrap();
         assert_eq!(last.header("content-encoding"), None);

@@ -835,6 +835,8 @@ fn a_long_answer_is_printed_in_bounded_memory_with_and_without_json() {
             megabytes: ANSWER_MIB,
         });
         let mut command = cli(&emulator, dir.path());
+        // The SSE stream's memory is measured: over HTTP.
+        command.env("OPENAI_SUBSCRIBED_TRANSPORT", "http");
         command.arg("chat");
         if json {
             command.arg("--json");

@@ -84,6 +84,7 @@ pub mod browser;
 pub mod callback_ports;
 pub mod compaction;
 pub mod consent;
+mod deflate;
 pub mod device_code;
 mod errors;
 pub mod faults;
@@ -98,6 +99,7 @@ pub mod siwc;
 mod sse;
 pub mod state;
 pub mod usage;
+pub mod websocket;
 
 pub use browser::BrowserVisit;
 pub use consent::AuthorizePage;
@@ -106,6 +108,7 @@ pub use request_body::RequestEncodings;
 pub use siwc::faults::SiwcFault;
 pub use siwc::state::{SiwcConsent, SiwcMintedTokens, SiwcRecordedRequest, SiwcStats};
 pub use state::{EmulatorStats, IssuerRequest, RecordedRequest};
+pub use websocket::{WebSocketFrame, WebSocketMode};
 
 /// The one OAuth client the emulated issuer knows: the Codex CLI's public client id, whose
 /// redirect allow-list holds ports 1455 and 1457 (as on the real issuer).
@@ -357,6 +360,31 @@ impl Emulator {
         self.state.inject(fault);
     }
 
+    /// How WebSocket upgrades on `/responses` are answered from now on.
+    pub fn set_websocket_mode(&self, mode: WebSocketMode) {
+        self.state.websocket.set_mode(mode);
+    }
+
+    /// How long a WebSocket serves frames before the connection limit is reached.
+    pub fn set_websocket_max_age(&self, age: Duration) {
+        self.state.websocket.set_max_age(age);
+    }
+
+    /// Every WebSocket frame received on `/responses`, in order.
+    pub fn websocket_frames(&self) -> Vec<WebSocketFrame> {
+        self.state.websocket.frames()
+    }
+
+    /// Every WebSocket upgrade request's headers, in order.
+    pub fn websocket_handshakes(&self) -> Vec<axum::http::HeaderMap> {
+        self.state.websocket.handshakes()
+    }
+
+    /// How many WebSockets are open now.
+    pub fn open_websockets(&self) -> usize {
+        self.state.websocket.open_sockets()
+    }
+
     /// Makes every `/oauth/token` answer wait this long (for tests of concurrent refreshes).
     pub fn set_token_delay(&self, delay: Duration) {
         self.state.set_token_delay(delay);
@@ -471,9 +499,12 @@ fn router(state: Arc<SharedState>) -> Router {
         .route(
             "/responses",
             // A long thread sent plain is several megabytes: above axum's 2 MB default.
-            post(responses::create_response).layer(axum::extract::DefaultBodyLimit::max(
-                request_body::MAX_WIRE_BODY,
-            )),
+            post(responses::create_response)
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    request_body::MAX_WIRE_BODY,
+                ))
+                // The WebSocket transport: an upgrade on the same path.
+                .get(websocket::upgrade),
         );
     Router::new()
         .route(

@@ -102,6 +102,21 @@ pub enum Fault {
         /// The answer's size, in MiB of text.
         megabytes: u64,
     },
+    /// The next WebSocket upgrade on `/responses` answers this status (426, 404…) instead of 101.
+    WebSocketRefused {
+        /// The HTTP status.
+        status: u16,
+    },
+    /// The next WebSocket answer outputs exactly these items (each as `output_item.added` and
+    /// `.done`), then completes: a replayed thread (the `request_cost` bench) whose next turns
+    /// carry them as the model made them.
+    WebSocketOutputItems {
+        /// The output items, in order.
+        items: Vec<serde_json::Value>,
+    },
+    /// The next WebSocket frame that names a `previous_response_id` is answered 400
+    /// `previous_response_not_found`, as if the server had lost the socket's memory.
+    WebSocketPreviousNotFound,
 }
 
 /// An endpoint a [`Fault::RawAnswer`] applies to.

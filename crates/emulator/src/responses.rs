@@ -88,44 +88,8 @@ pub async fn create_response(
     if let Err(answer) = decoded {
         return answer.into_response();
     }
-    let early_fault = state.take_fault(|fault| {
-        matches!(
-            fault,
-            Fault::ResponsesUnauthorized
-                | Fault::ResponsesUsageLimit { .. }
-                | Fault::ResponsesStatus { .. }
-        ) || fault.is_raw_answer_for(FaultRoute::Responses)
-    });
-    match early_fault {
-        Some(Fault::ResponsesUnauthorized) => {
-            return unauthorized(
-                "token_revoked",
-                "Your authentication token has been invalidated. Please try signing in again.",
-            );
-        }
-        Some(Fault::ResponsesUsageLimit { resets_in_secs }) => {
-            return usage_limit(&state, resets_in_secs);
-        }
-        Some(Fault::ResponsesStatus {
-            status,
-            body,
-            retry_after_secs,
-        }) => {
-            let mut answer = raw(status, body);
-            if let Some(seconds) = retry_after_secs {
-                answer
-                    .headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
-            }
-            return answer;
-        }
-        Some(Fault::RawAnswer {
-            status,
-            content_type,
-            body,
-            ..
-        }) => return raw_body(status, &content_type, body),
-        _ => {}
+    if let Some(answer) = early_fault_answer(&state) {
+        return answer;
     }
     if let Err(answer) = backend_auth::check(&state, &headers) {
         return answer.into_response();
@@ -142,8 +106,51 @@ pub async fn create_response(
     script::answer(&state, request)
 }
 
+/// The answer a queued early fault asks for (a 401, a usage limit, a status, a raw answer),
+/// taking it; shared by `POST /responses` and the WebSocket's frames.
+pub(crate) fn early_fault_answer(state: &SharedState) -> Option<Response> {
+    let early_fault = state.take_fault(|fault| {
+        matches!(
+            fault,
+            Fault::ResponsesUnauthorized
+                | Fault::ResponsesUsageLimit { .. }
+                | Fault::ResponsesStatus { .. }
+        ) || fault.is_raw_answer_for(FaultRoute::Responses)
+    })?;
+    match early_fault {
+        Fault::ResponsesUnauthorized => Some(unauthorized(
+            "token_revoked",
+            "Your authentication token has been invalidated. Please try signing in again.",
+        )),
+        Fault::ResponsesUsageLimit { resets_in_secs } => Some(usage_limit(state, resets_in_secs)),
+        Fault::ResponsesStatus {
+            status,
+            body,
+            retry_after_secs,
+        } => {
+            let mut answer = raw(status, body);
+            if let Some(seconds) = retry_after_secs {
+                answer
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+            }
+            Some(answer)
+        }
+        Fault::RawAnswer {
+            status,
+            content_type,
+            body,
+            ..
+        } => Some(raw_body(status, &content_type, body)),
+        _ => None,
+    }
+}
+
 /// `session-id` and `thread-id` name the thread together, as the cache key does.
-fn check_thread_headers(headers: &HeaderMap, body: &Map<String, Value>) -> Result<(), Rejection> {
+pub(crate) fn check_thread_headers(
+    headers: &HeaderMap,
+    body: &Map<String, Value>,
+) -> Result<(), Rejection> {
     if headers.contains_key("session_id") {
         return Err(reject(
             None,

@@ -78,24 +78,41 @@ pub fn answer(state: &Arc<SharedState>, request: ValidRequest) -> Response {
                 | Fault::ResponsesLongAnswer { .. }
         )
     });
-    let mut log = EventLog::default();
-    let mut response = response_object(&request);
-    log.push("response.created", json!({"response": response}));
-    log.push("response.in_progress", json!({"response": response}));
-
     if let Some(Fault::ResponsesLongAnswer { megabytes }) = stream_fault {
+        let (log, response) = opening(&request);
         return long_answer(state, &request, log, response, megabytes);
     }
-    if let Some(Fault::ResponsesFailed { code, message }) = &stream_fault {
+    let log = scripted_events(state, &request, stream_fault.as_ref());
+    stream(state, &request, log)
+}
+
+/// `response.created` and `response.in_progress`, and the response object they carry.
+fn opening(request: &ValidRequest) -> (EventLog, Value) {
+    let mut log = EventLog::default();
+    let response = response_object(request);
+    log.push("response.created", json!({"response": response}));
+    log.push("response.in_progress", json!({"response": response}));
+    (log, response)
+}
+
+/// The events of the answer to `request`, with a stream fault ([`Fault::ResponsesCutStream`],
+/// [`Fault::ResponsesFailed`]) applied: what the SSE body and the WebSocket both carry.
+pub(crate) fn scripted_events(
+    state: &Arc<SharedState>,
+    request: &ValidRequest,
+    stream_fault: Option<&Fault>,
+) -> EventLog {
+    let (mut log, mut response) = opening(request);
+    if let Some(Fault::ResponsesFailed { code, message }) = stream_fault {
         response["status"] = json!("failed");
         response["error"] = json!({"code": code, "message": message});
         log.push("response.failed", json!({"response": response}));
-        return stream(state, &request, log);
+        return log;
     }
 
     let mut output = Vec::new();
     let mut reasoning_tokens = 0;
-    let input_tokens = estimate_tokens(&request_text(&request));
+    let input_tokens = estimate_tokens(&request_text(request));
     let compacts_explicitly = request
         .input
         .last()
@@ -111,17 +128,17 @@ pub fn answer(state: &Arc<SharedState>, request: ValidRequest) -> Response {
     if compacts_explicitly || compacts_server_side {
         // Everything before the trigger (or the whole input) is what the compaction replaces.
         let replaced = request.input.len() - usize::from(compacts_explicitly);
-        let content = compaction::mint(state, replaced, &last_user_text(&request));
+        let content = compaction::mint(state, replaced, &last_user_text(request));
         output_text.push_str(&content);
         output.push(compaction::stream_item(&mut log, content, output.len()));
     }
     if !compacts_explicitly {
         if request.body.get("reasoning").is_some_and(|r| !r.is_null()) {
-            let (item, tokens) = stream_reasoning(&mut log, &request, output.len());
+            let (item, tokens) = stream_reasoning(&mut log, request, output.len());
             output.push(item);
             reasoning_tokens = tokens;
         }
-        let reply = plan(&request);
+        let reply = plan(request);
         output_text.push_str(match &reply {
             Reply::Text(text) => text,
             Reply::ToolCall { arguments, .. } => arguments,
@@ -154,7 +171,7 @@ pub fn answer(state: &Arc<SharedState>, request: ValidRequest) -> Response {
             .or(deltas.first())
             .map_or(2, |index| index + 1);
         log.truncate(cut);
-        return stream(state, &request, log);
+        return log;
     }
 
     let cached_tokens = state.prompt_cache_hit(
@@ -172,7 +189,7 @@ pub fn answer(state: &Arc<SharedState>, request: ValidRequest) -> Response {
         "total_tokens": input_tokens + output_tokens,
     });
     log.push("response.completed", json!({"response": response}));
-    stream(state, &request, log)
+    log
 }
 
 /// Decides the reply: a tool call when asked for one, else a quote.

@@ -231,6 +231,8 @@ pub struct SharedState {
     inner: Mutex<Inner>,
     /// `true` while `/wham/usage` answers are held back (see [`SharedState::hold_usage`]).
     usage_held: tokio::sync::watch::Sender<bool>,
+    /// The WebSocket transport's settings and record.
+    pub websocket: super::websocket::WebSocketState,
 }
 
 impl std::fmt::Debug for SharedState {
@@ -265,6 +267,7 @@ impl SharedState {
             signing_key,
             inner: Mutex::new(Inner::default()),
             usage_held: tokio::sync::watch::Sender::new(false),
+            websocket: Default::default(),
         }
     }
 
