@@ -250,6 +250,16 @@ impl State {
         }
     }
 
+    /// The access token in use, if signed in: what was opened with another one (the WebSocket
+    /// transport's sockets) must close. Compare tokens, not expiries: two tokens issued within
+    /// the same second expire at the same second.
+    pub fn access_token(&self) -> Option<&AccessToken> {
+        match &self.auth {
+            AuthState::SignedIn { credentials, .. } => Some(&credentials.access_token),
+            _ => None,
+        }
+    }
+
     /// When the current access token expires (it is renewed five minutes before), for display.
     pub fn expires_at(&self) -> Option<chrono::DateTime<Utc>> {
         match &self.auth {

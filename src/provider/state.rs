@@ -115,9 +115,9 @@ pub struct State {
     websockets: Arc<WebSocketPool>,
     /// The backends that refused the WebSocket upgrade (kept beside the model cache).
     websocket_refusals: WebSocketRefusals,
-    /// The sign-in the sockets were opened with (its generation and expiry): when it changes
-    /// (refresh, sign-out, another account), the sockets close.
-    websocket_sign_in: Option<(u64, Option<chrono::DateTime<chrono::Utc>>)>,
+    /// The sign-in the sockets were opened with (its generation and access token): when it
+    /// changes (refresh, sign-out, another account), the sockets close.
+    websocket_sign_in: Option<(u64, Option<crate::secret::AccessToken>)>,
     auth: Entity<auth::State>,
     catalog: Entity<ModelCatalog>,
     usage_cache: UsageCache,
@@ -614,7 +614,7 @@ impl State {
             };
             let sign_in = auth
                 .is_signed_in()
-                .then(|| (auth.generation(), auth.expires_at()));
+                .then(|| (auth.generation(), auth.access_token().cloned()));
             (auth.generation(), browser_url, account, sign_in)
         };
         if sign_in != self.websocket_sign_in {
