@@ -1,6 +1,7 @@
 //! The provider's [`State`] entity: sign-in, models and usage limits in one place the host and
 //! the configuration view observe.
 
+use super::account_coordinator::{AccountCoordinator, RequestCoordination};
 use super::request_limiter::{ModelRequestLimiters, RequestLimiter};
 use super::status::{ConfigurationStatus, status_of};
 use super::usage_cache::UsageCache;
@@ -69,6 +70,8 @@ pub struct StateOptions {
     pub device_code: DeviceCodeOptions,
     /// How long each phase of a streamed answer may stall.
     pub stream_timeouts: StreamTimeouts,
+    /// Whether the account's requests share one budget (see [`AccountCoordinator`]).
+    pub coordination: RequestCoordination,
 }
 
 impl Default for StateOptions {
@@ -80,6 +83,7 @@ impl Default for StateOptions {
             callback: CallbackServerOptions::default(),
             device_code: DeviceCodeOptions::default(),
             stream_timeouts: StreamTimeouts::default(),
+            coordination: RequestCoordination::default(),
         }
     }
 }
@@ -117,6 +121,10 @@ pub struct State {
     request_limiters: Arc<ModelRequestLimiters>,
     /// Token counts of texts counted before (incremental counts of a growing thread).
     token_cache: Arc<TokenCache>,
+    /// The signed-in account's budget, in front of the per-model limits.
+    coordinator: AccountCoordinator,
+    /// Ends the account's rate-limit pause, and re-renders the card each second meanwhile.
+    rate_limit_pause: Option<Task<()>>,
     _subscriptions: Vec<Subscription>,
 }
 
@@ -180,6 +188,8 @@ impl State {
             opened_browser_for: None,
             request_limiters: Arc::default(),
             token_cache,
+            coordinator: AccountCoordinator::new(options.coordination),
+            rate_limit_pause: None,
             _subscriptions: subscriptions,
         }
     }
@@ -192,6 +202,42 @@ impl State {
     /// The limiter every request to the model `slug` goes through.
     pub fn request_limiter(&self, slug: &str) -> RequestLimiter {
         self.request_limiters.for_model(slug)
+    }
+
+    /// The signed-in account's budget every request goes through first.
+    pub fn account_coordinator(&self) -> AccountCoordinator {
+        self.coordinator.clone()
+    }
+
+    /// How long new requests still wait for ChatGPT's rate limit, if they do.
+    pub fn rate_limit_wait(&self, cx: &App) -> Option<Duration> {
+        self.coordinator.paused_for(cx.background_executor().now())
+    }
+
+    /// A request was refused with a short wait: the account pauses until it ends (one task
+    /// ends it, re-rendering the card each second until then).
+    pub(crate) fn pause_for_rate_limit(&mut self, wait: Duration, cx: &mut Context<Self>) {
+        let now = cx.background_executor().now();
+        let end = self.coordinator.refused(wait, now);
+        log::info!(
+            "ChatGPT is rate limiting this account: new requests wait {} s",
+            end.saturating_duration_since(now).as_secs()
+        );
+        let coordinator = self.coordinator.clone();
+        self.rate_limit_pause = Some(cx.spawn(async move |this, cx| {
+            loop {
+                let now = cx.background_executor().now();
+                let left = end.saturating_duration_since(now);
+                cx.background_executor()
+                    .timer(left.min(Duration::from_secs(1)))
+                    .await;
+                let paused = coordinator.resume_if_due(cx.background_executor().now());
+                if this.update(cx, |_, cx| cx.notify()).is_err() || !paused {
+                    break;
+                }
+            }
+        }));
+        cx.notify();
     }
 
     /// Opens a connection to the backend in the background so the next request finds it warm;
