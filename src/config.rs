@@ -65,6 +65,8 @@ pub struct Config {
     pub request_compression: RequestCompression,
     /// Where the official "Sign in with ChatGPT" route lives (see [`crate::route::Route`]).
     pub official: OfficialEndpoints,
+    /// The usage shares past which a window is warned about (80 % and 95 % by default).
+    pub usage_warnings: crate::usage::UsageWarningThresholds,
 }
 
 /// The official route's issuer and API base, overridable like the Codex route's (the emulator
@@ -105,6 +107,7 @@ impl Default for Config {
             client_version: CLIENT_VERSION.to_string(),
             request_compression: RequestCompression::default(),
             official: OfficialEndpoints::default(),
+            usage_warnings: crate::usage::UsageWarningThresholds::default(),
         }
     }
 }

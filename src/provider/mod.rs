@@ -50,4 +50,7 @@ pub use configuration_view::ConfigurationView;
 pub use language_model_provider::{OpenAiSubscribedProvider, register};
 pub use model::OpenAiSubscribedModel;
 pub use state::{State, StateOptions, USAGE_REFRESH_INTERVAL, UrlOpener};
-pub use status::{ConfigurationStatus, SignInStep, describe_reset, usage_bars};
+pub use status::{
+    ConfigurationStatus, SignInStep, blocking_window_line, describe_reset, rate_limit_wait_line,
+    usage_bars, warning_lines,
+};

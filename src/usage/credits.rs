@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 /// What credits are, in one line.
 pub const CREDITS_EXPLAINED: &str =
-    "Credits are usage bought beyond the plan; they are spent once a usage window runs out.";
+    "usage bought beyond the plan, spent once a usage window runs out";
 
 /// "Credits: 12.50", "Credits: unlimited", "Credits: available"; `None` when not worth showing.
 pub fn credits_line(credits: &Credits) -> Option<String> {

@@ -9,29 +9,29 @@ use super::limits::{UsageLimits, UsageWindow};
 use super::sentences::reset_time;
 use chrono::{DateTime, Utc};
 
-/// The usage shares (percent) past which a window is warned about.
-#[derive(Clone, Debug, PartialEq)]
+/// The usage shares (whole percents) past which a window is warned about.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UsageWarningThresholds {
-    percents: Vec<f64>,
+    percents: Vec<u8>,
 }
 
 impl Default for UsageWarningThresholds {
     fn default() -> Self {
         Self {
-            percents: vec![80.0, 95.0],
+            percents: vec![80, 95],
         }
     }
 }
 
 impl UsageWarningThresholds {
-    /// Thresholds from percents; values outside 0–100 (or not numbers) are dropped, the rest
-    /// sorted. An empty list switches the warnings off.
-    pub fn new(percents: impl IntoIterator<Item = f64>) -> Self {
-        let mut percents: Vec<f64> = percents
+    /// Thresholds from percents; values above 100 are dropped, the rest sorted. An empty list
+    /// switches the warnings off.
+    pub fn new(percents: impl IntoIterator<Item = u8>) -> Self {
+        let mut percents: Vec<u8> = percents
             .into_iter()
-            .filter(|percent| percent.is_finite() && (0.0..=100.0).contains(percent))
+            .filter(|percent| *percent <= 100)
             .collect();
-        percents.sort_by(f64::total_cmp);
+        percents.sort_unstable();
         percents.dedup();
         Self { percents }
     }
@@ -46,9 +46,9 @@ impl UsageWarningThresholds {
             .split(',')
             .map(|part| {
                 let part = part.trim().trim_end_matches('%').trim();
-                part.parse::<f64>()
+                part.parse::<u8>()
                     .ok()
-                    .filter(|percent| percent.is_finite() && (0.0..=100.0).contains(percent))
+                    .filter(|percent| *percent <= 100)
                     .ok_or_else(|| {
                         format!("{part:?} is not a percentage between 0 and 100 (e.g. 80,95)")
                     })
@@ -58,17 +58,17 @@ impl UsageWarningThresholds {
     }
 
     /// The thresholds, lowest first.
-    pub fn percents(&self) -> &[f64] {
+    pub fn percents(&self) -> &[u8] {
         &self.percents
     }
 
     /// The highest threshold `used_percent` has reached, if any.
-    pub fn crossed(&self, used_percent: f64) -> Option<f64> {
+    pub fn crossed(&self, used_percent: f64) -> Option<u8> {
         self.percents
             .iter()
             .rev()
             .copied()
-            .find(|threshold| used_percent >= *threshold)
+            .find(|threshold| used_percent >= f64::from(*threshold))
     }
 }
 
@@ -78,7 +78,7 @@ pub struct UsageWarning {
     /// The window.
     pub window: UsageWindow,
     /// The highest threshold it has reached.
-    pub threshold: f64,
+    pub threshold: u8,
 }
 
 impl UsageWarning {
@@ -91,7 +91,7 @@ impl UsageWarning {
             None => label,
         };
         let mut text = format!(
-            "{label} limit at {:.0} %, past your {:.0} % warning",
+            "{label} limit at {:.0} %, past your {} % warning",
             self.window.used_percent.floor(),
             self.threshold
         );
@@ -161,7 +161,7 @@ mod tests {
         assert!(usage_warnings(&usage(10.0, 79.9, now), &thresholds, now).is_empty());
         let past_80 = usage_warnings(&usage(10.0, 80.0, now), &thresholds, now);
         assert_eq!(past_80.len(), 1);
-        assert_eq!(past_80[0].threshold, 80.0);
+        assert_eq!(past_80[0].threshold, 80);
         let text = past_80[0].sentence(now);
         assert!(
             text.starts_with("Weekly limit at 80 %, past your 80 % warning; resets "),
@@ -173,7 +173,7 @@ mod tests {
                 .iter()
                 .map(|w| (w.window.window_minutes, w.threshold))
                 .collect::<Vec<_>>(),
-            [(Some(300), 95.0), (Some(10080), 80.0)]
+            [(Some(300), 95), (Some(10080), 80)]
         );
         // Used up: that is the limit, not a warning.
         assert!(usage_warnings(&usage(100.0, 10.0, now), &thresholds, now).is_empty());
@@ -183,7 +183,7 @@ mod tests {
     fn thresholds_parse_from_settings_text() {
         assert_eq!(
             UsageWarningThresholds::parse("95, 80%").unwrap().percents(),
-            [80.0, 95.0]
+            [80, 95]
         );
         assert!(
             UsageWarningThresholds::parse("off")
@@ -194,7 +194,7 @@ mod tests {
         assert!(UsageWarningThresholds::parse("120").is_err());
         assert!(UsageWarningThresholds::parse("eighty").is_err());
         let thresholds = UsageWarningThresholds::parse("50").unwrap();
-        assert_eq!(thresholds.crossed(60.0), Some(50.0));
+        assert_eq!(thresholds.crossed(60.0), Some(50));
         assert_eq!(thresholds.crossed(40.0), None);
     }
 }

@@ -37,6 +37,7 @@ impl CommandContext {
         let mut config = Config::with_urls(&args.auth_url, &args.backend_url)?;
         config.client_version = args.client_version.clone();
         config.request_compression = args.request_compression.into();
+        config.usage_warnings = args.warn_at.clone();
         let http: Arc<dyn HttpClient> = ReqwestHttpClient::new(&config.user_agent())?;
         Ok(Self {
             config,

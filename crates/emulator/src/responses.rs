@@ -35,6 +35,7 @@ use super::backend_auth::{self, unauthorized};
 use super::compaction;
 use super::errors::{Rejection, invalid_request, raw, raw_body};
 use super::faults::{Fault, FaultRoute};
+use super::limits;
 use super::models;
 use super::request_body;
 use super::script;
@@ -93,6 +94,7 @@ pub async fn create_response(
             fault,
             Fault::ResponsesUnauthorized
                 | Fault::ResponsesUsageLimit { .. }
+                | Fault::ResponsesWindowLimit { .. }
                 | Fault::ResponsesStatus { .. }
         ) || fault.is_raw_answer_for(FaultRoute::Responses)
     });
@@ -105,6 +107,18 @@ pub async fn create_response(
         }
         Some(Fault::ResponsesUsageLimit { resets_in_secs }) => {
             return usage_limit(&state, resets_in_secs);
+        }
+        Some(Fault::ResponsesWindowLimit {
+            window_minutes,
+            resets_in_secs,
+            other_used_percent,
+        }) => {
+            return limits::window_limit(
+                &state,
+                window_minutes,
+                resets_in_secs,
+                other_used_percent,
+            );
         }
         Some(Fault::ResponsesStatus {
             status,
@@ -139,7 +153,21 @@ pub async fn create_response(
     {
         return answer.into_response();
     }
-    script::answer(&state, request)
+    // Above the account's concurrency limit (when a test set one): a short-wait 429. The place
+    // is held until the answer's body is done or the client leaves.
+    let slot = match limits::admit(&state) {
+        Ok(slot) => slot,
+        Err(answer) => return answer,
+    };
+    script::answer(&state, request).map(|body| {
+        axum::body::Body::from_stream(futures::StreamExt::map(
+            body.into_data_stream(),
+            move |chunk| {
+                let _held = &slot;
+                chunk
+            },
+        ))
+    })
 }
 
 /// `session-id` and `thread-id` name the thread together, as the cache key does.

@@ -47,6 +47,10 @@ pub struct EmulatorStats {
     /// The most `/responses` answers streaming at once, per model slug.
     #[serde(default)]
     pub responses_in_flight_max: std::collections::BTreeMap<String, usize>,
+    /// `/responses` requests answered 429 for going over the concurrency limit
+    /// ([`crate::limits::ConcurrencyLimit`]).
+    #[serde(default)]
+    pub rate_limited_responses: usize,
 }
 
 /// An authorization code waiting for its exchange (RFC 6749 §4.1.2, RFC 7636 §4.4).
@@ -230,6 +234,8 @@ pub struct SharedState {
     inner: Mutex<Inner>,
     /// `true` while `/wham/usage` answers are held back (see [`SharedState::hold_usage`]).
     usage_held: tokio::sync::watch::Sender<bool>,
+    /// The usage levels and the concurrency limit a test set ([`crate::limits`]).
+    pub limits: super::limits::Limits,
 }
 
 impl std::fmt::Debug for SharedState {
@@ -264,12 +270,15 @@ impl SharedState {
             signing_key,
             inner: Mutex::new(Inner::default()),
             usage_held: tokio::sync::watch::Sender::new(false),
+            limits: super::limits::Limits::default(),
         }
     }
 
     /// A snapshot of the counters.
     pub fn stats(&self) -> EmulatorStats {
-        self.inner.lock().stats.clone()
+        let mut stats = self.inner.lock().stats.clone();
+        stats.rate_limited_responses = self.limits.refused();
+        stats
     }
 
     /// Bumps a counter.

@@ -16,7 +16,7 @@ use super::errors::injected_answer;
 use super::faults::{Fault, FaultRoute};
 use super::script::{
     PRIMARY_RESETS_IN_SECS, PRIMARY_WINDOW_MINUTES, SECONDARY_RESETS_IN_SECS,
-    SECONDARY_USED_PERCENT, SECONDARY_WINDOW_MINUTES, primary_used_percent,
+    SECONDARY_WINDOW_MINUTES, primary_used_percent, secondary_used_percent,
 };
 use super::state::{SharedState, now_secs};
 use axum::Json;
@@ -67,7 +67,7 @@ pub async fn wham_usage(State(state): State<Arc<SharedState>>, headers: HeaderMa
             "limit_reached": false,
             "primary_window": window(primary_used, PRIMARY_WINDOW_MINUTES, PRIMARY_RESETS_IN_SECS),
             "secondary_window": window(
-                SECONDARY_USED_PERCENT,
+                secondary_used_percent(&state),
                 SECONDARY_WINDOW_MINUTES,
                 SECONDARY_RESETS_IN_SECS,
             ),
