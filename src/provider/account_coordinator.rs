@@ -10,8 +10,8 @@
 //!   error; the requests waiting report `Queued { position }`, and the card says "Waiting for
 //!   ChatGPT's rate limit (12 s)";
 //! - the number in flight **adapts** (AIMD): it starts at [`START_CONCURRENCY`], halves on the
-//!   first refusal of a pause, and climbs by one after as many accepted answers as it allows
-//!   while requests wait, between 1 and the per-model ceiling (16).
+//!   first refusal of a pause, and climbs by one after as many accepted answers as it allows,
+//!   counted while requests wait for a place, between 1 and the per-model ceiling (16).
 //!
 //! A usage-limit refusal (hours) is never retried: it is not a short wait.
 //!
@@ -100,14 +100,16 @@ impl AccountCoordinator {
         self.adaptive.lock().refusals
     }
 
-    /// An answer was accepted: after as many as the limit allows, while requests wait for a
-    /// place, one more may go at once.
+    /// An answer was accepted: after as many as the limit allows, counted while requests wait
+    /// for a place (without demand nothing is learned), one more may go at once.
     pub(crate) fn accepted(&self) {
         let mut adaptive = self.adaptive.lock();
+        if self.line.waiting() == 0 {
+            return;
+        }
         adaptive.accepted = adaptive.accepted.saturating_add(1);
         let limit = self.line.limit();
-        let demand = self.line.waiting() > 0 || self.line.in_flight() >= limit;
-        if adaptive.accepted >= limit && demand && limit < self.ceiling {
+        if adaptive.accepted >= limit && limit < self.ceiling {
             adaptive.accepted = 0;
             self.line.set_limit(limit.saturating_add(1));
         }
@@ -196,12 +198,18 @@ mod tests {
         assert!(!coordinator.resume_if_due(end));
         assert_eq!(coordinator.paused_for(end), None);
 
-        // Demand (every place taken, more asking), and answers flowing: one more at a time, up
+        // Demand (every place taken, more waiting), and answers flowing: one more at a time, up
         // to the ceiling.
         let mut held = Vec::new();
-        let fill = |held: &mut Vec<_>| {
-            while let Some(Admission::Now(slot)) = coordinator.admit(Place::Last) {
-                held.push(slot);
+        let mut line = Vec::new();
+        let mut fill = |held: &mut Vec<_>| loop {
+            match coordinator.admit(Place::Last) {
+                Some(Admission::Now(slot)) => held.push(slot),
+                Some(Admission::Queued(ticket)) => {
+                    line.push(ticket);
+                    break;
+                }
+                None => break,
             }
         };
         fill(&mut held);

@@ -6,10 +6,13 @@
 //! cargo run --example card -- --state signed-out --theme dark
 //! ```
 //! States: `signed-out`, `browser` (signing in by browser), `device-code`, `error`,
-//! `signed-in` (with usage bars), `limit` (usage limit reached). Themes: `light`, `dark`.
+//! `signed-in` (with usage bars), `limit` (usage limit reached), `weekly-limit` (the weekly
+//! window ran out while the 5-hour one is at 99 %: the card names and marks it), `warning` (the
+//! weekly window past the 80 % warning), `rate-limit` (waiting for ChatGPT's rate limit).
+//! Themes: `light`, `dark`.
 //! `scripts/screenshots.sh` renders all of them into `docs/`.
 
-use emulator::{Emulator, Fault};
+use emulator::{Emulator, Fault, UsageLevels};
 use futures::StreamExt as _;
 use gpui::{
     App, AppContext as _, Application, Bounds, Context, Entity, IntoElement, ParentElement as _,
@@ -38,6 +41,9 @@ enum CardState {
     Error,
     SignedIn,
     Limit,
+    WeeklyLimit,
+    Warning,
+    RateLimit,
 }
 
 impl CardState {
@@ -49,6 +55,9 @@ impl CardState {
             "error" => Self::Error,
             "signed-in" => Self::SignedIn,
             "limit" => Self::Limit,
+            "weekly-limit" => Self::WeeklyLimit,
+            "warning" => Self::Warning,
+            "rate-limit" => Self::RateLimit,
             _ => return None,
         })
     }
@@ -144,11 +153,31 @@ fn main() {
                     });
                     state.update(cx, |state, cx| state.sign_in(SignInMethod::Browser, cx));
                 }
-                CardState::SignedIn | CardState::Limit => {
-                    if card_state == CardState::Limit {
-                        emulator.inject(Fault::ResponsesUsageLimit {
+                CardState::SignedIn
+                | CardState::Limit
+                | CardState::WeeklyLimit
+                | CardState::Warning
+                | CardState::RateLimit => {
+                    match card_state {
+                        CardState::Limit => emulator.inject(Fault::ResponsesUsageLimit {
                             resets_in_secs: 72 * 60,
-                        });
+                        }),
+                        CardState::WeeklyLimit => emulator.inject(Fault::ResponsesWindowLimit {
+                            window_minutes: 10_080,
+                            resets_in_secs: (4 * 24 + 23) * 3600,
+                            other_used_percent: 99.0,
+                        }),
+                        CardState::Warning => emulator.set_usage_levels(Some(UsageLevels {
+                            five_hour_used_percent: 41.0,
+                            weekly_used_percent: 93.0,
+                        })),
+                        CardState::RateLimit => emulator.inject(Fault::ResponsesStatus {
+                            status: 429,
+                            body: serde_json::json!({"error": {"type": "rate_limit_exceeded",
+                                "message": "Rate limit reached. Please try again in 60s."}}),
+                            retry_after_secs: Some(60),
+                        }),
+                        _ => {}
                     }
                     state.update(cx, |state, cx| state.sign_in(SignInMethod::Browser, cx));
                     ask_once_signed_in(provider.clone(), cx);
