@@ -36,10 +36,7 @@ pub fn has_room(usage: &UsageLimits, now: DateTime<Utc>) -> bool {
 }
 
 /// The other account with the most room (the lowest most-used window), if any has room.
-pub fn account_with_room<'a>(
-    others: &'a [AccountUsage],
-    now: DateTime<Utc>,
-) -> Option<&'a AccountUsage> {
+pub fn account_with_room(others: &[AccountUsage], now: DateTime<Utc>) -> Option<&AccountUsage> {
     let fullest = |usage: &UsageLimits| {
         usage
             .windows

@@ -14,6 +14,7 @@
 //!
 //! [`EmulatorStats::rate_limited_responses`]: super::EmulatorStats::rate_limited_responses
 
+use super::errors::Rejection;
 use super::script::{
     PRIMARY_RESETS_IN_SECS, PRIMARY_WINDOW_MINUTES, SECONDARY_RESETS_IN_SECS,
     SECONDARY_WINDOW_MINUTES,
@@ -92,13 +93,13 @@ impl Limits {
 }
 
 /// Counts a request against the account's concurrency, or, above the limit, the 429 it gets.
-pub fn admit(state: &Arc<SharedState>) -> Result<AccountSlot, Response> {
+pub fn admit(state: &Arc<SharedState>) -> Result<AccountSlot, Rejection> {
     let mut inner = state.limits.inner.lock();
     if let Some(limit) = inner.concurrency
         && inner.in_flight >= limit.max_in_flight
     {
         inner.refused = inner.refused.saturating_add(1);
-        return Err(rate_limited(limit.retry_after_secs));
+        return Err(rate_limited(limit.retry_after_secs).into());
     }
     inner.in_flight = inner.in_flight.saturating_add(1);
     Ok(AccountSlot {

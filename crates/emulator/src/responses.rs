@@ -157,7 +157,7 @@ pub async fn create_response(
     // is held until the answer's body is done or the client leaves.
     let slot = match limits::admit(&state) {
         Ok(slot) => slot,
-        Err(answer) => return answer,
+        Err(answer) => return answer.into_response(),
     };
     script::answer(&state, request).map(|body| {
         axum::body::Body::from_stream(futures::StreamExt::map(
