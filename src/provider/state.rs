@@ -565,6 +565,9 @@ impl State {
                     .update(cx, |catalog, cx| catalog.load_cached(&account, cx));
                 self.usage = self.usage_cache.load(&account);
                 self.account_id = Some(account);
+                // Another account, another budget: nothing learned about the last one applies.
+                self.coordinator = AccountCoordinator::new(self.coordinator.mode());
+                self.rate_limit_pause = None;
                 self.refresh_models(cx).detach();
                 // The usage bars before the first chat: right after sign-in and at start-up
                 // (a fetch still running for another account no longer matters).
