@@ -90,6 +90,8 @@ pub struct Config {
     pub transport: Transport,
     /// Where the official "Sign in with ChatGPT" route lives (see [`crate::route::Route`]).
     pub official: OfficialEndpoints,
+    /// The usage shares past which a window is warned about (80 % and 95 % by default).
+    pub usage_warnings: crate::usage::UsageWarningThresholds,
 }
 
 /// The official route's issuer and API base, overridable like the Codex route's (the emulator
@@ -131,6 +133,7 @@ impl Default for Config {
             request_compression: RequestCompression::default(),
             transport: Transport::default(),
             official: OfficialEndpoints::default(),
+            usage_warnings: crate::usage::UsageWarningThresholds::default(),
         }
     }
 }

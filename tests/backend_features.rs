@@ -1,7 +1,7 @@
 //! Today's backend features, driven as Zed drives the provider, over real sockets against the
 //! embedded emulator: fast mode (`service_tier: "priority"` only where the catalog offers it),
 //! compaction (explicit and server-side, the compacted context replayed and checked), the thread
-//! headers (`session-id` and `thread-id`), and at most four requests per model in flight (the
+//! headers (`session-id` and `thread-id`), and four requests at once to start (the
 //! rest queued with their position, and a dropped one leaving the line).
 
 use emulator::{Emulator, MintedTokens};
@@ -446,7 +446,9 @@ async fn server_side_compaction_arrives_in_the_answer_and_is_replayable(cx: &mut
 // Concurrency
 
 #[gpui::test]
-async fn twenty_streams_to_one_model_never_run_more_than_four_at_once(cx: &mut TestAppContext) {
+async fn twenty_streams_to_one_model_start_four_at_once_and_queue_the_rest(
+    cx: &mut TestAppContext,
+) {
     let h = signed_in(cx);
     let model = cx.update(|cx| h.provider.default_model(cx)).unwrap();
     let slug = model.id().0.to_string();
@@ -491,9 +493,12 @@ async fn twenty_streams_to_one_model_never_run_more_than_four_at_once(cx: &mut T
     assert_eq!(queued_first, (1..=16).collect::<Vec<_>>());
     let stats = h.emulator.stats();
     assert_eq!(stats.responses_requests, 20);
-    assert_eq!(
-        stats.responses_in_flight_max.get(&slug),
-        Some(&4),
+    // Issue 28: the account's limit starts at four and climbs as answers flow while requests
+    // wait, up to the per-model ceiling of 16 (upstream's `DEFAULT_MODEL_CONCURRENCY`), so more
+    // than four may stream once answers have come back; never more than the ceiling.
+    let most = stats.responses_in_flight_max.get(&slug).copied();
+    assert!(
+        most.is_some_and(|most| (4..=16).contains(&most)),
         "{stats:?}"
     );
 }

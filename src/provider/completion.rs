@@ -1,13 +1,17 @@
-//! One completion, end to end: a place among the model's four requests in flight, fresh
-//! credentials, the request, one retry after a forced refresh on 401, and the answer's headers
-//! recorded on the provider state.
+//! One completion, end to end: a place in the account's budget and among the model's requests
+//! in flight, fresh credentials, the request, one retry after a forced refresh on 401, the
+//! answer's headers recorded on the provider state, and — when the account's requests are
+//! coordinated — a short-wait refusal waited out by the account instead of by each request.
 //!
-//! When the model's four slots are taken, the host gets its event stream at once, and it opens
-//! with `Queued { position }` (again each time the line moves); the request is sent when its
-//! turn comes, and a refusal then arrives as the stream's error. Dropping the stream, queued or
-//! streaming, frees the place ([`super::request_limiter`]).
+//! When no place is free, the host gets its event stream at once, and it opens with
+//! `Queued { position }` (again each time the line moves); the request is sent when its turn
+//! comes, and a refusal then arrives as the stream's error. A request refused with a short wait
+//! pauses the account ([`super::account_coordinator`]), goes back to the front of the line and
+//! reports `Queued` again until it is sent once more. Dropping the stream, queued or streaming,
+//! frees the place ([`super::request_limiter`]).
 
-use super::request_limiter::{Admission, RequestSlot};
+use super::account_coordinator::{AccountCoordinator, MAX_RATE_LIMIT_RETRIES, short_wait};
+use super::request_limiter::{Admission, Place, RequestLimiter, RequestSlot};
 use super::state::State;
 use crate::auth::AuthError;
 use crate::backend_request::BackendAuth;
@@ -23,7 +27,7 @@ use crate::responses::{
 };
 use crate::route::Route;
 use crate::siwc::{OfficialRequest, send_official_request};
-use futures::future::{self, BoxFuture, Either};
+use futures::future::{self, BoxFuture, Either, LocalBoxFuture};
 use futures::stream::{self, BoxStream};
 use futures::{FutureExt as _, StreamExt as _};
 use gpui::{AsyncApp, Entity, Task};
@@ -37,7 +41,77 @@ use std::sync::Arc;
 pub(crate) type CompletionEvents =
     BoxStream<'static, Result<LanguageModelCompletionEvent, LanguageModelCompletionError>>;
 
-/// Starts a completion. With a free slot, the request is sent before the future resolves (a
+/// The places a request holds while it is sent and streams: the account's (when coordinated)
+/// and its model's. Dropping them frees both.
+struct Places {
+    _account: Option<RequestSlot>,
+    _model: RequestSlot,
+}
+
+/// Where a request stands in the lines.
+enum Turn {
+    /// Both places were free.
+    Now(Places),
+    /// It waits: its positions (1 = next) and the places when its turn comes.
+    Later {
+        positions: Option<BoxStream<'static, usize>>,
+        places: BoxFuture<'static, Places>,
+    },
+}
+
+/// The lines one completion goes through.
+#[derive(Clone)]
+struct Lines {
+    account: AccountCoordinator,
+    model: RequestLimiter,
+}
+
+impl Lines {
+    /// Joins the account's line at `place` (when coordinated), then the model's.
+    fn take_turn(&self, place: Place) -> Turn {
+        let account = match self.account.admit(place) {
+            None => None,
+            Some(Admission::Now(slot)) => Some(slot),
+            Some(Admission::Queued(mut ticket)) => {
+                let positions = ticket.positions().map(|positions| positions.boxed());
+                let model = self.model.clone();
+                let places = async move {
+                    let account = ticket.await;
+                    let model = match model.admit() {
+                        Admission::Now(slot) => slot,
+                        Admission::Queued(ticket) => ticket.await,
+                    };
+                    Places {
+                        _account: Some(account),
+                        _model: model,
+                    }
+                };
+                return Turn::Later {
+                    positions,
+                    places: places.boxed(),
+                };
+            }
+        };
+        match self.model.admit() {
+            Admission::Now(model) => Turn::Now(Places {
+                _account: account,
+                _model: model,
+            }),
+            Admission::Queued(mut ticket) => Turn::Later {
+                positions: ticket.positions().map(|positions| positions.boxed()),
+                places: async move {
+                    Places {
+                        _account: account,
+                        _model: ticket.await,
+                    }
+                }
+                .boxed(),
+            },
+        }
+    }
+}
+
+/// Starts a completion. With free places, the request is sent before the future resolves (a
 /// refusal is its error); otherwise the future resolves at once to a stream that reports the
 /// place in line first.
 pub(crate) fn start_completion(
@@ -56,48 +130,84 @@ pub(crate) fn start_completion(
     };
     // On the official route, a request the preview forbids is refused here, unsent.
     let body = match build_request(&request, &model).and_then(|body| RoutedBody::new(body, route)) {
-        Ok(body) => body,
+        Ok(body) => Arc::new(body),
         Err(error) => return future::ready(Err(to_host_error(error))).boxed(),
     };
-    let limiter = match state.read_with(cx, |state, _| state.request_limiter(&model.slug)) {
-        Ok(limiter) => limiter,
+    let lines = match state.read_with(cx, |state, _| Lines {
+        account: state.account_coordinator(),
+        model: state.request_limiter(&model.slug),
+    }) {
+        Ok(lines) => lines,
         Err(error) => {
             return future::ready(Err(LanguageModelCompletionError::Other(error))).boxed();
         }
     };
-    match limiter.admit() {
-        Admission::Now(slot) => {
-            let task = cx.spawn(async move |cx| stream_with_slot(state, body, slot, cx).await);
+    match lines.take_turn(Place::Last) {
+        Turn::Now(places) => {
+            let task = cx.spawn(async move |cx| {
+                send_in_turn(state, body, places, lines, 0, cx.clone()).await
+            });
             task.boxed()
         }
-        Admission::Queued(mut ticket) => {
-            let positions = ticket.positions();
+        Turn::Later { positions, places } => {
             let task = cx.spawn(async move |cx| {
-                let slot = ticket.await;
-                stream_with_slot(state, body, slot, cx).await
+                let places = places.await;
+                send_in_turn(state, body, places, lines, 0, cx.clone()).await
             });
-            let events = queued_then(positions.map(|positions| positions.boxed()), task);
-            future::ready(Ok(events)).boxed()
+            future::ready(Ok(queued_then(positions, task))).boxed()
         }
     }
 }
 
-/// Sends `body` holding `slot`; the slot is held until the answer's stream is dropped.
-async fn stream_with_slot(
+/// Sends `body` holding `places`, which are held until the answer's stream is dropped. A
+/// short-wait refusal, when coordinated, pauses the account and sends the request again from
+/// the front of the line (its stream then reports `Queued` first).
+fn send_in_turn(
     state: Entity<State>,
-    body: RoutedBody,
-    slot: RequestSlot,
-    cx: &mut AsyncApp,
-) -> Result<CompletionEvents, LanguageModelCompletionError> {
-    let answer = send_routed_once_refreshing(&state, &body, cx).await?;
-    Ok(answer
-        .events
-        .map(move |event| {
-            // The slot lives as long as the stream: dropping the stream frees it.
-            let _held = &slot;
-            event.map_err(to_host_error)
-        })
-        .boxed())
+    body: Arc<RoutedBody>,
+    places: Places,
+    lines: Lines,
+    retries: u32,
+    mut cx: AsyncApp,
+) -> LocalBoxFuture<'static, Result<CompletionEvents, LanguageModelCompletionError>> {
+    async move {
+        let error = match send_routed_refreshing(&state, &body, &mut cx).await? {
+            Ok(answer) => {
+                lines.account.accepted();
+                return Ok(answer
+                    .events
+                    .map(move |event| {
+                        // The places live as long as the stream: dropping the stream frees them.
+                        let _held = &places;
+                        event.map_err(to_host_error)
+                    })
+                    .boxed());
+            }
+            Err(error) => error,
+        };
+        let wait = short_wait(&error).filter(|_| {
+            lines.account.mode() == super::RequestCoordination::PerAccount
+                && retries < MAX_RATE_LIMIT_RETRIES
+        });
+        let Some(wait) = wait else {
+            return Err(to_host_error(error));
+        };
+        // The account waits, not this request alone: free the places, pause, rejoin in front.
+        drop(places);
+        state.update(&mut cx, |state, cx| state.pause_for_rate_limit(wait, cx))?;
+        let retries = retries.saturating_add(1);
+        match lines.take_turn(Place::First) {
+            Turn::Now(places) => send_in_turn(state, body, places, lines, retries, cx).await,
+            Turn::Later { positions, places } => {
+                let task = cx.spawn(async move |cx| {
+                    let places = places.await;
+                    send_in_turn(state, body, places, lines, retries, cx.clone()).await
+                });
+                Ok(queued_then(positions, task))
+            }
+        }
+    }
+    .boxed_local()
 }
 
 /// `Queued { position }` each time the line moves, then the answer's events (or the error that
@@ -181,8 +291,8 @@ impl RoutedBody {
     }
 }
 
-/// [`send_routed_once_refreshing`] for a body mapped for the Codex route, sent by the session's
-/// route.
+/// Sends a body mapped for the Codex route by the session's route (see
+/// [`send_routed_refreshing`]): the compaction request's way.
 pub(crate) async fn send_once_refreshing(
     state: &Entity<State>,
     body: &ResponsesRequest,
@@ -192,16 +302,20 @@ pub(crate) async fn send_once_refreshing(
         .read_with(cx, |state, cx| state.route(cx))?
         .unwrap_or_default();
     let body = RoutedBody::new(body.clone(), route).map_err(to_host_error)?;
-    send_routed_once_refreshing(state, &body, cx).await
+    send_routed_refreshing(state, &body, cx)
+        .await?
+        .map_err(to_host_error)
 }
 
 /// Sends `body` with fresh credentials; after a 401, refreshes once and sends once more. The
-/// answer's headers (or the refusal) are recorded on the provider state.
-pub(crate) async fn send_routed_once_refreshing(
+/// answer's headers (or the refusal) are recorded on the provider state. The backend's refusal
+/// is kept as it is (the outer error is one that never reached the backend: the app closed, no
+/// sign-in).
+async fn send_routed_refreshing(
     state: &Entity<State>,
     body: &RoutedBody,
     cx: &mut AsyncApp,
-) -> Result<ResponseStream, LanguageModelCompletionError> {
+) -> Result<Result<ResponseStream, ResponsesError>, LanguageModelCompletionError> {
     let (http, config, auth, refusals, websockets) = state.read_with(cx, |state, _| {
         let (http, config) = (state.http(), state.config().clone());
         let websockets = Websockets {
@@ -255,11 +369,11 @@ pub(crate) async fn send_routed_once_refreshing(
             state.update(cx, |state, cx| {
                 state.record_answer(usage_limits, models_etag, cx)
             })?;
-            Ok(stream)
+            Ok(Ok(stream))
         }
         Err(error) => {
             state.update(cx, |state, cx| state.record_refusal(&error, cx))?;
-            Err(to_host_error(error))
+            Ok(Err(error))
         }
     }
 }

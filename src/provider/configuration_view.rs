@@ -7,9 +7,12 @@
 //! the Codex route again" after a failure —, `sign-in-device`, `reopen-sign-in-page`,
 //! `cancel-sign-in`, `sign-out`, `dismiss-plan-notice`, `manage-usage`) so tests can click it;
 //! the one-time "You're using your ChatGPT plan" notice (`plan-notice`), "Using ChatGPT plan"
-//! (`using-plan`, the official route's place of the usage bars); the account card (`account`), the device code
-//! (`device-code`), the error (`sign-in-error`), the usage-limit banner (`limit-reached`) and
-//! each usage bar (`usage-bar-0`, …) have one too.
+//! (`using-plan`, the official route's place of the usage bars); the account card (`account`),
+//! the device code (`device-code`), the error (`sign-in-error`), the usage-limit banner
+//! (`limit-reached`), the line naming the window that ran out (`blocking-window`), the warnings
+//! past a threshold (`usage-warning`), the rate-limit wait (`rate-limit-wait`) and each usage bar
+//! (`usage-bar-0`, …) have one too. While the limit is reached, the window that ran out is drawn
+//! in the error colour with "ran out" in its caption, and the others are dimmed.
 
 use super::state::State;
 use super::status::{
@@ -95,22 +98,35 @@ fn banner(icon: IconName, color: Color, text: SharedString, selector: &'static s
         )
 }
 
-fn usage_bar(index: usize, bar: &UsageBar, cx: &App) -> Div {
+fn usage_bar(index: usize, bar: &UsageBar, any_blocking: bool, cx: &App) -> Div {
     let mut caption = format!("{}: {:.0}% used", bar.label, bar.used_percent);
+    if bar.blocking {
+        caption.push_str(" · ran out");
+    }
     if let Some(resets) = &bar.resets {
         caption.push_str(&format!(" · {resets}"));
     }
-    let fill = if bar.used_percent >= WARN_AT_PERCENT {
+    let fill = if bar.blocking {
+        cx.theme().status().error
+    } else if any_blocking {
+        // Not the window that ran out: drawn quietly, whatever its level.
+        cx.theme().colors().text_muted
+    } else if bar.used_percent >= WARN_AT_PERCENT {
         cx.theme().status().warning
     } else {
         cx.theme().status().info
+    };
+    let caption_color = if bar.blocking {
+        Color::Error
+    } else {
+        Color::Muted
     };
     v_flex()
         .gap_1()
         .child(
             Label::new(caption)
                 .size(LabelSize::Small)
-                .color(Color::Muted),
+                .color(caption_color),
         )
         .child(
             ProgressBar::new(
@@ -263,6 +279,9 @@ impl Render for ConfigurationView {
                 notices,
                 route,
                 plan_notice,
+                blocking_window,
+                warnings,
+                rate_limit_wait,
             } => panel
                 .child(
                     div().debug_selector(|| "account".to_string()).child(
@@ -321,12 +340,33 @@ impl Render for ConfigurationView {
                             )),
                     )
                 })
-                .children(
+                .when_some(blocking_window, |panel, line| {
+                    panel.child(banner(
+                        IconName::XCircle,
+                        Color::Error,
+                        line,
+                        "blocking-window",
+                    ))
+                })
+                .when_some(rate_limit_wait, |panel, line| {
+                    panel.child(banner(
+                        IconName::LoadCircle,
+                        Color::Warning,
+                        line,
+                        "rate-limit-wait",
+                    ))
+                })
+                .children(warnings.into_iter().map(|warning| {
+                    banner(IconName::Warning, Color::Warning, warning, "usage-warning")
+                }))
+                .children({
+                    let any_blocking = usage.iter().any(|bar| bar.blocking);
                     usage
                         .iter()
                         .enumerate()
-                        .map(|(i, bar)| usage_bar(i, bar, cx)),
-                )
+                        .map(|(i, bar)| usage_bar(i, bar, any_blocking, cx))
+                        .collect::<Vec<_>>()
+                })
                 .when_some(credits, |panel, credits| {
                     panel.child(
                         Label::new(credits)

@@ -9,9 +9,11 @@
 //! - [`OpenAiSubscribedModel`]'s `stream_completion` asks the auth state for fresh credentials,
 //!   sends the request through [`crate::responses`], retries once after a forced refresh on 401,
 //!   and records the answer's usage limits and model-catalog `ETag` on the state.
-//! - Every request to a model takes one of its four places in flight ([`request_limiter`]);
-//!   the rest wait in line, reporting `Queued { position }`. `compact` (explicit compaction)
-//!   goes through the same line.
+//! - Every request first takes a place in the account's budget ([`account_coordinator`]: how
+//!   many go at once adapts, and a short-wait 429 pauses the account and sends the refused
+//!   request again), then one of its model's 16 places in flight ([`request_limiter`]); the rest
+//!   wait in line, reporting `Queued { position }`. `compact` (explicit compaction) goes through
+//!   the model's line.
 //! - [`ConfigurationView`] renders [`State::status`] and holds no logic of its own.
 //!
 //! Registering the provider with a host is one call:
@@ -31,6 +33,7 @@
 //! # }
 //! ```
 
+pub mod account_coordinator;
 mod compaction;
 mod completion;
 mod configuration_view;
@@ -42,11 +45,13 @@ mod state;
 mod status;
 mod usage_cache;
 
+pub use account_coordinator::{AccountCoordinator, RequestCoordination};
 pub use configuration_view::ConfigurationView;
 pub use language_model_provider::{OpenAiSubscribedProvider, register};
 pub use model::OpenAiSubscribedModel;
 pub use state::{PlanNotice, State, StateOptions, USAGE_REFRESH_INTERVAL, UrlOpener};
 pub use status::{
     CODEX_ROUTE_WHY, ConfigurationStatus, PLAN_NOTICE_TEXT, PLAN_NOTICE_TITLE, SignInStep,
-    USING_PLAN, describe_reset, usage_bars,
+    USING_PLAN, blocking_window_line, describe_reset, rate_limit_wait_line, usage_bars,
+    warning_lines,
 };

@@ -1,9 +1,11 @@
 //! At most `MAX_REQUESTS_PER_MODEL` requests per model in flight; the rest wait their turn, in
 //! order, and know their place in the line.
 //!
-//! Zed's provider caps each model at four concurrent requests because many parallel sub-agents
-//! otherwise leave threads stuck at the backend. Unlike a bare semaphore, this limiter tells a
-//! waiting request where it stands, so the host can show `Queued { position }`.
+//! Zed caps each model's concurrent requests (4 in its subscription provider, 16 in upstream's
+//! newer `ModelRateLimiters`) because many parallel sub-agents otherwise leave threads stuck at
+//! the backend. Unlike a bare semaphore, this limiter tells a waiting request where it stands, so
+//! the host can show `Queued { position }`. The same line, with a limit that changes and a pause,
+//! is the account's budget ([`super::account_coordinator`]).
 //!
 //! - `ModelRequestLimiters::for_model` hands out the one [`RequestLimiter`] shared by every
 //!   request to a model.
@@ -25,8 +27,10 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-/// Requests to one model allowed in flight at once, as in Zed's provider.
-pub(crate) const MAX_REQUESTS_PER_MODEL: usize = 4;
+/// Requests to one model allowed in flight at once: upstream's `DEFAULT_MODEL_CONCURRENCY`
+/// (`ModelRateLimiters`, 16; Zed's provider used to build `RateLimiter::new(4)`). The account's
+/// own limit, which adapts, sits in front of it ([`super::account_coordinator`]).
+pub(crate) const MAX_REQUESTS_PER_MODEL: usize = 16;
 
 /// One limiter per model slug.
 pub(crate) struct ModelRequestLimiters {
@@ -67,6 +71,8 @@ pub struct RequestLimiter {
 
 struct Line {
     limit: usize,
+    /// While paused, no slot is handed out (a rate limit's wait); releases still count.
+    paused: bool,
     in_flight: usize,
     waiting: VecDeque<Waiter>,
     next_ticket: u64,
@@ -92,14 +98,36 @@ impl Line {
 
     /// A slot came free: hand it to the first in line still waiting, or count it free.
     fn release(&mut self) {
-        while let Some(waiter) = self.waiting.pop_front() {
+        self.in_flight = self.in_flight.saturating_sub(1);
+        self.grant_free_slots();
+    }
+
+    /// Hands every free slot (below the limit, unless paused) to the first in line still
+    /// waiting; tells the rest where they stand when the line moved.
+    fn grant_free_slots(&mut self) {
+        let mut moved = false;
+        while !self.paused && self.in_flight < self.limit {
+            let Some(waiter) = self.waiting.pop_front() else {
+                break;
+            };
+            moved = true;
             if waiter.grant.send(()).is_ok() {
-                self.announce_positions();
-                return;
+                self.in_flight = self.in_flight.saturating_add(1);
             }
         }
-        self.in_flight = self.in_flight.saturating_sub(1);
+        if moved {
+            self.announce_positions();
+        }
     }
+}
+
+/// Where a request joins the line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Place {
+    /// Behind everyone (a new request).
+    Last,
+    /// Ahead of everyone (a request sent back by a rate limit: it was first before).
+    First,
 }
 
 /// Whether a request may go now or must wait.
@@ -116,6 +144,7 @@ impl RequestLimiter {
         Self {
             line: Arc::new(Mutex::new(Line {
                 limit: limit.max(1),
+                paused: false,
                 in_flight: 0,
                 waiting: VecDeque::new(),
                 next_ticket: 0,
@@ -125,8 +154,14 @@ impl RequestLimiter {
 
     /// Takes a slot if one is free and nobody waits; otherwise joins the end of the line.
     pub(crate) fn admit(&self) -> Admission {
+        self.admit_at(Place::Last)
+    }
+
+    /// Takes a slot if one is free, nobody waits and the line is not paused; otherwise joins
+    /// the line at `place`.
+    pub(crate) fn admit_at(&self, place: Place) -> Admission {
         let mut line = self.line.lock();
-        if line.in_flight < line.limit && line.waiting.is_empty() {
+        if !line.paused && line.in_flight < line.limit && line.waiting.is_empty() {
             line.in_flight = line.in_flight.saturating_add(1);
             return Admission::Now(RequestSlot {
                 line: self.line.clone(),
@@ -136,14 +171,24 @@ impl RequestLimiter {
         line.next_ticket = line.next_ticket.wrapping_add(1);
         let (grant, granted) = oneshot::channel();
         let (positions_tx, positions) = mpsc::unbounded();
-        positions_tx
-            .unbounded_send(line.waiting.len().saturating_add(1))
-            .ok();
-        line.waiting.push_back(Waiter {
+        let waiter = Waiter {
             ticket,
             grant,
             positions: positions_tx,
-        });
+        };
+        match place {
+            Place::Last => {
+                waiter
+                    .positions
+                    .unbounded_send(line.waiting.len().saturating_add(1))
+                    .ok();
+                line.waiting.push_back(waiter);
+            }
+            Place::First => {
+                line.waiting.push_front(waiter);
+                line.announce_positions();
+            }
+        }
         Admission::Queued(QueueTicket {
             line: self.line.clone(),
             ticket,
@@ -161,6 +206,26 @@ impl RequestLimiter {
     /// How many requests wait.
     pub fn waiting(&self) -> usize {
         self.line.lock().waiting.len()
+    }
+
+    /// How many requests may be in flight now.
+    pub fn limit(&self) -> usize {
+        self.line.lock().limit
+    }
+
+    /// Changes how many requests may be in flight (at least one). Lowered, the requests in
+    /// flight finish and no new one starts until they are below it; raised, those waiting go.
+    pub(crate) fn set_limit(&self, limit: usize) {
+        let mut line = self.line.lock();
+        line.limit = limit.max(1);
+        line.grant_free_slots();
+    }
+
+    /// Stops (`true`) or resumes (`false`) handing out slots; requests in flight go on.
+    pub(crate) fn set_paused(&self, paused: bool) {
+        let mut line = self.line.lock();
+        line.paused = paused;
+        line.grant_free_slots();
     }
 }
 
@@ -277,6 +342,35 @@ mod tests {
         drop(fourth_slot);
         assert_eq!((limiter.in_flight(), limiter.waiting()), (0, 0));
         drop(now(limiter.admit()));
+    }
+
+    #[test]
+    fn a_lowered_limit_waits_for_requests_to_finish_and_a_pause_holds_the_line() {
+        let limiter = RequestLimiter::new(2);
+        let first = now(limiter.admit());
+        let second = now(limiter.admit());
+        let mut waiting = queued(limiter.admit());
+        let mut positions = waiting.positions().unwrap();
+        assert_eq!(block_on(positions.next()), Some(1));
+        limiter.set_limit(1);
+        drop(first);
+        // One still in flight, at the new limit: the waiter stays.
+        assert_eq!((limiter.in_flight(), limiter.waiting()), (1, 1));
+        limiter.set_paused(true);
+        drop(second);
+        assert_eq!((limiter.in_flight(), limiter.waiting()), (0, 1));
+        // A request sent back by a rate limit goes first.
+        let mut retried = queued(limiter.admit_at(Place::First));
+        assert_eq!(block_on(retried.positions().unwrap().next()), Some(1));
+        assert_eq!(block_on(positions.next()), Some(2));
+        limiter.set_paused(false);
+        let retried_slot = block_on(retried);
+        assert_eq!(block_on(positions.next()), Some(1));
+        limiter.set_limit(2);
+        let waiting_slot = block_on(waiting);
+        assert_eq!((limiter.in_flight(), limiter.waiting()), (2, 0));
+        drop((retried_slot, waiting_slot));
+        assert_eq!(limiter.in_flight(), 0);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The provider's [`State`] entity: sign-in, models and usage limits in one place the host and
 //! the configuration view observe.
 
+use super::account_coordinator::{AccountCoordinator, RequestCoordination};
 use super::request_limiter::{ModelRequestLimiters, RequestLimiter};
 use super::status::{ConfigurationStatus, status_of};
 use super::usage_cache::UsageCache;
@@ -77,6 +78,8 @@ pub struct StateOptions {
     pub plan_notice: PlanNotice,
     /// The bounds on the WebSocket transport's idle sockets.
     pub websocket_limits: PoolLimits,
+    /// Whether the account's requests share one budget (see [`AccountCoordinator`]).
+    pub coordination: RequestCoordination,
 }
 
 /// The one-time notice after the first sign-in on the official route (siwc.md §6): "You're
@@ -101,6 +104,7 @@ impl Default for StateOptions {
             stream_timeouts: StreamTimeouts::default(),
             plan_notice: PlanNotice::default(),
             websocket_limits: PoolLimits::default(),
+            coordination: RequestCoordination::default(),
         }
     }
 }
@@ -150,6 +154,10 @@ pub struct State {
     /// The official route's usage limit, from its last refusal (it reports no figures and no
     /// reset time: only that the limit is reached), until an answer completes.
     official_limit: Option<OfficialApiError>,
+    /// The signed-in account's budget, in front of the per-model limits.
+    coordinator: AccountCoordinator,
+    /// Ends the account's rate-limit pause, and re-renders the card each second meanwhile.
+    rate_limit_pause: Option<Task<()>>,
     _subscriptions: Vec<Subscription>,
 }
 
@@ -218,6 +226,8 @@ impl State {
             token_cache,
             plan_notice: options.plan_notice,
             official_limit: None,
+            coordinator: AccountCoordinator::new(options.coordination),
+            rate_limit_pause: None,
             _subscriptions: subscriptions,
         }
     }
@@ -230,6 +240,42 @@ impl State {
     /// The limiter every request to the model `slug` goes through.
     pub fn request_limiter(&self, slug: &str) -> RequestLimiter {
         self.request_limiters.for_model(slug)
+    }
+
+    /// The signed-in account's budget every request goes through first.
+    pub fn account_coordinator(&self) -> AccountCoordinator {
+        self.coordinator.clone()
+    }
+
+    /// How long new requests still wait for ChatGPT's rate limit, if they do.
+    pub fn rate_limit_wait(&self, cx: &App) -> Option<Duration> {
+        self.coordinator.paused_for(cx.background_executor().now())
+    }
+
+    /// A request was refused with a short wait: the account pauses until it ends (one task
+    /// ends it, re-rendering the card each second until then).
+    pub(crate) fn pause_for_rate_limit(&mut self, wait: Duration, cx: &mut Context<Self>) {
+        let now = cx.background_executor().now();
+        let end = self.coordinator.refused(wait, now);
+        log::info!(
+            "ChatGPT is rate limiting this account: new requests wait {} s",
+            end.saturating_duration_since(now).as_secs()
+        );
+        let coordinator = self.coordinator.clone();
+        self.rate_limit_pause = Some(cx.spawn(async move |this, cx| {
+            loop {
+                let now = cx.background_executor().now();
+                let left = end.saturating_duration_since(now);
+                cx.background_executor()
+                    .timer(left.min(Duration::from_secs(1)))
+                    .await;
+                let paused = coordinator.resume_if_due(cx.background_executor().now());
+                if this.update(cx, |_, cx| cx.notify()).is_err() || !paused {
+                    break;
+                }
+            }
+        }));
+        cx.notify();
     }
 
     /// Opens a connection to the backend in the background so the next request finds it warm;
@@ -644,6 +690,9 @@ impl State {
                     .flatten();
                 self.official_limit = None;
                 self.account_id = Some(account);
+                // Another account, another budget: nothing learned about the last one applies.
+                self.coordinator = AccountCoordinator::new(self.coordinator.mode());
+                self.rate_limit_pause = None;
                 self.refresh_models(cx).detach();
                 // The usage bars before the first chat: right after sign-in and at start-up
                 // (a fetch still running for another account no longer matters).

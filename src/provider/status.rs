@@ -9,7 +9,11 @@ use crate::auth::{AuthState, SignInMethod, SignInProgress};
 use crate::models::CatalogSource;
 use crate::route::Route;
 use crate::siwc::MANAGE_USAGE_URL;
-use crate::usage::{UsageLimits, reset_time, usage_limit_message};
+use crate::usage::blocking::blocking_window_sentence;
+use crate::usage::{
+    BlockingWindow, CREDITS_EXPLAINED, UsageLimits, UsageWarningThresholds, blocking_window,
+    credits_line, reset_time, usage_limit_message, usage_warnings,
+};
 use chrono::{DateTime, Utc};
 use gpui::{App, SharedString};
 use url::Url;
@@ -45,6 +49,8 @@ pub struct UsageBar {
     pub used_percent: f32,
     /// "resets 14:05 (in 1h 12m)", when known.
     pub resets: Option<SharedString>,
+    /// Whether this is the window that ran out (the card marks it and draws the others dimmer).
+    pub blocking: bool,
 }
 
 /// The settings panel's content.
@@ -68,7 +74,8 @@ pub enum ConfigurationStatus {
         account: SharedString,
         /// The plan's usage windows, when an answer has reported them.
         usage: Vec<UsageBar>,
-        /// "Credits: 12.50", when reported.
+        /// "Credits: 12.50 — …what credits are", only when the account has some (see
+        /// [`crate::usage::credits`]).
         credits: Option<SharedString>,
         /// "ChatGPT Plus usage limit reached; resets at 14:05 (in 1h 12m)", while a usage window
         /// is used up.
@@ -81,6 +88,14 @@ pub enum ConfigurationStatus {
         /// "You're using your ChatGPT plan…": shown once after the first official-route sign-in,
         /// until dismissed.
         plan_notice: Option<SharedString>,
+        /// While the limit is reached: which window ran out ("Weekly limit reached — resets Fri
+        /// 11 Dec 01:46 (in 4d 23h); your 5-hour window is at 99 %"), or that it is not known.
+        blocking_window: Option<SharedString>,
+        /// One line per window past a warning threshold ("Weekly limit at 93 %, past your 80 %
+        /// warning; resets …").
+        warnings: Vec<SharedString>,
+        /// "Waiting for ChatGPT's rate limit (12 s)", while the account's requests are paused.
+        rate_limit_wait: Option<SharedString>,
     },
 }
 
@@ -141,6 +156,9 @@ impl ConfigurationStatus {
                 notices,
                 route,
                 plan_notice,
+                blocking_window,
+                warnings,
+                rate_limit_wait,
             } => {
                 let mut lines = vec![account.to_string(), format!("Route: {}", route.label())];
                 if *route == Route::SignInWithChatGpt {
@@ -152,8 +170,14 @@ impl ConfigurationStatus {
                         .map(|notice| format!("{PLAN_NOTICE_TITLE}: {notice}")),
                 );
                 lines.extend(limit_reached.iter().map(|limit| limit.to_string()));
+                lines.extend(blocking_window.iter().map(|line| line.to_string()));
+                lines.extend(rate_limit_wait.iter().map(|line| line.to_string()));
+                lines.extend(warnings.iter().map(|line| line.to_string()));
                 for bar in usage {
                     let mut line = format!("{}: {:.0}% used", bar.label, bar.used_percent);
+                    if bar.blocking {
+                        line.push_str(" (ran out)");
+                    }
                     if let Some(resets) = &bar.resets {
                         line.push_str(&format!(", {resets}"));
                     }
@@ -172,8 +196,10 @@ pub fn describe_reset(resets_at: DateTime<Utc>, now: DateTime<Utc>) -> String {
     format!("resets {}", reset_time(resets_at, now))
 }
 
-/// The bars for a usage snapshot, labelled by each window's length (never by its position).
+/// The bars for a usage snapshot, labelled by each window's length (never by its position);
+/// while the limit is reached, the window that ran out is marked.
 pub fn usage_bars(usage: &UsageLimits, now: DateTime<Utc>) -> Vec<UsageBar> {
+    let blocking = blocking_of(usage, now).and_then(|blocking| blocking.window_minutes());
     usage
         .windows
         .iter()
@@ -188,9 +214,55 @@ pub fn usage_bars(usage: &UsageLimits, now: DateTime<Utc>) -> Vec<UsageBar> {
                 label: label.into(),
                 used_percent: window.used_percent.clamp(0.0, 100.0) as f32,
                 resets: window.resets_at.map(|at| describe_reset(at, now).into()),
+                blocking: blocking.is_some() && window.window_minutes == blocking,
             }
         })
         .collect()
+}
+
+/// Which window ran out, while the snapshot says the limit is reached.
+fn blocking_of(usage: &UsageLimits, now: DateTime<Utc>) -> Option<BlockingWindow> {
+    limit_reached(usage, None, now)?;
+    Some(blocking_window(Some(usage), None))
+}
+
+/// The line that names the window that ran out, while the limit is reached.
+pub fn blocking_window_line(usage: &UsageLimits, now: DateTime<Utc>) -> Option<String> {
+    let blocking = blocking_of(usage, now)?;
+    let line = blocking_window_sentence(&blocking, Some(usage), now);
+    Some(match blocking {
+        BlockingWindow::Unknown => {
+            let mut chars = line.chars();
+            chars
+                .next()
+                .map(|first| first.to_uppercase().chain(chars).collect())
+                .unwrap_or(line)
+        }
+        _ => line,
+    })
+}
+
+/// The warning lines for a snapshot, none while the limit is reached (that is said already).
+pub fn warning_lines(
+    usage: &UsageLimits,
+    thresholds: &UsageWarningThresholds,
+    now: DateTime<Utc>,
+) -> Vec<String> {
+    if limit_reached(usage, None, now).is_some() {
+        return Vec::new();
+    }
+    usage_warnings(usage, thresholds, now)
+        .iter()
+        .map(|warning| warning.sentence(now))
+        .collect()
+}
+
+/// "Waiting for ChatGPT's rate limit (12 s)".
+pub fn rate_limit_wait_line(wait: std::time::Duration) -> String {
+    format!(
+        "Waiting for ChatGPT's rate limit ({} s)",
+        wait.as_secs_f64().ceil().max(1.0)
+    )
 }
 
 pub(super) fn status_of(state: &State, cx: &App) -> ConfigurationStatus {
@@ -247,16 +319,8 @@ pub(super) fn status_of(state: &State, cx: &App) -> ConfigurationStatus {
                     .unwrap_or_default(),
                 credits: usage
                     .and_then(|usage| usage.credits.as_ref())
-                    .and_then(|credits| {
-                        if credits.unlimited {
-                            Some("Credits: unlimited".into())
-                        } else {
-                            credits
-                                .balance
-                                .as_ref()
-                                .map(|balance| format!("Credits: {balance}").into())
-                        }
-                    }),
+                    .and_then(credits_line)
+                    .map(|line| format!("{line} — {CREDITS_EXPLAINED}").into()),
                 limit_reached: match credentials.route() {
                     Route::CodexBackend => usage.and_then(|usage| {
                         limit_reached(usage, identity.plan.clone().map(String::from), now)
@@ -272,6 +336,18 @@ pub(super) fn status_of(state: &State, cx: &App) -> ConfigurationStatus {
                 plan_notice: (credentials.route() == Route::SignInWithChatGpt
                     && state.plan_notice() == PlanNotice::NotDismissed)
                     .then(|| PLAN_NOTICE_TEXT.into()),
+                blocking_window: usage
+                    .and_then(|usage| blocking_window_line(usage, now))
+                    .map(Into::into),
+                warnings: usage
+                    .map(|usage| warning_lines(usage, &state.config().usage_warnings, now))
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(Into::into)
+                    .collect(),
+                rate_limit_wait: state
+                    .rate_limit_wait(cx)
+                    .map(|wait| rate_limit_wait_line(wait).into()),
             }
         }
     }

@@ -20,7 +20,7 @@
 use super::stall::Stall;
 use crate::http_error::{HttpFailure, Request};
 use crate::network_number;
-use crate::usage::{UsageLimits, plan_display_name, usage_limit_message};
+use crate::usage::{UsageLimits, plan_display_name, usage_limit_sentence};
 use chrono::{DateTime, Local, Utc};
 use http_client::StatusCode;
 use http_client::http::HeaderMap;
@@ -38,7 +38,7 @@ pub enum ResponsesError {
         message: String,
     },
     /// 429 `usage_limit_reached`: the plan's limit is used up until `resets_at`.
-    #[error("{}", usage_limit_message(plan.as_deref(), *resets_at, Local::now()))]
+    #[error("{}", usage_limit_sentence(plan.as_deref(), *resets_at, limits.as_ref(), Local::now()))]
     UsageLimitReached {
         /// The plan, as the backend names it (`plus`, `pro`, `team`…).
         plan: Option<String>,
@@ -342,12 +342,20 @@ impl ResponsesError {
             // No status and no `retry_after`: a 429 status or a wait of hours would make the host
             // retry automatically; the user has to wait for the reset (or switch model/account).
             Self::UsageLimitReached {
-                plan, resets_at, ..
+                plan,
+                resets_at,
+                limits,
             } => E::from_provider_response(
                 provider,
                 None,
                 code("usage_limit_reached"),
-                usage_limit_message(plan.as_deref(), *resets_at, now.with_timezone(&Local)),
+                // Which window ran out, from the refusal's own headers and reset time.
+                usage_limit_sentence(
+                    plan.as_deref(),
+                    *resets_at,
+                    limits.as_ref(),
+                    now.with_timezone(&Local),
+                ),
                 None,
             ),
             Self::UsageNotIncluded { .. } => E::from_provider_response(

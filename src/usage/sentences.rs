@@ -15,9 +15,7 @@ pub fn usage_limit_message(
     resets_at: Option<DateTime<Utc>>,
     now: DateTime<Local>,
 ) -> String {
-    let plan = plan
-        .map(|plan| format!("ChatGPT {}", plan_display_name(plan)))
-        .unwrap_or_else(|| "ChatGPT".to_string());
+    let plan = chatgpt_plan(plan);
     let Some(resets_at) = resets_at else {
         return format!("{plan} usage limit reached; reset time unknown, try again later");
     };
@@ -25,6 +23,12 @@ pub fn usage_limit_message(
         "{plan} usage limit reached; resets at {}",
         reset_time(resets_at, now.with_timezone(&Utc))
     )
+}
+
+/// "ChatGPT Plus" for `plus`; "ChatGPT" when the plan is not known.
+pub fn chatgpt_plan(plan: Option<&str>) -> String {
+    plan.map(|plan| format!("ChatGPT {}", plan_display_name(plan)))
+        .unwrap_or_else(|| "ChatGPT".to_string())
 }
 
 /// "14:05 (in 1h 12m)": when a limit resets, in local time, and how long until then. Within a

@@ -6,11 +6,14 @@
 //! cargo run --example card -- --state signed-out --theme dark
 //! ```
 //! States: `signed-out`, `browser` (signing in by browser), `device-code`, `error`,
-//! `signed-in` (with usage bars), `limit` (usage limit reached), `official` (signed in by Sign in
-//! with ChatGPT, with the one-time plan notice). Themes: `light`, `dark`.
+//! `signed-in` (with usage bars), `limit` (usage limit reached), `weekly-limit` (the weekly
+//! window ran out while the 5-hour one is at 99 %: the card names and marks it), `warning` (the
+//! weekly window past the 80 % warning), `rate-limit` (waiting for ChatGPT's rate limit),
+//! `official` (signed in by Sign in with ChatGPT, with the one-time plan notice). Themes:
+//! `light`, `dark`.
 //! `scripts/screenshots.sh` renders all of them into `docs/`.
 
-use emulator::{Emulator, Fault};
+use emulator::{Emulator, Fault, UsageLevels};
 use futures::StreamExt as _;
 use gpui::{
     App, AppContext as _, Application, Bounds, Context, Entity, IntoElement, ParentElement as _,
@@ -41,6 +44,9 @@ enum CardState {
     Limit,
     /// Signed in by Sign in with ChatGPT: the route, "Using ChatGPT plan" and the one-time notice.
     Official,
+    WeeklyLimit,
+    Warning,
+    RateLimit,
 }
 
 impl CardState {
@@ -53,6 +59,9 @@ impl CardState {
             "signed-in" => Self::SignedIn,
             "limit" => Self::Limit,
             "official" => Self::Official,
+            "weekly-limit" => Self::WeeklyLimit,
+            "warning" => Self::Warning,
+            "rate-limit" => Self::RateLimit,
             _ => return None,
         })
     }
@@ -154,11 +163,31 @@ fn main() {
                 CardState::Official => state.update(cx, |state, cx| {
                     state.sign_in(SignInMethod::SignInWithChatGpt, cx)
                 }),
-                CardState::SignedIn | CardState::Limit => {
-                    if card_state == CardState::Limit {
-                        emulator.inject(Fault::ResponsesUsageLimit {
+                CardState::SignedIn
+                | CardState::Limit
+                | CardState::WeeklyLimit
+                | CardState::Warning
+                | CardState::RateLimit => {
+                    match card_state {
+                        CardState::Limit => emulator.inject(Fault::ResponsesUsageLimit {
                             resets_in_secs: 72 * 60,
-                        });
+                        }),
+                        CardState::WeeklyLimit => emulator.inject(Fault::ResponsesWindowLimit {
+                            window_minutes: 10_080,
+                            resets_in_secs: (4 * 24 + 23) * 3600,
+                            other_used_percent: 99.0,
+                        }),
+                        CardState::Warning => emulator.set_usage_levels(Some(UsageLevels {
+                            five_hour_used_percent: 41.0,
+                            weekly_used_percent: 93.0,
+                        })),
+                        CardState::RateLimit => emulator.inject(Fault::ResponsesStatus {
+                            status: 429,
+                            body: serde_json::json!({"error": {"type": "rate_limit_exceeded",
+                                "message": "Rate limit reached. Please try again in 60s."}}),
+                            retry_after_secs: Some(60),
+                        }),
+                        _ => {}
                     }
                     state.update(cx, |state, cx| state.sign_in(SignInMethod::Browser, cx));
                     ask_once_signed_in(provider.clone(), cx);

@@ -4,6 +4,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use openai_subscribed::config::{self, RequestCompression, Transport};
 use openai_subscribed::credentials::StoreKind;
 use openai_subscribed::responses::StreamTimeouts;
+use openai_subscribed::usage::UsageWarningThresholds;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -19,6 +20,8 @@ pub const ENV_SIWC_API_URL: &str = "OPENAI_SUBSCRIBED_SIWC_API_URL";
 pub const ENV_ROUTE: &str = "OPENAI_SUBSCRIBED_ROUTE";
 /// Environment variable for `--client-version`.
 pub const ENV_CLIENT_VERSION: &str = "OPENAI_SUBSCRIBED_CLIENT_VERSION";
+/// Environment variable for `--warn-at` (`80,95`, or `off`).
+pub const ENV_WARN_AT: &str = "OPENAI_SUBSCRIBED_WARN_AT";
 /// Environment variable for `--request-compression` (`zstd` or `none`).
 pub const ENV_REQUEST_COMPRESSION: &str = "OPENAI_SUBSCRIBED_REQUEST_COMPRESSION";
 
@@ -170,6 +173,15 @@ pub struct GlobalArgs {
     /// (falling back to HTTP where the backend refuses it), or HTTP with the whole thread each turn.
     #[arg(long, global = true, env = ENV_TRANSPORT, value_enum, default_value_t = TransportArg::Websocket)]
     pub transport: TransportArg,
+    /// Usage shares (percent, comma-separated) past which `chat` prints a warning line before it
+    /// sends and `usage` marks the window; `off` for none. Never blocks a request.
+    #[arg(long, global = true, env = ENV_WARN_AT, value_name = "PERCENTS", default_value = "80,95", value_parser = parse_thresholds)]
+    pub warn_at: UsageWarningThresholds,
+}
+
+/// `--warn-at 80,95`.
+fn parse_thresholds(text: &str) -> Result<UsageWarningThresholds, String> {
+    UsageWarningThresholds::parse(text)
 }
 
 impl GlobalArgs {

@@ -229,6 +229,7 @@ impl Turn<'_> {
             messages,
             ..self.base_request.clone()
         };
+        warn_before_sending(provider, cx).await;
         let mut events = match model.stream_completion(request, cx).await {
             Ok(events) => events,
             Err(error) => return Err(explain(error, provider, cx).await),
@@ -356,14 +357,66 @@ fn unlisted_model(
     })?
 }
 
+/// Past a warning threshold (`--warn-at`, 80 % and 95 % by default), one line on stderr before
+/// the request goes: the most-used window, its level and its reset. Never blocks the request.
+/// The usage asked for at start-up is awaited first (bounded by the provider's usage timeout).
+async fn warn_before_sending(provider: &OpenAiSubscribedProvider, cx: &mut AsyncApp) {
+    let state = provider.state().clone();
+    let Ok(thresholds) = state.read_with(cx, |state, _| state.config().usage_warnings.clone())
+    else {
+        return;
+    };
+    if thresholds.percents().is_empty() {
+        return;
+    }
+    if let Ok(refresh) = state.update(cx, |state, cx| state.refresh_usage(cx)) {
+        // An error keeps the last known snapshot, which is still worth a warning.
+        refresh.await.ok();
+    }
+    let now = chrono::Utc::now();
+    let warning = state
+        .read_with(cx, |state, _| {
+            state.usage().and_then(|usage| {
+                openai_subscribed::provider::warning_lines(usage, &thresholds, now)
+                    .into_iter()
+                    .next()
+            })
+        })
+        .ok()
+        .flatten();
+    if let Some(warning) = warning {
+        errln!("warning: {warning}");
+    }
+}
+
 /// The words for a failed completion: the error's own message, which for a plan refusal reads
-/// "ChatGPT Plus usage limit reached; resets at 14:05 (in 1h 12m)".
+/// "ChatGPT Plus usage limit reached; resets at the end of your weekly window (your 5-hour
+/// window is at 99 %): Fri 11 Dec 01:46 (in 4d 23h)", after a line that names the window that
+/// ran out ("Weekly limit reached — resets …; your 5-hour window is at 99 %").
 async fn explain(
     error: LanguageModelCompletionError,
     provider: &OpenAiSubscribedProvider,
     cx: &mut AsyncApp,
 ) -> anyhow::Error {
     usage_saved(provider, cx).await;
+    let usage_limit = matches!(
+        &error,
+        LanguageModelCompletionError::ProviderRejection { code: Some(code), .. }
+            if code == "usage_limit_reached"
+    );
+    let blocking = provider
+        .state()
+        .read_with(cx, |state, _| {
+            state.usage().and_then(|usage| {
+                openai_subscribed::provider::blocking_window_line(usage, chrono::Utc::now())
+            })
+        })
+        .ok()
+        .flatten()
+        .filter(|_| usage_limit);
+    if let Some(line) = blocking {
+        errln!("{line}");
+    }
     match &error {
         // The host's "no API key" means the sign-in went away while this ran: say why, when the
         // auth state knows, and what to do.

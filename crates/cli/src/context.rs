@@ -39,6 +39,7 @@ impl CommandContext {
         config.client_version = args.client_version.clone();
         config.request_compression = args.request_compression.into();
         config.transport = args.transport.into();
+        config.usage_warnings = args.warn_at.clone();
         let http: Arc<dyn HttpClient> = ReqwestHttpClient::new(&config.user_agent())?;
         Ok(Self {
             config,

@@ -6,6 +6,7 @@ use super::output::{errln, out, outln};
 use anyhow::Result;
 use chrono::Utc;
 use gpui::AsyncApp;
+use openai_subscribed::usage::{CREDITS_EXPLAINED, UsageWarningThresholds, credits_line};
 
 /// Asks for the signed-in account's usage windows and prints them (or the last known snapshot).
 pub async fn show(context: CommandContext, json: bool, cx: &mut AsyncApp) -> Result<()> {
@@ -47,16 +48,38 @@ pub async fn show(context: CommandContext, json: bool, cx: &mut AsyncApp) -> Res
         );
         return Ok(());
     };
-    out!("{}", render_usage(&usage, Utc::now()));
+    let thresholds = context_thresholds(&state, cx)?;
+    out!("{}", render_usage_with(&usage, &thresholds, Utc::now()));
     Ok(())
 }
 
-/// The text form: one line per window, then credits, then the snapshot's age.
+fn context_thresholds(
+    state: &gpui::Entity<openai_subscribed::provider::State>,
+    cx: &mut AsyncApp,
+) -> Result<UsageWarningThresholds> {
+    state.read_with(cx, |state, _| state.config().usage_warnings.clone())
+}
+
+/// The text form with the default warning thresholds (see [`render_usage_with`]).
 pub fn render_usage(
     usage: &openai_subscribed::usage::UsageLimits,
     now: chrono::DateTime<Utc>,
 ) -> String {
+    render_usage_with(usage, &UsageWarningThresholds::default(), now)
+}
+
+/// The text form: which window ran out (while the limit is reached), one line per window (the
+/// one that ran out marked), a warning per window past a threshold, credits when the account
+/// has some, then the snapshot's age.
+pub fn render_usage_with(
+    usage: &openai_subscribed::usage::UsageLimits,
+    thresholds: &UsageWarningThresholds,
+    now: chrono::DateTime<Utc>,
+) -> String {
     let mut text = String::new();
+    if let Some(line) = openai_subscribed::provider::blocking_window_line(usage, now) {
+        text.push_str(&format!("{line}\n"));
+    }
     for bar in openai_subscribed::provider::usage_bars(usage, now) {
         let filled = (bar.used_percent / 5.0).round() as usize;
         text.push_str(&format!(
@@ -69,22 +92,17 @@ pub fn render_usage(
         if let Some(resets) = bar.resets {
             text.push_str(&format!(", {resets}"));
         }
+        if bar.blocking {
+            text.push_str("  ← ran out");
+        }
         text.push('\n');
     }
-    if let Some(credits) = &usage.credits {
-        let balance = if credits.unlimited {
-            "unlimited".to_string()
-        } else {
-            credits.balance.clone().unwrap_or_else(|| {
-                if credits.has_credits {
-                    "available"
-                } else {
-                    "none"
-                }
-                .to_string()
-            })
-        };
-        text.push_str(&format!("Credits: {balance}\n"));
+    for warning in openai_subscribed::provider::warning_lines(usage, thresholds, now) {
+        text.push_str(&format!("warning: {warning}\n"));
+    }
+    // Only when the account has credits: a bare "Credits: 0" explains nothing.
+    if let Some(line) = usage.credits.as_ref().and_then(credits_line) {
+        text.push_str(&format!("{line} ({CREDITS_EXPLAINED})\n"));
     }
     text.push_str(&format!(
         "(as reported at {})\n",

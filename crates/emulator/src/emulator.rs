@@ -90,6 +90,7 @@ mod errors;
 pub mod faults;
 pub mod issuer;
 pub mod jwt;
+pub mod limits;
 pub mod misbehaving;
 pub mod models;
 pub mod request_body;
@@ -104,6 +105,7 @@ pub mod websocket;
 pub use browser::BrowserVisit;
 pub use consent::AuthorizePage;
 pub use faults::{Fault, FaultRoute};
+pub use limits::{ConcurrencyLimit, UsageLevels};
 pub use request_body::RequestEncodings;
 pub use siwc::faults::SiwcFault;
 pub use siwc::state::{SiwcConsent, SiwcMintedTokens, SiwcRecordedRequest, SiwcStats};
@@ -411,6 +413,18 @@ impl Emulator {
     /// cancel or observe a stream while it is still arriving (zero, the default: all at once).
     pub fn set_stream_pause(&self, pause: Duration) {
         self.state.set_stream_pause(pause);
+    }
+
+    /// Makes the 5-hour and weekly windows report these levels (in `/wham/usage` and every
+    /// answer's headers) instead of the scripted ones; `None` goes back to the script.
+    pub fn set_usage_levels(&self, levels: Option<UsageLevels>) {
+        self.state.limits.set_levels(levels);
+    }
+
+    /// Above `max_in_flight` answers streaming at once, `/responses` answers a short-wait 429
+    /// (see [`limits`]); `None` lifts the limit.
+    pub fn set_concurrency_limit(&self, limit: Option<ConcurrencyLimit>) {
+        self.state.limits.set_concurrency(limit);
     }
 
     /// Mints live tokens for the emulated account without a browser, as a code exchange would.

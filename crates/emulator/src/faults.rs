@@ -10,7 +10,7 @@
 //! - `/models`: [`Fault::ModelsStatus`], [`Fault::RawAnswer`] for [`FaultRoute::Models`].
 //! - `/wham/usage`: [`Fault::UsageStatus`], [`Fault::RawAnswer`] for [`FaultRoute::Usage`].
 //! - `/responses`, as the request arrives (before any check): [`Fault::ResponsesUnauthorized`],
-//!   [`Fault::ResponsesUsageLimit`], [`Fault::ResponsesStatus`], [`Fault::RawAnswer`] for
+//!   [`Fault::ResponsesUsageLimit`], [`Fault::ResponsesWindowLimit`], [`Fault::ResponsesStatus`], [`Fault::RawAnswer`] for
 //!   [`FaultRoute::Responses`].
 //! - `/responses`, once the request has passed every check and the stream starts:
 //!   [`Fault::ResponsesCutStream`], [`Fault::ResponsesFailed`], [`Fault::ResponsesLongAnswer`].
@@ -57,6 +57,17 @@ pub enum Fault {
     ResponsesUsageLimit {
         /// Seconds from now until `resets_at`.
         resets_in_secs: i64,
+    },
+    /// The next `/responses` answers 429 `usage_limit_reached` because one window ran out: its
+    /// headers show that window (`window_minutes`: 300 or 10080) at 100 %, resetting in
+    /// `resets_in_secs`, and the other at `other_used_percent` (see [`crate::limits`]).
+    ResponsesWindowLimit {
+        /// The spent window's length in minutes.
+        window_minutes: u64,
+        /// Seconds from now until it resets (the body's `resets_at`).
+        resets_in_secs: i64,
+        /// How much of the other window is used.
+        other_used_percent: f64,
     },
     /// The next `/responses` answers this status and JSON body, with an optional `Retry-After`.
     ResponsesStatus {

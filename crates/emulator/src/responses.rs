@@ -35,6 +35,7 @@ use super::backend_auth::{self, unauthorized};
 use super::compaction;
 use super::errors::{Rejection, invalid_request, raw, raw_body};
 use super::faults::{Fault, FaultRoute};
+use super::limits;
 use super::models;
 use super::request_body;
 use super::script;
@@ -103,7 +104,21 @@ pub async fn create_response(
     {
         return answer.into_response();
     }
-    script::answer(&state, request)
+    // Above the account's concurrency limit (when a test set one): a short-wait 429. The place
+    // is held until the answer's body is done or the client leaves.
+    let slot = match limits::admit(&state) {
+        Ok(slot) => slot,
+        Err(answer) => return answer.into_response(),
+    };
+    script::answer(&state, request).map(|body| {
+        axum::body::Body::from_stream(futures::StreamExt::map(
+            body.into_data_stream(),
+            move |chunk| {
+                let _held = &slot;
+                chunk
+            },
+        ))
+    })
 }
 
 /// The answer a queued early fault asks for (a 401, a usage limit, a status, a raw answer),
@@ -114,6 +129,7 @@ pub(crate) fn early_fault_answer(state: &SharedState) -> Option<Response> {
             fault,
             Fault::ResponsesUnauthorized
                 | Fault::ResponsesUsageLimit { .. }
+                | Fault::ResponsesWindowLimit { .. }
                 | Fault::ResponsesStatus { .. }
         ) || fault.is_raw_answer_for(FaultRoute::Responses)
     })?;
@@ -123,6 +139,16 @@ pub(crate) fn early_fault_answer(state: &SharedState) -> Option<Response> {
             "Your authentication token has been invalidated. Please try signing in again.",
         )),
         Fault::ResponsesUsageLimit { resets_in_secs } => Some(usage_limit(state, resets_in_secs)),
+        Fault::ResponsesWindowLimit {
+            window_minutes,
+            resets_in_secs,
+            other_used_percent,
+        } => Some(limits::window_limit(
+            state,
+            window_minutes,
+            resets_in_secs,
+            other_used_percent,
+        )),
         Fault::ResponsesStatus {
             status,
             body,

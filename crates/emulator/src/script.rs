@@ -48,8 +48,21 @@ pub(super) const SECONDARY_RESETS_IN_SECS: i64 = 5 * 24 * 3600;
 
 /// How much of the 5-hour window is spent: a point per answer so far (at most 99). The headers
 /// of `/responses` and `/wham/usage` both report it.
+/// A level set with [`Emulator::set_usage_levels`](super::Emulator::set_usage_levels) stands
+/// over it.
 pub(super) fn primary_used_percent(state: &SharedState) -> f64 {
-    state.stats().responses_requests.min(99) as f64
+    match state.limits.levels() {
+        Some(levels) => levels.five_hour_used_percent,
+        None => state.stats().responses_requests.min(99) as f64,
+    }
+}
+
+/// How much of the weekly window is spent: [`SECONDARY_USED_PERCENT`], or the level a test set.
+pub(super) fn secondary_used_percent(state: &SharedState) -> f64 {
+    state
+        .limits
+        .levels()
+        .map_or(SECONDARY_USED_PERCENT, |levels| levels.weekly_used_percent)
 }
 /// The longest quote of the user's message the reply repeats.
 const MAX_QUOTE_CHARS: usize = 400;
@@ -689,7 +702,7 @@ pub fn insert_limit_headers(
         ("x-codex-primary-reset-at", primary_reset_at.to_string()),
         (
             "x-codex-secondary-used-percent",
-            SECONDARY_USED_PERCENT.to_string(),
+            secondary_used_percent(state).to_string(),
         ),
         (
             "x-codex-secondary-window-minutes",

@@ -47,6 +47,10 @@ pub struct EmulatorStats {
     /// The most `/responses` answers streaming at once, per model slug.
     #[serde(default)]
     pub responses_in_flight_max: std::collections::BTreeMap<String, usize>,
+    /// `/responses` requests answered 429 for going over the concurrency limit
+    /// ([`crate::limits::ConcurrencyLimit`]).
+    #[serde(default)]
+    pub rate_limited_responses: usize,
 }
 
 /// An authorization code waiting for its exchange (RFC 6749 §4.1.2, RFC 7636 §4.4).
@@ -233,6 +237,8 @@ pub struct SharedState {
     usage_held: tokio::sync::watch::Sender<bool>,
     /// The WebSocket transport's settings and record.
     pub websocket: super::websocket::WebSocketState,
+    /// The usage levels and the concurrency limit a test set ([`crate::limits`]).
+    pub limits: super::limits::Limits,
 }
 
 impl std::fmt::Debug for SharedState {
@@ -268,12 +274,15 @@ impl SharedState {
             inner: Mutex::new(Inner::default()),
             usage_held: tokio::sync::watch::Sender::new(false),
             websocket: Default::default(),
+            limits: super::limits::Limits::default(),
         }
     }
 
     /// A snapshot of the counters.
     pub fn stats(&self) -> EmulatorStats {
-        self.inner.lock().stats.clone()
+        let mut stats = self.inner.lock().stats.clone();
+        stats.rate_limited_responses = self.limits.refused();
+        stats
     }
 
     /// Bumps a counter.

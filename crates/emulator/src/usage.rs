@@ -16,7 +16,7 @@ use super::errors::injected_answer;
 use super::faults::{Fault, FaultRoute};
 use super::script::{
     PRIMARY_RESETS_IN_SECS, PRIMARY_WINDOW_MINUTES, SECONDARY_RESETS_IN_SECS,
-    SECONDARY_USED_PERCENT, SECONDARY_WINDOW_MINUTES, primary_used_percent,
+    SECONDARY_WINDOW_MINUTES, primary_used_percent, secondary_used_percent,
 };
 use super::state::{SharedState, now_secs};
 use axum::Json;
@@ -57,17 +57,20 @@ pub async fn wham_usage(State(state): State<Arc<SharedState>>, headers: HeaderMa
     }
     let account = &state.options.account;
     let primary_used = primary_used_percent(&state);
+    let secondary_used = secondary_used_percent(&state);
+    // A window at 100 % (only with levels a test set) is the plan's limit reached.
+    let reached = primary_used >= 100.0 || secondary_used >= 100.0;
     Json(json!({
         "user_id": account.user_id,
         "account_id": account.account_id,
         "email": account.email,
         "plan_type": account.plan,
         "rate_limit": {
-            "allowed": true,
-            "limit_reached": false,
+            "allowed": !reached,
+            "limit_reached": reached,
             "primary_window": window(primary_used, PRIMARY_WINDOW_MINUTES, PRIMARY_RESETS_IN_SECS),
             "secondary_window": window(
-                SECONDARY_USED_PERCENT,
+                secondary_used,
                 SECONDARY_WINDOW_MINUTES,
                 SECONDARY_RESETS_IN_SECS,
             ),
