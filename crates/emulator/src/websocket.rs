@@ -413,6 +413,19 @@ impl Socket {
                 return Next::KeepOpen;
             }
         };
+        // Above the account's concurrency limit (when a test set one): a short-wait 429, as
+        // over HTTP. The place is held until this answer is sent.
+        let _slot = if prewarm {
+            None
+        } else {
+            match crate::limits::admit(&self.state) {
+                Ok(slot) => Some(slot),
+                Err(rejection) => {
+                    self.send_answer_as_error(rejection.into_response()).await;
+                    return Next::KeepOpen;
+                }
+            }
+        };
         let mut limits = self.rate_limits();
         if !self.send(&mut limits).await {
             return Next::Close;
