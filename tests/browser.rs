@@ -289,7 +289,7 @@ fn cancel_is_refused(cx: &mut TestAppContext, chromium: &Path) {
     assert!(refused.url.contains("error=access_denied"), "{refused:?}");
     assert!(refused.text.contains("Sign-in was declined"), "{refused:?}");
     assert!(
-        refused.text.contains("the user cancelled the sign-in"),
+        refused.text.contains("you cancelled the sign-in"),
         "{refused:?}"
     );
 

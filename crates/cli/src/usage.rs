@@ -67,12 +67,11 @@ pub fn render_usage(
         };
         text.push_str(&format!("Credits: {balance}\n"));
     }
+    // The reset times above are on the same clock as this one.
     text.push_str(&format!(
-        "(as reported at {})\n",
-        usage
-            .observed_at
-            .with_timezone(&chrono::Local)
-            .format("%Y-%m-%d %H:%M")
+        "(as reported at {}; times in {})\n",
+        super::local_time::date_time(usage.observed_at),
+        super::local_time::zone_now()
     ));
     text
 }
