@@ -316,6 +316,7 @@ fn main() {
     let http = ReqwestHttpClient::new(&config.user_agent()).expect("an HTTP client");
 
     Application::new()
+        .with_assets(ui::IconAssets)
         .with_http_client(http.clone())
         .run(move |cx: &mut App| {
             // The emulator serves as long as the app runs.

@@ -108,6 +108,7 @@ fn main() {
     let http = ReqwestHttpClient::new(&config.user_agent()).expect("an HTTP client");
 
     Application::new()
+        .with_assets(ui::IconAssets)
         .with_http_client(http.clone())
         .run(move |cx: &mut App| {
             cx.set_global(EmulatorHandle(emulator.clone()));
