@@ -30,11 +30,19 @@ pub enum IconName {
     LoadCircle,
     /// A curved arrow back (what `ConfiguredApiCard`'s button shows).
     Undo,
+    /// A chevron pointing down (an open disclosure, a menu).
+    ChevronDown,
+    /// A chevron pointing right (a closed disclosure).
+    ChevronRight,
+    /// An arrow up (send).
+    ArrowUp,
+    /// A plus (new thread).
+    Plus,
 }
 
 impl IconName {
     /// Every icon.
-    pub const ALL: [IconName; 10] = [
+    pub const ALL: [IconName; 14] = [
         IconName::AiOpenAi,
         IconName::ZedAssistant,
         IconName::Check,
@@ -45,6 +53,10 @@ impl IconName {
         IconName::XCircle,
         IconName::LoadCircle,
         IconName::Undo,
+        IconName::ChevronDown,
+        IconName::ChevronRight,
+        IconName::ArrowUp,
+        IconName::Plus,
     ];
 
     /// The icon's asset path, as Zed names it: `icons/ai_open_ai.svg`.
@@ -60,6 +72,10 @@ impl IconName {
             IconName::XCircle => "icons/x_circle.svg",
             IconName::LoadCircle => "icons/load_circle.svg",
             IconName::Undo => "icons/undo.svg",
+            IconName::ChevronDown => "icons/chevron_down.svg",
+            IconName::ChevronRight => "icons/chevron_right.svg",
+            IconName::ArrowUp => "icons/arrow_up.svg",
+            IconName::Plus => "icons/plus.svg",
         }
     }
 
@@ -75,6 +91,10 @@ impl IconName {
             IconName::XCircle => include_bytes!("../icons/x_circle.svg"),
             IconName::LoadCircle => include_bytes!("../icons/load_circle.svg"),
             IconName::Undo => include_bytes!("../icons/undo.svg"),
+            IconName::ChevronDown => include_bytes!("../icons/chevron_down.svg"),
+            IconName::ChevronRight => include_bytes!("../icons/chevron_right.svg"),
+            IconName::ArrowUp => include_bytes!("../icons/arrow_up.svg"),
+            IconName::Plus => include_bytes!("../icons/plus.svg"),
         }
     }
 }
