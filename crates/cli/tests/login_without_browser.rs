@@ -86,3 +86,58 @@ fn without_a_display_login_says_so_and_ctrl_c_says_nothing_about_a_renewal() {
     assert!(!stderr.contains("renewal"), "{stderr}");
     assert_eq!(emulator.stats().token_requests, 0);
 }
+
+/// A launcher that fails (here a stand-in `xdg-open` that exits 3, alone on the `PATH`): the
+/// sign-in page is printed once, plainly, with the device code offered, and nothing of the
+/// launcher's error (which repeats the whole URL) is shown.
+#[cfg(unix)]
+#[test]
+fn a_failed_browser_launch_prints_the_page_once() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let _ports = callback_ports::PortLock::acquire();
+    let emulator = emulator();
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let launcher = bin.join("xdg-open");
+    std::fs::write(&launcher, "#!/bin/sh\nexit 3\n").unwrap();
+    std::fs::set_permissions(&launcher, std::fs::Permissions::from_mode(0o755)).unwrap();
+
+    let mut child = cli(&emulator, dir.path())
+        .arg("login")
+        .env_remove("SSH_CONNECTION")
+        .env_remove("SSH_TTY")
+        .env("DISPLAY", ":0")
+        .env("PATH", &bin)
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut said = Vec::new();
+    let url = loop {
+        let line = stderr
+            .next()
+            .expect("login printed no sign-in page")
+            .unwrap();
+        if line.starts_with("http") {
+            break line;
+        }
+        said.push(line);
+    };
+    let rest = std::thread::spawn(move || stderr.map_while(Result::ok).collect::<Vec<_>>());
+    assert_eq!(approve(&url), 200);
+    let output = finish(child);
+    let mut all = said;
+    all.extend(rest.join().unwrap());
+    let all = all.join("\n");
+    assert!(output.status.success(), "{all}");
+    assert!(all.contains("Could not open a browser"), "{all}");
+    assert!(all.contains("login --device"), "{all}");
+    assert!(
+        !all.contains("oauth/authorize"),
+        "the URL came twice:\n{all}"
+    );
+    assert!(
+        !all.contains("ExitStatus") && !all.contains("Launcher"),
+        "{all}"
+    );
+}
