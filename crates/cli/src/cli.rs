@@ -13,6 +13,11 @@
 //! | `usage [--json]` | [`usage`] |
 //! | `emulator [--port N]` | [`emulator_command`] |
 //! | `demo` | [`demo`] |
+//!
+//! Shared by the commands: [`args`] (the options; each command's help lists the global options
+//! it uses), [`output`] (printing that never panics), [`reasoning_text`] (reasoning's Markdown
+//! for a terminal), [`local_time`] (times labelled with their zone), [`headless`] (the app and
+//! the wait for renewals), [`stop_signal`].
 
 pub mod account;
 pub mod args;
