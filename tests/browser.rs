@@ -21,7 +21,8 @@
 //! `OPENAI_SUBSCRIBED_REQUIRE_CHROMIUM` is set (`scripts/test.sh` sets it), which makes a missing
 //! Chromium a failure. `OPENAI_SUBSCRIBED_CHROMIUM` names another binary.
 //!
-//! **Screenshots** of each page land in `target/tmp/browser-screenshots/`; with
+//! **Screenshots** of each page, in the light and the dark appearance (`NAME-light.png`,
+//! `NAME-dark.png`), land in `target/tmp/browser-screenshots/`; with
 //! `OPENAI_SUBSCRIBED_UPDATE_SCREENSHOTS=1` they are also written to `docs/` (the README shows
 //! them): `cargo test --test browser` with that variable set refreshes them.
 //!
@@ -227,10 +228,10 @@ fn continue_signs_in(cx: &mut TestAppContext, chromium: &Path) {
         let mut cdp = Cdp::connect(&ws)?;
         let tab = cdp.open_tab(url.as_str())?;
         let consent = cdp.wait_for_text(&tab, "Continue")?;
-        cdp.screenshot(&tab, "browser-consent.png")?;
+        cdp.screenshot(&tab, "browser-consent")?;
         cdp.click(&tab, "#continue")?;
-        let done = cdp.wait_for_text(&tab, "Signed in to ChatGPT")?;
-        cdp.screenshot(&tab, "browser-signed-in.png")?;
+        let done = cdp.wait_for_text(&tab, "signed in to ChatGPT")?;
+        cdp.screenshot(&tab, "browser-signed-in")?;
         Ok((consent, done))
     });
     let (consent, done) = drive_until_finished(cx, script).unwrap();
@@ -250,9 +251,11 @@ fn continue_signs_in(cx: &mut TestAppContext, chromium: &Path) {
     assert!(done.title.contains("Signed in"), "{done:?}");
     assert!(
         done.text
-            .contains("Signed in to ChatGPT as ada@example.com"),
+            .contains("You are signed in to ChatGPT as ada@example.com"),
         "{done:?}"
     );
+    // The page names the app to return to.
+    assert!(done.text.contains("return to Zed"), "{done:?}");
 
     wait_for_state(cx, &h, |status| {
         matches!(status, ConfigurationStatus::SignedIn { .. })
@@ -281,7 +284,7 @@ fn cancel_is_refused(cx: &mut TestAppContext, chromium: &Path) {
         cdp.wait_for_text(&tab, "Cancel")?;
         cdp.click(&tab, "#cancel")?;
         let refused = cdp.wait_for_text(&tab, "Sign-in failed")?;
-        cdp.screenshot(&tab, "browser-sign-in-refused.png")?;
+        cdp.screenshot(&tab, "browser-sign-in-refused")?;
         Ok(refused)
     });
     let refused = drive_until_finished(cx, script).unwrap();
@@ -289,7 +292,7 @@ fn cancel_is_refused(cx: &mut TestAppContext, chromium: &Path) {
     assert!(refused.url.contains("error=access_denied"), "{refused:?}");
     assert!(refused.text.contains("Sign-in was declined"), "{refused:?}");
     assert!(
-        refused.text.contains("the user cancelled the sign-in"),
+        refused.text.contains("you cancelled the sign-in"),
         "{refused:?}"
     );
 
@@ -347,9 +350,9 @@ fn stale_tab(cx: &mut TestAppContext, chromium: &Path) {
         // The old tab's "Continue" reaches the new sign-in's server with the old `state`.
         cdp.click(&old_tab, "#continue")?;
         let mismatch = cdp.wait_for_text(&old_tab, "Sign-in link out of date")?;
-        cdp.screenshot(&old_tab, "browser-stale-tab.png")?;
+        cdp.screenshot(&old_tab, "browser-stale-tab")?;
         cdp.click(&new_tab, "#continue")?;
-        let done = cdp.wait_for_text(&new_tab, "Signed in to ChatGPT")?;
+        let done = cdp.wait_for_text(&new_tab, "signed in to ChatGPT")?;
         Ok((mismatch, done))
     });
     let (mismatch, done) = drive_until_finished(cx, script).unwrap();
@@ -734,22 +737,37 @@ impl Cdp {
 
     /// A PNG of the tab, kept in `target/tmp/browser-screenshots/` (and in `docs/` when
     /// `OPENAI_SUBSCRIBED_UPDATE_SCREENSHOTS` is set).
+    /// Captures the tab as `NAME-light.png` and `NAME-dark.png`: the page as the system's light
+    /// and dark appearance show it (`prefers-color-scheme`, emulated), then the default again.
     fn screenshot(&mut self, tab: &str, name: &str) -> Result<()> {
-        let answer = self.call(
-            Some(tab),
-            "Page.captureScreenshot",
-            json!({"format": "png"}),
-        )?;
-        let png = base64::engine::general_purpose::STANDARD
-            .decode(answer["data"].as_str().context("no screenshot data")?)?;
-        ensure!(png.starts_with(b"\x89PNG"), "the screenshot is not a PNG");
-        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("browser-screenshots");
-        std::fs::create_dir_all(&dir)?;
-        std::fs::write(dir.join(name), &png)?;
-        if std::env::var_os(UPDATE_SCREENSHOTS).is_some() {
-            let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs");
-            std::fs::write(docs.join(name), &png)?;
+        for scheme in ["light", "dark"] {
+            self.call(
+                Some(tab),
+                "Emulation.setEmulatedMedia",
+                json!({"features": [{"name": "prefers-color-scheme", "value": scheme}]}),
+            )?;
+            let answer = self.call(
+                Some(tab),
+                "Page.captureScreenshot",
+                json!({"format": "png"}),
+            )?;
+            let png = base64::engine::general_purpose::STANDARD
+                .decode(answer["data"].as_str().context("no screenshot data")?)?;
+            ensure!(png.starts_with(b"\x89PNG"), "the screenshot is not a PNG");
+            let file = format!("{name}-{scheme}.png");
+            let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("browser-screenshots");
+            std::fs::create_dir_all(&dir)?;
+            std::fs::write(dir.join(&file), &png)?;
+            if std::env::var_os(UPDATE_SCREENSHOTS).is_some() {
+                let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs");
+                std::fs::write(docs.join(&file), &png)?;
+            }
         }
+        self.call(
+            Some(tab),
+            "Emulation.setEmulatedMedia",
+            json!({"features": []}),
+        )?;
         Ok(())
     }
 }

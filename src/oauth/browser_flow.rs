@@ -56,6 +56,7 @@ pub fn start_browser_sign_in(
     let verifier = PkceVerifier::generate();
     let challenge = PkceChallenge::s256(&verifier);
     let state = CsrfState::generate();
+    let app_name = options.app_name.clone();
     let server = CallbackServer::bind(options, executor.clone())?;
     let port = server.port();
     let redirect_uri = server.redirect_uri();
@@ -83,7 +84,7 @@ pub fn start_browser_sign_in(
                 Err(OAuthError::from_callback(&error, description.as_deref()))
             }
         };
-        responder.respond(result_page(&result)).await;
+        responder.respond(result_page(&result, &app_name)).await;
         result
     });
     Ok(BrowserSignIn {
@@ -94,8 +95,8 @@ pub fn start_browser_sign_in(
     })
 }
 
-/// The page the browser shows once the sign-in has ended.
-fn result_page(result: &Result<TokenSet, OAuthError>) -> Page {
+/// The page the browser shows once the sign-in has ended, sending the reader back to `app_name`.
+fn result_page(result: &Result<TokenSet, OAuthError>, app_name: &str) -> Page {
     match result {
         Ok(tokens) => {
             let who = match (&tokens.identity.email, &tokens.identity.plan) {
@@ -105,7 +106,10 @@ fn result_page(result: &Result<TokenSet, OAuthError>) -> Page {
             };
             Page::success(
                 "Signed in",
-                format!("Signed in to ChatGPT{who}. You can close this tab."),
+                format!(
+                    "You are signed in to ChatGPT{who}. You can close this tab and return to \
+                     {app_name}."
+                ),
             )
         }
         Err(error) => {
@@ -118,7 +122,11 @@ fn result_page(result: &Result<TokenSet, OAuthError>) -> Page {
                 | OAuthError::InvalidToken(_) => StatusCode::BAD_GATEWAY,
                 _ => StatusCode::INTERNAL_SERVER_ERROR,
             };
-            Page::error(status, "Sign-in failed", error.to_string())
+            Page::error(
+                status,
+                "Sign-in failed",
+                format!("{error} You can close this tab and return to {app_name}."),
+            )
         }
     }
 }

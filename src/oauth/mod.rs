@@ -17,11 +17,15 @@
 //! - Both can be stopped with their `CancelHandle` or by dropping the task, and fail with an
 //!   [`OAuthError`] written for the user.
 //!
+//! Whether a browser sign-in can work where the process runs (SSH, no display, no launcher) is
+//! [`browser_availability`]'s question.
+//!
 //! The pieces, one concern each: `pkce`, `state_param`, [`authorize_url`], [`callback_server`],
 //! [`html_page`], [`token_exchange`], [`token_refresh`], [`token_revocation`], [`device_code`],
 //! `browser_flow`, [`error`], plus the token types [`tokens`] and [`jwt_claims`].
 
 pub mod authorize_url;
+pub mod browser_availability;
 pub(crate) mod browser_flow;
 pub mod callback_server;
 pub(crate) mod cancel;
@@ -38,6 +42,7 @@ pub mod token_refresh;
 pub mod token_revocation;
 pub mod tokens;
 
+pub use browser_availability::BrowserAvailability;
 pub use browser_flow::{BrowserSignIn, start_browser_sign_in};
 pub use callback_server::CallbackServerOptions;
 pub use device_code::{DeviceCode, DeviceCodeOptions, request_device_code};

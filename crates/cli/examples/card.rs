@@ -77,22 +77,27 @@ struct CardWindow {
 impl Render for CardWindow {
     fn render(&mut self, _window: &mut Window, cx: &mut Context<Self>) -> impl IntoElement {
         let colors = cx.theme().colors();
-        div().size_full().p_4().bg(colors.background).child(
-            div()
-                .rounded_md()
-                .border_1()
-                .border_color(colors.border_variant)
-                .bg(colors.panel_background)
-                .child(
-                    div()
-                        .px_3()
-                        .pt_2()
-                        .text_sm()
-                        .text_color(colors.text)
-                        .child("ChatGPT Subscription"),
-                )
-                .child(self.card.clone()),
-        )
+        div()
+            .size_full()
+            .p_4()
+            .font_family(theme::UI_FONT_FAMILY)
+            .bg(colors.background)
+            .child(
+                div()
+                    .rounded_md()
+                    .border_1()
+                    .border_color(colors.border_variant)
+                    .bg(colors.panel_background)
+                    .child(
+                        div()
+                            .px_3()
+                            .pt_2()
+                            .text_sm()
+                            .text_color(colors.text)
+                            .child("ChatGPT Subscription"),
+                    )
+                    .child(self.card.clone()),
+            )
     }
 }
 
@@ -124,6 +129,7 @@ fn main() {
     let http = ReqwestHttpClient::new(&config.user_agent()).expect("an HTTP client");
 
     Application::new()
+        .with_assets(ui::IconAssets)
         .with_http_client(http.clone())
         .run(move |cx: &mut App| {
             cx.set_global(EmulatorHandle(emulator.clone()));

@@ -9,7 +9,7 @@ use anyhow::{Result, anyhow};
 use gpui::AsyncApp;
 use openai_subscribed::auth::revoke::Revocation;
 use openai_subscribed::auth::{AuthError, AuthState, SignInMethod, SignInProgress};
-use openai_subscribed::oauth::OAuthError;
+use openai_subscribed::oauth::{BrowserAvailability, OAuthError};
 use openai_subscribed::printable::one_line;
 use openai_subscribed::provider::{OpenAiSubscribedProvider, UrlOpener};
 use openai_subscribed::route::Route;
@@ -50,17 +50,38 @@ fn sign_in_method(args: &LoginArgs) -> Result<SignInMethod> {
     })
 }
 
+/// How `login` offers the browser sign-in's page: printed alone on stdout when asked
+/// (`--no-browser`) or when no browser can work here (said first, in one line, with the device
+/// code offered), else opened in the browser, and printed once, plainly, if that fails.
+fn browser_opener(no_browser: bool, availability: BrowserAvailability) -> UrlOpener {
+    let print_url = UrlOpener::Custom(Rc::new(|url, _| outln!("{url}")));
+    if no_browser {
+        // The URL alone on one line of stdout, for scripts and remote shells.
+        return print_url;
+    }
+    if let Some(explanation) = availability.explanation("`openai-subscribed login --device`") {
+        errln!("{explanation}");
+        errln!("Or open this page in a browser that can reach this machine:");
+        return print_url;
+    }
+    UrlOpener::Custom(Rc::new(|url, _| {
+        if let Err(error) = open::that_detached(url.as_str()) {
+            // The launcher's error repeats the whole URL: only its kind goes to the log.
+            log::debug!("the browser launcher failed: {:?}", error.kind());
+            errln!(
+                "Could not open a browser. Open this page to sign in (or run \
+                 `openai-subscribed login --device`):\n{url}"
+            );
+        }
+    }))
+}
+
 /// `login [--route siwc|codex] [--no-browser] [--device]`.
 pub async fn login(context: CommandContext, args: LoginArgs, cx: &mut AsyncApp) -> Result<()> {
-    let opener = if args.no_browser {
-        // The URL alone on one line of stdout, for scripts and remote shells.
-        UrlOpener::Custom(Rc::new(|url, _| outln!("{url}")))
+    let opener = if args.device {
+        UrlOpener::System
     } else {
-        UrlOpener::Custom(Rc::new(|url, _| {
-            if let Err(error) = open::that_detached(url.as_str()) {
-                errln!("Could not open a browser ({error}); visit:\n{url}");
-            }
-        }))
+        browser_opener(args.no_browser, BrowserAvailability::here())
     };
     let method = sign_in_method(&args)?;
     let (provider, _) = context.loaded_provider(opener, cx).await?;
@@ -214,9 +235,7 @@ pub async fn status(context: CommandContext, json: bool, cx: &mut AsyncApp) -> R
             outln!("Route:    {}", route.label());
             outln!(
                 "Session:  access token valid until {} (renewed automatically)",
-                expires_at
-                    .with_timezone(&chrono::Local)
-                    .format("%Y-%m-%d %H:%M")
+                super::local_time::date_time(expires_at)
             );
             outln!("Stored in the {store}");
         }

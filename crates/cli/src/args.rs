@@ -127,14 +127,17 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// Where to sign in, where to send requests, and where to keep the sign-in.
+/// Where to sign in, where to send requests, and where to keep the sign-in. Listed under their
+/// own heading, after each command's own options; a command's help shows only the ones it uses
+/// ([`GLOBAL_OPTIONS_UNUSED`]).
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// The OAuth issuer.
-    #[arg(long, global = true, env = ENV_AUTH_URL, default_value = config::DEFAULT_ISSUER)]
+    #[arg(long, global = true, env = ENV_AUTH_URL, value_name = "URL", default_value = config::DEFAULT_ISSUER)]
     pub auth_url: String,
     /// The subscription backend.
-    #[arg(long, global = true, env = ENV_BACKEND_URL, default_value = config::DEFAULT_BACKEND)]
+    #[arg(long, global = true, env = ENV_BACKEND_URL, value_name = "URL", default_value = config::DEFAULT_BACKEND)]
     pub backend_url: String,
     /// The official route's issuer ("Sign in with ChatGPT"); its endpoints come from its
     /// discovery document.
@@ -144,30 +147,34 @@ pub struct GlobalArgs {
     #[arg(long, global = true, env = ENV_SIWC_API_URL, default_value = config::DEFAULT_OFFICIAL_API)]
     pub siwc_api_url: String,
     /// Where the sign-in is kept: the OS keychain, a 0600 file, or memory (gone at exit).
-    /// `auto` uses the keychain and falls back to the file when no keychain answers.
     #[arg(long, global = true, env = "OPENAI_SUBSCRIBED_STORE", value_enum, default_value_t = StoreArg::Auto)]
     pub store: StoreArg,
-    /// The file used by the file store (default: the user's config directory).
-    #[arg(long, global = true, env = "OPENAI_SUBSCRIBED_STORE_PATH")]
+    /// The file used by the file store [default: chatgpt-credentials.json in your config
+    /// directory; `status` names it].
+    #[arg(
+        long,
+        global = true,
+        env = "OPENAI_SUBSCRIBED_STORE_PATH",
+        value_name = "FILE"
+    )]
     pub store_path: Option<PathBuf>,
-    /// The client version sent to the model catalog: `0.0.0` (the default) asks for the whole
-    /// catalog; any other version gets only the models the backend serves to it.
-    #[arg(long, global = true, env = ENV_CLIENT_VERSION, default_value = config::CLIENT_VERSION)]
+    /// The client version sent to the model catalog: `0.0.0` asks for the whole catalog; any
+    /// other version gets only the models the backend serves to it.
+    #[arg(long, global = true, env = ENV_CLIENT_VERSION, value_name = "VERSION", default_value = config::CLIENT_VERSION)]
     pub client_version: String,
-    /// Seconds to wait for the backend to start answering a chat request [default: 120].
-    #[arg(long, global = true, env = "OPENAI_SUBSCRIBED_FIRST_BYTE_TIMEOUT", value_name = "SECONDS", value_parser = parse_seconds)]
-    pub first_byte_timeout: Option<Duration>,
-    /// Seconds of silence on the connection after which a streaming answer is given up
-    /// [default: 90].
-    #[arg(long, global = true, env = "OPENAI_SUBSCRIBED_STREAM_IDLE_TIMEOUT", value_name = "SECONDS", value_parser = parse_seconds)]
-    pub stream_idle_timeout: Option<Duration>,
+    /// Seconds to wait for the backend to start answering a chat request.
+    #[arg(long, global = true, env = "OPENAI_SUBSCRIBED_FIRST_BYTE_TIMEOUT", value_name = "SECONDS", value_parser = parse_seconds, default_value = "120")]
+    pub first_byte_timeout: Duration,
+    /// Seconds of silence on the connection after which a streaming answer is given up.
+    #[arg(long, global = true, env = "OPENAI_SUBSCRIBED_STREAM_IDLE_TIMEOUT", value_name = "SECONDS", value_parser = parse_seconds, default_value = "90")]
+    pub stream_idle_timeout: Duration,
     /// Seconds without progress (keep-alive messages do not count) after which a streaming
-    /// answer is given up [default: 300].
-    #[arg(long, global = true, env = "OPENAI_SUBSCRIBED_EVENT_IDLE_TIMEOUT", value_name = "SECONDS", value_parser = parse_seconds)]
-    pub event_idle_timeout: Option<Duration>,
+    /// answer is given up.
+    #[arg(long, global = true, env = "OPENAI_SUBSCRIBED_EVENT_IDLE_TIMEOUT", value_name = "SECONDS", value_parser = parse_seconds, default_value = "300")]
+    pub event_idle_timeout: Duration,
     /// How request bodies are sent: zstd-compressed (falling back to plain JSON if the backend
     /// refuses it) or plain JSON.
-    #[arg(long, global = true, env = ENV_REQUEST_COMPRESSION, value_enum, default_value_t = CompressionArg::Zstd)]
+    #[arg(long, global = true, env = ENV_REQUEST_COMPRESSION, value_name = "HOW", value_enum, default_value_t = CompressionArg::Zstd)]
     pub request_compression: CompressionArg,
     /// How answers are asked for: a WebSocket per thread, each turn sending only its new items
     /// (falling back to HTTP where the backend refuses it), or HTTP with the whole thread each turn.
@@ -185,13 +192,12 @@ fn parse_thresholds(text: &str) -> Result<UsageWarningThresholds, String> {
 }
 
 impl GlobalArgs {
-    /// The stall limits: the options given, the defaults for the others.
+    /// The stall limits (their defaults are [`StreamTimeouts::DEFAULT`]'s, which a test checks).
     pub fn stream_timeouts(&self) -> StreamTimeouts {
-        let defaults = StreamTimeouts::DEFAULT;
         StreamTimeouts {
-            first_byte: self.first_byte_timeout.unwrap_or(defaults.first_byte),
-            between_chunks: self.stream_idle_timeout.unwrap_or(defaults.between_chunks),
-            between_events: self.event_idle_timeout.unwrap_or(defaults.between_events),
+            first_byte: self.first_byte_timeout,
+            between_chunks: self.stream_idle_timeout,
+            between_events: self.event_idle_timeout,
         }
     }
 }
@@ -223,7 +229,8 @@ pub enum Command {
     Models(JsonFlag),
     /// Stream an answer to a prompt.
     Chat(ChatArgs),
-    /// Your plan's usage limits, as last reported by the backend.
+    /// Your plan's usage limits, asked of the backend now (the last known ones if it cannot
+    /// answer).
     Usage(JsonFlag),
     /// Run the embedded emulator of the issuer and backend until killed.
     Emulator(EmulatorArgs),
@@ -242,6 +249,102 @@ pub enum RouteArg {
     /// The Codex CLI's route: for Business, Enterprise, Edu and Free plans, for the device-code
     /// sign-in, or when Sign in with ChatGPT refuses the account.
     Codex,
+}
+
+/// The global options each command does not use, by their ids (the field names): its help
+/// leaves them out (they are still accepted, so an option given before any command never fails
+/// a command that ignores it). A new global option is listed everywhere until added here.
+pub const GLOBAL_OPTIONS_UNUSED: &[(&str, Unused)] = &[
+    ("login", Unused::These(SIGN_IN_UNUSED)),
+    ("logout", Unused::These(SIGN_OUT_UNUSED)),
+    ("status", Unused::These(STATUS_UNUSED)),
+    ("models", Unused::These(SIGN_IN_UNUSED)),
+    ("usage", Unused::These(USAGE_UNUSED)),
+    ("emulator", Unused::All),
+    ("demo", Unused::All),
+];
+
+/// Which global options a command leaves out of its help.
+#[derive(Clone, Copy, Debug)]
+pub enum Unused {
+    /// Every one: the command runs on its own terms (`emulator`, `demo`).
+    All,
+    /// These ids.
+    These(&'static [&'static str]),
+}
+
+/// What only shapes a streamed answer (and the warning printed before one), unused by `login`
+/// and `models`.
+const SIGN_IN_UNUSED: &[&str] = &[
+    "first_byte_timeout",
+    "stream_idle_timeout",
+    "event_idle_timeout",
+    "request_compression",
+    "transport",
+    "warn_at",
+];
+const SIGN_OUT_UNUSED: &[&str] = &[
+    "client_version",
+    "first_byte_timeout",
+    "stream_idle_timeout",
+    "event_idle_timeout",
+    "request_compression",
+    "transport",
+    "warn_at",
+];
+/// `usage` marks the windows past the warning thresholds: it keeps `--warn-at`.
+const USAGE_UNUSED: &[&str] = &[
+    "client_version",
+    "first_byte_timeout",
+    "stream_idle_timeout",
+    "event_idle_timeout",
+    "request_compression",
+    "transport",
+];
+const STATUS_UNUSED: &[&str] = &[
+    "backend_url",
+    "siwc_api_url",
+    "client_version",
+    "first_byte_timeout",
+    "stream_idle_timeout",
+    "event_idle_timeout",
+    "request_compression",
+    "transport",
+    "warn_at",
+];
+
+/// The command line's definition: [`Cli`]'s, with each command's help showing only the global
+/// options it uses ([`GLOBAL_OPTIONS_UNUSED`]).
+pub fn command() -> clap::Command {
+    use clap::CommandFactory as _;
+    let mut command = Cli::command();
+    let globals: Vec<clap::Arg> = command
+        .get_arguments()
+        .filter(|arg| arg.is_global_set())
+        .cloned()
+        .collect();
+    for (name, unused) in GLOBAL_OPTIONS_UNUSED {
+        let hidden: Vec<clap::Arg> = globals
+            .iter()
+            .filter(|arg| match unused {
+                Unused::All => true,
+                Unused::These(ids) => ids.contains(&arg.get_id().as_str()),
+            })
+            .map(|arg| arg.clone().hide(true))
+            .collect();
+        // A subcommand that has its own copy of a global option keeps it (clap does not copy the
+        // global one over it): the copy is the same option, hidden.
+        command = command.mut_subcommand(*name, |subcommand| subcommand.args(hidden));
+    }
+    command
+}
+
+/// Parses the process's arguments with [`command`] (exits with clap's message and code 2 on a
+/// usage error, as clap does).
+pub fn parse() -> Cli {
+    use clap::FromArgMatches as _;
+    let matches = command().get_matches();
+    Cli::from_arg_matches(&matches).unwrap_or_else(|error| error.exit())
 }
 
 /// `login` options.
@@ -272,11 +375,11 @@ pub struct JsonFlag {
 /// `chat` options.
 #[derive(Debug, Args)]
 pub struct ChatArgs {
-    /// The model's slug (default: the catalog's first model).
-    #[arg(long)]
+    /// The model's slug [default: the first model of your plan's list].
+    #[arg(long, value_name = "SLUG")]
     pub model: Option<String>,
-    /// The reasoning effort (one the model supports).
-    #[arg(long)]
+    /// The reasoning effort (one the model supports) [default: the model's own].
+    #[arg(long, value_name = "EFFORT")]
     pub effort: Option<String>,
     /// One JSON object per completion event per line.
     #[arg(long)]
@@ -286,7 +389,7 @@ pub struct ChatArgs {
     #[arg(long)]
     pub fast: bool,
     /// Continue the conversation saved in FILE (created if missing): its turns are sent first,
-    /// and the new turn is appended to it. The format is described in `cli::thread_file`.
+    /// and the new turn is appended to it (a JSON file of the thread's id and turns).
     #[arg(long, value_name = "FILE")]
     pub thread: Option<PathBuf>,
     /// Compact the thread first: the backend's compacted context replaces its earlier turns on
@@ -313,6 +416,33 @@ pub struct EmulatorArgs {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_timeouts_default_to_the_products_stall_limits() {
+        let cli = Cli::try_parse_from(["openai-subscribed", "status"]).unwrap();
+        if ["FIRST_BYTE", "STREAM_IDLE", "EVENT_IDLE"]
+            .iter()
+            .all(|name| std::env::var_os(format!("OPENAI_SUBSCRIBED_{name}_TIMEOUT")).is_none())
+        {
+            assert_eq!(cli.global.stream_timeouts(), StreamTimeouts::DEFAULT);
+        }
+    }
+
+    #[test]
+    fn every_command_named_in_the_unused_table_exists() {
+        let command = command();
+        for (name, unused) in GLOBAL_OPTIONS_UNUSED {
+            let subcommand = command.find_subcommand(name).expect(name);
+            if let Unused::These(ids) = unused {
+                for id in *ids {
+                    assert!(
+                        subcommand.get_arguments().any(|arg| arg.get_id() == *id),
+                        "{name}: {id}"
+                    );
+                }
+            }
+        }
+    }
 
     #[test]
     fn compression_is_on_by_default_and_can_be_turned_off() {

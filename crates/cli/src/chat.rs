@@ -5,6 +5,7 @@
 use super::args::ChatArgs;
 use super::context::CommandContext;
 use super::event_json::event_to_json_in;
+use super::reasoning_text::{ReasoningText, Styling};
 use super::thread_file::{ThreadEntry, ThreadFile};
 use anyhow::{Result, anyhow, bail};
 use futures::StreamExt as _;
@@ -16,7 +17,6 @@ use language_model::{
 };
 use openai_subscribed::models::CatalogSource;
 use openai_subscribed::provider::{OpenAiSubscribedModel, OpenAiSubscribedProvider};
-use std::io::IsTerminal as _;
 use std::sync::Arc;
 
 // Every print goes through the helper that cannot panic; network text is cleaned first.
@@ -449,11 +449,12 @@ fn new_thread_id() -> String {
     bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
-/// Prints events as text (answer on stdout, reasoning dimmed on stderr) or JSON lines.
+/// Prints events as text (answer on stdout; reasoning on stderr, rendered for a terminal:
+/// headings bold, the whole dim) or JSON lines.
 struct Printer {
     json: bool,
-    dim: bool,
-    in_thinking: bool,
+    /// The reasoning summary being printed, if one is.
+    thinking: Option<ReasoningText>,
     /// The namespace tool calls are shown in (`--json`), on a route that has one.
     namespace: Option<&'static str>,
 }
@@ -462,8 +463,7 @@ impl Printer {
     fn new(json: bool) -> Self {
         Self {
             json,
-            dim: std::io::stderr().is_terminal(),
-            in_thinking: false,
+            thinking: None,
             namespace: None,
         }
     }
@@ -479,13 +479,10 @@ impl Printer {
         }
         match event {
             LanguageModelCompletionEvent::Thinking { text, .. } => {
-                let text = multi_line(text);
-                if self.dim {
-                    err!("\x1b[2m{text}\x1b[0m");
-                } else {
-                    err!("{text}");
-                }
-                self.in_thinking = true;
+                let thinking = self.thinking.get_or_insert_with(|| {
+                    ReasoningText::new(Styling::for_stream(&std::io::stderr()), "")
+                });
+                err!("{}", thinking.push(&multi_line(text)));
             }
             LanguageModelCompletionEvent::Text(text) => {
                 self.end_thinking();
@@ -507,10 +504,14 @@ impl Printer {
         stdout_open()
     }
 
+    /// Ends the reasoning with a blank line, so the answer starts apart from it.
     fn end_thinking(&mut self) {
-        if self.in_thinking {
+        if let Some(mut thinking) = self.thinking.take() {
+            err!("{}", thinking.finish());
+            if !thinking.at_line_start() {
+                errln!();
+            }
             errln!();
-            self.in_thinking = false;
         }
     }
 

@@ -13,6 +13,11 @@
 //! | `usage [--json]` | [`usage`] |
 //! | `emulator [--port N]` | [`emulator_command`] |
 //! | `demo` | [`demo`] |
+//!
+//! Shared by the commands: [`args`] (the options; each command's help lists the global options
+//! it uses), [`output`] (printing that never panics), [`reasoning_text`] (reasoning's Markdown
+//! for a terminal), [`local_time`] (times labelled with their zone), [`headless`] (the app and
+//! the wait for renewals), [`stop_signal`].
 
 pub mod account;
 pub mod args;
@@ -22,37 +27,48 @@ pub mod demo;
 pub mod emulator_command;
 pub mod event_json;
 pub mod headless;
+pub mod local_time;
 pub mod model_listing;
 pub mod models;
 pub mod output;
+pub mod reasoning_text;
 pub mod spinner;
 pub mod stop_signal;
 pub mod thread_file;
 pub mod usage;
 pub mod wait;
 
-use args::{Cli, Command};
-use clap::Parser as _;
+use args::Command;
 use std::process::ExitCode;
 
 /// Parses the arguments, runs the command and returns the process's exit code.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = args::parse();
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn"))
         .format_timestamp(None)
         .init();
 
-    let context = match context::CommandContext::from_args(&cli.global) {
-        Ok(context) => context,
-        Err(error) => {
-            output::errln!("error: {}", headless::one_line(&error));
-            return ExitCode::FAILURE;
-        }
-    };
-
     match cli.command {
+        // The emulator and the demo run on their own terms: the global options (a bad
+        // `--auth-url` in the environment, say) are not their business.
         Command::Emulator(args) => emulator_command::run(args),
-        Command::Demo => demo::run(context),
+        Command::Demo => demo::run(),
+        command => {
+            let context = match context::CommandContext::from_args(&cli.global) {
+                Ok(context) => context,
+                Err(error) => {
+                    output::errln!("error: {}", headless::one_line(&error));
+                    return ExitCode::FAILURE;
+                }
+            };
+            run_headless_command(context, command)
+        }
+    }
+}
+
+/// Runs one of the commands that drive the provider, with the global options resolved.
+fn run_headless_command(context: context::CommandContext, command: Command) -> ExitCode {
+    match command {
         Command::Login(args) => {
             context.run(async move |context, cx| account::login(context, args, cx).await)
         }
@@ -69,5 +85,7 @@ pub fn main() -> ExitCode {
         Command::Usage(flag) => {
             context.run(async move |context, cx| usage::show(context, flag.json, cx).await)
         }
+        Command::Emulator(args) => emulator_command::run(args),
+        Command::Demo => demo::run(),
     }
 }

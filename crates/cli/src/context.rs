@@ -9,6 +9,7 @@ use http_client::HttpClient;
 use openai_subscribed::auth::AuthError;
 use openai_subscribed::config::Config;
 use openai_subscribed::credentials::{CredentialStore, StoreKind};
+use openai_subscribed::oauth::CallbackServerOptions;
 use openai_subscribed::provider::{OpenAiSubscribedProvider, StateOptions, UrlOpener};
 use openai_subscribed::responses::StreamTimeouts;
 use reqwest_client::ReqwestHttpClient;
@@ -73,6 +74,11 @@ impl CommandContext {
         let options = StateOptions {
             url_opener,
             stream_timeouts: self.stream_timeouts,
+            // The browser's result page sends the reader back here.
+            callback: CallbackServerOptions {
+                app_name: "openai-subscribed in your terminal".into(),
+                ..CallbackServerOptions::default()
+            },
             ..StateOptions::default()
         };
         cx.update(|cx| {

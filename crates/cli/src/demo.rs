@@ -7,15 +7,16 @@
 //! provider refreshes it silently, and signs out. Each step is printed as it happens, and every
 //! step runs the same provider code Zed runs.
 
-use super::context::CommandContext;
 use super::event_json::stop_reason_name;
 use super::headless::run_headless;
 use super::model_listing::{ListingFormat, catalog_listing};
-use super::output::{errln, outln};
+use super::output::{errln, out, outln};
+use super::reasoning_text::{ReasoningText, Styling};
 use super::usage::render_usage;
 use anyhow::{Context as _, Result, anyhow, bail};
 use emulator::{Emulator, EmulatorOptions, RedirectPorts};
-use futures::{AsyncReadExt as _, StreamExt as _};
+use futures::channel::mpsc;
+use futures::{AsyncReadExt as _, FutureExt as _, StreamExt as _};
 use gpui::{AppContext as _, AsyncApp};
 use http_client::{AsyncBody, HttpClient, HttpRequestExt as _, RedirectPolicy};
 use language_model::*;
@@ -23,11 +24,13 @@ use openai_subscribed::auth::SignInMethod;
 use openai_subscribed::config::Config;
 use openai_subscribed::credentials::{CredentialStore, MemoryStore};
 use openai_subscribed::models::CacheLocation;
+use openai_subscribed::printable::{multi_line, one_line};
 use openai_subscribed::provider::{OpenAiSubscribedProvider, StateOptions, UrlOpener};
-use std::io::Write as _;
+use reqwest_client::ReqwestHttpClient;
 use std::process::ExitCode;
 use std::rc::Rc;
 use std::sync::Arc;
+use std::time::Duration;
 
 const STEPS: usize = 7;
 
@@ -35,23 +38,46 @@ fn step(number: usize, title: &str) {
     outln!("\n[{number}/{STEPS}] {title}");
 }
 
-/// Runs the demo; the emulator lives as long as the run.
-pub fn run(context: CommandContext) -> ExitCode {
-    let emulator = match Emulator::start_with(EmulatorOptions {
+/// How long the demo waits for its "browser" to report the page it ended on.
+const BROWSER_REPORT_WAIT: Duration = Duration::from_secs(30);
+
+/// Runs the demo; the emulator lives as long as the run. It takes no options: everything it
+/// talks to is its own.
+pub fn run() -> ExitCode {
+    let started = Emulator::start_with(EmulatorOptions {
         redirect_ports: RedirectPorts::RealIssuer,
         ..EmulatorOptions::default()
-    }) {
-        Ok(emulator) => Arc::new(emulator),
+    })
+    .map_err(|error| anyhow!("could not start the embedded emulator: {error:#}"))
+    .and_then(|emulator| {
+        // The demo shows the HTTP path's steps (its refresh after a refused request among
+        // them); `chat --interactive` shows the WebSocket transport.
+        let config = Config {
+            transport: openai_subscribed::config::Transport::Http,
+            ..Config::with_urls(&emulator.issuer_url(), &emulator.backend_url())?
+                .with_official_urls(&emulator.siwc_issuer_url(), &emulator.siwc_api_url())?
+        };
+        let http: Arc<dyn HttpClient> = ReqwestHttpClient::new(&config.user_agent())?;
+        Ok((Arc::new(emulator), config, http))
+    });
+    let (emulator, config, http) = match started {
+        Ok(started) => started,
         Err(error) => {
-            errln!("error: could not start the embedded emulator: {error:#}");
+            errln!("error: {error:#}");
             return ExitCode::FAILURE;
         }
     };
-    let http = context.http.clone();
-    run_headless(http, async move |cx| demo(context, emulator, cx).await)
+    run_headless(http.clone(), async move |cx| {
+        demo(http, config, emulator, cx).await
+    })
 }
 
-async fn demo(context: CommandContext, emulator: Arc<Emulator>, cx: &mut AsyncApp) -> Result<()> {
+async fn demo(
+    http: Arc<dyn HttpClient>,
+    config: Config,
+    emulator: Arc<Emulator>,
+    cx: &mut AsyncApp,
+) -> Result<()> {
     step(
         1,
         "Starting the embedded emulator of the issuer and the backend",
@@ -61,29 +87,20 @@ async fn demo(context: CommandContext, emulator: Arc<Emulator>, cx: &mut AsyncAp
 
     let cache_dir = tempfile::tempdir().context("could not create a cache directory")?;
     let store = Arc::new(MemoryStore::new());
+    // The "browser" reports the page it ended on here; step 2 prints it, so the line is never
+    // printed by a task nothing waits for (it would land in whichever step runs then).
+    let (pages, mut browser_pages) = mpsc::unbounded();
     let options = StateOptions {
         cache: CacheLocation::Directory(cache_dir.path().to_path_buf()),
-        url_opener: http_browser(context.http.clone()),
+        url_opener: reporting_browser(http.clone(), pages),
         ..StateOptions::default()
     };
     let store_for_provider: Arc<dyn CredentialStore> = store.clone();
     let provider = cx.update(|cx| {
         OpenAiSubscribedProvider::with_options(
-            context.http.clone(),
+            http.clone(),
             store_for_provider,
-            // The demo shows the HTTP path's steps (its refresh after a refused request among
-            // them); `chat --interactive` shows the WebSocket transport.
-            Config {
-                transport: openai_subscribed::config::Transport::Http,
-                ..Config::with_urls(&emulator.issuer_url(), &emulator.backend_url())
-                    .and_then(|config| {
-                        config.with_official_urls(
-                            &emulator.siwc_issuer_url(),
-                            &emulator.siwc_api_url(),
-                        )
-                    })
-                    .unwrap()
-            },
+            config,
             options,
             cx,
         )
@@ -112,7 +129,27 @@ async fn demo(context: CommandContext, emulator: Arc<Emulator>, cx: &mut AsyncAp
         || {},
     )
     .await??;
-    let account = state.read_with(cx, |state, cx| state.status(cx).lines().join("\n    "))?;
+    let page = {
+        let mut timeout = cx.background_executor().timer(BROWSER_REPORT_WAIT).fuse();
+        futures::select_biased! {
+            page = browser_pages.next() => page,
+            () = timeout => None,
+        }
+    };
+    outln!(
+        "    browser: {}",
+        page.unwrap_or_else(|| "(no page reported)".into())
+    );
+    // The account line alone: the usage windows, which may or may not have arrived by now, are
+    // step 5's, and the model list is step 3's.
+    let account = state.read_with(cx, |state, cx| {
+        state
+            .status(cx)
+            .lines()
+            .into_iter()
+            .next()
+            .unwrap_or_default()
+    })?;
     outln!("    {account}");
 
     step(
@@ -269,6 +306,98 @@ struct Turn {
     replay: Vec<MessageContent>,
 }
 
+/// Which block of a turn's output is being printed.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Block {
+    /// A line of its own was printed last (a step's line, a tool call, the tokens).
+    None,
+    /// The reasoning summary, rendered for the terminal.
+    Reasoning,
+    /// The answer's text.
+    Answer,
+}
+
+/// Prints a turn as blocks: "reasoning:" with the summary under it (headings bold, the whole
+/// dim, on a terminal), "answer:" with the text under it, then one line per tool call, the
+/// tokens and the stop reason.
+struct TurnPrinter {
+    block: Block,
+    reasoning: Option<ReasoningText>,
+    styling: Styling,
+}
+
+const BLOCK_INDENT: &str = "      ";
+
+impl TurnPrinter {
+    fn new() -> Self {
+        Self {
+            block: Block::None,
+            reasoning: None,
+            styling: Styling::for_stream(&std::io::stdout()),
+        }
+    }
+
+    fn enter(&mut self, block: Block) {
+        if self.block == block {
+            return;
+        }
+        self.close();
+        match block {
+            Block::Reasoning => {
+                outln!("    reasoning:");
+                self.reasoning = Some(ReasoningText::new(self.styling, BLOCK_INDENT));
+            }
+            Block::Answer => {
+                outln!("    answer:");
+                out!("{BLOCK_INDENT}");
+            }
+            Block::None => {}
+        }
+        self.block = block;
+    }
+
+    /// Ends the open block with its line, and a blank line after it.
+    fn close(&mut self) {
+        match self.block {
+            Block::Reasoning => {
+                if let Some(mut reasoning) = self.reasoning.take() {
+                    out!("{}", reasoning.finish());
+                    if !reasoning.at_line_start() {
+                        outln!();
+                    }
+                }
+                outln!();
+            }
+            Block::Answer => {
+                outln!();
+                outln!();
+            }
+            Block::None => {}
+        }
+        self.block = Block::None;
+    }
+
+    fn reasoning(&mut self, text: &str) {
+        self.enter(Block::Reasoning);
+        if let Some(reasoning) = self.reasoning.as_mut() {
+            out!("{}", reasoning.push(&multi_line(text)));
+        }
+    }
+
+    fn answer(&mut self, text: &str) {
+        self.enter(Block::Answer);
+        out!(
+            "{}",
+            multi_line(text).replace('\n', &format!("\n{BLOCK_INDENT}"))
+        );
+    }
+
+    fn line(&mut self, line: std::fmt::Arguments<'_>) {
+        self.close();
+        outln!("    {line}");
+    }
+}
+
 /// Streams one completion, printing each event as it arrives.
 async fn run_turn(
     model: &dyn LanguageModel,
@@ -283,76 +412,76 @@ async fn run_turn(
         tool_uses: Vec::new(),
         replay: Vec::new(),
     };
-    let mut current = "";
-    let mut stdout = std::io::stdout();
+    outln!();
+    let mut printer = TurnPrinter::new();
     while let Some(event) = events.next().await {
-        let event = event.map_err(|error| anyhow!(error))?;
-        let label = match &event {
-            LanguageModelCompletionEvent::Thinking { .. } => "reasoning",
-            LanguageModelCompletionEvent::Text(_) => "answer",
-            _ => "",
-        };
-        if !label.is_empty() && label != current {
-            write!(stdout, "\n    {label}: ").ok();
-            current = label;
-        }
-        match event {
-            LanguageModelCompletionEvent::Thinking { text, .. } => {
-                write!(stdout, "{}", text.replace('\n', " ")).ok();
-            }
-            LanguageModelCompletionEvent::Text(text) => {
-                write!(stdout, "{}", text.replace('\n', " ")).ok();
-            }
+        match event.map_err(|error| anyhow!(error))? {
+            LanguageModelCompletionEvent::Thinking { text, .. } => printer.reasoning(&text),
+            LanguageModelCompletionEvent::Text(text) => printer.answer(&text),
             LanguageModelCompletionEvent::RedactedThinking { data } => {
                 turn.replay.push(MessageContent::RedactedThinking(data));
             }
             LanguageModelCompletionEvent::ToolUse(tool_use) if tool_use.is_input_complete => {
-                write!(
-                    stdout,
-                    "\n    tool call: {}({})",
-                    tool_use.name,
+                printer.line(format_args!(
+                    "tool call: {}({})",
+                    one_line(&tool_use.name, 200),
                     tool_use.input.to_display_json()
-                )
-                .ok();
-                current = "";
+                ));
                 turn.tool_uses.push(tool_use);
             }
-            LanguageModelCompletionEvent::UsageUpdate(usage) => {
-                write!(
-                    stdout,
-                    "\n    tokens: {} in ({} of them from the prompt cache), {} out",
-                    usage.input_tokens + usage.cache_read_input_tokens,
-                    usage.cache_read_input_tokens,
-                    usage.output_tokens
-                )
-                .ok();
-                current = "";
-            }
+            LanguageModelCompletionEvent::UsageUpdate(usage) => printer.line(format_args!(
+                "tokens: {} in ({} of them from the prompt cache), {} out",
+                usage.input_tokens + usage.cache_read_input_tokens,
+                usage.cache_read_input_tokens,
+                usage.output_tokens
+            )),
             LanguageModelCompletionEvent::Stop(reason) => {
-                writeln!(stdout, "\n    stop: {}", stop_reason_name(reason)).ok();
+                printer.line(format_args!("stop: {}", stop_reason_name(reason)))
             }
             _ => {}
         }
-        stdout.flush().ok();
     }
+    printer.close();
     Ok(turn)
 }
 
 /// The demo's "browser": follows the authorize URL's redirect to the loopback callback with an
-/// HTTP client, as a person's browser would after they approve.
+/// HTTP client, as a person's browser would after they approve, and sends what the page it ended
+/// on says to `pages`.
+pub fn reporting_browser(
+    http: Arc<dyn HttpClient>,
+    pages: mpsc::UnboundedSender<String>,
+) -> UrlOpener {
+    UrlOpener::Custom(Rc::new(move |url, cx| {
+        let http = http.clone();
+        let url = url.clone();
+        let pages = pages.clone();
+        outln!("    browser: opening {}", truncate(url.as_str(), 72));
+        cx.background_spawn(async move {
+            pages.unbounded_send(visit(http.as_ref(), &url).await).ok();
+        })
+        .detach();
+    }))
+}
+
+/// [`reporting_browser`] for the examples, which print what the page says as it lands.
 pub fn http_browser(http: Arc<dyn HttpClient>) -> UrlOpener {
     UrlOpener::Custom(Rc::new(move |url, cx| {
         let http = http.clone();
         let url = url.clone();
-        outln!("    browser: opening {}…", truncate(url.as_str(), 72));
         cx.background_spawn(async move {
-            match follow(http.as_ref(), &url).await {
-                Ok(page) => outln!("    browser: the callback page says \"{page}\""),
-                Err(error) => outln!("    browser: {error:#}"),
-            }
+            outln!("browser: {}", visit(http.as_ref(), &url).await);
         })
         .detach();
     }))
+}
+
+/// What the page the browser ends on says, in a line.
+async fn visit(http: &dyn HttpClient, url: &url::Url) -> String {
+    match follow(http, url).await {
+        Ok(page) => format!("the callback page says \"{page}\""),
+        Err(error) => format!("{error:#}"),
+    }
 }
 
 async fn follow(http: &dyn HttpClient, url: &url::Url) -> Result<String> {
@@ -372,10 +501,31 @@ async fn follow(http: &dyn HttpClient, url: &url::Url) -> Result<String> {
     Ok(title)
 }
 
-fn truncate(text: &str, max: usize) -> String {
-    if text.len() <= max {
-        text.to_string()
-    } else {
-        format!("{}…", &text[..max])
+/// `text` cut to `max` characters (never inside one), with one ellipsis when cut.
+pub fn truncate(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        None => text.to_string(),
+        Some((end, _)) => format!("{}…", text.get(..end).unwrap_or(text)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::truncate;
+
+    #[test]
+    fn truncation_counts_characters_and_adds_one_ellipsis() {
+        assert_eq!(truncate("short", 72), "short");
+        assert_eq!(truncate("abcdef", 3), "abc…");
+        // Multi-byte characters around the cut: no panic, no broken character.
+        let url = "http://例え.テスト/認証?état=ü";
+        for max in 0..url.chars().count() + 2 {
+            let cut = truncate(url, max);
+            assert!(cut.chars().count() <= max + 1, "{cut}");
+            assert_eq!(
+                cut.matches('…').count(),
+                usize::from(max < url.chars().count())
+            );
+        }
     }
 }

@@ -1,6 +1,6 @@
 //! What `openai-subscribed models [--json]` prints: the shown list (slug, name, context window,
 //! reasoning efforts, default effort) and where it came from, so that a user can tell a live
-//! list from a cached one or the bundled fallback.
+//! list from a cached one or the built-in model list.
 //!
 //! Pure formatting, and the command line's own: the product's [`ModelCatalog`] only gives the
 //! data (`models()`, `source()`, `fetched_at()`), and the `models` and `demo` commands print what
@@ -48,14 +48,14 @@ pub fn render_listing(
 /// A sentence saying where the list came from.
 pub fn describe_source(source: CatalogSource, fetched_at: Option<DateTime<Utc>>) -> String {
     let when = fetched_at
-        .map(|at| format!(" (fetched {})", at.format("%Y-%m-%d %H:%M UTC")))
+        .map(|at| format!(" (fetched {})", super::local_time::date_time(at)))
         .unwrap_or_default();
     match source {
         CatalogSource::Network => format!("Models from the backend{when}."),
         CatalogSource::Cache => {
             format!("Models from the cache{when}; the backend has not confirmed them yet.")
         }
-        CatalogSource::Fallback => "Models from the bundled fallback list: no list from the \
+        CatalogSource::Fallback => "Models from the built-in model list: no list from the \
              backend and nothing cached. Your plan may offer other models."
             .to_string(),
     }
@@ -221,12 +221,16 @@ mod tests {
             Some(at),
             ListingFormat::Text,
         );
-        let expected = "\
-Models from the backend (fetched 2026-11-28 12:05 UTC).
+        // The time is the machine's local one, labelled with its zone.
+        let expected = format!(
+            "\
+Models from the backend (fetched {}).
 SLUG   NAME   CONTEXT  EFFORTS            DEFAULT
 gpt-a  GPT A  272,000  low, medium, high  high
 plain  Plain  8,000    -                  -
-";
+",
+            crate::local_time::date_time(at)
+        );
         assert_eq!(text, expected);
     }
 
@@ -240,7 +244,7 @@ plain  Plain  8,000    -                  -
             None,
             ListingFormat::Text,
         );
-        assert!(fallback.starts_with("Models from the bundled fallback list"));
+        assert!(fallback.starts_with("Models from the built-in model list"));
         let empty = render_listing(&[], CatalogSource::Network, None, ListingFormat::Text);
         assert_eq!(empty, "Models from the backend.\nNo models.\n");
     }

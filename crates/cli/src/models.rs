@@ -28,7 +28,7 @@ pub async fn list(context: CommandContext, json: bool, cx: &mut AsyncApp) -> Res
         }
     } else if !json {
         errln!(
-            "Not signed in: showing the built-in list. Run `openai-subscribed login` for your plan's models."
+            "Not signed in: showing the built-in model list. Run `openai-subscribed login` for your plan's models."
         );
     }
     let format = if json {

@@ -104,12 +104,11 @@ pub fn render_usage_with(
     if let Some(line) = usage.credits.as_ref().and_then(credits_line) {
         text.push_str(&format!("{line} ({CREDITS_EXPLAINED})\n"));
     }
+    // The reset times above are on the same clock as this one.
     text.push_str(&format!(
-        "(as reported at {})\n",
-        usage
-            .observed_at
-            .with_timezone(&chrono::Local)
-            .format("%Y-%m-%d %H:%M")
+        "(as reported at {}; times in {})\n",
+        super::local_time::date_time(usage.observed_at),
+        super::local_time::zone_now()
     ));
     text
 }

@@ -64,6 +64,7 @@ pub fn consent_page(account: &EmulatedAccount, params: &[(String, String)]) -> R
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="color-scheme" content="light dark">
 <title>Sign in to Codex with ChatGPT</title>
 <style>
   body {{ margin: 0; min-height: 100vh; display: flex; align-items: center; justify-content: center;
@@ -80,6 +81,14 @@ pub fn consent_page(account: &EmulatedAccount, params: &[(String, String)]) -> R
   #continue {{ background: #0d0d0d; color: #fff; border: 1px solid #0d0d0d; }}
   #cancel {{ background: #fff; color: #0d0d0d; border: 1px solid #c5c5c5; }}
   .emulated {{ margin-top: 20px; font-size: 12px; color: #8e8e8e; text-align: center; }}
+  @media (prefers-color-scheme: dark) {{
+    body {{ background: #0d0d0d; color: #ececec; }}
+    main {{ background: #212121; border-color: #3a3a3a; box-shadow: none; }}
+    p, .plan {{ color: #b4b4b4; }}
+    .account {{ border-color: #3a3a3a; }}
+    #continue {{ background: #ececec; color: #0d0d0d; border-color: #ececec; }}
+    #cancel {{ background: #212121; color: #ececec; border-color: #5a5a5a; }}
+  }}
 </style>
 </head>
 <body>

@@ -169,7 +169,8 @@ pub async fn poll(
 /// `GET /codex/device`.
 pub async fn verification_page() -> Html<&'static str> {
     Html(
-        "<!doctype html><html><head><title>Sign in to Codex</title></head><body>\
+        "<!doctype html><html><head><title>Sign in to Codex</title>\
+         <meta name=\"color-scheme\" content=\"light dark\"></head><body>\
          <h1>Enter the code shown in your terminal</h1>\
          <form><input name=\"user_code\" placeholder=\"XXXX-XXXX\" autofocus>\
          <button>Continue</button></form>\

@@ -56,7 +56,8 @@ pub fn invalid_request(param: Option<&str>, message: &str) -> Response {
 /// An HTML error page (for the browser-facing authorize endpoint), with the message escaped.
 pub fn error_page(status: StatusCode, message: &str) -> Response {
     let body = format!(
-        "<!doctype html><html><head><title>Sign-in error</title></head><body>\
+        "<!doctype html><html><head><title>Sign-in error</title>\
+         <meta name=\"color-scheme\" content=\"light dark\"></head><body>\
          <h1>Something went wrong</h1><p>{}</p></body></html>",
         html_escape::encode_text(message)
     );

@@ -147,7 +147,7 @@ fn redirect_to_client(
 ) -> Response {
     let mut target = request.redirect_uri.clone();
     let denied = match decision {
-        Decision::Cancel => Some("the user cancelled the sign-in".to_string()),
+        Decision::Cancel => Some("you cancelled the sign-in".to_string()),
         Decision::Continue => {
             match state.take_fault(|fault| matches!(fault, Fault::AuthorizeDenied { .. })) {
                 Some(Fault::AuthorizeDenied { description }) => Some(description),

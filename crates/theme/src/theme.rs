@@ -12,6 +12,11 @@
 use gpui::{App, Global, Hsla, SharedString, rgb};
 use std::sync::{Arc, LazyLock};
 
+/// The family Zed's UI text is drawn in: Zed bundles its UI font (`.ZedSans`), which is based on
+/// IBM Plex Sans; hosts outside Zed (the examples, the screenshots) name IBM Plex Sans itself
+/// (`scripts/setup-screenshots.sh` installs it).
+pub const UI_FONT_FAMILY: &str = "IBM Plex Sans";
+
 /// Whether a theme is light or dark.
 #[derive(Debug, PartialEq, Eq, Clone, Copy, Default)]
 pub enum Appearance {

@@ -1,12 +1,15 @@
 //! [`Icon`]: a built-in [`IconName`] in a [`Color`] and an [`IconSize`].
 //!
-//! Follows `crates/ui/src/components/icon.rs` of zed-industries/zed. Zed draws each icon from an
-//! SVG in its assets; this crate ships no assets, so each icon is drawn as a Unicode glyph of the
-//! same meaning. In Zed's tree the real SVGs take their place.
+//! Follows `crates/ui/src/components/icon.rs` of zed-industries/zed: an icon is the SVG at its
+//! [`IconName::path`], drawn in the icon's colour (gpui's `svg()` fills the shape with the text
+//! colour). The app serves the SVGs through its asset source: [`IconAssets`] here (the `icons`
+//! stand-in's drawings), Zed's own assets in Zed's tree. An app without them draws nothing for
+//! an icon, as Zed would.
 
 use super::Color;
-use gpui::{App, IntoElement, ParentElement as _, RenderOnce, Styled as _, Window, div, px};
+use gpui::{App, AssetSource, IntoElement, RenderOnce, SharedString, Styled as _, Window, px, svg};
 use icons::IconName;
+use std::borrow::Cow;
 
 /// An icon's size.
 #[derive(Debug, Default, PartialEq, Eq, Clone, Copy)]
@@ -51,17 +54,22 @@ impl Icon {
     }
 }
 
-fn glyph(name: IconName) -> &'static str {
-    match name {
-        IconName::AiOpenAi => "◎",
-        IconName::ZedAssistant => "✦",
-        IconName::Check => "✓",
-        IconName::Warning => "⚠",
-        IconName::ArrowUpRight => "↗",
-        IconName::Copy => "⧉",
-        IconName::Person => "●",
-        IconName::XCircle => "✕",
-        IconName::LoadCircle => "◌",
+/// The asset source that serves the `icons` stand-in's SVGs under Zed's paths; give it to the
+/// app (`Application::new().with_assets(IconAssets)`).
+pub struct IconAssets;
+
+impl AssetSource for IconAssets {
+    fn load(&self, path: &str) -> gpui::Result<Option<Cow<'static, [u8]>>> {
+        Ok(icons::svg(path).map(Cow::Borrowed))
+    }
+
+    fn list(&self, path: &str) -> gpui::Result<Vec<SharedString>> {
+        Ok(IconName::ALL
+            .iter()
+            .map(|icon| icon.path())
+            .filter(|asset| asset.starts_with(path))
+            .map(SharedString::from)
+            .collect())
     }
 }
 
@@ -72,14 +80,10 @@ impl RenderOnce for Icon {
             IconSize::Small => px(14.),
             IconSize::Medium => px(16.),
         };
-        div()
-            .flex()
-            .items_center()
-            .justify_center()
+        svg()
+            .path(self.name.path())
+            .flex_none()
             .size(size)
-            .text_size(size)
-            .line_height(size)
             .text_color(self.color.color(cx))
-            .child(glyph(self.name))
     }
 }

@@ -17,7 +17,7 @@ mod stack;
 pub use button::{Button, ButtonStyle};
 pub use color::Color;
 pub use configured_api_card::ConfiguredApiCard;
-pub use icon::{Icon, IconSize};
+pub use icon::{Icon, IconAssets, IconSize};
 pub use label::{Label, LabelSize};
 pub use progress_bar::ProgressBar;
 pub use stack::{h_flex, v_flex};

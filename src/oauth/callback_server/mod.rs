@@ -78,7 +78,13 @@ pub struct CallbackServerOptions {
     pub overall_timeout: Duration,
     /// The largest request head accepted; larger ones are answered 431.
     pub max_head_bytes: usize,
+    /// The application the reader goes back to once the browser's part is done, named on the
+    /// result page ("You can close this tab and return to Zed.").
+    pub app_name: String,
 }
+
+/// The application named on the result page unless told otherwise.
+pub const DEFAULT_APP_NAME: &str = "Zed";
 
 impl Default for CallbackServerOptions {
     fn default() -> Self {
@@ -88,6 +94,7 @@ impl Default for CallbackServerOptions {
             read_timeout: DEFAULT_READ_TIMEOUT,
             overall_timeout: DEFAULT_OVERALL_TIMEOUT,
             max_head_bytes: DEFAULT_MAX_HEAD_BYTES,
+            app_name: DEFAULT_APP_NAME.to_string(),
         }
     }
 }
