@@ -34,7 +34,7 @@ use emulator::callback_ports;
 use anyhow::{Context as _, Result, anyhow, bail, ensure};
 use base64::Engine as _;
 use callback_ports::PortLock;
-use emulator::{AuthorizePage, Emulator, EmulatorOptions, RedirectPorts};
+use emulator::{AuthorizePage, Emulator, EmulatorOptions, RedirectPorts, SiwcConsent};
 use gpui::TestAppContext;
 use openai_subscribed::auth::SignInMethod;
 use openai_subscribed::config::Config;
@@ -44,6 +44,7 @@ use openai_subscribed::oauth::CallbackServerOptions;
 use openai_subscribed::provider::{
     ConfigurationStatus, OpenAiSubscribedProvider, StateOptions, UrlOpener,
 };
+use openai_subscribed::route::Route;
 use parking_lot::Mutex;
 use reqwest_client::ReqwestHttpClient;
 use serde_json::{Value, json};
@@ -71,8 +72,12 @@ const STATE_TIMEOUT: Duration = Duration::from_secs(30);
 
 type BrowserTest = fn(&mut TestAppContext, &Path);
 
-const TESTS: [(&str, BrowserTest); 3] = [
+const TESTS: [(&str, BrowserTest); 4] = [
     ("continue_in_chromium_signs_in", continue_signs_in),
+    (
+        "the_official_consent_page_in_chromium_signs_in_with_plan_use",
+        official_consent_signs_in,
+    ),
     (
         "cancel_in_chromium_is_refused_and_frees_the_port",
         cancel_is_refused,
@@ -267,6 +272,65 @@ fn continue_signs_in(cx: &mut TestAppContext, chromium: &Path) {
     drop(browser);
 }
 
+/// Sign in with ChatGPT, the official route: the issuer's consent page names the app and offers
+/// plan use; "Continue" returns to a loopback callback on `127.0.0.1` with an ephemeral port
+/// (never `localhost`, never the Codex route's fixed ports), and the sign-in is stored with its
+/// route and plan use.
+fn official_consent_signs_in(cx: &mut TestAppContext, chromium: &Path) {
+    let h = harness(cx);
+    h.emulator.set_siwc_consent(SiwcConsent::Page);
+    h.provider.state().update(cx, |state, cx| {
+        state.sign_in(SignInMethod::SignInWithChatGpt, cx)
+    });
+    let url = opened_url(cx, &h);
+    let browser = Chromium::launch(chromium).unwrap();
+    let ws = browser.ws_url.clone();
+
+    let script = std::thread::spawn(move || -> Result<(Page, Page)> {
+        let mut cdp = Cdp::connect(&ws)?;
+        let tab = cdp.open_tab(url.as_str())?;
+        let consent = cdp.wait_for_text(&tab, "Continue without plan use")?;
+        cdp.screenshot(&tab, "browser-official-consent")?;
+        cdp.click(&tab, "#continue")?;
+        let done = cdp.wait_for_text(&tab, "signed in with ChatGPT")?;
+        cdp.screenshot(&tab, "browser-official-signed-in")?;
+        Ok((consent, done))
+    });
+    let (consent, done) = drive_until_finished(cx, script).unwrap();
+
+    assert!(
+        consent.url.starts_with(&h.emulator.siwc_issuer_url()),
+        "{consent:?}"
+    );
+    assert!(
+        consent.text.contains("Zed"),
+        "the page names the app: {consent:?}"
+    );
+    assert!(consent.text.contains("Cancel"), "{consent:?}");
+
+    let callback = Url::parse(&done.url).unwrap();
+    assert_eq!(callback.host_str(), Some("127.0.0.1"), "{done:?}");
+    assert!(
+        ![1455, 1457].contains(&callback.port().unwrap()),
+        "an ephemeral port: {done:?}"
+    );
+    assert_eq!(callback.path(), "/auth/callback");
+    assert!(done.title.contains("Signed in"), "{done:?}");
+    assert!(
+        done.text.contains("use your ChatGPT plan") && done.text.contains("return to Zed"),
+        "{done:?}"
+    );
+
+    wait_for_state(cx, &h, |status| {
+        matches!(status, ConfigurationStatus::SignedIn { .. })
+    });
+    let stored = h.store.current().expect("the sign-in was stored");
+    assert_eq!(stored.route, Route::SignInWithChatGpt);
+    let official = stored.official.expect("the official route's session");
+    assert_eq!(official.plan_use, openai_subscribed::siwc::PlanUse::Granted);
+    drop(browser);
+}
+
 fn cancel_is_refused(cx: &mut TestAppContext, chromium: &Path) {
     let _ports = PortLock::acquire();
     let h = harness(cx);
@@ -400,7 +464,11 @@ fn harness(cx: &mut TestAppContext) -> Harness {
     let http = ReqwestHttpClient::new("openai-subscribed-tests").unwrap();
     let store = MemoryStore::new();
     let credentials: Arc<dyn CredentialStore> = Arc::new(store.clone());
-    let config = Config::with_urls(&emulator.issuer_url(), &emulator.backend_url()).unwrap();
+    let config = Config::with_urls(&emulator.issuer_url(), &emulator.backend_url())
+        .and_then(|config| {
+            config.with_official_urls(&emulator.siwc_issuer_url(), &emulator.siwc_api_url())
+        })
+        .unwrap();
     let provider = cx.update(|cx| {
         Arc::new(OpenAiSubscribedProvider::with_options(
             http,
@@ -424,6 +492,11 @@ fn start_sign_in(cx: &mut TestAppContext, h: &Harness) -> Url {
     h.provider
         .state()
         .update(cx, |state, cx| state.sign_in(SignInMethod::Browser, cx));
+    opened_url(cx, h)
+}
+
+/// The authorize URL the provider opened (bounded).
+fn opened_url(cx: &mut TestAppContext, h: &Harness) -> Url {
     let deadline = Instant::now() + STATE_TIMEOUT;
     loop {
         cx.run_until_parked();

@@ -30,7 +30,7 @@ impl PlanUse {
     /// One sentence for the user.
     pub fn sentence(self) -> &'static str {
         match self {
-            Self::Granted => "This app may use your ChatGPT plan.",
+            Self::Granted => "You allowed this app to use your ChatGPT plan.",
             Self::NotGranted => {
                 "Plan use is off: you signed in without allowing this app to use your ChatGPT \
                  plan. To turn it on, sign in again and allow \"Use your ChatGPT plan\"."

@@ -65,6 +65,7 @@ pub(crate) async fn start_official_sign_in(
         .account(&discovery.issuer)
         .map_err(registration_error)?;
 
+    let app_name = options.app_name.clone();
     let server = CallbackServer::bind(
         CallbackServerOptions {
             ports: vec![0],
@@ -121,7 +122,7 @@ pub(crate) async fn start_official_sign_in(
             responder,
         } = server.wait_for_callback(state).await?;
         let result = attempt.complete(outcome, extras, verifier).await;
-        responder.respond(result_page(&result)).await;
+        responder.respond(result_page(&result, &app_name)).await;
         result
     });
     Ok(OfficialAttempt {
@@ -339,8 +340,9 @@ fn refusal(answer: &IssuerAnswer) -> OAuthError {
     error
 }
 
-/// The page the browser shows once the sign-in has ended.
-fn result_page(result: &Result<TokenSet, OAuthError>) -> Page {
+/// The page the browser shows once the sign-in has ended, in the second person, sending the
+/// reader back to `app_name`.
+fn result_page(result: &Result<TokenSet, OAuthError>, app_name: &str) -> Page {
     match result {
         Ok(tokens) => {
             let who = tokens
@@ -356,7 +358,10 @@ fn result_page(result: &Result<TokenSet, OAuthError>) -> Page {
                 .unwrap_or_default();
             Page::success(
                 "Signed in",
-                format!("Signed in with ChatGPT{who}. {plan} You can close this tab."),
+                format!(
+                    "You are signed in with ChatGPT{who}. {plan} You can close this tab and \
+                     return to {app_name}."
+                ),
             )
         }
         Err(error) => {
@@ -369,7 +374,11 @@ fn result_page(result: &Result<TokenSet, OAuthError>) -> Page {
                 }
                 _ => StatusCode::INTERNAL_SERVER_ERROR,
             };
-            Page::error(status, "Sign-in failed", error.to_string())
+            Page::error(
+                status,
+                "Sign-in failed",
+                format!("{error} You can close this tab and return to {app_name}."),
+            )
         }
     }
 }
