@@ -61,11 +61,15 @@ fn signed_in(cx: &mut TestAppContext, config: impl FnOnce(&mut Config)) -> Harne
     });
     let authenticate = cx.update(|cx| provider.authenticate(cx));
     block(cx, authenticate).expect("stored credentials load");
-    Harness {
+    let h = Harness {
         emulator,
         provider,
         _cache: cache,
-    }
+    };
+    // The sign-in starts a usage fetch, and a refresh asked while one runs shares its answer:
+    // wait for it, so that a test's own refresh asks after the levels it sets.
+    refresh_usage(cx, &h);
+    h
 }
 
 fn block<F: Future>(cx: &mut TestAppContext, future: F) -> F::Output {
