@@ -2,7 +2,12 @@
 //! panel), built from the `ui` mirror so its colours follow the theme, light or dark.
 //!
 //! It renders [`State::status`](super::State::status) and forwards clicks to the state; it holds
-//! no logic of its own. Every clickable element has a debug selector (`continue-with-chatgpt`:
+//! no logic of its own. It draws no panel around itself (the host's provider list does), and is
+//! laid out as Zed's own providers are: signed out, one full-width outlined sign-in button and the
+//! other ways quieter below it, in the order [`SignInOffer`] gives (the device code first, after
+//! one line of why — `no-browser` — where no browser can work); the device code with its Copy
+//! (`copy-device-code`) and Open (`open-verification-page`) buttons; signed in, the account in
+//! Zed's `ConfiguredApiCard`. Every clickable element has a debug selector (`continue-with-chatgpt`:
 //! the official route's sign-in, the default; `sign-in`: the quieter Codex route — labelled "Try
 //! the Codex route again" after a failure —, `sign-in-device`, `reopen-sign-in-page`,
 //! `cancel-sign-in`, `sign-out`, `dismiss-plan-notice`, `manage-usage`) so tests can click it;
