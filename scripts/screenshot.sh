@@ -11,9 +11,17 @@ disp=${CAPTURE_DISPLAY:-:99}
 #    software present does PutImage with depth 24 -> nothing lands in the window -> black.)
 Xvfb "$disp" -screen 0 1280x800x24 -nolisten tcp -extension Composite >/dev/null 2>&1 &
 xvfb=$!
-trap 'kill $app 2>/dev/null; kill $xvfb 2>/dev/null' EXIT
+# On exit, wait for both to be gone: a next capture on the same display must not meet this Xvfb
+# still shutting down (its lock file still there, so the new one exits and the capture has none).
+app=
+stop() {
+  if [ -n "$app" ]; then kill "$app" 2>/dev/null; wait "$app" 2>/dev/null || true; fi
+  kill "$xvfb" 2>/dev/null; wait "$xvfb" 2>/dev/null || true
+}
+trap stop EXIT
 export DISPLAY=$disp
 for _ in $(seq 50); do xdpyinfo >/dev/null 2>&1 && break; sleep 0.1; done
+kill -0 "$xvfb" 2>/dev/null || { echo "Xvfb did not start on $disp" >&2; exit 1; }
 
 # 2) Run the app on X11 (not Wayland) with lavapipe.
 unset WAYLAND_DISPLAY

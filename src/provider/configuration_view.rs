@@ -2,7 +2,12 @@
 //! panel), built from the `ui` mirror so its colours follow the theme, light or dark.
 //!
 //! It renders [`State::status`](super::State::status) and forwards clicks to the state; it holds
-//! no logic of its own. Every clickable element has a debug selector (`continue-with-chatgpt`:
+//! no logic of its own. It draws no panel around itself (the host's provider list does), and is
+//! laid out as Zed's own providers are: signed out, one full-width outlined sign-in button and the
+//! other ways quieter below it, in the order [`SignInOffer`] gives (the device code first, after
+//! one line of why — `no-browser` — where no browser can work); the device code with its Copy
+//! (`copy-device-code`) and Open (`open-verification-page`) buttons; signed in, the account in
+//! Zed's `ConfiguredApiCard`. Every clickable element has a debug selector (`continue-with-chatgpt`:
 //! the official route's sign-in, the default; `sign-in`: the quieter Codex route — labelled "Try
 //! the Codex route again" after a failure —, `sign-in-device`, `reopen-sign-in-page`,
 //! `cancel-sign-in`, `sign-out`, `dismiss-plan-notice`, `manage-usage`) so tests can click it;
@@ -16,7 +21,8 @@
 
 use super::state::State;
 use super::status::{
-    CODEX_ROUTE_WHY, ConfigurationStatus, PLAN_NOTICE_TITLE, SignInStep, USING_PLAN, UsageBar,
+    CODEX_ROUTE_WHY, ConfigurationStatus, DEVICE_CODE_LABEL, PLAN_NOTICE_TITLE, SignInOffer,
+    SignInStep, USING_PLAN, UsageBar,
 };
 use crate::auth::SignInMethod;
 use crate::route::Route;
@@ -141,76 +147,99 @@ fn usage_bar(index: usize, bar: &UsageBar, any_blocking: bool, cx: &App) -> Div 
 
 impl Render for ConfigurationView {
     fn render(&mut self, _window: &mut Window, cx: &mut Context<Self>) -> impl IntoElement {
-        let status = self.state.read(cx).status(cx);
+        let state = self.state.read(cx);
+        let status = state.status(cx);
+        let offer = SignInOffer::for_availability(state.browser_availability());
+        // No panel of its own: the host (Zed's provider list) draws the surface around it.
         let panel = v_flex()
             .gap_2()
-            .p_3()
             .w_full()
-            .bg(cx.theme().colors().panel_background)
             .text_color(cx.theme().colors().text);
         match status {
             ConfigurationStatus::Loading => {
                 panel.child(Label::new("Loading your ChatGPT sign-in…").color(Color::Muted))
             }
-            ConfigurationStatus::SignedOut { error } => panel
-                .child(Label::new("Use your ChatGPT plan").weight(FontWeight::BOLD))
-                .child(
-                    Label::new(
-                        "Use your ChatGPT plan in the agent: no API key needed. Requests count \
-                         against your plan's usage limits.",
+            ConfigurationStatus::SignedOut { error } => {
+                let continue_with_chatgpt = |style: ButtonStyle| {
+                    self.button(
+                        "continue-with-chatgpt",
+                        "Continue with ChatGPT",
+                        style,
+                        |state, cx| state.sign_in_with_route(Route::SignInWithChatGpt, cx),
                     )
-                    .color(Color::Muted),
-                )
-                .when_some(error.clone(), |panel, error| {
-                    panel.child(banner(
-                        IconName::XCircle,
-                        Color::Error,
-                        error,
-                        "sign-in-error",
-                    ))
-                })
-                .child(
-                    h_flex().child(
-                        self.button(
-                            "continue-with-chatgpt",
-                            "Continue with ChatGPT",
-                            ButtonStyle::Filled,
-                            |state, cx| state.sign_in_with_route(Route::SignInWithChatGpt, cx),
+                    .start_icon(
+                        Icon::new(IconName::AiOpenAi)
+                            .size(IconSize::Small)
+                            .color(Color::Muted),
+                    )
+                };
+                let device_code = |style: ButtonStyle| {
+                    self.button("sign-in-device", DEVICE_CODE_LABEL, style, |state, cx| {
+                        state.sign_in(SignInMethod::DeviceCode, cx)
+                    })
+                };
+                let codex_route = self
+                    .button(
+                        "sign-in",
+                        // After a failure the same button is the retry.
+                        if error.is_some() {
+                            "Try the Codex route again"
+                        } else {
+                            "Use the Codex route"
+                        },
+                        ButtonStyle::Subtle,
+                        |state, cx| state.sign_in_with_route(Route::CodexBackend, cx),
+                    )
+                    .label_size(LabelSize::Small);
+                let panel = panel
+                    .child(
+                        Label::new(
+                            "Use your ChatGPT plan in the agent: no API key needed. Requests \
+                             count against your plan's usage limits.",
                         )
-                        .start_icon(Icon::new(IconName::AiOpenAi).size(IconSize::Small)),
-                    ),
-                )
-                // The quieter way: the Codex route, by browser or device code.
-                .child(
-                    v_flex()
-                        .gap_1()
+                        .color(Color::Muted),
+                    )
+                    .when_some(error.clone(), |panel, error| {
+                        panel.child(banner(
+                            IconName::XCircle,
+                            Color::Error,
+                            error,
+                            "sign-in-error",
+                        ))
+                    });
+                let why_codex = Label::new(CODEX_ROUTE_WHY)
+                    .size(LabelSize::XSmall)
+                    .color(Color::Muted);
+                match offer {
+                    // The official route, full width; the Codex route's two ways quieter below.
+                    SignInOffer::BrowserFirst => panel
+                        .child(continue_with_chatgpt(ButtonStyle::Outlined).full_width())
                         .child(
-                            h_flex()
-                                .gap_2()
-                                .child(self.button(
-                                    "sign-in",
-                                    // After a failure the same button is the retry.
-                                    if error.is_some() {
-                                        "Try the Codex route again"
-                                    } else {
-                                        "Use the Codex route"
-                                    },
-                                    ButtonStyle::Subtle,
-                                    |state, cx| state.sign_in_with_route(Route::CodexBackend, cx),
+                            v_flex()
+                                .gap_0p5()
+                                .child(h_flex().gap_1().child(codex_route).child(
+                                    device_code(ButtonStyle::Subtle).label_size(LabelSize::Small),
                                 ))
-                                .child(self.button(
-                                    "sign-in-device",
-                                    "Codex route with a device code",
-                                    ButtonStyle::Subtle,
-                                    |state, cx| state.sign_in(SignInMethod::DeviceCode, cx),
-                                )),
-                        )
-                        .child(
-                            Label::new(CODEX_ROUTE_WHY)
-                                .size(LabelSize::Small)
-                                .color(Color::Muted),
+                                .child(div().px_2().child(why_codex)),
                         ),
-                ),
+                    // No browser can work here: say so, and offer the device code first.
+                    SignInOffer::DeviceCodeFirst { why } => panel
+                        .child(banner(IconName::Warning, Color::Muted, why, "no-browser"))
+                        .child(device_code(ButtonStyle::Outlined).full_width())
+                        .child(
+                            v_flex()
+                                .gap_0p5()
+                                .child(
+                                    h_flex().gap_1().child(
+                                        continue_with_chatgpt(ButtonStyle::Subtle)
+                                            .label_size(LabelSize::Small),
+                                    ),
+                                )
+                                .child(h_flex().gap_1().child(codex_route))
+                                .child(div().px_2().child(why_codex)),
+                        ),
+                }
+            }
             ConfigurationStatus::SigningIn { step } => {
                 let panel = match step {
                     SignInStep::Starting { .. } => panel.child(
@@ -234,12 +263,20 @@ impl Render for ConfigurationView {
                                 .size(LabelSize::Small)
                                 .color(Color::Muted),
                         )
-                        .child(h_flex().child(self.button(
-                            "reopen-sign-in-page",
-                            "Open the sign-in page",
-                            ButtonStyle::Outlined,
-                            |state, cx| state.reopen_sign_in_page(cx),
-                        ))),
+                        .child(
+                            self.button(
+                                "reopen-sign-in-page",
+                                "Open the sign-in page",
+                                ButtonStyle::Outlined,
+                                |state, cx| state.reopen_sign_in_page(cx),
+                            )
+                            .start_icon(
+                                Icon::new(IconName::ArrowUpRight)
+                                    .size(IconSize::Small)
+                                    .color(Color::Muted),
+                            )
+                            .full_width(),
+                        ),
                     SignInStep::EnterDeviceCode {
                         verification_url,
                         user_code,
@@ -249,18 +286,48 @@ impl Render for ConfigurationView {
                         )))
                         .child(
                             h_flex()
-                                .debug_selector(|| "device-code".to_string())
-                                .px_2()
-                                .py_1()
-                                .rounded_md()
-                                .border_1()
-                                .border_color(cx.theme().colors().border)
-                                .bg(cx.theme().colors().element_background)
+                                .gap_2()
                                 .child(
-                                    Label::new(user_code)
-                                        .size(LabelSize::Large)
-                                        .weight(FontWeight::BOLD)
-                                        .buffer_font(cx),
+                                    h_flex()
+                                        .debug_selector(|| "device-code".to_string())
+                                        .px_2()
+                                        .py_1()
+                                        .rounded_md()
+                                        .border_1()
+                                        .border_color(cx.theme().colors().border_variant)
+                                        .bg(cx.theme().colors().element_background)
+                                        .child(
+                                            Label::new(user_code)
+                                                .size(LabelSize::Large)
+                                                .weight(FontWeight::BOLD)
+                                                .buffer_font(cx),
+                                        ),
+                                )
+                                .child(
+                                    self.button(
+                                        "copy-device-code",
+                                        "Copy",
+                                        ButtonStyle::Outlined,
+                                        |state, cx| state.copy_device_code(cx),
+                                    )
+                                    .start_icon(
+                                        Icon::new(IconName::Copy)
+                                            .size(IconSize::Small)
+                                            .color(Color::Muted),
+                                    ),
+                                )
+                                .child(
+                                    self.button(
+                                        "open-verification-page",
+                                        "Open",
+                                        ButtonStyle::Outlined,
+                                        |state, cx| state.open_verification_page(cx),
+                                    )
+                                    .start_icon(
+                                        Icon::new(IconName::ArrowUpRight)
+                                            .size(IconSize::Small)
+                                            .color(Color::Muted),
+                                    ),
                                 ),
                         ),
                 };
@@ -285,8 +352,7 @@ impl Render for ConfigurationView {
             } => panel
                 .child(
                     div().debug_selector(|| "account".to_string()).child(
-                        ConfiguredApiCard::new(account)
-                            .button_id("sign-out")
+                        ConfiguredApiCard::new("sign-out", account)
                             .button_label("Sign Out")
                             .on_click(self.on_state(|state, cx| state.sign_out(cx).detach())),
                     ),

@@ -12,7 +12,7 @@ use crate::credentials::CredentialStore;
 use crate::models::{
     CacheLocation, CatalogOptions, FetchError, ModelCatalog, ModelInfo, RefreshOutcome,
 };
-use crate::oauth::{CallbackServerOptions, DeviceCodeOptions};
+use crate::oauth::{BrowserAvailability, CallbackServerOptions, DeviceCodeOptions};
 use crate::preconnect::{PreconnectThrottle, preconnect};
 use crate::responses::websocket::{PoolLimits, WebSocketPool, WebSocketRefusals};
 use crate::responses::{DEFAULT_REFUSAL_TTL, ZstdRefusals};
@@ -80,6 +80,9 @@ pub struct StateOptions {
     pub websocket_limits: PoolLimits,
     /// Whether the account's requests share one budget (see [`AccountCoordinator`]).
     pub coordination: RequestCoordination,
+    /// Whether a browser sign-in can work on this machine ([`BrowserAvailability::here`] by
+    /// default): when not, the card says why and offers the device code first.
+    pub browser: BrowserAvailability,
 }
 
 /// The one-time notice after the first sign-in on the official route (siwc.md §6): "You're
@@ -105,6 +108,7 @@ impl Default for StateOptions {
             plan_notice: PlanNotice::default(),
             websocket_limits: PoolLimits::default(),
             coordination: RequestCoordination::default(),
+            browser: BrowserAvailability::here(),
         }
     }
 }
@@ -158,6 +162,8 @@ pub struct State {
     coordinator: AccountCoordinator,
     /// Ends the account's rate-limit pause, and re-renders the card each second meanwhile.
     rate_limit_pause: Option<Task<()>>,
+    /// Whether a browser sign-in can work here (decides the order of the card's sign-in offers).
+    browser: BrowserAvailability,
     _subscriptions: Vec<Subscription>,
 }
 
@@ -228,6 +234,7 @@ impl State {
             official_limit: None,
             coordinator: AccountCoordinator::new(options.coordination),
             rate_limit_pause: None,
+            browser: options.browser,
             _subscriptions: subscriptions,
         }
     }
@@ -407,6 +414,37 @@ impl State {
                 progress: SignInProgress::WaitingForBrowser { authorize_url },
                 ..
             } => authorize_url.clone(),
+            _ => return,
+        };
+        self.url_opener.open(&url, cx);
+    }
+
+    /// Whether a browser sign-in can work on this machine.
+    pub fn browser_availability(&self) -> BrowserAvailability {
+        self.browser
+    }
+
+    /// Puts the running device-code sign-in's code on the clipboard.
+    pub fn copy_device_code(&self, cx: &mut App) {
+        if let auth::AuthState::SigningIn {
+            progress: SignInProgress::WaitingForDeviceCode { user_code, .. },
+            ..
+        } = self.auth.read(cx).auth_state()
+        {
+            cx.write_to_clipboard(gpui::ClipboardItem::new_string(user_code.clone()));
+        }
+    }
+
+    /// Opens the running device-code sign-in's verification page, where the code is entered.
+    pub fn open_verification_page(&self, cx: &mut App) {
+        let url = match self.auth.read(cx).auth_state() {
+            auth::AuthState::SigningIn {
+                progress:
+                    SignInProgress::WaitingForDeviceCode {
+                        verification_url, ..
+                    },
+                ..
+            } => verification_url.clone(),
             _ => return,
         };
         self.url_opener.open(&url, cx);

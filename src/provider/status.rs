@@ -7,6 +7,7 @@
 use super::state::{PlanNotice, State};
 use crate::auth::{AuthState, SignInMethod, SignInProgress};
 use crate::models::CatalogSource;
+use crate::oauth::BrowserAvailability;
 use crate::route::Route;
 use crate::siwc::MANAGE_USAGE_URL;
 use crate::usage::blocking::blocking_window_sentence;
@@ -97,6 +98,33 @@ pub enum ConfigurationStatus {
         /// "Waiting for ChatGPT's rate limit (12 s)", while the account's requests are paused.
         rate_limit_wait: Option<SharedString>,
     },
+}
+
+/// Which sign-in the signed-out card offers first, decided by whether a browser can work here.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SignInOffer {
+    /// A browser can open here: "Continue with ChatGPT" first, the other ways quieter.
+    BrowserFirst,
+    /// No browser can work here (an SSH session, no display, no launcher): `why` says so in one
+    /// line, and the device code comes first.
+    DeviceCodeFirst {
+        /// "This machine has no graphical display to open a browser on: sign in with a code
+        /// instead (Sign in with a device code)."
+        why: SharedString,
+    },
+}
+
+/// The device-code button's label, which the no-browser line names.
+pub const DEVICE_CODE_LABEL: &str = "Sign in with a device code";
+
+impl SignInOffer {
+    /// The offer for a machine where a browser sign-in is as `availability` says.
+    pub fn for_availability(availability: BrowserAvailability) -> Self {
+        match availability.explanation(DEVICE_CODE_LABEL) {
+            None => Self::BrowserFirst,
+            Some(why) => Self::DeviceCodeFirst { why: why.into() },
+        }
+    }
 }
 
 /// The one-time notice's title (siwc.md §6).
@@ -455,5 +483,25 @@ mod tests {
         let text = describe_reset(now + chrono::Duration::hours(50), now);
         assert!(text.starts_with("resets "), "{text}");
         assert!(text.ends_with("(in 2d 2h)"), "{text}");
+    }
+
+    #[test]
+    fn without_a_browser_the_device_code_comes_first_with_one_line_of_why() {
+        assert_eq!(
+            SignInOffer::for_availability(BrowserAvailability::Available),
+            SignInOffer::BrowserFirst
+        );
+        for availability in [
+            BrowserAvailability::RemoteSession,
+            BrowserAvailability::NoDisplay,
+            BrowserAvailability::NoLauncher,
+        ] {
+            let SignInOffer::DeviceCodeFirst { why } = SignInOffer::for_availability(availability)
+            else {
+                panic!("{availability:?} offers the browser first");
+            };
+            assert!(!why.contains('\n'), "{why}");
+            assert!(why.contains(DEVICE_CODE_LABEL), "{why}");
+        }
     }
 }

@@ -9,8 +9,10 @@
 //! `signed-in` (with usage bars), `limit` (usage limit reached), `weekly-limit` (the weekly
 //! window ran out while the 5-hour one is at 99 %: the card names and marks it), `warning` (the
 //! weekly window past the 80 % warning), `rate-limit` (waiting for ChatGPT's rate limit),
-//! `official` (signed in by Sign in with ChatGPT, with the one-time plan notice). Themes:
-//! `light`, `dark`.
+//! `official` (signed in by Sign in with ChatGPT, with the one-time plan notice), `no-browser`
+//! (signed out on a machine reached over SSH: the card says why and offers the device code
+//! first). Every other state is drawn as on a machine where a browser works, whatever the machine
+//! rendering it. Themes: `light`, `dark`.
 //! `scripts/screenshots.sh` renders all of them into `docs/`.
 
 use emulator::{Emulator, Fault, UsageLevels};
@@ -24,6 +26,7 @@ use openai_subscribed::auth::SignInMethod;
 use openai_subscribed::config::Config;
 use openai_subscribed::credentials::MemoryStore;
 use openai_subscribed::models::CacheLocation;
+use openai_subscribed::oauth::BrowserAvailability;
 use openai_subscribed::provider::{
     ConfigurationView, OpenAiSubscribedProvider, StateOptions, UrlOpener,
 };
@@ -47,6 +50,8 @@ enum CardState {
     WeeklyLimit,
     Warning,
     RateLimit,
+    /// Signed out over SSH: no browser can work, so the device code comes first.
+    NoBrowser,
 }
 
 impl CardState {
@@ -62,6 +67,7 @@ impl CardState {
             "weekly-limit" => Self::WeeklyLimit,
             "warning" => Self::Warning,
             "rate-limit" => Self::RateLimit,
+            "no-browser" => Self::NoBrowser,
             _ => return None,
         })
     }
@@ -96,7 +102,8 @@ impl Render for CardWindow {
                             .text_color(colors.text)
                             .child("ChatGPT Subscription"),
                     )
-                    .child(self.card.clone()),
+                    // The provider list's padding; the card draws no panel of its own.
+                    .child(div().px_3().pt_1().pb_3().child(self.card.clone())),
             )
     }
 }
@@ -142,6 +149,10 @@ fn main() {
             let options = StateOptions {
                 url_opener,
                 cache: CacheLocation::MemoryOnly,
+                browser: match card_state {
+                    CardState::NoBrowser => BrowserAvailability::RemoteSession,
+                    _ => BrowserAvailability::Available,
+                },
                 ..StateOptions::default()
             };
             let provider = Arc::new(OpenAiSubscribedProvider::with_options(
@@ -153,7 +164,7 @@ fn main() {
             ));
             let state = provider.state().clone();
             match card_state {
-                CardState::SignedOut => {}
+                CardState::SignedOut | CardState::NoBrowser => {}
                 CardState::Browser => {
                     state.update(cx, |state, cx| state.sign_in(SignInMethod::Browser, cx))
                 }

@@ -1,8 +1,9 @@
 //! [`Button`]: a labelled, clickable element in one of Zed's [`ButtonStyle`]s.
 //!
 //! Follows `crates/ui/src/components/button/button.rs` and `button_like.rs` of zed-industries/zed
-//! (reduced to `new`, `style`, `label_size`, `start_icon`, `disabled`, `on_click`). The button's
-//! id doubles as its debug selector, so tests find it by id.
+//! (reduced to `new`, `style`, `label_size`, `start_icon`, `disabled`, `on_click`, and
+//! [`FixedWidth::full_width`]). The button's id doubles as its debug selector, so tests find it by
+//! id.
 
 use super::{Color, Icon, Label, LabelSize};
 use gpui::{
@@ -35,7 +36,22 @@ pub struct Button {
     label_size: LabelSize,
     start_icon: Option<Icon>,
     disabled: bool,
+    full_width: bool,
     on_click: Option<ClickHandler>,
+}
+
+/// Zed's `FixedWidth` (`crates/ui/src/traits/fixed.rs`), reduced to `full_width`: an element as
+/// wide as its container.
+pub trait FixedWidth {
+    /// As wide as the container, its content centred.
+    fn full_width(self) -> Self;
+}
+
+impl FixedWidth for Button {
+    fn full_width(mut self) -> Self {
+        self.full_width = true;
+        self
+    }
 }
 
 impl Button {
@@ -48,6 +64,7 @@ impl Button {
             label_size: LabelSize::Default,
             start_icon: None,
             disabled: false,
+            full_width: false,
             on_click: None,
         }
     }
@@ -107,6 +124,7 @@ impl RenderOnce for Button {
             .rounded_md()
             .border_1()
             .border_color(gpui::transparent_black())
+            .when(self.full_width, |button| button.w_full().justify_center())
             .when(self.style == ButtonStyle::Filled, |button| {
                 button
                     .bg(colors.element_background)

@@ -1,10 +1,13 @@
 //! [`ConfiguredApiCard`]: the "configured account" row a provider's settings show once set up — a
-//! check mark, what is configured, and a button to undo it (here: "Sign Out").
+//! check mark, what is configured, and a button with an undo arrow that removes it (here: "Sign
+//! Out").
 //!
 //! Follows `crates/ui/src/components/ai/configured_api_card.rs` of zed-industries/zed (without its
-//! tooltip and component preview).
+//! tooltip, tab index and component preview): `new(id, label)`, the id being the button's; the row
+//! translucent (the theme's background at half opacity) inside a `border_variant` outline, so it
+//! sits on whatever panel hosts it; the button subtle, small, with a muted [`IconName::Undo`].
 
-use super::{Button, ButtonStyle, Color, Icon, IconName, Label, LabelSize, h_flex};
+use super::{Button, Color, Icon, IconName, IconSize, Label, LabelSize, h_flex};
 use gpui::{
     App, ClickEvent, ElementId, IntoElement, ParentElement as _, RenderOnce, SharedString,
     Styled as _, Window, prelude::FluentBuilder as _,
@@ -16,19 +19,20 @@ type ClickHandler = Box<dyn Fn(&ClickEvent, &mut Window, &mut App) + 'static>;
 /// A configured account or key, with the button that removes it.
 #[derive(IntoElement)]
 pub struct ConfiguredApiCard {
+    id: ElementId,
     label: SharedString,
-    button_id: Option<ElementId>,
     button_label: Option<SharedString>,
     disabled: bool,
     on_click: Option<ClickHandler>,
 }
 
 impl ConfiguredApiCard {
-    /// A card saying `label` ("Signed in as ada@example.com · Plus").
-    pub fn new(label: impl Into<SharedString>) -> Self {
+    /// A card saying `label` ("Signed in as ada@example.com · Plus"), its button being `id`
+    /// (which tests click by that name).
+    pub fn new(id: impl Into<ElementId>, label: impl Into<SharedString>) -> Self {
         Self {
+            id: id.into(),
             label: label.into(),
-            button_id: None,
             button_label: None,
             disabled: false,
             on_click: None,
@@ -50,12 +54,6 @@ impl ConfiguredApiCard {
         self
     }
 
-    /// The button's id (this crate's addition, so tests can click it by selector).
-    pub fn button_id(mut self, id: impl Into<ElementId>) -> Self {
-        self.button_id = Some(id.into());
-        self
-    }
-
     /// Whether the button can be clicked.
     pub fn disabled(mut self, disabled: bool) -> Self {
         self.disabled = disabled;
@@ -66,9 +64,6 @@ impl ConfiguredApiCard {
 impl RenderOnce for ConfiguredApiCard {
     fn render(self, _window: &mut Window, cx: &mut App) -> impl IntoElement {
         let button_label = self.button_label.unwrap_or_else(|| "Reset Key".into());
-        let button_id = self
-            .button_id
-            .unwrap_or_else(|| ElementId::Name(format!("id-{button_label}").into()));
         h_flex()
             .min_w_0()
             .mt_0p5()
@@ -77,8 +72,8 @@ impl RenderOnce for ConfiguredApiCard {
             .rounded_md()
             .flex_wrap()
             .border_1()
-            .border_color(cx.theme().colors().border)
-            .bg(cx.theme().colors().background)
+            .border_color(cx.theme().colors().border_variant)
+            .bg(cx.theme().colors().background.opacity(0.5))
             .child(
                 h_flex()
                     .min_w_0()
@@ -87,9 +82,13 @@ impl RenderOnce for ConfiguredApiCard {
                     .child(Label::new(self.label)),
             )
             .child(
-                Button::new(button_id, button_label)
-                    .style(ButtonStyle::Subtle)
+                Button::new(self.id, button_label)
                     .label_size(LabelSize::Small)
+                    .start_icon(
+                        Icon::new(IconName::Undo)
+                            .size(IconSize::Small)
+                            .color(Color::Muted),
+                    )
                     .disabled(self.disabled)
                     .when_some(self.on_click, |button, on_click| button.on_click(on_click)),
             )

@@ -14,7 +14,7 @@ mod label;
 mod progress_bar;
 mod stack;
 
-pub use button::{Button, ButtonStyle};
+pub use button::{Button, ButtonStyle, FixedWidth};
 pub use color::Color;
 pub use configured_api_card::ConfiguredApiCard;
 pub use icon::{Icon, IconAssets, IconSize};
@@ -27,7 +27,8 @@ pub use icons::IconName;
 /// What a view built from these components imports (Zed's `ui::prelude`).
 pub mod prelude {
     pub use super::{
-        Button, ButtonStyle, Color, Icon, IconName, IconSize, Label, LabelSize, h_flex, v_flex,
+        Button, ButtonStyle, Color, FixedWidth, Icon, IconName, IconSize, Label, LabelSize, h_flex,
+        v_flex,
     };
     pub use gpui::prelude::*;
     pub use gpui::{
