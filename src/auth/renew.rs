@@ -137,24 +137,27 @@ impl Renewal {
 
         // 2. Ask the issuer, for a bounded time. The request runs off the UI thread and hands
         //    its answer to the quit hook too, which keeps it if the app quits before step 4.
-        let (answered, answer) = std::sync::mpsc::sync_channel(1);
-        let request = cx.background_executor().spawn({
-            let (renewal, previous) = (self.clone(), previous.clone());
-            async move {
-                let answer = renewal.refresh(&previous).await;
-                if let Ok(tokens) = &answer {
-                    answered.try_send(record_of(tokens)).ok();
-                }
-                answer
-            }
-        });
-        if let Some(journal) = journal {
+        //    Without a journal (a store with no cross-process lock keeps nothing across a quit),
+        //    nobody listens, and no copy is made.
+        let answered = journal.map(|journal| {
+            let (answered, answer) = std::sync::mpsc::sync_channel(1);
             running.sent(AwaitingIssuer {
                 answer,
                 spent: previous.refresh_token.clone(),
                 journal,
             });
-        }
+            answered
+        });
+        let request = cx.background_executor().spawn({
+            let (renewal, previous) = (self.clone(), previous.clone());
+            async move {
+                let answer = renewal.refresh(&previous).await;
+                if let (Ok(tokens), Some(answered)) = (&answer, &answered) {
+                    answered.try_send(record_of(tokens)).ok();
+                }
+                answer
+            }
+        });
         let timer = cx.background_executor().timer(self.policy.timeout);
         let answer = futures::select_biased! {
             answer = request.fuse() => answer,
