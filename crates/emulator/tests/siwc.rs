@@ -670,6 +670,20 @@ async fn models_need_a_live_plan_token_and_keep_the_server_order() {
 }
 
 #[tokio::test]
+async fn a_test_may_serve_a_catalog_of_its_own() {
+    let emulator = Emulator::start().unwrap();
+    let tokens = emulator.siwc_mint_tokens(3600);
+    let catalog = json!({"models": [{"slug": "gpt-own", "display_name": "Own",
+        "visibility": "list", "input_modalities": ["text", "image"]}]});
+    emulator.siwc_serve_catalog(catalog.clone());
+    let (status, body) = get_models(&emulator, &tokens.access_token).await;
+    assert_eq!(status, 200);
+    assert_eq!(body, catalog);
+    // Still behind the bearer check.
+    assert_eq!(get_models(&emulator, "not-a-token").await.0, 401);
+}
+
+#[tokio::test]
 async fn responses_stream_text_and_namespaced_tool_calls() {
     let emulator = Emulator::start().unwrap();
     let tokens = emulator.siwc_mint_tokens(3600);
@@ -861,6 +875,10 @@ async fn each_preview_rule_violation_is_its_own_400_with_param() {
         "input",
         Some(unsupported),
     );
+    let params: Vec<String> = cases
+        .iter()
+        .map(|(_, param, _)| param.to_string())
+        .collect();
     for (body, param, code) in cases {
         let answer = post_responses(&emulator, &token, &body).await;
         assert_eq!(answer.status, 400, "{param}: {}", answer.body);
@@ -869,12 +887,15 @@ async fn each_preview_rule_violation_is_its_own_400_with_param() {
         assert_eq!(error["code"].as_str(), code, "{}", answer.body);
         assert_eq!(error["type"], "invalid_request_error");
     }
+    // Each refusal is noted by its param, for tests that show a client never met one.
+    assert_eq!(emulator.siwc_stats().rule_refusals, params);
     // Namespaced top-level tools and web search are fine.
     let mut body = responses_body("hi");
     body["tools"] = json!([{"type":"web_search"},{"type":"namespace","name":"zed","tools":[
         {"type":"function","name":"grep","parameters":{"type":"object","properties":{}}}]}]);
     body["service_tier"] = json!("priority");
     assert_eq!(post_responses(&emulator, &token, &body).await.status, 200);
+    assert_eq!(emulator.siwc_stats().rule_refusals.len(), params.len());
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -203,6 +203,12 @@ impl Emulator {
         self.siwc.revoke_access_tokens();
     }
 
+    /// Serves `catalog` (a `{"models": […]}` document) as the official `/v1/models` answer from
+    /// now on, instead of the default one (§9.2).
+    pub fn siwc_serve_catalog(&self, catalog: serde_json::Value) {
+        self.siwc.set_catalog(catalog);
+    }
+
     /// The official route's counters and registrations.
     pub fn siwc_stats(&self) -> SiwcStats {
         self.siwc.stats()

@@ -1,7 +1,8 @@
 //! `GET /v1/models` on the official API (siwc.md §3, §9.2): the `{"models": […]}` envelope (not
 //! the API-key `{"data": […]}`), in the server's order, with one hidden model, for a bearer
 //! holding the plan scope. An arrival fault wrapped in
-//! [`SiwcFault::OnModels`] answers instead.
+//! [`SiwcFault::OnModels`] answers instead. A test may serve a catalog of its own
+//! ([`crate::Emulator::siwc_serve_catalog`]), e.g. one that states capabilities.
 
 use super::admission::{arrival_answer, check_bearer};
 use super::faults::{FaultSite, SiwcFault};
@@ -34,5 +35,5 @@ pub async fn list_models(State(state): State<Arc<SiwcState>>, headers: HeaderMap
     if let Err(rejection) = check_bearer(&state, &headers) {
         return rejection.into_response();
     }
-    Json(catalog()).into_response()
+    Json(state.catalog()).into_response()
 }

@@ -16,6 +16,9 @@
 //!   `additional_tools` item only with role `developer` and namespaced tools, a `function_call`
 //!   echoed back with its `namespace`, no audio: `param: "input"`.
 //!
+//! Each refusal's `param` is also kept in [`crate::SiwcStats::rule_refusals`], so a test can show
+//! that a client never met one.
+//!
 //! The answer (deterministic, like the Codex route's [`crate::script`]): when the last input
 //! item is a `function_call_output`, `"The tool returned: <output>"`; when the last user text
 //! names an offered tool or says "tool", a `function_call` to that tool (or the first) carrying
@@ -118,57 +121,74 @@ pub async fn create_response(
     }
     match validate(&body) {
         Ok(request) => stream(&state, &request),
-        Err(rejection) => rejection.into_response(),
+        Err(refused) => {
+            state.note_rule_refusal(refused.param);
+            refused.rejection.into_response()
+        }
     }
 }
 
-fn invalid(param: Option<&str>, message: &str) -> Rejection {
-    api_error(
-        StatusCode::BAD_REQUEST,
-        "invalid_request_error",
-        None,
-        param,
-        message,
-    )
-    .into()
+/// A request the rules refused: the `param` its 400 names (`"body"` when it is not a JSON
+/// object) and the answer.
+struct Refused {
+    param: &'static str,
+    rejection: Rejection,
 }
 
-fn unsupported(param: &str, message: &str) -> Rejection {
-    api_error(
-        StatusCode::BAD_REQUEST,
-        "invalid_request_error",
-        Some("subscription_sharing_unsupported_capability"),
-        Some(param),
-        message,
-    )
-    .into()
+fn invalid(param: &'static str, message: &str) -> Refused {
+    let named = (param != "body").then_some(param);
+    Refused {
+        param,
+        rejection: api_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            None,
+            named,
+            message,
+        )
+        .into(),
+    }
+}
+
+fn unsupported(param: &'static str, message: &str) -> Refused {
+    Refused {
+        param,
+        rejection: api_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            Some("subscription_sharing_unsupported_capability"),
+            Some(param),
+            message,
+        )
+        .into(),
+    }
 }
 
 /// Checks the body against §4's rules.
-fn validate(body: &[u8]) -> Result<ValidRequest, Rejection> {
+fn validate(body: &[u8]) -> Result<ValidRequest, Refused> {
     let Ok(Value::Object(request)) = serde_json::from_slice::<Value>(body) else {
-        return Err(invalid(None, "The body must be a JSON object."));
+        return Err(invalid("body", "The body must be a JSON object."));
     };
     if request.get("store") != Some(&Value::Bool(false)) {
         return Err(invalid(
-            Some("store"),
+            "store",
             "store must be false for subscription sharing.",
         ));
     }
     if request.get("stream") != Some(&Value::Bool(true)) {
         return Err(invalid(
-            Some("stream"),
+            "stream",
             "stream must be true for subscription sharing.",
         ));
     }
     let Some(Value::Array(input)) = request.get("input") else {
         return Err(invalid(
-            Some("input"),
+            "input",
             "input must be an array holding the whole conversation.",
         ));
     };
     let Some(model) = request.get("model").and_then(Value::as_str) else {
-        return Err(invalid(Some("model"), "model is required."));
+        return Err(invalid("model", "model is required."));
     };
     if let Some(field) = OMITTED_FIELDS.iter().find(|f| request.contains_key(**f)) {
         return Err(unsupported(
@@ -187,7 +207,7 @@ fn validate(body: &[u8]) -> Result<ValidRequest, Rejection> {
     let mut tools = Vec::new();
     if let Some(top_level) = request.get("tools") {
         let Some(top_level) = top_level.as_array() else {
-            return Err(invalid(Some("tools"), "tools must be an array."));
+            return Err(invalid("tools", "tools must be an array."));
         };
         collect_tools(top_level, &mut tools).map_err(|message| unsupported("tools", &message))?;
     }
@@ -554,8 +574,8 @@ mod tests {
     fn status_of(body: Value) -> Option<String> {
         match validate(body.to_string().as_bytes()) {
             Ok(_) => None,
-            Err(rejection) => {
-                let response = rejection.into_response();
+            Err(refused) => {
+                let response = refused.rejection.into_response();
                 Some(format!("{}", response.status()))
             }
         }

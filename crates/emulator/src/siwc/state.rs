@@ -164,6 +164,9 @@ pub struct SiwcStats {
     pub responses_requests: usize,
     /// Requests answered 403 `subscription_sharing_route_not_supported`.
     pub unsupported_route_requests: usize,
+    /// The `param` of every `POST /v1/responses` the preview rules refused (400), in order:
+    /// empty while a client keeps to the rules.
+    pub rule_refusals: Vec<String>,
 }
 
 /// Live tokens for the official route, minted without a browser
@@ -268,6 +271,8 @@ struct Inner {
     requests: Vec<SiwcRecordedRequest>,
     next_request_id: u64,
     stats: SiwcStats,
+    /// The `/v1/models` answer served instead of [`super::models::catalog`].
+    catalog: Option<serde_json::Value>,
     /// Host id → issued client id.
     hosts: HashMap<String, String>,
     codes: HashMap<String, PendingCode>,
@@ -339,6 +344,29 @@ impl SiwcState {
     /// Bumps a counter.
     pub fn count(&self, counter: impl FnOnce(&mut SiwcStats) -> &mut usize) {
         *counter(&mut self.inner.lock().stats) += 1;
+    }
+
+    /// Notes a request the preview rules refused, by its `param`.
+    pub fn note_rule_refusal(&self, param: &str) {
+        self.inner
+            .lock()
+            .stats
+            .rule_refusals
+            .push(param.to_string());
+    }
+
+    /// The `/v1/models` answer: the one set by [`Self::set_catalog`], else the default.
+    pub fn catalog(&self) -> serde_json::Value {
+        self.inner
+            .lock()
+            .catalog
+            .clone()
+            .unwrap_or_else(super::models::catalog)
+    }
+
+    /// Serves `catalog` as the `/v1/models` answer from now on.
+    pub fn set_catalog(&self, catalog: serde_json::Value) {
+        self.inner.lock().catalog = Some(catalog);
     }
 
     /// Adds a fault.
