@@ -4,201 +4,21 @@
 //! request is never sent), each documented refusal in words with its action, a limit
 //! mid-stream, the request id in the error, 401 → refresh once, and the card's states.
 
+#[path = "support/siwc.rs"]
+mod siwc;
 mod support;
 
-use emulator::{Emulator, SiwcFault, SiwcMintedTokens};
-use futures::{FutureExt as _, StreamExt as _};
-use gpui::{Modifiers, TestAppContext, VisualTestContext};
+use emulator::{Emulator, SiwcFault};
+use gpui::TestAppContext;
 use language_model::*;
-use openai_subscribed::config::Config;
-use openai_subscribed::credentials::{CREDENTIALS_FORMAT_VERSION, MemoryStore, StoredCredentials};
-use openai_subscribed::models::{CacheLocation, UnstatedCapability};
-use openai_subscribed::provider::{
-    ConfigurationStatus, ConfigurationView, OpenAiSubscribedProvider, PlanNotice, StateOptions,
-    UrlOpener,
+use openai_subscribed::credentials::MemoryStore;
+use openai_subscribed::models::UnstatedCapability;
+use openai_subscribed::provider::{ConfigurationStatus, ConfigurationView, PlanNotice};
+use openai_subscribed::siwc::{MANAGE_USAGE_URL, TOOL_NAMESPACE};
+use siwc::{
+    answer_requests, block, click, complete, harness, message, models, request, signed_in, text_of,
+    wait_until,
 };
-use openai_subscribed::route::Route;
-use openai_subscribed::siwc::{MANAGE_USAGE_URL, OfficialSession, PlanUse, TOOL_NAMESPACE};
-use parking_lot::Mutex;
-use reqwest_client::ReqwestHttpClient;
-use std::future::Future;
-use std::rc::Rc;
-use std::sync::Arc;
-use std::time::Duration;
-
-struct Harness {
-    emulator: Emulator,
-    provider: Arc<OpenAiSubscribedProvider>,
-    /// Every URL the provider asked to open.
-    opened: Arc<Mutex<Vec<url::Url>>>,
-    _cache: tempfile::TempDir,
-}
-
-/// The stored record of an official-route sign-in with `minted` tokens.
-fn official_record(minted: &SiwcMintedTokens, expires_in: i64) -> StoredCredentials {
-    let official = OfficialSession {
-        client_id: minted.client_id.clone(),
-        subject: minted.sub.clone(),
-        plan_use: PlanUse::Granted,
-    };
-    let record: StoredCredentials = serde_json::from_value(serde_json::json!({
-        "version": CREDENTIALS_FORMAT_VERSION,
-        "access_token": minted.access_token,
-        "refresh_token": minted.refresh_token,
-        "expires_at": chrono::Utc::now() + chrono::Duration::seconds(expires_in),
-        "account_id": null,
-        "email": "dev@example.invalid",
-        "plan": null,
-        "route": Route::SignInWithChatGpt,
-        "official": official,
-    }))
-    .unwrap();
-    assert_eq!(record.route, Route::SignInWithChatGpt);
-    record
-}
-
-fn harness(cx: &mut TestAppContext, emulator: Emulator, store: MemoryStore) -> Harness {
-    support::allow_parking(cx);
-    let cache = tempfile::tempdir().unwrap();
-    let opened: Arc<Mutex<Vec<url::Url>>> = Arc::default();
-    let slot = opened.clone();
-    let options = StateOptions {
-        cache: CacheLocation::Directory(cache.path().to_path_buf()),
-        url_opener: UrlOpener::Custom(Rc::new(move |url, _| slot.lock().push(url.clone()))),
-        ..StateOptions::default()
-    };
-    let http = ReqwestHttpClient::new("openai-subscribed-tests").unwrap();
-    let config = Config::with_urls(&emulator.issuer_url(), &emulator.backend_url())
-        .unwrap()
-        .with_official_urls(&emulator.siwc_issuer_url(), &emulator.siwc_api_url())
-        .unwrap();
-    let provider = cx.update(|cx| {
-        Arc::new(OpenAiSubscribedProvider::with_options(
-            http,
-            Arc::new(store),
-            config,
-            options,
-            cx,
-        ))
-    });
-    Harness {
-        emulator,
-        provider,
-        opened,
-        _cache: cache,
-    }
-}
-
-/// Signed in on the official route with live emulator tokens.
-fn signed_in(cx: &mut TestAppContext) -> Harness {
-    let emulator = Emulator::start().unwrap();
-    let minted = emulator.siwc_mint_tokens(3600);
-    let store = MemoryStore::with(&official_record(&minted, 3600));
-    let h = harness(cx, emulator, store);
-    let authenticate = cx.update(|cx| h.provider.authenticate(cx));
-    block(cx, authenticate).expect("the stored sign-in loads");
-    h
-}
-
-fn block<F: Future>(cx: &mut TestAppContext, future: F) -> F::Output {
-    let mut future = Box::pin(future);
-    for _ in 0..3000 {
-        cx.run_until_parked();
-        if let Some(output) = (&mut future).now_or_never() {
-            return output;
-        }
-        cx.executor().advance_clock(Duration::from_millis(10));
-        std::thread::sleep(Duration::from_millis(2));
-    }
-    panic!("the future did not finish");
-}
-
-fn wait_until(cx: &mut TestAppContext, mut condition: impl FnMut(&mut TestAppContext) -> bool) {
-    for _ in 0..3000 {
-        cx.run_until_parked();
-        if condition(cx) {
-            return;
-        }
-        cx.executor().advance_clock(Duration::from_millis(10));
-        std::thread::sleep(Duration::from_millis(2));
-    }
-    panic!("the condition never held");
-}
-
-/// The official route's listed models, once fetched.
-fn models(cx: &mut TestAppContext, h: &Harness) -> Vec<Arc<dyn LanguageModel>> {
-    let refresh = h
-        .provider
-        .state()
-        .update(cx, |state, cx| state.refresh_models(cx));
-    block(cx, refresh).expect("the model list arrives");
-    cx.update(|cx| h.provider.provided_models(cx))
-}
-
-fn message(role: Role, content: Vec<MessageContent>) -> LanguageModelRequestMessage {
-    LanguageModelRequestMessage {
-        role,
-        content,
-        cache: false,
-        reasoning_details: None,
-    }
-}
-
-fn request(text: &str) -> LanguageModelRequest {
-    LanguageModelRequest {
-        messages: vec![
-            message(
-                Role::System,
-                vec![MessageContent::Text("You are a coding assistant.".into())],
-            ),
-            message(Role::User, vec![MessageContent::Text(text.into())]),
-        ],
-        ..LanguageModelRequest::default()
-    }
-}
-
-type Events = Vec<LanguageModelCompletionEvent>;
-
-/// Streams `request` to `model`: the events, and the error that ended it, if any.
-fn complete(
-    cx: &mut TestAppContext,
-    model: &Arc<dyn LanguageModel>,
-    request: LanguageModelRequest,
-) -> (Events, Option<LanguageModelCompletionError>) {
-    let stream = model.stream_completion(request, &cx.to_async());
-    let mut events = Vec::new();
-    let mut stream = match block(cx, stream) {
-        Ok(stream) => stream,
-        Err(error) => return (events, Some(error)),
-    };
-    loop {
-        match block(cx, stream.next()) {
-            Some(Ok(event)) => events.push(event),
-            Some(Err(error)) => return (events, Some(error)),
-            None => return (events, None),
-        }
-    }
-}
-
-fn text_of(events: &Events) -> String {
-    events
-        .iter()
-        .filter_map(|event| match event {
-            LanguageModelCompletionEvent::Text(text) => Some(text.as_str()),
-            _ => None,
-        })
-        .collect()
-}
-
-/// The bodies of the `POST /v1/responses` the emulator received, as JSON.
-fn answer_requests(emulator: &Emulator) -> Vec<serde_json::Value> {
-    emulator
-        .siwc_requests()
-        .into_iter()
-        .filter(|request| request.method == "POST" && request.path.ends_with("/responses"))
-        .map(|request| serde_json::from_slice(&request.body).unwrap())
-        .collect()
-}
 
 #[gpui::test]
 async fn the_model_list_keeps_the_servers_order_drops_hidden_and_invents_nothing(
@@ -583,11 +403,4 @@ async fn continue_with_chatgpt_starts_the_official_sign_in(cx: &mut TestAppConte
         "the official issuer's authorize page: {url}"
     );
     assert_eq!(url.path(), "/api/accounts/authorize");
-}
-
-fn click(cx: &mut VisualTestContext, selector: &'static str) {
-    let bounds = cx
-        .debug_bounds(selector)
-        .unwrap_or_else(|| panic!("no element {selector:?} is rendered"));
-    cx.simulate_click(bounds.center(), Modifiers::none());
 }
