@@ -293,6 +293,61 @@ async fn a_limit_mid_stream_ends_the_answer_in_words_with_its_request_id(cx: &mu
     assert!(error.retry_delay(1).is_none());
 }
 
+/// The limit shown on the card, if any.
+fn card_limit(cx: &mut TestAppContext, h: &siwc::Harness) -> Option<String> {
+    let status = h
+        .provider
+        .state()
+        .read_with(cx, |state, cx| state.status(cx));
+    let ConfigurationStatus::SignedIn { limit_reached, .. } = status else {
+        panic!("signed in")
+    };
+    limit_reached.map(|limit| limit.to_string())
+}
+
+/// A limit that ends an answer after text streamed (siwc.md §4, the emulator's §9.4 fault)
+/// puts the same banner on the card as a refusal before the stream: "limit reached", the
+/// "Manage usage" action, no guessed reset time; a completed answer takes it away.
+#[gpui::test]
+async fn a_limit_mid_stream_shows_the_same_banner_as_a_refusal(cx: &mut TestAppContext) {
+    let h = signed_in(cx);
+    let model = models(cx, &h).remove(0);
+    h.emulator.inject_siwc(SiwcFault::LimitBeforeStream);
+    let (_, error) = complete(cx, &model, request("Hello"));
+    assert!(error.is_some());
+    let before_the_stream = card_limit(cx, &h).expect("a refusal before the stream");
+    let (_, error) = complete(cx, &model, request("Hello again"));
+    assert!(error.is_none(), "{error:?}");
+    assert_eq!(card_limit(cx, &h), None, "a completed answer clears it");
+
+    let state = h.provider.state().clone();
+    let (_, view) = cx.add_window_view(|_, cx| ConfigurationView::new(state, cx));
+    view.run_until_parked();
+    assert!(view.debug_bounds("limit-reached").is_none());
+    h.emulator.inject_siwc(SiwcFault::LimitMidStream);
+    let (events, error) = complete(view, &model, request("Tell me a long story"));
+    assert!(
+        !text_of(&events).is_empty(),
+        "text streamed before the limit"
+    );
+    assert!(error.is_some(), "the limit ends the answer");
+    view.run_until_parked();
+
+    let mid_stream = card_limit(view, &h).expect("the limit is on the card");
+    assert_eq!(mid_stream, before_the_stream, "the same banner");
+    assert!(
+        !mid_stream.contains("reset"),
+        "no guessed reset time: {mid_stream}"
+    );
+    assert!(view.debug_bounds("limit-reached").is_some());
+    click(view, "manage-usage");
+    view.run_until_parked();
+    assert_eq!(
+        h.opened.lock().last().map(url::Url::to_string).as_deref(),
+        Some(MANAGE_USAGE_URL)
+    );
+}
+
 #[gpui::test]
 async fn incomplete_and_cut_answers_are_not_success(cx: &mut TestAppContext) {
     let h = signed_in(cx);

@@ -364,6 +364,11 @@ async fn send_routed_refreshing(
 
     match answer {
         Ok(mut stream) => {
+            if let RoutedBody::Official(_) = body {
+                // A limit after text has streamed goes on the card like one before it.
+                stream.events =
+                    super::mid_stream_refusal::note_refusal_mid_stream(stream.events, state, cx);
+            }
             let usage_limits = stream.usage_limits.take();
             let models_etag = stream.models_etag.take();
             state.update(cx, |state, cx| {

@@ -8,7 +8,9 @@
 //!   either changes, so a view observes one entity.
 //! - [`OpenAiSubscribedModel`]'s `stream_completion` asks the auth state for fresh credentials,
 //!   sends the request through [`crate::responses`], retries once after a forced refresh on 401,
-//!   and records the answer's usage limits and model-catalog `ETag` on the state.
+//!   and records the answer's usage limits and model-catalog `ETag` on the state. On the
+//!   official route a usage limit that ends the stream after text is recorded as one before it
+//!   (`mid_stream_refusal`), so the card shows the same banner.
 //! - Every request first takes a place in the account's budget ([`account_coordinator`]: how
 //!   many go at once adapts, and a short-wait 429 pauses the account and sends the refused
 //!   request again), then one of its model's 16 places in flight ([`request_limiter`]); the rest
@@ -38,6 +40,7 @@ mod compaction;
 mod completion;
 mod configuration_view;
 mod language_model_provider;
+mod mid_stream_refusal;
 mod model;
 pub(crate) mod model_capabilities;
 pub mod request_limiter;
