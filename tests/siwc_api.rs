@@ -212,7 +212,7 @@ async fn an_explicit_compaction_is_refused_and_never_sent(cx: &mut TestAppContex
 async fn every_documented_refusal_is_worded_with_its_action(cx: &mut TestAppContext) {
     let h = signed_in(cx);
     let model = models(cx, &h).remove(0);
-    let cases: [(SiwcFault, &str, bool); 8] = [
+    let cases: [(SiwcFault, &str, bool); 11] = [
         (SiwcFault::NotEligible, "Use the Codex route", false),
         (
             SiwcFault::ScopeNotAuthorized,
@@ -233,6 +233,21 @@ async fn every_documented_refusal_is_worded_with_its_action(cx: &mut TestAppCont
             true,
         ),
         (SiwcFault::RoutingOff, "unavailable or not enabled", true),
+        (
+            SiwcFault::UnsupportedCapability,
+            "does not support part of this request (refused: model)",
+            false,
+        ),
+        (
+            SiwcFault::RouteNotSupported,
+            "wrong method or endpoint",
+            false,
+        ),
+        (
+            SiwcFault::InvalidAuthorizationContext,
+            "allow \"Use your ChatGPT plan\"",
+            false,
+        ),
     ];
     for (fault, words, retried) in cases {
         let before = h.emulator.siwc_stats().responses_requests;

@@ -1047,7 +1047,7 @@ async fn revoke_unavailable_revokes_nothing() {
 async fn api_faults_answer_before_the_stream() {
     let emulator = Emulator::start().unwrap();
     let token = emulator.siwc_mint_tokens(3600).access_token;
-    let cases: [(SiwcFault, u16, Option<&str>); 8] = [
+    let cases: [(SiwcFault, u16, Option<&str>); 11] = [
         (
             SiwcFault::InvalidUser,
             401,
@@ -1080,6 +1080,21 @@ async fn api_faults_answer_before_the_stream() {
             Some("subscription_sharing_user_unavailable"),
         ),
         (SiwcFault::RoutingOff, 503, None),
+        (
+            SiwcFault::UnsupportedCapability,
+            400,
+            Some("subscription_sharing_unsupported_capability"),
+        ),
+        (
+            SiwcFault::RouteNotSupported,
+            403,
+            Some("subscription_sharing_route_not_supported"),
+        ),
+        (
+            SiwcFault::InvalidAuthorizationContext,
+            403,
+            Some("chatpass_v2_invalid_authorization_context"),
+        ),
     ];
     for (fault, status, code) in cases {
         emulator.inject_siwc(fault.clone());
@@ -1090,6 +1105,9 @@ async fn api_faults_answer_before_the_stream() {
         match code {
             Some(code) => assert_eq!(body["error"]["code"], code, "{fault:?}"),
             None => assert!(body["detail"].is_string(), "{fault:?}"),
+        }
+        if fault == SiwcFault::UnsupportedCapability {
+            assert_eq!(body["error"]["param"], "model");
         }
         if fault == SiwcFault::LimitBeforeStream {
             assert!(

@@ -50,7 +50,8 @@ pub fn check_bearer(state: &SiwcState, headers: &HeaderMap) -> Result<(), Reject
     })
 }
 
-/// The answer of an arrival fault (`InvalidUser` … `RoutingOff`), if `fault` is one.
+/// The answer of an arrival fault (`InvalidUser` … `InvalidAuthorizationContext`), if `fault`
+/// is one.
 pub fn arrival_answer(fault: &SiwcFault) -> Option<Response> {
     let structured = |status: StatusCode, code: &str, message: &str| {
         let kind = if status.is_server_error() {
@@ -96,6 +97,23 @@ pub fn arrival_answer(fault: &SiwcFault) -> Option<Response> {
         SiwcFault::RoutingOff => detail(
             StatusCode::SERVICE_UNAVAILABLE,
             "Direct routing is not enabled.",
+        ),
+        SiwcFault::UnsupportedCapability => api_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            Some("subscription_sharing_unsupported_capability"),
+            Some("model"),
+            "This model is not available with subscription sharing.",
+        ),
+        SiwcFault::RouteNotSupported => structured(
+            StatusCode::FORBIDDEN,
+            "subscription_sharing_route_not_supported",
+            "This route is not supported with subscription sharing.",
+        ),
+        SiwcFault::InvalidAuthorizationContext => structured(
+            StatusCode::FORBIDDEN,
+            "chatpass_v2_invalid_authorization_context",
+            "The authorization context is not valid for this request.",
         ),
         _ => return None,
     })

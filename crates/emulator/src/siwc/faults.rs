@@ -16,7 +16,8 @@
 //! - `GET /.well-known/jwks.json`: [`SiwcFault::JwksUnavailable`], [`SiwcFault::JwksEmpty`].
 //! - `POST /api/accounts/oauth/revoke`: [`SiwcFault::RevokeUnavailable`].
 //! - `POST /v1/responses`, as it arrives (before any check): the admission and structured
-//!   errors ([`SiwcFault::InvalidUser`] … [`SiwcFault::RoutingOff`]); once it has passed every
+//!   errors ([`SiwcFault::InvalidUser`] … [`SiwcFault::InvalidAuthorizationContext`]); once it
+//!   has passed every
 //!   check and the stream starts: [`SiwcFault::LimitMidStream`], [`SiwcFault::Incomplete`],
 //!   [`SiwcFault::Cut`], [`SiwcFault::OmitContentType`].
 //! - `GET /v1/models`: an arrival fault wrapped in [`SiwcFault::OnModels`].
@@ -105,6 +106,13 @@ pub enum SiwcFault {
     UserUnavailable,
     /// 503 `{"detail": …}`: direct routing unavailable or not enabled.
     RoutingOff,
+    /// 400 `subscription_sharing_unsupported_capability` with `param: "model"` (a model the
+    /// preview does not serve), whatever the request.
+    UnsupportedCapability,
+    /// 403 `subscription_sharing_route_not_supported`, whatever the request.
+    RouteNotSupported,
+    /// 403 `chatpass_v2_invalid_authorization_context`.
+    InvalidAuthorizationContext,
     /// The stream ends with `response.incomplete`.
     Incomplete,
     /// The stream closes after a few deltas, before any terminal event.
@@ -155,8 +163,17 @@ impl SiwcFault {
             | IdTokenExpired | IdTokenFutureIat | IdTokenDifferentSub => FaultSite::IdToken,
             JwksUnavailable | JwksEmpty => FaultSite::Jwks,
             RevokeUnavailable => FaultSite::Revoke,
-            InvalidUser | NotEligible | ScopeNotAuthorized | Region | LimitBeforeStream
-            | UsageUnavailable | UserUnavailable | RoutingOff => FaultSite::ResponsesArrival,
+            InvalidUser
+            | NotEligible
+            | ScopeNotAuthorized
+            | Region
+            | LimitBeforeStream
+            | UsageUnavailable
+            | UserUnavailable
+            | RoutingOff
+            | UnsupportedCapability
+            | RouteNotSupported
+            | InvalidAuthorizationContext => FaultSite::ResponsesArrival,
             LimitMidStream | Incomplete | Cut | OmitContentType => FaultSite::ResponsesStream,
             OnModels(_) => FaultSite::Models,
         }
