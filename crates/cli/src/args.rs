@@ -400,6 +400,11 @@ pub struct ChatArgs {
     /// transport, every turn after the first sends only its new message.
     #[arg(long, conflicts_with = "compact")]
     pub interactive: bool,
+    /// Offer the model the function tools listed in FILE (a JSON list of `{"name",
+    /// "description", "parameters", "result"}`); a call of a tool with a `result` is answered
+    /// with it and the answer goes on.
+    #[arg(long, value_name = "FILE")]
+    pub tool_file: Option<PathBuf>,
     /// The prompt (optional with `--compact` or `--interactive`).
     #[arg(required_unless_present_any = ["compact", "interactive"], num_args = 1..)]
     pub prompt: Vec<String>,

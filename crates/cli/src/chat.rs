@@ -1,18 +1,22 @@
-//! `chat [--model SLUG] [--effort LEVEL] [--json] [--fast] [--thread FILE [--compact]] PROMPT`:
-//! one streamed answer, optionally continuing (and first compacting) a saved thread
-//! ([`super::thread_file`]). `chat --interactive`: one thread, a turn per line of standard input.
+//! `chat [--model SLUG] [--effort LEVEL] [--json] [--fast] [--thread FILE [--compact]]
+//! [--tool-file FILE] PROMPT`: one streamed answer, optionally continuing (and first compacting) a
+//! saved thread ([`super::thread_file`]), optionally offering tools whose calls are answered from
+//! the file ([`super::tool_file`]). `chat --interactive`: one thread, a turn per line of standard
+//! input.
 
 use super::args::ChatArgs;
 use super::context::CommandContext;
 use super::event_json::event_to_json_in;
 use super::reasoning_text::{ReasoningText, Styling};
 use super::thread_file::{ThreadEntry, ThreadFile};
+use super::tool_file::{MAX_TOOL_ROUNDS, ToolFile};
 use anyhow::{Result, anyhow, bail};
 use futures::StreamExt as _;
 use gpui::AsyncApp;
 use language_model::{
     LanguageModel, LanguageModelCompletionError, LanguageModelCompletionEvent,
-    LanguageModelProvider as _, LanguageModelRequest, LanguageModelRequestMessage, MessageContent,
+    LanguageModelProvider as _, LanguageModelRequest, LanguageModelRequestMessage,
+    LanguageModelToolResult, LanguageModelToolResultContent, LanguageModelToolUse, MessageContent,
     Role, Speed,
 };
 use openai_subscribed::models::CatalogSource;
@@ -25,6 +29,11 @@ use openai_subscribed::printable::{multi_line, one_line};
 
 /// Streams the answer to `args.prompt`.
 pub async fn chat(context: CommandContext, args: ChatArgs, cx: &mut AsyncApp) -> Result<()> {
+    // A tool file that cannot be read fails before any network traffic.
+    let tools = match &args.tool_file {
+        Some(path) => ToolFile::load(path)?,
+        None => ToolFile::default(),
+    };
     let provider = context.signed_in_provider(cx).await?;
     let state = provider.state().clone();
     // Resolve --model against the plan's current list (cached lists revalidate quickly).
@@ -87,6 +96,7 @@ pub async fn chat(context: CommandContext, args: ChatArgs, cx: &mut AsyncApp) ->
         thinking_allowed: true,
         thinking_effort: args.effort.clone(),
         speed: args.fast.then_some(Speed::Fast),
+        tools: tools.request_tools(),
         ..LanguageModelRequest::default()
     };
 
@@ -154,6 +164,7 @@ pub async fn chat(context: CommandContext, args: ChatArgs, cx: &mut AsyncApp) ->
             let turn = Turn {
                 prompt: prompt.to_string(),
                 base_request: &base_request,
+                tools: &tools,
                 json: args.json,
                 path: args.thread.as_deref(),
             };
@@ -169,6 +180,7 @@ pub async fn chat(context: CommandContext, args: ChatArgs, cx: &mut AsyncApp) ->
     let turn = Turn {
         prompt: args.prompt.join(" "),
         base_request: &base_request,
+        tools: &tools,
         json: args.json,
         path: args.thread.as_deref(),
     };
@@ -201,6 +213,8 @@ enum TurnEnd {
 struct Turn<'a> {
     prompt: String,
     base_request: &'a LanguageModelRequest,
+    /// The `--tool-file` tools, whose results answer their calls.
+    tools: &'a ToolFile,
     json: bool,
     /// Where the thread is saved after the turn (`--thread`).
     path: Option<&'a std::path::Path>,
@@ -225,15 +239,11 @@ impl Turn<'_> {
             cache: false,
             reasoning_details: None,
         });
-        let request = LanguageModelRequest {
+        let mut request = LanguageModelRequest {
             messages,
             ..self.base_request.clone()
         };
         warn_before_sending(provider, cx).await;
-        let mut events = match model.stream_completion(request, cx).await {
-            Ok(events) => events,
-            Err(error) => return Err(explain(error, provider, cx).await),
-        };
         let mut printer = Printer::new(self.json);
         // The official route's tools live in one namespace, which its tool calls carry.
         if provider
@@ -247,24 +257,59 @@ impl Turn<'_> {
         // turn, keeps the answer (and its encrypted reasoning), so without one a long answer
         // costs no more memory than a short one.
         let mut turn = thread.as_ref().map(|_| AnsweredTurn::default());
-        while let Some(event) = events.next().await {
-            match event {
-                Ok(event) => {
-                    if let Some(turn) = turn.as_mut() {
-                        turn.record(&event);
-                    }
-                    if let Err(error) = printer.print(&event) {
-                        if error.kind() == std::io::ErrorKind::BrokenPipe {
-                            return Ok(TurnEnd::ReaderGone);
+        // One round per answer: a round that ends in calls of `--tool-file` tools with results
+        // sends them back, and the answer goes on in the next round.
+        for round in 1.. {
+            let mut events = match model.stream_completion(request.clone(), cx).await {
+                Ok(events) => events,
+                Err(error) => return Err(explain(error, provider, cx).await),
+            };
+            let mut answered = ToolRound::default();
+            while let Some(event) = events.next().await {
+                match event {
+                    Ok(event) => {
+                        if let Some(turn) = turn.as_mut() {
+                            turn.record(&event);
                         }
-                        return Err(error.into());
+                        answered.record(&event);
+                        if let Err(error) = printer.print(&event) {
+                            if error.kind() == std::io::ErrorKind::BrokenPipe {
+                                return Ok(TurnEnd::ReaderGone);
+                            }
+                            return Err(error.into());
+                        }
                     }
-                }
-                Err(error) => {
-                    printer.finish().ok();
-                    return Err(explain(error, provider, cx).await);
+                    Err(error) => {
+                        printer.finish().ok();
+                        return Err(explain(error, provider, cx).await);
+                    }
                 }
             }
+            let Some(results) = answered.results(self.tools) else {
+                break;
+            };
+            if round > MAX_TOOL_ROUNDS {
+                errln!("[no more tool results sent: {MAX_TOOL_ROUNDS} rounds in this turn]");
+                break;
+            }
+            for result in &results {
+                errln!("[tool result {}]", one_line(&result.tool_name, 200));
+            }
+            request.messages.push(LanguageModelRequestMessage {
+                role: Role::Assistant,
+                content: answered.content,
+                cache: false,
+                reasoning_details: None,
+            });
+            request.messages.push(LanguageModelRequestMessage {
+                role: Role::User,
+                content: results
+                    .into_iter()
+                    .map(MessageContent::ToolResult)
+                    .collect(),
+                cache: false,
+                reasoning_details: None,
+            });
         }
         printer.finish().ok();
         if let (Some(thread), Some(turn)) = (thread.as_mut(), turn) {
@@ -279,6 +324,55 @@ impl Turn<'_> {
             }
         }
         Ok(TurnEnd::Answered)
+    }
+}
+
+/// What one answer of a turn said, to send it back with the results of its tool calls.
+#[derive(Default)]
+struct ToolRound {
+    /// The answer's text, encrypted reasoning and complete tool calls, in order.
+    content: Vec<MessageContent>,
+    /// The complete tool calls.
+    calls: Vec<LanguageModelToolUse>,
+}
+
+impl ToolRound {
+    fn record(&mut self, event: &LanguageModelCompletionEvent) {
+        match event {
+            LanguageModelCompletionEvent::Text(text) => match self.content.last_mut() {
+                Some(MessageContent::Text(so_far)) => so_far.push_str(text),
+                _ => self.content.push(MessageContent::Text(text.clone())),
+            },
+            LanguageModelCompletionEvent::RedactedThinking { data } => self
+                .content
+                .push(MessageContent::RedactedThinking(data.clone())),
+            LanguageModelCompletionEvent::ToolUse(call) if call.is_input_complete => {
+                self.content.push(MessageContent::ToolUse(call.clone()));
+                self.calls.push(call.clone());
+            }
+            _ => {}
+        }
+    }
+
+    /// The results of this answer's calls from `tools`: `None` when it made none, or called a
+    /// tool the file gives no result for (the call is printed and the turn ends there).
+    fn results(&self, tools: &ToolFile) -> Option<Vec<LanguageModelToolResult>> {
+        if self.calls.is_empty() {
+            return None;
+        }
+        self.calls
+            .iter()
+            .map(|call| {
+                let result = tools.result_for(&call.name)?;
+                Some(LanguageModelToolResult {
+                    tool_use_id: call.id.clone(),
+                    tool_name: call.name.clone(),
+                    is_error: false,
+                    content: vec![LanguageModelToolResultContent::Text(result.into())],
+                    output: None,
+                })
+            })
+            .collect()
     }
 }
 

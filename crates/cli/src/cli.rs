@@ -35,6 +35,7 @@ pub mod reasoning_text;
 pub mod spinner;
 pub mod stop_signal;
 pub mod thread_file;
+pub mod tool_file;
 pub mod usage;
 pub mod wait;
 
