@@ -264,14 +264,18 @@ impl Turn<'_> {
                 Ok(events) => events,
                 Err(error) => return Err(explain(error, provider, cx).await),
             };
-            let mut answered = ToolRound::default();
+            // Kept only when a tool call can be answered: without `--tool-file` results a long
+            // answer still costs no memory.
+            let mut answered = self.tools.answers_calls().then(ToolRound::default);
             while let Some(event) = events.next().await {
                 match event {
                     Ok(event) => {
                         if let Some(turn) = turn.as_mut() {
                             turn.record(&event);
                         }
-                        answered.record(&event);
+                        if let Some(answered) = answered.as_mut() {
+                            answered.record(&event);
+                        }
                         if let Err(error) = printer.print(&event) {
                             if error.kind() == std::io::ErrorKind::BrokenPipe {
                                 return Ok(TurnEnd::ReaderGone);
@@ -285,6 +289,9 @@ impl Turn<'_> {
                     }
                 }
             }
+            let Some(answered) = answered else {
+                break;
+            };
             let Some(results) = answered.results(self.tools) else {
                 break;
             };

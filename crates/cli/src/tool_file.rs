@@ -82,6 +82,12 @@ impl ToolFile {
             .collect()
     }
 
+    /// Whether any call can be answered from the file (a tool with a `result`): only then does
+    /// `chat` keep an answer's text to send it back with the results.
+    pub fn answers_calls(&self) -> bool {
+        self.tools.iter().any(|tool| tool.result.is_some())
+    }
+
     /// The text a call of `name` is answered with, if the file gives one.
     pub fn result_for(&self, name: &str) -> Option<&str> {
         self.tools
