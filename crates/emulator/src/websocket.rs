@@ -178,7 +178,6 @@ pub async fn upgrade(State(state): State<Arc<SharedState>>, mut request: Request
     }
     let mut server = soketto::handshake::http::Server::new();
     server.add_extension(Box::new(super::deflate::PerMessageDeflate::new(
-        soketto::Mode::Server,
         MAX_MESSAGE_BYTES,
     )));
     let accepted = match server.receive_request(&request) {

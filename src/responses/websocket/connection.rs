@@ -202,10 +202,7 @@ pub(crate) async fn connect(
     };
     let mut client = soketto::handshake::Client::new(stream, &host_header, &resource);
     client.set_headers(&header_refs);
-    client.add_extension(Box::new(PerMessageDeflate::new(
-        soketto::Mode::Client,
-        MAX_EVENT_BYTES,
-    )));
+    client.add_extension(Box::new(PerMessageDeflate::new(MAX_EVENT_BYTES)));
     match client.handshake().await {
         Ok(soketto::handshake::ServerResponse::Accepted { .. }) => {}
         Ok(
