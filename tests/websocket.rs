@@ -98,7 +98,8 @@ fn block<F: Future>(cx: &mut TestAppContext, future: F) -> F::Output {
     panic!("the future did not finish");
 }
 
-/// Waits (at most 10 s) until the emulator has `count` sockets open.
+/// Waits (at most 10 s) until the emulator has `count` sockets open, letting gpui's timers
+/// run (the fake clock moves 10 ms a round).
 fn wait_for_open_sockets(cx: &mut TestAppContext, emulator: &Emulator, count: usize) {
     let deadline = Instant::now() + Duration::from_secs(10);
     while emulator.open_websockets() != count {
@@ -108,6 +109,7 @@ fn wait_for_open_sockets(cx: &mut TestAppContext, emulator: &Emulator, count: us
             emulator.open_websockets()
         );
         cx.run_until_parked();
+        cx.executor().advance_clock(Duration::from_millis(10));
         std::thread::sleep(Duration::from_millis(5));
     }
 }
@@ -489,6 +491,92 @@ fn idle_sockets_are_bounded(cx: &mut TestAppContext) {
     }
     // The least recently used socket (thread a's) was closed.
     wait_for_open_sockets(cx, &emulator, 2);
+}
+
+#[gpui::test]
+fn an_idle_socket_is_closed_by_the_client_on_its_own(cx: &mut TestAppContext) {
+    let emulator = Arc::new(Emulator::start().unwrap());
+    let cache = tempfile::tempdir().unwrap();
+    let limits = PoolLimits {
+        idle: Duration::from_millis(300),
+        ..PoolLimits::default()
+    };
+    let h = provider_for(cx, &emulator, cache.path(), limits);
+    let model = models(cx, &h).remove(0);
+    let mut thread = Thread::new("thread-idle");
+    thread.turn(cx, &model, "one");
+    // Nobody sends anything more: the pool's timer closes the socket, and the emulator (which
+    // never closes an idle socket itself) sees it go.
+    wait_for_open_sockets(cx, &emulator, 0);
+    thread.turn(cx, &model, "two");
+    let frames = frames(&h);
+    assert_eq!(frames.len(), 2);
+    assert!(
+        frames[1].previous_response_id().is_none(),
+        "a new socket, in full"
+    );
+    assert_ne!(frames[1].socket, frames[0].socket);
+}
+
+#[gpui::test]
+fn a_socket_is_closed_before_the_servers_age_limit(cx: &mut TestAppContext) {
+    let emulator = Arc::new(Emulator::start().unwrap());
+    let server_limit = Duration::from_secs(5);
+    emulator.set_websocket_max_age(server_limit);
+    let cache = tempfile::tempdir().unwrap();
+    let limits = PoolLimits {
+        max_age: Duration::from_millis(300),
+        ..PoolLimits::default()
+    };
+    let h = provider_for(cx, &emulator, cache.path(), limits);
+    let model = models(cx, &h).remove(0);
+    let mut thread = Thread::new("thread-age");
+    let opened = Instant::now();
+    thread.turn(cx, &model, "one");
+    // Still well within the idle limit (10 minutes): the age limit closes it.
+    wait_for_open_sockets(cx, &emulator, 0);
+    assert!(
+        opened.elapsed() < server_limit,
+        "closed by the client after {:?}, not by the server",
+        opened.elapsed()
+    );
+    thread.turn(cx, &model, "two");
+    let frames = frames(&h);
+    assert_eq!(frames.len(), 2, "no frame refused: {frames:#?}");
+    assert!(
+        frames[1].previous_response_id().is_none(),
+        "a new socket, in full"
+    );
+    assert_ne!(frames[1].socket, frames[0].socket);
+    assert_eq!(h.emulator.stats().responses_requests, 2);
+}
+
+#[gpui::test]
+fn the_servers_age_limit_moves_the_turn_to_a_new_socket(cx: &mut TestAppContext) {
+    let emulator = Arc::new(Emulator::start().unwrap());
+    let server_limit = Duration::from_millis(300);
+    emulator.set_websocket_max_age(server_limit);
+    let cache = tempfile::tempdir().unwrap();
+    let h = provider_for(cx, &emulator, cache.path(), PoolLimits::default());
+    let model = models(cx, &h).remove(0);
+    let mut thread = Thread::new("thread-server-age");
+    thread.turn(cx, &model, "one");
+    // The server's limit is on its own clock, from its accept before turn one: let it run out
+    // (nothing on the socket tells the client).
+    std::thread::sleep(server_limit);
+    // The delta is refused with `websocket_connection_limit_reached`; the same turn goes at once,
+    // in full, on a new socket, and the answer does not fail.
+    thread.turn(cx, &model, "two");
+    let frames = frames(&h);
+    assert_eq!(frames.len(), 3, "{frames:#?}");
+    assert!(
+        frames[1].previous_response_id().is_some(),
+        "the refused delta"
+    );
+    assert_eq!(frames[1].socket, frames[0].socket);
+    assert!(frames[2].previous_response_id().is_none(), "then in full");
+    assert_ne!(frames[2].socket, frames[0].socket, "on a new socket");
+    assert_eq!(frames[2].input_len(), frames[2].full_input_len);
 }
 
 #[gpui::test]

@@ -45,6 +45,8 @@ pub(crate) struct Connection {
     /// The model catalog's `ETag` the upgrade's answer carried (`x-models-etag`), reported with
     /// the first answer on the socket.
     pub(crate) models_etag: Option<String>,
+    /// The pool's place this socket holds, freed when it closes.
+    pub(crate) slot: Option<super::pool::SocketSlot>,
 }
 
 /// The most of the upgrade's answer kept to read its headers.
@@ -227,6 +229,7 @@ pub(crate) async fn connect(
         opened_at: Instant::now(),
         token: TokenTag::of(auth),
         models_etag,
+        slot: None,
     })
 }
 
