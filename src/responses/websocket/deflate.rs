@@ -145,7 +145,7 @@ impl Extension for PerMessageDeflate {
         if !compressed.ends_with(&TAIL) {
             return Err("the compressor did not end the message with a sync flush".into());
         }
-        compressed.truncate(compressed.len() - TAIL.len());
+        compressed.truncate(compressed.len().saturating_sub(TAIL.len()));
         header.set_rsv1(true);
         header.set_payload_len(compressed.len());
         *data = Storage::Owned(compressed);

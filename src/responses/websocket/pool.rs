@@ -219,18 +219,30 @@ impl WebSocketPool {
         inner
             .idle
             .iter()
-            .map(|entry| self.deadline(entry).saturating_duration_since(now))
+            .filter_map(|entry| self.deadline(entry))
+            .map(|deadline| deadline.saturating_duration_since(now))
             .min()
     }
 
-    /// When `entry` must close: idle too long, or too old.
-    fn deadline(&self, entry: &Entry) -> Instant {
-        (entry.since + self.limits.idle)
-            .min(entry.parked.connection.opened_at + self.limits.max_age)
+    /// When `entry` must close: idle too long, or too old (`None`: a limit so long it never
+    /// comes).
+    fn deadline(&self, entry: &Entry) -> Option<Instant> {
+        let idle_end = entry.since.checked_add(self.limits.idle);
+        let age_end = entry
+            .parked
+            .connection
+            .opened_at
+            .checked_add(self.limits.max_age);
+        match (idle_end, age_end) {
+            (Some(idle_end), Some(age_end)) => Some(idle_end.min(age_end)),
+            (idle_end, age_end) => idle_end.or(age_end),
+        }
     }
 
     fn prune(&self, inner: &mut Inner) {
         let now = Instant::now();
-        inner.idle.retain(|entry| self.deadline(entry) > now);
+        inner
+            .idle
+            .retain(|entry| self.deadline(entry).is_none_or(|deadline| deadline > now));
     }
 }
