@@ -47,6 +47,8 @@ pub(crate) struct Connection {
     pub(crate) models_etag: Option<String>,
     /// The pool's place this socket holds, freed when it closes.
     pub(crate) slot: Option<super::pool::SocketSlot>,
+    /// Where the socket's earlier frames put their repeated fields (deflate's window).
+    pub(crate) layout: super::frame::FrameLayout,
 }
 
 /// The most of the upgrade's answer kept to read its headers.
@@ -230,6 +232,7 @@ pub(crate) async fn connect(
         token: TokenTag::of(auth),
         models_etag,
         slot: None,
+        layout: super::frame::FrameLayout::default(),
     })
 }
 

@@ -101,7 +101,7 @@ async fn send(
         if let FramePlan::Full(reason) = &plan {
             log::debug!("WebSocket: full frame ({reason:?})");
         }
-        let text = encode(request, &plan, generate)
+        let text = encode(request, &plan, generate, &mut connection.layout)
             .map_err(|error| WebSocketFailure::Answer(ResponsesError::Deserialize(error)))?;
         let sent = connection.sender.send_text_owned(text).await.is_ok()
             && connection.sender.flush().await.is_ok();
