@@ -672,6 +672,28 @@ fn a_new_socket_that_fails_before_the_answer_goes_once_over_http(cx: &mut TestAp
 }
 
 #[gpui::test]
+fn a_server_error_on_the_upgrade_goes_over_http_once_and_is_not_remembered(
+    cx: &mut TestAppContext,
+) {
+    let h = start(cx);
+    let model = models(cx, &h).remove(0);
+    h.emulator.inject(Fault::WebSocketRefused { status: 502 });
+    let mut thread = Thread::new("thread-502");
+    thread.turn(cx, &model, "one");
+    assert!(frames(&h).is_empty());
+    let answered = h.emulator.last_responses_request().unwrap();
+    assert_eq!(
+        answered.header("content-encoding"),
+        Some("zstd"),
+        "over HTTP"
+    );
+    thread.turn(cx, &model, "two");
+    assert_eq!(h.emulator.websocket_handshakes().len(), 2, "tried again");
+    assert_eq!(frames(&h).len(), 1, "over the WebSocket this time");
+    assert_eq!(h.emulator.stats().responses_requests, 2);
+}
+
+#[gpui::test]
 fn a_reused_socket_that_fails_before_the_answer_is_replaced_in_full(cx: &mut TestAppContext) {
     let h = start(cx);
     let model = models(cx, &h).remove(0);

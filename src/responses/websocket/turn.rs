@@ -209,6 +209,11 @@ async fn open(
                 chrono::Utc::now(),
             )))
         }
+        // A server error on the upgrade is passing (codex-websocket.md 5.2: retryable): this
+        // request goes over HTTP, and the next one tries the WebSocket again.
+        Err(ConnectError::Refused(status)) if (500..600).contains(&status) => Err(
+            WebSocketFailure::Unreachable(format!("the WebSocket upgrade failed (HTTP {status})")),
+        ),
         Err(ConnectError::Refused(status)) => {
             log::info!(
                 "{} refused the WebSocket upgrade (HTTP {status})",
