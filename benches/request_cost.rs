@@ -354,6 +354,7 @@ fn websocket_vs_http(_: &mut Criterion) {
          ({:.0}x fewer); {chained} of 150 frames chained",
         http_total as f64 / ws_total as f64
     );
+    where_the_websocket_bytes_go(&frames, ws_total);
     eprintln!(
         "websocket_vs_http client CPU per turn: WebSocket {:?}, HTTP+zstd {:?}",
         websocket_cpu / 150,
@@ -391,6 +392,62 @@ fn websocket_vs_http(_: &mut Criterion) {
             times[10]
         );
     }
+}
+
+/// Deflates `texts` one message after another, as permessage-deflate does (level 9, sync
+/// flush, the context kept), and returns the bytes of each without the `00 00 ff ff` tail.
+fn deflated_sizes<'a>(texts: impl Iterator<Item = &'a [u8]>) -> Vec<u64> {
+    use std::io::Write as _;
+    let mut encoder = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+    texts
+        .map(|text| {
+            encoder.write_all(text).unwrap();
+            encoder.flush().unwrap();
+            let size = encoder.get_ref().len() as u64 - 4;
+            encoder.get_mut().clear();
+            size
+        })
+        .collect()
+}
+
+/// What the WebSocket bytes are: the new items themselves, the instructions and tool schemas
+/// every frame repeats (a back-reference while the previous frame's copy is within deflate's
+/// 32 KiB window, a full copy when a large tool output pushed it out), and the frame headers.
+fn where_the_websocket_bytes_go(frames: &[emulator::WebSocketFrame], total: u64) {
+    let text = |value: &serde_json::Value| serde_json::to_vec(value).unwrap();
+    let inputs: Vec<Vec<u8>> = frames
+        .iter()
+        .map(|frame| text(&frame.frame["input"]))
+        .collect();
+    let items_alone: u64 = deflated_sizes(inputs.iter().map(Vec::as_slice))
+        .iter()
+        .sum();
+    let without_repeats: Vec<Vec<u8>> = frames
+        .iter()
+        .map(|frame| {
+            let mut frame = frame.frame.clone();
+            if let Some(object) = frame.as_object_mut() {
+                object.remove("instructions");
+                object.remove("tools");
+            }
+            text(&frame)
+        })
+        .collect();
+    let no_repeats: u64 = deflated_sizes(without_repeats.iter().map(Vec::as_slice))
+        .iter()
+        .sum();
+    let repeated =
+        text(&frames[0].frame["instructions"]).len() + text(&frames[0].frame["tools"]).len();
+    let large = inputs
+        .iter()
+        .filter(|input| input.len() > 32 * 1024 - repeated)
+        .count();
+    eprintln!(
+        "websocket_vs_http where the bytes go: the new items alone, deflated one after another \
+         {items_alone} B; whole frames without instructions and tools {no_repeats} B; with them \
+         (what is sent) {total} B. Instructions + tools: {repeated} B of JSON in every frame; \
+         {large} of 150 inputs are longer than the rest of deflate's 32 KiB window"
+    );
 }
 
 criterion_group!(

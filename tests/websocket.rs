@@ -1,8 +1,13 @@
 //! The WebSocket transport, driven as Zed drives the provider, over real sockets against the
 //! emulator: turns of a thread chained as deltas on one socket (checked from the emulator's
-//! record of every frame), each rule that forces a full frame, `previous_response_not_found`,
-//! a mid-answer close, a refused upgrade falling back to HTTP at once and remembered on disk,
-//! an HTTP-only backend, refresh and sign-out closing the sockets, and the bound on idle sockets.
+//! record of every frame), each rule that forces a full frame (model, tools, effort,
+//! instructions, an edited history, a failed or cut answer), `previous_response_not_found`, a
+//! mid-answer close (never retried), a socket failing before its answer (a new one: once over
+//! HTTP; a reused one: once in full on a new socket), a refused upgrade falling back to HTTP at
+//! once and remembered on disk, an HTTP-only backend with no delay on the first or a later
+//! start, refresh and sign-out closing the sockets, the bound on open sockets (idle or busy),
+//! and the idle and age limits closing sockets on a timer before the server's age limit (and
+//! that limit, when the server reaches it first, moving the turn to a new socket).
 
 use emulator::{Emulator, Fault, WebSocketFrame, WebSocketMode};
 use futures::{FutureExt as _, StreamExt as _};
@@ -98,7 +103,8 @@ fn block<F: Future>(cx: &mut TestAppContext, future: F) -> F::Output {
     panic!("the future did not finish");
 }
 
-/// Waits (at most 10 s) until the emulator has `count` sockets open.
+/// Waits (at most 10 s) until the emulator has `count` sockets open, letting gpui's timers
+/// run (the fake clock moves 10 ms a round).
 fn wait_for_open_sockets(cx: &mut TestAppContext, emulator: &Emulator, count: usize) {
     let deadline = Instant::now() + Duration::from_secs(10);
     while emulator.open_websockets() != count {
@@ -108,6 +114,7 @@ fn wait_for_open_sockets(cx: &mut TestAppContext, emulator: &Emulator, count: us
             emulator.open_websockets()
         );
         cx.run_until_parked();
+        cx.executor().advance_clock(Duration::from_millis(10));
         std::thread::sleep(Duration::from_millis(5));
     }
 }
@@ -438,6 +445,19 @@ fn an_http_only_backend_answers_on_the_first_try(cx: &mut TestAppContext) {
         Some("zstd"),
         "the HTTP path as before"
     );
+
+    // A later start (a new provider state, the same cache): no upgrade attempt at all.
+    let later = provider_for(cx, &emulator, cache.path(), PoolLimits::default());
+    let model = models(cx, &later).remove(0);
+    let started = Instant::now();
+    Thread::new("thread-http-later").turn(cx, &model, "two");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert_eq!(
+        emulator.websocket_handshakes().len(),
+        1,
+        "no second upgrade"
+    );
+    assert_eq!(emulator.stats().responses_requests, 2);
 }
 
 #[gpui::test]
@@ -488,6 +508,248 @@ fn idle_sockets_are_bounded(cx: &mut TestAppContext) {
         Thread::new(id).turn(cx, &model, "hello");
     }
     // The least recently used socket (thread a's) was closed.
+    wait_for_open_sockets(cx, &emulator, 2);
+}
+
+#[gpui::test]
+fn an_idle_socket_is_closed_by_the_client_on_its_own(cx: &mut TestAppContext) {
+    let emulator = Arc::new(Emulator::start().unwrap());
+    let cache = tempfile::tempdir().unwrap();
+    let limits = PoolLimits {
+        idle: Duration::from_millis(300),
+        ..PoolLimits::default()
+    };
+    let h = provider_for(cx, &emulator, cache.path(), limits);
+    let model = models(cx, &h).remove(0);
+    let mut thread = Thread::new("thread-idle");
+    thread.turn(cx, &model, "one");
+    // Nobody sends anything more: the pool's timer closes the socket, and the emulator (which
+    // never closes an idle socket itself) sees it go.
+    wait_for_open_sockets(cx, &emulator, 0);
+    thread.turn(cx, &model, "two");
+    let frames = frames(&h);
+    assert_eq!(frames.len(), 2);
+    assert!(
+        frames[1].previous_response_id().is_none(),
+        "a new socket, in full"
+    );
+    assert_ne!(frames[1].socket, frames[0].socket);
+}
+
+#[gpui::test]
+fn a_socket_is_closed_before_the_servers_age_limit(cx: &mut TestAppContext) {
+    let emulator = Arc::new(Emulator::start().unwrap());
+    let server_limit = Duration::from_secs(5);
+    emulator.set_websocket_max_age(server_limit);
+    let cache = tempfile::tempdir().unwrap();
+    let limits = PoolLimits {
+        max_age: Duration::from_millis(300),
+        ..PoolLimits::default()
+    };
+    let h = provider_for(cx, &emulator, cache.path(), limits);
+    let model = models(cx, &h).remove(0);
+    let mut thread = Thread::new("thread-age");
+    let opened = Instant::now();
+    thread.turn(cx, &model, "one");
+    // Still well within the idle limit (10 minutes): the age limit closes it.
+    wait_for_open_sockets(cx, &emulator, 0);
+    assert!(
+        opened.elapsed() < server_limit,
+        "closed by the client after {:?}, not by the server",
+        opened.elapsed()
+    );
+    thread.turn(cx, &model, "two");
+    let frames = frames(&h);
+    assert_eq!(frames.len(), 2, "no frame refused: {frames:#?}");
+    assert!(
+        frames[1].previous_response_id().is_none(),
+        "a new socket, in full"
+    );
+    assert_ne!(frames[1].socket, frames[0].socket);
+    assert_eq!(h.emulator.stats().responses_requests, 2);
+}
+
+#[gpui::test]
+fn the_servers_age_limit_moves_the_turn_to_a_new_socket(cx: &mut TestAppContext) {
+    let emulator = Arc::new(Emulator::start().unwrap());
+    let server_limit = Duration::from_millis(300);
+    emulator.set_websocket_max_age(server_limit);
+    let cache = tempfile::tempdir().unwrap();
+    let h = provider_for(cx, &emulator, cache.path(), PoolLimits::default());
+    let model = models(cx, &h).remove(0);
+    let mut thread = Thread::new("thread-server-age");
+    thread.turn(cx, &model, "one");
+    // The server's limit is on its own clock, from its accept before turn one: let it run out
+    // (nothing on the socket tells the client).
+    std::thread::sleep(server_limit);
+    // The delta is refused with `websocket_connection_limit_reached`; the same turn goes at once,
+    // in full, on a new socket, and the answer does not fail.
+    thread.turn(cx, &model, "two");
+    let frames = frames(&h);
+    assert_eq!(frames.len(), 3, "{frames:#?}");
+    assert!(
+        frames[1].previous_response_id().is_some(),
+        "the refused delta"
+    );
+    assert_eq!(frames[1].socket, frames[0].socket);
+    assert!(frames[2].previous_response_id().is_none(), "then in full");
+    assert_ne!(frames[2].socket, frames[0].socket, "on a new socket");
+    assert_eq!(frames[2].input_len(), frames[2].full_input_len);
+}
+
+#[gpui::test]
+fn a_change_of_tools_forces_a_full_frame(cx: &mut TestAppContext) {
+    let h = start(cx);
+    let model = models(cx, &h).remove(0);
+    let mut thread = Thread::new("thread-tools");
+    thread.turn(cx, &model, "one");
+    thread.turn(cx, &model, "two");
+    assert!(frames(&h).last().unwrap().previous_response_id().is_some());
+    let tool = LanguageModelRequestTool {
+        name: "read_file".into(),
+        description: "Reads a file of the project.".into(),
+        input_schema: serde_json::json!({
+            "type": "object",
+            "properties": {"path": {"type": "string"}},
+            "required": ["path"],
+        }),
+        use_input_streaming: false,
+    };
+    let mut with_tools = |thread: &mut Thread, text: &str| {
+        thread.messages.push(user(text));
+        let mut request = request(thread.id, thread.messages.clone());
+        request.tools = vec![tool.clone()];
+        let events = complete(cx, &model, request).unwrap();
+        assert!(events.iter().all(Result::is_ok), "{events:?}");
+        thread.messages.push(assistant_from(&events));
+    };
+    with_tools(&mut thread, "three");
+    let last = frames(&h).pop().unwrap();
+    assert!(
+        last.previous_response_id().is_none(),
+        "a tool added: in full"
+    );
+    assert_eq!(last.frame["tools"].as_array().map(Vec::len), Some(1));
+    with_tools(&mut thread, "four");
+    assert!(
+        frames(&h).last().unwrap().previous_response_id().is_some(),
+        "the same tools again: a delta"
+    );
+    thread.turn(cx, &model, "five");
+    assert!(
+        frames(&h).last().unwrap().previous_response_id().is_none(),
+        "the tool removed: in full"
+    );
+    assert!(
+        frames(&h)
+            .iter()
+            .all(|frame| frame.socket == frames(&h)[0].socket)
+    );
+}
+
+#[gpui::test]
+fn a_new_socket_that_fails_before_the_answer_goes_once_over_http(cx: &mut TestAppContext) {
+    let h = start(cx);
+    let model = models(cx, &h).remove(0);
+    h.emulator.inject(Fault::WebSocketCloseBeforeAnswer);
+    let mut thread = Thread::new("thread-lost-new");
+    thread.turn(cx, &model, "one");
+    assert_eq!(frames(&h).len(), 1, "the frame the socket took");
+    assert_eq!(h.emulator.stats().responses_requests, 1, "one answer");
+    let answered = h.emulator.last_responses_request().unwrap();
+    assert_eq!(
+        answered.header("content-encoding"),
+        Some("zstd"),
+        "over HTTP"
+    );
+    // Not a refusal: the next turn tries the WebSocket again, in full (HTTP chained nothing).
+    thread.turn(cx, &model, "two");
+    assert_eq!(h.emulator.websocket_handshakes().len(), 2);
+    let last = frames(&h).pop().unwrap();
+    assert!(last.previous_response_id().is_none());
+    assert_eq!(last.input_len(), last.full_input_len);
+    assert_eq!(h.emulator.stats().responses_requests, 2);
+}
+
+#[gpui::test]
+fn a_server_error_on_the_upgrade_goes_over_http_once_and_is_not_remembered(
+    cx: &mut TestAppContext,
+) {
+    let h = start(cx);
+    let model = models(cx, &h).remove(0);
+    h.emulator.inject(Fault::WebSocketRefused { status: 502 });
+    let mut thread = Thread::new("thread-502");
+    thread.turn(cx, &model, "one");
+    assert!(frames(&h).is_empty());
+    let answered = h.emulator.last_responses_request().unwrap();
+    assert_eq!(
+        answered.header("content-encoding"),
+        Some("zstd"),
+        "over HTTP"
+    );
+    thread.turn(cx, &model, "two");
+    assert_eq!(h.emulator.websocket_handshakes().len(), 2, "tried again");
+    assert_eq!(frames(&h).len(), 1, "over the WebSocket this time");
+    assert_eq!(h.emulator.stats().responses_requests, 2);
+}
+
+#[gpui::test]
+fn a_reused_socket_that_fails_before_the_answer_is_replaced_in_full(cx: &mut TestAppContext) {
+    let h = start(cx);
+    let model = models(cx, &h).remove(0);
+    let mut thread = Thread::new("thread-lost-reused");
+    thread.turn(cx, &model, "one");
+    h.emulator.inject(Fault::WebSocketCloseBeforeAnswer);
+    thread.turn(cx, &model, "two");
+    let frames = frames(&h);
+    assert_eq!(frames.len(), 3, "{frames:#?}");
+    assert!(
+        frames[1].previous_response_id().is_some(),
+        "the delta the socket took"
+    );
+    assert!(frames[2].previous_response_id().is_none(), "then in full");
+    assert_ne!(frames[2].socket, frames[1].socket, "on a new socket");
+    assert_eq!(h.emulator.stats().responses_requests, 2, "no HTTP");
+}
+
+#[gpui::test]
+fn the_sockets_are_bounded_while_answers_stream(cx: &mut TestAppContext) {
+    let emulator = Arc::new(Emulator::start().unwrap());
+    let cache = tempfile::tempdir().unwrap();
+    let limits = PoolLimits {
+        max_sockets: 2,
+        ..PoolLimits::default()
+    };
+    let h = provider_for(cx, &emulator, cache.path(), limits);
+    let model = models(cx, &h).remove(0);
+    // Three threads' answers started and held, none read to the end: each socket carries one.
+    let mut streams = Vec::new();
+    for id in ["thread-x", "thread-y", "thread-z"] {
+        let mut thread = Thread::new(id);
+        thread.messages.push(user(id));
+        let future = model.stream_completion(request(id, thread.messages), &cx.to_async());
+        streams.push((id, block(cx, future).unwrap()));
+    }
+    assert_eq!(
+        emulator.websocket_handshakes().len(),
+        2,
+        "two sockets at most"
+    );
+    assert_eq!(emulator.websocket_frames().len(), 2);
+    assert_eq!(emulator.open_websockets(), 2);
+    let http = emulator.last_responses_request().unwrap();
+    assert_eq!(
+        http.header("content-encoding"),
+        Some("zstd"),
+        "the third over HTTP"
+    );
+    for (id, stream) in streams {
+        let events = block(cx, stream.collect::<Vec<_>>());
+        assert_eq!(text_of(&events), format!("You said: {id}"));
+    }
+    assert_eq!(emulator.stats().responses_requests, 3);
+    // The two sockets are idle now; a fourth thread takes the least recently used one's place.
+    Thread::new("thread-w").turn(cx, &model, "hello");
     wait_for_open_sockets(cx, &emulator, 2);
 }
 

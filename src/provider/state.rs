@@ -121,6 +121,8 @@ pub struct State {
     zstd_refusals: ZstdRefusals,
     /// The WebSocket transport's idle sockets, one per thread.
     websockets: Arc<WebSocketPool>,
+    /// Closes idle sockets when their idle time or age runs out, even when nobody sends.
+    _websocket_expiry: Task<()>,
     /// The backends that refused the WebSocket upgrade (kept beside the model cache).
     websocket_refusals: WebSocketRefusals,
     /// The sign-in the sockets were opened with (its generation and access token): when it
@@ -208,11 +210,14 @@ impl State {
             cx.observe(&auth, |this, auth, cx| this.auth_changed(auth, cx)),
             cx.observe(&catalog, |_, _, cx| cx.notify()),
         ];
+        let websockets = Arc::new(WebSocketPool::new(options.websocket_limits));
+        let websocket_expiry = websockets.close_expired_in_background(cx.background_executor());
         Self {
             config,
             http,
             zstd_refusals: ZstdRefusals::new(&options.cache, DEFAULT_REFUSAL_TTL),
-            websockets: Arc::new(WebSocketPool::new(options.websocket_limits)),
+            websockets,
+            _websocket_expiry: websocket_expiry,
             websocket_refusals: WebSocketRefusals::new(&options.cache, DEFAULT_REFUSAL_TTL),
             websocket_sign_in: None,
             auth,

@@ -128,6 +128,9 @@ pub enum Fault {
     /// The next WebSocket frame that names a `previous_response_id` is answered 400
     /// `previous_response_not_found`, as if the server had lost the socket's memory.
     WebSocketPreviousNotFound,
+    /// The next WebSocket frame is read and recorded, then the socket closes with nothing sent
+    /// back: a socket that fails before the answer starts.
+    WebSocketCloseBeforeAnswer,
 }
 
 /// An endpoint a [`Fault::RawAnswer`] applies to.

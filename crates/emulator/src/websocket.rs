@@ -16,7 +16,7 @@
 //! events ([`script::scripted_events`]), each as one text message, after a `codex.rate_limits`
 //! event. `generate: false` (a pre-warm) is answered `response.created` + `response.completed`
 //! with no output, and becomes the baseline. [`Fault::ResponsesCutStream`] closes the socket
-//! mid-answer; a socket older than [`WebSocketState::set_max_age`] answers its next frame with
+//! mid-answer, [`Fault::WebSocketCloseBeforeAnswer`] before anything is answered; a socket older than [`WebSocketState::set_max_age`] answers its next frame with
 //! `websocket_connection_limit_reached` and closes.
 //!
 //! Every frame is recorded ([`WebSocketFrame`]) with its size on the wire as the client sent it
@@ -178,7 +178,6 @@ pub async fn upgrade(State(state): State<Arc<SharedState>>, mut request: Request
     }
     let mut server = soketto::handshake::http::Server::new();
     server.add_extension(Box::new(super::deflate::PerMessageDeflate::new(
-        soketto::Mode::Server,
         MAX_MESSAGE_BYTES,
     )));
     let accepted = match server.receive_request(&request) {
@@ -383,6 +382,13 @@ impl Socket {
             }
         };
         self.record(frame, wire_bytes, full_input.len());
+        if self
+            .state
+            .take_fault(|fault| matches!(fault, Fault::WebSocketCloseBeforeAnswer))
+            .is_some()
+        {
+            return Next::Close;
+        }
         let generate = body.remove("generate");
         body.remove("type");
         body.remove("client_metadata");

@@ -45,6 +45,10 @@ pub(crate) struct Connection {
     /// The model catalog's `ETag` the upgrade's answer carried (`x-models-etag`), reported with
     /// the first answer on the socket.
     pub(crate) models_etag: Option<String>,
+    /// The pool's place this socket holds, freed when it closes.
+    pub(crate) slot: Option<super::pool::SocketSlot>,
+    /// Where the socket's earlier frames put their repeated fields (deflate's window).
+    pub(crate) layout: super::frame::FrameLayout,
 }
 
 /// The most of the upgrade's answer kept to read its headers.
@@ -202,10 +206,7 @@ pub(crate) async fn connect(
     };
     let mut client = soketto::handshake::Client::new(stream, &host_header, &resource);
     client.set_headers(&header_refs);
-    client.add_extension(Box::new(PerMessageDeflate::new(
-        soketto::Mode::Client,
-        MAX_EVENT_BYTES,
-    )));
+    client.add_extension(Box::new(PerMessageDeflate::new(MAX_EVENT_BYTES)));
     match client.handshake().await {
         Ok(soketto::handshake::ServerResponse::Accepted { .. }) => {}
         Ok(
@@ -230,6 +231,8 @@ pub(crate) async fn connect(
         opened_at: Instant::now(),
         token: TokenTag::of(auth),
         models_etag,
+        slot: None,
+        layout: super::frame::FrameLayout::default(),
     })
 }
 

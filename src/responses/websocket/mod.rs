@@ -17,8 +17,11 @@
 //!
 //! A completed answer puts its socket back in the provider's [`WebSocketPool`] with the chain
 //! (the request's item hashes plus the answer's output items); any other end drops the socket,
-//! so the next turn starts with a full frame on a new one. A refused upgrade (426, 404) falls
-//! back to HTTP at once and is remembered on disk per backend ([`WebSocketRefusals`]).
+//! so the next turn starts with a full frame on a new one. The pool bounds the open sockets and
+//! closes idle ones on a timer (idle limit, and an age limit below the server's 60 minutes). A
+//! refused upgrade (426, 404) falls back to HTTP at once and is remembered on disk per backend
+//! ([`WebSocketRefusals`]); a new socket that fails before its answer starts sends that request
+//! over HTTP once; nothing is retried once an answer started.
 
 mod chain;
 mod connection;

@@ -8,12 +8,15 @@
 //! body would be. A `previous_response_not_found` there (the server lost the socket's memory)
 //! resends the request in full once, on the same socket. A socket the server closed between
 //! turns shows when the frame cannot be written or nothing arrives: then the request goes once
-//! more, in full, on a new socket.
+//! more, in full, on a new socket; so does a request the server refused with
+//! `websocket_connection_limit_reached` (its age limit on a socket). A new socket that fails
+//! before the answer starts is [`WebSocketFailure::Unreachable`]: the provider sends the request
+//! over HTTP instead, once. Nothing is retried after the answer started.
 
 use super::chain::{Chain, FramePlan, RequestHashes, item_hash};
 use super::connection::{ConnectError, Connection, TokenTag, connect, websocket_url};
 use super::frame::{Generate, encode};
-use super::pool::{Parked, WebSocketPool};
+use super::pool::{Parked, SocketSlot, WebSocketPool};
 use crate::backend_request::BackendAuth;
 use crate::config::Config;
 use crate::responses::decoder::CompletionDecoder;
@@ -87,17 +90,18 @@ async fn send(
     let reused = parked.is_some();
     let (mut connection, mut chain) = match parked {
         Some(parked) => (parked.connection, parked.chain),
-        None => (open(pool, config, auth, &thread, watch).await?, None),
+        None => (open(pool, config, auth, &thread, watch, None).await?, None),
     };
     let mut full_resend_left = true;
     let mut reconnect_left = reused;
+    let mut new_socket_left = true;
     loop {
         let hashes = RequestHashes::of(request);
         let plan = Chain::plan(chain.as_ref(), &hashes);
         if let FramePlan::Full(reason) = &plan {
             log::debug!("WebSocket: full frame ({reason:?})");
         }
-        let text = encode(request, &plan, generate)
+        let text = encode(request, &plan, generate, &mut connection.layout)
             .map_err(|error| WebSocketFailure::Answer(ResponsesError::Deserialize(error)))?;
         let sent = connection.sender.send_text_owned(text).await.is_ok()
             && connection.sender.flush().await.is_ok();
@@ -138,6 +142,15 @@ async fn send(
                 full_resend_left = false;
                 chain = None;
             }
+            Head::Error(error) if is_connection_limit(&error) && new_socket_left => {
+                // The server's age limit on the socket (60 minutes): a new socket, in full,
+                // at once (the answer has not started).
+                log::debug!("WebSocket: the socket reached the server's age limit; reconnecting");
+                new_socket_left = false;
+                let slot = connection.slot.take();
+                connection = open(pool, config, auth, &thread, watch, slot).await?;
+                chain = None;
+            }
             Head::Error(error) => {
                 return Err(WebSocketFailure::Answer(error.into_responses_error()));
             }
@@ -145,7 +158,9 @@ async fn send(
                 // A reused socket the server had closed: once more, in full, on a new one.
                 log::debug!("WebSocket: the idle socket was gone ({why}); reconnecting");
                 reconnect_left = false;
-                connection = open(pool, config, auth, &thread, watch).await?;
+                // The new socket takes the old one's place in the pool.
+                let slot = connection.slot.take();
+                connection = open(pool, config, auth, &thread, watch, slot).await?;
                 chain = None;
             }
             Head::Lost(why) => return Err(WebSocketFailure::Unreachable(why)),
@@ -156,14 +171,22 @@ async fn send(
     }
 }
 
-/// Opens a socket within the first-byte limit.
+/// Opens a socket within the first-byte limit, in `slot` or a place the pool has free (none:
+/// every allowed socket carries an answer, and this request goes over HTTP).
 async fn open(
     pool: &Arc<WebSocketPool>,
     config: &Config,
     auth: &BackendAuth,
     thread: &str,
     watch: &StreamWatch,
+    slot: Option<SocketSlot>,
 ) -> Result<Connection, WebSocketFailure> {
+    let Some(slot) = slot.or_else(|| pool.reserve()) else {
+        return Err(WebSocketFailure::Unreachable(format!(
+            "all {} WebSockets are carrying answers",
+            pool.open_sockets()
+        )));
+    };
     let tls = pool.tls();
     let thread = (!thread.is_empty()).then_some(thread);
     let opened = within(
@@ -174,7 +197,10 @@ async fn open(
     .await
     .map_err(|stall| WebSocketFailure::Unreachable(stall.to_string()))?;
     match opened {
-        Ok(connection) => Ok(connection),
+        Ok(mut connection) => {
+            connection.slot = Some(slot);
+            Ok(connection)
+        }
         Err(ConnectError::Refused(401)) => {
             Err(WebSocketFailure::Answer(ResponsesError::from_http(
                 StatusCode::UNAUTHORIZED,
@@ -183,6 +209,11 @@ async fn open(
                 chrono::Utc::now(),
             )))
         }
+        // A server error on the upgrade is passing (codex-websocket.md 5.2: retryable): this
+        // request goes over HTTP, and the next one tries the WebSocket again.
+        Err(ConnectError::Refused(status)) if (500..600).contains(&status) => Err(
+            WebSocketFailure::Unreachable(format!("the WebSocket upgrade failed (HTTP {status})")),
+        ),
         Err(ConnectError::Refused(status)) => {
             log::info!(
                 "{} refused the WebSocket upgrade (HTTP {status})",
@@ -286,6 +317,13 @@ fn is_previous_not_found(error: &ErrorFrame) -> bool {
     error.error.get("code").and_then(Value::as_str) == Some("previous_response_not_found")
 }
 
+fn is_connection_limit(error: &ErrorFrame) -> bool {
+    error.error.get("code").and_then(Value::as_str) == Some(CONNECTION_LIMIT_REACHED)
+}
+
+/// The error code of the server's age limit on a socket.
+const CONNECTION_LIMIT_REACHED: &str = "websocket_connection_limit_reached";
+
 impl Control {
     fn parse(message: &str) -> Self {
         let kind = serde_json::from_str::<Kind<'_>>(message)
@@ -300,8 +338,7 @@ impl Control {
                     if frame
                         .status
                         .is_some_and(|status| !(200..300).contains(&status))
-                        || frame.error.get("code").and_then(Value::as_str)
-                            == Some("websocket_connection_limit_reached") =>
+                        || is_connection_limit(&frame) =>
                 {
                     Self::Error(frame)
                 }
