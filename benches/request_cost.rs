@@ -410,6 +410,47 @@ fn deflated_sizes<'a>(texts: impl Iterator<Item = &'a [u8]>) -> Vec<u64> {
         .collect()
 }
 
+/// `frame` serialized with its fields in the order the Codex CLI writes them
+/// (`codex-websocket.md` §2.1): `type`, `model`, `instructions`, `previous_response_id`,
+/// `input`, `tools`, then every other field.
+fn codex_cli_field_order(frame: &serde_json::Value) -> Vec<u8> {
+    const FIRST: [&str; 6] = [
+        "type",
+        "model",
+        "instructions",
+        "previous_response_id",
+        "input",
+        "tools",
+    ];
+    let object = frame.as_object().expect("a frame is a JSON object");
+    let rest = object.keys().filter(|key| !FIRST.contains(&key.as_str()));
+    let members: Vec<String> = FIRST
+        .iter()
+        .copied()
+        .filter(|key| object.contains_key(*key))
+        .chain(rest.map(String::as_str))
+        .map(|key| {
+            format!(
+                "{}:{}",
+                serde_json::to_string(key).unwrap(),
+                serde_json::to_string(&object[key]).unwrap()
+            )
+        })
+        .collect();
+    format!("{{{}}}", members.join(",")).into_bytes()
+}
+
+/// The header of a masked client frame (RFC 6455 §5.2) carrying `payload` bytes: two bytes,
+/// the extended length, and the 4-byte mask.
+fn client_frame_header_bytes(payload: u64) -> u64 {
+    let extended_length = match payload {
+        0..=125 => 0,
+        126..=65_535 => 2,
+        _ => 8,
+    };
+    2 + extended_length + 4
+}
+
 /// What the WebSocket bytes are: the new items themselves, the instructions and tool schemas
 /// every frame repeats (a back-reference while the previous frame's copy is within deflate's
 /// 32 KiB window, a full copy when a large tool output pushed it out), and the frame headers.
@@ -442,6 +483,23 @@ fn where_the_websocket_bytes_go(frames: &[emulator::WebSocketFrame], total: u64)
         .iter()
         .filter(|input| input.len() > 32 * 1024 - repeated)
         .count();
+    // The same frames with their fields in the Codex CLI's order (`codex-websocket.md` §2.1:
+    // instructions, then `previous_response_id`, the input, the tools, then the rest), deflated
+    // the same way, each with a masked client frame's header: the Codex CLI's layout measured on
+    // this thread, beside ours.
+    let codex_order: Vec<Vec<u8>> = frames
+        .iter()
+        .map(|frame| codex_cli_field_order(&frame.frame))
+        .collect();
+    let codex_total: u64 = deflated_sizes(codex_order.iter().map(Vec::as_slice))
+        .iter()
+        .map(|&payload| payload + client_frame_header_bytes(payload))
+        .sum();
+    eprintln!(
+        "websocket_vs_http 150 turns in the Codex CLI's field order (same frames, same deflate): \
+         {codex_total} B, ours {total} B ({:+.1} %)",
+        (total as f64 / codex_total as f64 - 1.0) * 100.0
+    );
     eprintln!(
         "websocket_vs_http where the bytes go: the new items alone, deflated one after another \
          {items_alone} B; whole frames without instructions and tools {no_repeats} B; with them \
