@@ -34,6 +34,7 @@
 //! ```
 
 pub mod account_coordinator;
+mod account_set;
 mod compaction;
 mod completion;
 mod configuration_view;
@@ -46,6 +47,7 @@ mod status;
 mod usage_cache;
 
 pub use account_coordinator::{AccountCoordinator, RequestCoordination};
+pub use account_set::{AccountChoice, AccountSummary};
 pub use configuration_view::ConfigurationView;
 pub use language_model_provider::{OpenAiSubscribedProvider, register};
 pub use model::OpenAiSubscribedModel;
