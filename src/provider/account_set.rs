@@ -237,7 +237,9 @@ impl AccountSet {
             email: tokens.identity.email.clone(),
             plan: tokens.identity.plan.clone(),
         };
-        if self.index.get(&entry.id) == Some(&entry) && self.index.active() == Some(&entry.id) {
+        // Already listed as it is (a load, a refresh): nothing changes, and the index's active
+        // account stays what it was (a process started with `--account` does not move it).
+        if self.index.get(&entry.id) == Some(&entry) {
             return Vec::new();
         }
         let mut replaced = Vec::new();
@@ -273,7 +275,13 @@ impl AccountSet {
             return false;
         };
         let was_active = self.active_slot() == &entry.slot;
-        let next = self.index.entries().first().map(|next| next.id.clone());
+        // The index's active account if it still stands (this process may have used another
+        // one with `--account`), else the first one listed.
+        let next = self
+            .index
+            .active()
+            .or_else(|| self.index.entries().first().map(|next| &next.id))
+            .cloned();
         let mut changed = false;
         if was_active && let Some(next) = next {
             let slot = self.index.get(&next).map(|entry| entry.slot.clone());

@@ -7,7 +7,7 @@
 //! the other account's token), as a sign-out does.
 
 use super::State;
-use crate::accounts::AccountId;
+use crate::accounts::{AccountId, NoSuchAccount};
 use crate::auth::{self, AuthError, SignInMethod};
 use crate::provider::account_set::AccountSummary;
 use gpui::{Context, Entity, Subscription, Task};
@@ -34,6 +34,15 @@ impl State {
     /// The accounts signed in on this machine, the active one marked.
     pub fn accounts(&self) -> Vec<AccountSummary> {
         self.accounts.summaries()
+    }
+
+    /// The account a label, email or id names (for `--account` and the command line's
+    /// `accounts switch|remove`).
+    pub fn find_account(&self, wanted: &str) -> Result<AccountId, NoSuchAccount> {
+        self.accounts
+            .index()
+            .find(wanted)
+            .map(|entry| entry.id.clone())
     }
 
     /// The active account's id, once it is signed in.
