@@ -516,3 +516,66 @@ async fn signing_in_again_to_the_same_account_replaces_it(cx: &mut TestAppContex
     wait_until(cx, |_| !emulator.access_token_is_live(&first));
     complete(cx, &h);
 }
+
+fn click(cx: &mut gpui::VisualTestContext, selector: &'static str) {
+    let bounds = cx
+        .debug_bounds(selector)
+        .unwrap_or_else(|| panic!("no element {selector:?} is rendered"));
+    cx.simulate_click(bounds.center(), gpui::Modifiers::none());
+}
+
+#[gpui::test]
+async fn the_card_adds_switches_and_signs_out_of_one_account(cx: &mut TestAppContext) {
+    let emulator = Arc::new(Emulator::start().unwrap());
+    let dir = Arc::new(tempfile::tempdir().unwrap());
+    std::fs::write(
+        dir.path().join("chatgpt-credentials.json"),
+        record(&emulator.mint_tokens(3600)).encode(),
+    )
+    .unwrap();
+    let h = provider(cx, emulator.clone(), dir, AccountChoice::Active);
+    let state = h.provider.state().clone();
+    let (_, view) =
+        cx.add_window_view(|_, cx| openai_subscribed::provider::ConfigurationView::new(state, cx));
+    view.run_until_parked();
+    // One account: no list, only the way to add one.
+    assert!(view.debug_bounds("add-account").is_some());
+    assert!(view.debug_bounds("account-row-0").is_none());
+
+    emulator.set_account(bob());
+    let bob_tokens_before = emulator.stats().code_exchanges;
+    *h.opened.lock() = None;
+    click(view, "add-account-codex");
+    wait_until(view, |_| h.opened.lock().is_some());
+    let browser = approve_in_browser(h.opened.lock().clone().unwrap());
+    wait_until(view, |cx| labels(cx, &h).len() == 2);
+    assert_eq!(browser.join().unwrap(), 200);
+    assert_eq!(emulator.stats().code_exchanges, bob_tokens_before + 1);
+    view.run_until_parked();
+    assert_eq!(
+        labels(view, &h),
+        [
+            ("ada@example.com".to_string(), false),
+            ("bob@example.com".to_string(), true)
+        ]
+    );
+    assert!(view.debug_bounds("account-row-1").is_some());
+    // The active account has no "Sign out" of its own in the list (the account card's is it).
+    assert!(view.debug_bounds("sign-out-account-1").is_none());
+
+    click(view, "switch-account-0");
+    view.run_until_parked();
+    assert_eq!(
+        labels(view, &h),
+        [
+            ("ada@example.com".to_string(), true),
+            ("bob@example.com".to_string(), false)
+        ]
+    );
+    let ada_token = access_token(view, &h);
+
+    click(view, "sign-out-account-1");
+    wait_until(view, |cx| labels(cx, &h).len() == 1);
+    assert_eq!(labels(view, &h), [("ada@example.com".to_string(), true)]);
+    assert!(emulator.access_token_is_live(&ada_token));
+}
