@@ -579,3 +579,105 @@ async fn the_card_adds_switches_and_signs_out_of_one_account(cx: &mut TestAppCon
     assert_eq!(labels(view, &h), [("ada@example.com".to_string(), true)]);
     assert!(emulator.access_token_is_live(&ada_token));
 }
+
+/// The completion's error, for a request the backend refuses.
+fn refused(cx: &mut TestAppContext, h: &Harness) -> LanguageModelCompletionError {
+    let model = cx.update(|cx| h.provider.default_model(cx)).unwrap();
+    let request = LanguageModelRequest {
+        messages: vec![LanguageModelRequestMessage {
+            role: Role::User,
+            content: vec![MessageContent::Text("Hello".into())],
+            cache: false,
+            reasoning_details: None,
+        }],
+        ..LanguageModelRequest::default()
+    };
+    let future = model.stream_completion(request, &cx.to_async());
+    match block(cx, future) {
+        Err(error) => error,
+        Ok(events) => block(cx, events.collect::<Vec<_>>())
+            .into_iter()
+            .find_map(Result::err)
+            .expect("the request was refused"),
+    }
+}
+
+#[gpui::test]
+async fn a_usage_limit_offers_another_account_with_room_and_never_one_without(
+    cx: &mut TestAppContext,
+) {
+    let emulator = Arc::new(Emulator::start().unwrap());
+    let dir = Arc::new(tempfile::tempdir().unwrap());
+    std::fs::write(
+        dir.path().join("chatgpt-credentials.json"),
+        record(&emulator.mint_tokens(3600)).encode(),
+    )
+    .unwrap();
+    let h = provider(cx, emulator.clone(), dir, AccountChoice::Active);
+    h.emulator.set_account(bob());
+    add_account(cx, &h, SignInMethod::Browser, "bob@example.com");
+    // Bob's last answer left a snapshot with room.
+    complete(cx, &h);
+    let saved = h
+        .provider
+        .state()
+        .update(cx, |state, _| state.usage_saved());
+    block(cx, saved);
+    switch(cx, &h, "ada@example.com");
+
+    // Ada hits her limit: the refusal says Bob has room, and nothing switches by itself.
+    h.emulator.inject(emulator::Fault::ResponsesUsageLimit {
+        resets_in_secs: 3600,
+    });
+    let message = refused(cx, &h).to_string();
+    assert!(
+        message.contains("bob@example.com has room (its fullest window is at"),
+        "{message}"
+    );
+    assert!(message.contains("switch to it to go on now"), "{message}");
+    assert_eq!(
+        labels(cx, &h),
+        [
+            ("ada@example.com".to_string(), true),
+            ("bob@example.com".to_string(), false)
+        ]
+    );
+
+    // The card offers the switch; its button makes it.
+    let state = h.provider.state().clone();
+    let (_, view) =
+        cx.add_window_view(|_, cx| openai_subscribed::provider::ConfigurationView::new(state, cx));
+    view.run_until_parked();
+    assert!(view.debug_bounds("switch-offer").is_some());
+    click(view, "switch-to-account");
+    view.run_until_parked();
+    assert_eq!(
+        labels(view, &h),
+        [
+            ("ada@example.com".to_string(), false),
+            ("bob@example.com".to_string(), true)
+        ]
+    );
+    let bob_token = access_token(view, &h);
+    complete(view, &h);
+    assert_eq!(
+        h.emulator
+            .last_responses_request()
+            .unwrap()
+            .header("authorization"),
+        Some(format!("Bearer {bob_token}").as_str())
+    );
+
+    // Bob hits his limit too: Ada's last snapshot says she has none left, so nothing is offered.
+    h.emulator.inject(emulator::Fault::ResponsesUsageLimit {
+        resets_in_secs: 3600,
+    });
+    let message = refused(view, &h).to_string();
+    assert!(!message.contains("has room"), "{message}");
+    assert_eq!(
+        h.provider
+            .state()
+            .read_with(view, |state, cx| state.switch_offer(cx)),
+        None
+    );
+}

@@ -19,6 +19,9 @@
 //! (`usage-bar-0`, …) have one too. While the limit is reached, the window that ran out is drawn
 //! in the error colour with "ran out" in its caption, and the others are dimmed.
 //!
+//! After a usage limit, when another signed-in account has room, the card says so and offers
+//! the switch (`switch-offer`, a button; never made by itself).
+//!
 //! Signed in, the account picker ([`account_picker`]) follows the account card: every signed-in
 //! account, switch, sign out of one, add another. Signed out while other accounts stay signed in
 //! (an added sign-in was cancelled or failed), it offers them to switch back to.
@@ -157,6 +160,7 @@ impl Render for ConfigurationView {
         let status = state.status(cx);
         let accounts = state.accounts();
         let can_add = state.can_add_account();
+        let switch_offer = state.switch_offer(cx);
         let offer = SignInOffer::for_availability(state.browser_availability());
         // No panel of its own: the host (Zed's provider list) draws the surface around it.
         let panel = v_flex()
@@ -405,6 +409,9 @@ impl Render for ConfigurationView {
                         limit,
                         "limit-reached",
                     ))
+                })
+                .when_some(switch_offer, |panel, offer| {
+                    panel.child(self.switch_offer(offer))
                 })
                 .when(route == Route::SignInWithChatGpt, |panel| {
                     // No usage figures on this route: where the bars would be, the plan and

@@ -781,6 +781,7 @@ impl State {
 }
 
 mod accounts;
+pub use accounts::SwitchOffer;
 
 /// Why the usage windows could not be refreshed (the last known snapshot is kept). Cloneable:
 /// one fetch answers every caller that asked while it ran.

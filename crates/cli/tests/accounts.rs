@@ -243,3 +243,35 @@ fn two_processes_refreshing_two_accounts_at_once_each_keep_their_own() {
     }
     assert_eq!(emulator.stats().refreshes - before, 4);
 }
+
+#[test]
+fn a_usage_limit_prints_the_line_that_switches_to_an_account_with_room() {
+    let emulator = Emulator::start_with(EmulatorOptions {
+        redirect_ports: RedirectPorts::RealIssuer,
+        ..EmulatorOptions::default()
+    })
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    store_sign_in(dir, &emulator.mint_tokens(3600));
+    emulator.set_account(bob());
+    login(&emulator, dir);
+    stdout(&emulator, dir, &["accounts", "switch", "ada@example.com"]);
+
+    emulator.inject(emulator::Fault::ResponsesUsageLimit {
+        resets_in_secs: 3600,
+    });
+    let chat = finish(cli(&emulator, dir).args(["chat", "hi"]).spawn().unwrap());
+    assert!(!chat.status.success());
+    let said = text(&chat.stderr);
+    assert!(said.contains("bob@example.com has room"), "{said}");
+    assert!(
+        said.contains("`openai-subscribed accounts switch \"bob@example.com\"`"),
+        "{said}"
+    );
+    assert!(said.contains("`--account \"bob@example.com\"`"), "{said}");
+    // Offered, not made: Ada is still the active account.
+    assert_eq!(status_email(&emulator, dir, &[]), "ada@example.com");
+    // Typing the line goes on with Bob.
+    run_ok(cli(&emulator, dir).args(["--account", "bob@example.com", "chat", "hi"]));
+}

@@ -2,15 +2,43 @@
 //! another to switch to it, "Sign out" beside each one that is not active (the active one's is
 //! the account card's), and "Add account" (the official route's sign-in, or the Codex route's,
 //! quieter). Selectors: `account-picker`, `switch-account-N`, `sign-out-account-N`,
-//! `add-account`, `add-account-codex`.
+//! `add-account`, `add-account-codex`. Also the switch offered after a usage limit
+//! (`switch-offer`, its button `switch-to-account`).
 
 use super::ConfigurationView;
 use crate::auth::SignInMethod;
-use crate::provider::AccountSummary;
+use crate::provider::{AccountSummary, SwitchOffer};
 use gpui::Div;
 use ui::prelude::*;
 
 impl ConfigurationView {
+    /// "bob@example.com has room (…): switch to it to go on now." with the button that does.
+    pub(super) fn switch_offer(&self, offer: SwitchOffer) -> Div {
+        let account = offer.account.clone();
+        v_flex()
+            .debug_selector(|| "switch-offer".to_string())
+            .gap_1()
+            .child(
+                Label::new(format!("{}.", offer.sentence))
+                    .size(LabelSize::Small)
+                    .color(Color::Muted),
+            )
+            .child(
+                h_flex().child(
+                    Button::new("switch-to-account", format!("Switch to {}", offer.label))
+                        .style(ButtonStyle::Outlined)
+                        .start_icon(
+                            Icon::new(IconName::Person)
+                                .size(IconSize::Small)
+                                .color(Color::Muted),
+                        )
+                        .on_click(self.on_state(move |state, cx| {
+                            state.switch_account(&account, cx);
+                        })),
+                ),
+            )
+    }
+
     /// The picker, for the accounts listed (and "Add account" when the store can keep another).
     pub(super) fn account_picker(&self, accounts: Vec<AccountSummary>, can_add: bool) -> Div {
         // One account: nothing to pick from, only the way to add another.

@@ -10,7 +10,20 @@ use super::State;
 use crate::accounts::{AccountId, NoSuchAccount};
 use crate::auth::{self, AuthError, SignInMethod};
 use crate::provider::account_set::AccountSummary;
-use gpui::{Context, Entity, Subscription, Task};
+use crate::route::Route;
+use crate::usage::{AccountUsage, UsageLimits};
+use gpui::{App, Context, Entity, Subscription, Task};
+
+/// Another signed-in account with room, offered when the active one hit its limit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SwitchOffer {
+    /// The account to switch to.
+    pub account: AccountId,
+    /// Its label.
+    pub label: String,
+    /// "bob@example.com has room (…): switch to it to go on now".
+    pub sentence: String,
+}
 
 impl State {
     /// Observes an account's auth state; only the active one's changes are acted on.
@@ -118,6 +131,60 @@ impl State {
         {
             self.switch_account(&previous, cx);
         }
+    }
+
+    /// When the active account has hit its usage limit and another signed-in account has room
+    /// (its last usage snapshot says so, or it has none), which one, and the sentence to show.
+    /// Offered, never taken: the card shows a button, the command line the line to type.
+    pub fn switch_offer(&self, cx: &App) -> Option<SwitchOffer> {
+        let now = chrono::Utc::now();
+        let this = match (&self.usage, &self.official_limit) {
+            (_, Some(_)) => UsageLimits {
+                limit_reached: Some(true),
+                observed_at: now,
+                ..UsageLimits::default()
+            },
+            (Some(usage), None) => usage.clone(),
+            (None, None) => return None,
+        };
+        let active = self.accounts.active_id()?;
+        let others: Vec<(AccountId, AccountUsage)> = self
+            .accounts
+            .summaries()
+            .into_iter()
+            .filter(|account| account.id != active)
+            .filter_map(|account| {
+                let auth = self.accounts.auth_of(&account.id)?;
+                let auth = auth.read(cx);
+                let identity = auth.account()?;
+                // The official route reports no figures: nothing says it has no room.
+                let usage = match auth.route()? {
+                    Route::CodexBackend => identity
+                        .account_id
+                        .as_deref()
+                        .and_then(|key| self.usage_cache.load(key)),
+                    Route::SignInWithChatGpt => None,
+                };
+                Some((
+                    account.id,
+                    AccountUsage {
+                        label: account.label,
+                        usage,
+                    },
+                ))
+            })
+            .collect();
+        let usages: Vec<AccountUsage> = others.iter().map(|(_, usage)| usage.clone()).collect();
+        let sentence = crate::usage::switch_offer(&this, &usages, now)?;
+        let chosen = crate::usage::switching::account_with_room(&usages, now)?;
+        let (id, usage) = others
+            .into_iter()
+            .find(|(_, usage)| usage.label == chosen.label)?;
+        Some(SwitchOffer {
+            account: id,
+            label: usage.label,
+            sentence,
+        })
     }
 
     /// Waits until the account list is on disk (a short-lived process calls this before it
