@@ -270,7 +270,7 @@ async fn two_codex_accounts_switch_models_and_bearer_and_sign_out_one(cx: &mut T
             ("bob@example.com".to_string(), true)
         ]
     );
-    assert_eq!(network_models(cx, &h), [bob_slug.clone()]);
+    assert_eq!(network_models(cx, &h), std::slice::from_ref(&bob_slug));
     let bob_token = access_token(cx, &h);
     assert_ne!(ada_token, bob_token);
     complete(cx, &h);
@@ -444,16 +444,15 @@ async fn a_sign_in_kept_by_the_single_account_code_loads_as_the_first_account(
         });
         auth.update(cx, |auth, cx| auth.sign_in(SignInMethod::Browser, cx));
         wait_until(cx, |cx| {
-            matches!(
-                auth.read_with(cx, |auth, _| match auth.auth_state() {
+            auth.read_with(cx, |auth, _| {
+                matches!(
+                    auth.auth_state(),
                     openai_subscribed::auth::AuthState::SigningIn {
                         progress: openai_subscribed::auth::SignInProgress::WaitingForBrowser { .. },
                         ..
-                    } => true,
-                    _ => false,
-                }),
-                true
-            )
+                    }
+                )
+            })
         });
         let url = auth.read_with(cx, |auth, _| match auth.auth_state() {
             openai_subscribed::auth::AuthState::SigningIn {

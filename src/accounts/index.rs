@@ -222,9 +222,12 @@ impl AccountIndex {
     pub fn labels(&self) -> Vec<(AccountId, String)> {
         let bases: Vec<String> = self.accounts.iter().map(AccountEntry::base_label).collect();
         let mut labels = Vec::with_capacity(bases.len());
-        for (position, entry) in self.accounts.iter().enumerate() {
-            let base = &bases[position];
-            let earlier = bases[..position].iter().filter(|b| *b == base).count();
+        for (position, (entry, base)) in self.accounts.iter().zip(&bases).enumerate() {
+            let earlier = bases
+                .iter()
+                .take(position)
+                .filter(|earlier| *earlier == base)
+                .count();
             let label = if earlier == 0 {
                 base.clone()
             } else {
@@ -332,7 +335,7 @@ mod tests {
         index.save(&location).unwrap();
         let loaded = AccountIndex::load(&location);
         assert_eq!(loaded.active(), Some(&first.id));
-        assert_eq!(loaded.entries(), [first.clone()]);
+        assert_eq!(loaded.entries(), std::slice::from_ref(&first));
         // Replacing by id keeps one entry.
         let mut replaced = loaded.clone();
         let previous = replaced.upsert(AccountEntry {

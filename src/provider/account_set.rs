@@ -32,11 +32,29 @@ pub(crate) struct AccountSet {
     base: Arc<dyn CredentialStore>,
     location: Option<IndexLocation>,
     index: AccountIndex,
-    handles: Vec<AccountHandle>,
-    active: usize,
+    /// The account in use.
+    active: AccountHandle,
+    /// The others, loaded and idle.
+    others: Vec<AccountHandle>,
     make_auth: MakeAuth,
     /// The latest write of the index; the next one waits for it.
     write: Option<Task<()>>,
+}
+
+/// Opens the auth state of `slot` (the base store's own for the primary slot); `None` when the
+/// store holds one account.
+fn open_slot(
+    base: &Arc<dyn CredentialStore>,
+    make_auth: &MakeAuth,
+    slot: Slot,
+    cx: &mut App,
+) -> Option<AccountHandle> {
+    let store = match &slot {
+        Slot::Primary => base.clone(),
+        Slot::Extra(_) => base.account_store(&slot)?,
+    };
+    let auth = make_auth(store, cx);
+    Some(AccountHandle { slot, auth })
 }
 
 /// Which account a process starts with.
@@ -79,56 +97,47 @@ impl AccountSet {
             .as_ref()
             .map(AccountIndex::load)
             .unwrap_or_default();
-        let mut set = Self {
-            base,
-            location,
-            index,
-            handles: Vec::new(),
-            active: 0,
-            make_auth,
-            write: None,
-        };
-        let entries: Vec<AccountEntry> = set.index.entries().to_vec();
-        for entry in &entries {
-            set.open_slot(entry.slot.clone(), cx);
-        }
-        // An index that lists nothing: today's one sign-in (or none yet) is in the primary
-        // slot, and joins the index when it loads signed in.
-        if set.handles.is_empty() {
-            set.open_slot(Slot::Primary, cx);
-        }
         let wanted = match choice {
-            AccountChoice::Active => set.index.active().cloned(),
-            AccountChoice::Named(name) => match set.index.find(name) {
+            AccountChoice::Active => index.active().cloned(),
+            AccountChoice::Named(name) => match index.find(name) {
                 Ok(entry) => Some(entry.id.clone()),
                 Err(missing) => {
                     log::warn!("{missing}; using the active account");
-                    set.index.active().cloned()
+                    index.active().cloned()
                 }
             },
         };
-        if let Some(slot) = wanted
-            .and_then(|id| set.index.get(&id))
-            .map(|entry| entry.slot.clone())
-        {
-            set.active = set.position_of(&slot).unwrap_or(0);
+        let wanted_slot = wanted
+            .and_then(|id| index.get(&id))
+            .map(|entry| entry.slot.clone());
+        let mut active = None;
+        let mut others = Vec::new();
+        for entry in index.entries() {
+            let Some(handle) = open_slot(&base, &make_auth, entry.slot.clone(), cx) else {
+                continue;
+            };
+            let chosen = wanted_slot.as_ref().is_none_or(|slot| *slot == handle.slot);
+            if active.is_none() && chosen {
+                active = Some(handle);
+            } else {
+                others.push(handle);
+            }
         }
-        set
-    }
-
-    /// Opens the auth state of `slot` (the base store's own for the primary slot).
-    fn open_slot(&mut self, slot: Slot, cx: &mut App) -> Option<usize> {
-        let store = match &slot {
-            Slot::Primary => self.base.clone(),
-            Slot::Extra(_) => self.base.account_store(&slot)?,
-        };
-        let auth = (self.make_auth)(store, cx);
-        self.handles.push(AccountHandle { slot, auth });
-        Some(self.handles.len().saturating_sub(1))
-    }
-
-    fn position_of(&self, slot: &Slot) -> Option<usize> {
-        self.handles.iter().position(|handle| &handle.slot == slot)
+        // An index that lists nothing: today's one sign-in (or none yet) is in the primary
+        // slot, and joins the index when it loads signed in.
+        let active = active.unwrap_or_else(|| AccountHandle {
+            slot: Slot::Primary,
+            auth: make_auth(base.clone(), cx),
+        });
+        Self {
+            base,
+            location,
+            index,
+            active,
+            others,
+            make_auth,
+            write: None,
+        }
     }
 
     /// Whether the store can hold more than one account.
@@ -138,12 +147,12 @@ impl AccountSet {
 
     /// The active account's auth state machine.
     pub fn active_auth(&self) -> &Entity<auth::State> {
-        &self.handles[self.active].auth
+        &self.active.auth
     }
 
     /// The active account's slot.
     pub fn active_slot(&self) -> &Slot {
-        &self.handles[self.active].slot
+        &self.active.slot
     }
 
     /// The active account's id, once it is in the index.
@@ -180,8 +189,22 @@ impl AccountSet {
     /// The auth state of the account `id`.
     pub fn auth_of(&self, id: &AccountId) -> Option<Entity<auth::State>> {
         let slot = &self.index.get(id)?.slot;
-        self.position_of(slot)
-            .map(|position| self.handles[position].auth.clone())
+        std::iter::once(&self.active)
+            .chain(&self.others)
+            .find(|handle| &handle.slot == slot)
+            .map(|handle| handle.auth.clone())
+    }
+
+    /// Makes `handle` the active account, keeping the one it replaces among the others.
+    fn swap_in(&mut self, handle: AccountHandle) {
+        let previous = std::mem::replace(&mut self.active, handle);
+        self.others.push(previous);
+    }
+
+    /// Takes the idle handle of `slot` out of the others.
+    fn take_other(&mut self, slot: &Slot) -> Option<AccountHandle> {
+        let position = self.others.iter().position(|handle| &handle.slot == slot)?;
+        Some(self.others.remove(position))
     }
 
     /// Makes the account `id` active (and says so in the index); the handles left behind that
@@ -191,10 +214,12 @@ impl AccountSet {
         let Some(slot) = self.index.get(id).map(|entry| entry.slot.clone()) else {
             return false;
         };
-        let Some(position) = self.position_of(&slot) else {
-            return false;
-        };
-        self.active = position;
+        if slot != self.active.slot {
+            let Some(handle) = self.take_other(&slot) else {
+                return false;
+            };
+            self.swap_in(handle);
+        }
         self.drop_unlisted();
         self.index.set_active(Some(id.clone()));
         self.save(cx);
@@ -207,28 +232,31 @@ impl AccountSet {
         if !self.can_add() {
             return None;
         }
-        self.drop_unlisted();
         let mut slot = Slot::new_extra();
-        while self.position_of(&slot).is_some() || self.index.in_slot(&slot).is_some() {
+        while std::iter::once(&self.active)
+            .chain(&self.others)
+            .any(|handle| handle.slot == slot)
+            || self.index.in_slot(&slot).is_some()
+        {
             slot = Slot::new_extra();
         }
-        let position = self.open_slot(slot, cx)?;
-        self.active = position;
-        Some(self.handles[position].auth.clone())
+        let handle = open_slot(&self.base, &self.make_auth, slot, cx)?;
+        let auth = handle.auth.clone();
+        self.swap_in(handle);
+        self.drop_unlisted();
+        Some(auth)
     }
 
-    /// Drops the handles, other than the active one, whose slot no listed account uses.
+    /// Drops the idle handles whose slot no listed account uses.
     fn drop_unlisted(&mut self) {
-        let active_slot = self.active_slot().clone();
         let index = &self.index;
-        self.handles
-            .retain(|handle| handle.slot == active_slot || index.in_slot(&handle.slot).is_some());
-        self.active = self.position_of(&active_slot).unwrap_or(0);
+        self.others
+            .retain(|handle| index.in_slot(&handle.slot).is_some());
     }
 
     /// The active account is signed in with `tokens`: lists it (or updates it) and makes it the
     /// active one. Returns the auth state of an older slot of the same account, which this
-    /// sign-in replaces (the caller signs it out), and of accounts whose record this slot held.
+    /// sign-in replaces (the caller signs it out).
     pub fn note_signed_in(&mut self, tokens: &TokenSet, cx: &mut App) -> Vec<Entity<auth::State>> {
         let entry = AccountEntry {
             id: AccountId::of(tokens),
@@ -255,12 +283,9 @@ impl AccountSet {
         // The same account in another slot: this sign-in replaces it.
         if let Some(old) = self.index.upsert(entry.clone())
             && old.slot != entry.slot
-            && let Some(position) = self.position_of(&old.slot)
+            && let Some(handle) = self.take_other(&old.slot)
         {
-            replaced.push(self.handles[position].auth.clone());
-            let active_slot = self.active_slot().clone();
-            self.handles.remove(position);
-            self.active = self.position_of(&active_slot).unwrap_or(0);
+            replaced.push(handle.auth);
         }
         self.index.set_active(Some(entry.id.clone()));
         self.save(cx);
@@ -274,30 +299,26 @@ impl AccountSet {
         let Some(entry) = self.index.remove(id) else {
             return false;
         };
-        let was_active = self.active_slot() == &entry.slot;
-        // The index's active account if it still stands (this process may have used another
-        // one with `--account`), else the first one listed.
-        let next = self
-            .index
-            .active()
-            .or_else(|| self.index.entries().first().map(|next| &next.id))
-            .cloned();
         let mut changed = false;
-        if was_active && let Some(next) = next {
-            let slot = self.index.get(&next).map(|entry| entry.slot.clone());
-            if let Some(position) = slot.and_then(|slot| self.position_of(&slot)) {
-                self.active = position;
+        if entry.slot == self.active.slot {
+            // The index's active account if it still stands (this process may have used
+            // another one with `--account`), else the first one listed.
+            let next = self
+                .index
+                .active()
+                .or_else(|| self.index.entries().first().map(|next| &next.id))
+                .and_then(|next| self.index.get(next))
+                .map(|next| (next.id.clone(), next.slot.clone()));
+            if let Some((next, slot)) = next
+                && let Some(handle) = self.take_other(&slot)
+            {
+                // The removed account's handle goes (its sign-out task runs on without it).
+                self.active = handle;
                 self.index.set_active(Some(next));
                 changed = true;
             }
-        }
-        if !was_active || changed {
-            // The removed account's handle goes (its sign-out task runs on without it).
-            if let Some(position) = self.position_of(&entry.slot) {
-                let active_slot = self.active_slot().clone();
-                self.handles.remove(position);
-                self.active = self.position_of(&active_slot).unwrap_or(0);
-            }
+        } else {
+            self.others.retain(|handle| handle.slot != entry.slot);
         }
         self.save(cx);
         changed
