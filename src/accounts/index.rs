@@ -7,6 +7,10 @@
 //!  "slot":"primary","route":"codex_backend","email":"ada@example.com","plan":"plus"}]}
 //! ```
 //!
+//! Every change is made as a change, not a snapshot: [`AccountIndex::update`] re-reads the file
+//! under an exclusive lock (`index.json.lock`), applies the change and writes it back, so that two
+//! processes (Zed and a command line, say) each adding or switching never lose the other's.
+//!
 //! A missing file is an empty index (every earlier version, and a fresh install); a damaged one
 //! is also read as empty, with a warning, and is rewritten at the next change: the records
 //! themselves are untouched, and the primary one joins the index again when it loads.
@@ -85,6 +89,34 @@ pub struct AccountIndex {
     accounts: Vec<AccountEntry>,
 }
 
+/// Takes the exclusive lock `<path>.lock`, trying for at most two seconds; `None` when it could
+/// not be had (the change then goes ahead without it).
+fn lock_beside(path: &std::path::Path) -> Option<std::fs::File> {
+    let mut name = path.file_name()?.to_os_string();
+    name.push(".lock");
+    let lock_path = path.with_file_name(name);
+    if let Some(directory) = lock_path.parent() {
+        std::fs::create_dir_all(directory).ok()?;
+    }
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .ok()?;
+    for _ in 0..100 {
+        if matches!(fs4::fs_std::FileExt::try_lock_exclusive(&file), Ok(true)) {
+            return Some(file);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    log::warn!(
+        "another process holds {}; changing the account list without it",
+        lock_path.display()
+    );
+    None
+}
+
 /// An `--account` (or `accounts switch`) value that names no account.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{}", describe_missing(.wanted, .known))]
@@ -145,6 +177,21 @@ impl AccountIndex {
                 Self::default()
             }
         }
+    }
+
+    /// Applies `change` to the stored index (blocking): re-read under an exclusive lock beside
+    /// the file, changed, written atomically. The lock is waited for at most two seconds (it is
+    /// held only for one read and one write); past that, the change is made without it, with a
+    /// warning.
+    pub fn update(location: &IndexLocation, change: impl FnOnce(&mut Self)) -> Result<Self> {
+        let _lock = match location {
+            IndexLocation::File(path) => lock_beside(path),
+            IndexLocation::Memory(_) => None,
+        };
+        let mut index = Self::load(location);
+        change(&mut index);
+        index.save(location)?;
+        Ok(index)
     }
 
     /// Replaces the stored index (blocking, atomic).
@@ -346,6 +393,17 @@ mod tests {
         assert_eq!(replaced.entries().len(), 1);
         assert!(replaced.remove(&first.id).is_some());
         assert_eq!(replaced.active(), None);
+
+        // A change is applied to what is stored, not to a copy loaded earlier: another
+        // process's addition survives this one's.
+        let other = entry("codex-bbbbbbbbbbbb", Some("bob@example.com"), None);
+        AccountIndex::update(&location, |index| {
+            index.upsert(other.clone());
+        })
+        .unwrap();
+        let merged = AccountIndex::update(&location, |index| index.set_active(None)).unwrap();
+        assert_eq!(merged.entries().len(), 2);
+        assert_eq!(AccountIndex::load(&location), merged);
 
         std::fs::write(dir.path().join("accounts.json"), b"{not json").unwrap();
         assert_eq!(AccountIndex::load(&location), AccountIndex::default());

@@ -221,8 +221,8 @@ impl AccountSet {
             self.swap_in(handle);
         }
         self.drop_unlisted();
-        self.index.set_active(Some(id.clone()));
-        self.save(cx);
+        let id = id.clone();
+        self.change(move |index| index.set_active(Some(id.clone())), cx);
         true
     }
 
@@ -271,24 +271,28 @@ impl AccountSet {
             return Vec::new();
         }
         let mut replaced = Vec::new();
-        // Another account that was kept in this slot: its record was just overwritten.
-        if let Some(previous) = self
-            .index
-            .in_slot(&entry.slot)
-            .filter(|previous| previous.id != entry.id)
-            .map(|previous| previous.id.clone())
-        {
-            self.index.remove(&previous);
-        }
         // The same account in another slot: this sign-in replaces it.
-        if let Some(old) = self.index.upsert(entry.clone())
+        if let Some(old) = self.index.get(&entry.id)
             && old.slot != entry.slot
-            && let Some(handle) = self.take_other(&old.slot)
+            && let Some(handle) = self.take_other(&old.slot.clone())
         {
             replaced.push(handle.auth);
         }
-        self.index.set_active(Some(entry.id.clone()));
-        self.save(cx);
+        self.change(
+            move |index| {
+                // Another account that was kept in this slot: its record was just overwritten.
+                if let Some(previous) = index
+                    .in_slot(&entry.slot)
+                    .filter(|previous| previous.id != entry.id)
+                    .map(|previous| previous.id.clone())
+                {
+                    index.remove(&previous);
+                }
+                index.upsert(entry.clone());
+                index.set_active(Some(entry.id.clone()));
+            },
+            cx,
+        );
         replaced
     }
 
@@ -296,9 +300,16 @@ impl AccountSet {
     /// active one, another listed account becomes active, if there is one; returns whether the
     /// active account changed.
     pub fn remove(&mut self, id: &AccountId, cx: &mut App) -> bool {
-        let Some(entry) = self.index.remove(id) else {
+        let Some(entry) = self.index.get(id).cloned() else {
             return false;
         };
+        let removed = id.clone();
+        self.change(
+            move |index| {
+                index.remove(&removed);
+            },
+            cx,
+        );
         let mut changed = false;
         if entry.slot == self.active.slot {
             // The index's active account if it still stands (this process may have used
@@ -314,28 +325,28 @@ impl AccountSet {
             {
                 // The removed account's handle goes (its sign-out task runs on without it).
                 self.active = handle;
-                self.index.set_active(Some(next));
+                self.change(move |index| index.set_active(Some(next.clone())), cx);
                 changed = true;
             }
         } else {
             self.others.retain(|handle| handle.slot != entry.slot);
         }
-        self.save(cx);
         changed
     }
 
-    /// Writes the index in the background, after the write before it.
-    fn save(&mut self, cx: &mut App) {
+    /// Applies `change` to the index here at once, and to the stored one in the background
+    /// (re-read under its lock, after the write before it: see [`AccountIndex::update`]).
+    fn change(&mut self, change: impl Fn(&mut AccountIndex) + Send + 'static, cx: &mut App) {
+        change(&mut self.index);
         let Some(location) = self.location.clone() else {
             return;
         };
-        let index = self.index.clone();
         let previous = self.write.take();
         self.write = Some(cx.background_spawn(async move {
             if let Some(previous) = previous {
                 previous.await;
             }
-            if let Err(error) = index.save(&location) {
+            if let Err(error) = AccountIndex::update(&location, change) {
                 log::warn!("{error:#}");
             }
         }));
