@@ -359,6 +359,33 @@ async fn one_account_per_route_side_by_side(cx: &mut TestAppContext) {
         SignInMethod::SignInWithChatGpt,
         "dev@example.invalid",
     );
+    // One host id for the host, whichever account's registration asks: the official account's
+    // authorize request carries the one the first account's registration file holds.
+    let first: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(
+            dir.path()
+                .join("chatgpt-credentials.json.siwc-registration.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let host_id = first["ext_agent_host_id"].as_str().unwrap().to_string();
+    let sent: Vec<String> = emulator
+        .siwc_requests()
+        .iter()
+        .filter_map(|request| {
+            request
+                .query
+                .iter()
+                .find(|(name, _)| name == "ext_agent_host_id")
+                .map(|(_, value)| value.clone())
+        })
+        .collect();
+    assert!(!sent.is_empty());
+    assert!(
+        sent.iter().all(|sent| *sent == host_id),
+        "{sent:?} vs {host_id}"
+    );
     let routes: Vec<Route> = h.provider.state().read_with(cx, |state, _| {
         state
             .accounts()

@@ -241,6 +241,17 @@ impl AccountSet {
             slot = Slot::new_extra();
         }
         let handle = open_slot(&self.base, &self.make_auth, slot, cx)?;
+        // One host, one `ext_agent_host_id` for every account's registration (a small file,
+        // read and written before the new sign-in can ask for it).
+        let host_id = self.active.auth.read(cx).registrations().host_id();
+        match host_id {
+            Ok(id) => {
+                if let Err(error) = handle.auth.read(cx).registrations().adopt_host_id(&id) {
+                    log::warn!("could not share this host's id with the new account: {error:#}");
+                }
+            }
+            Err(error) => log::warn!("could not read this host's id: {error:#}"),
+        }
         let auth = handle.auth.clone();
         self.swap_in(handle);
         self.drop_unlisted();
