@@ -707,3 +707,49 @@ async fn a_usage_limit_offers_another_account_with_room_and_never_one_without(
         None
     );
 }
+
+#[gpui::test]
+async fn signing_out_of_an_idle_account_still_loading_revokes_its_tokens(cx: &mut TestAppContext) {
+    let emulator = Arc::new(Emulator::start().unwrap());
+    let dir = Arc::new(tempfile::tempdir().unwrap());
+    std::fs::write(
+        dir.path().join("chatgpt-credentials.json"),
+        record(&emulator.mint_tokens(3600)).encode(),
+    )
+    .unwrap();
+    let first = provider(cx, emulator.clone(), dir.clone(), AccountChoice::Active);
+    emulator.set_account(bob());
+    add_account(cx, &first, SignInMethod::Browser, "bob@example.com");
+    let bob_token = access_token(cx, &first);
+    switch(cx, &first, "ada@example.com");
+    let saved = first
+        .provider
+        .state()
+        .update(cx, |state, _| state.accounts_saved());
+    block(cx, saved);
+
+    // A new process: Bob is listed at once (the index is read on creation), while his record
+    // is still being read when the sign-out is asked for.
+    let store: Arc<dyn CredentialStore> =
+        Arc::new(FileStore::new(dir.path().join("chatgpt-credentials.json")));
+    let config = Config::with_urls(&emulator.issuer_url(), &emulator.backend_url()).unwrap();
+    let http = ReqwestHttpClient::new("openai-subscribed-tests").unwrap();
+    let sign_out = cx.update(|cx| {
+        let provider = OpenAiSubscribedProvider::with_options(
+            http,
+            store,
+            config,
+            StateOptions {
+                cache: CacheLocation::Directory(dir.path().join("cache")),
+                ..StateOptions::default()
+            },
+            cx,
+        );
+        provider.state().update(cx, |state, cx| {
+            let bob = state.find_account("bob@example.com").unwrap();
+            state.sign_out_account(&bob, cx)
+        })
+    });
+    block(cx, sign_out).expect("signed out of Bob");
+    assert!(!emulator.access_token_is_live(&bob_token));
+}

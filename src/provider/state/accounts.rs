@@ -110,7 +110,7 @@ impl State {
         };
         self.accounts.remove(id, cx);
         cx.notify();
-        auth.update(cx, |auth, cx| auth.sign_out(cx))
+        sign_out_when_loaded(auth, cx)
     }
 
     /// After the active account's sign-out: it leaves the list, and another account (if any)
@@ -213,4 +213,19 @@ impl State {
         self.catalog.update(cx, |catalog, cx| catalog.clear(cx));
         self.auth_changed(auth, cx);
     }
+}
+
+/// Signs out of an idle account once its record is loaded: its tokens are revoked once they are
+/// known (a sign-out of a record not yet read would only delete it).
+fn sign_out_when_loaded(
+    auth: Entity<auth::State>,
+    cx: &mut Context<State>,
+) -> Task<Result<auth::revoke::Revocation, AuthError>> {
+    let loaded = auth.update(cx, |auth, cx| auth.authenticate(cx));
+    cx.spawn(async move |_, cx| {
+        loaded.await.ok();
+        auth.update(cx, |auth, cx| auth.sign_out(cx))
+            .map_err(|_| AuthError::SignedOutMeanwhile)?
+            .await
+    })
 }
