@@ -12,7 +12,8 @@
 //! `official` (signed in by Sign in with ChatGPT, with the one-time plan notice), `no-browser`
 //! (signed out on a machine reached over SSH: the card says why and offers the device code
 //! first), `accounts` (three accounts signed in, one by Sign in with ChatGPT: the account
-//! picker). Every other state is drawn as on a machine where a browser works, whatever the machine
+//! picker), `switch-offer` (the active account hit its limit; another signed-in one has room and
+//! the card offers the switch). Every other state is drawn as on a machine where a browser works, whatever the machine
 //! rendering it. Themes: `light`, `dark`.
 //! `scripts/screenshots.sh` renders all of them into `docs/`.
 
@@ -55,6 +56,8 @@ enum CardState {
     NoBrowser,
     /// Three accounts signed in (two on the Codex route, one by Sign in with ChatGPT).
     Accounts,
+    /// Two accounts; the active one hit its usage limit, the other has room.
+    SwitchOffer,
 }
 
 impl CardState {
@@ -72,6 +75,7 @@ impl CardState {
             "rate-limit" => Self::RateLimit,
             "no-browser" => Self::NoBrowser,
             "accounts" => Self::Accounts,
+            "switch-offer" => Self::SwitchOffer,
             _ => return None,
         })
     }
@@ -189,6 +193,10 @@ fn main() {
                     state.update(cx, |state, cx| state.sign_in(SignInMethod::Browser, cx));
                     add_accounts(provider.clone(), emulator.clone(), cx);
                 }
+                CardState::SwitchOffer => {
+                    state.update(cx, |state, cx| state.sign_in(SignInMethod::Browser, cx));
+                    offer_a_switch(provider.clone(), emulator.clone(), cx);
+                }
                 CardState::Official => state.update(cx, |state, cx| {
                     state.sign_in(SignInMethod::SignInWithChatGpt, cx)
                 }),
@@ -225,6 +233,7 @@ fn main() {
 
             let height = match card_state {
                 CardState::Accounts => px(420.),
+                CardState::SwitchOffer => px(470.),
                 _ => px(340.),
             };
             let bounds = Bounds::centered(None, size(px(560.), height), cx);
@@ -276,6 +285,52 @@ fn add_accounts(provider: Arc<OpenAiSubscribedProvider>, emulator: Arc<Emulator>
                 .update(cx, |state, cx| state.add_account(method, cx))
                 .ok();
         }
+        cx.update(|cx| ask_once_signed_in(provider.clone(), cx))
+            .ok();
+    })
+    .detach();
+}
+
+/// Once Ada is signed in, adds Bob (Codex route), switches back to Ada, and sends one request
+/// that her plan's usage limit refuses: the card then offers Bob, who has room.
+fn offer_a_switch(provider: Arc<OpenAiSubscribedProvider>, emulator: Arc<Emulator>, cx: &mut App) {
+    cx.spawn(async move |cx| {
+        let state = provider.state().clone();
+        let wait_for = async |cx: &mut gpui::AsyncApp, accounts: usize| {
+            for _ in 0..400 {
+                let listed = state
+                    .read_with(cx, |state, _| state.accounts().len())
+                    .unwrap_or(0);
+                if listed >= accounts {
+                    return;
+                }
+                cx.background_executor()
+                    .timer(Duration::from_millis(50))
+                    .await;
+            }
+        };
+        wait_for(cx, 1).await;
+        emulator.set_account(EmulatedAccount {
+            email: "bob@example.com".into(),
+            account_id: "acct_bob".into(),
+            plan: "pro".into(),
+            user_id: "user_bob".into(),
+        });
+        state
+            .update(cx, |state, cx| state.add_account(SignInMethod::Browser, cx))
+            .ok();
+        wait_for(cx, 2).await;
+        state
+            .update(cx, |state, cx| {
+                if let Some(ada) = state.accounts().first() {
+                    let ada = ada.id.clone();
+                    state.switch_account(&ada, cx);
+                }
+            })
+            .ok();
+        emulator.inject(Fault::ResponsesUsageLimit {
+            resets_in_secs: 72 * 60,
+        });
         cx.update(|cx| ask_once_signed_in(provider.clone(), cx))
             .ok();
     })
