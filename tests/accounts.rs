@@ -280,9 +280,12 @@ async fn two_codex_accounts_switch_models_and_bearer_and_sign_out_one(cx: &mut T
         Some(format!("Bearer {bob_token}").as_str())
     );
     assert_eq!(sent.header("chatgpt-account-id"), Some("acct_bob"));
+    // Bob's answer came over a WebSocket opened with his token; switching closes it.
+    wait_until(cx, |_| emulator.open_websockets() == 1);
 
     // Switching back: Ada's models, Ada's bearer on the next request.
     switch(cx, &h, "ada@example.com");
+    wait_until(cx, |_| emulator.open_websockets() == 0);
     assert_eq!(network_models(cx, &h), ada_models);
     complete(cx, &h);
     let sent = emulator.last_responses_request().unwrap();
