@@ -1,13 +1,16 @@
 //! Several accounts from the command line, as real processes against the emulator: `login`
 //! adds an account, `accounts` lists them (the active one marked, no token printed), `switch`
 //! and `--account` choose one, `remove` signs out of one only, a name that matches no account
-//! is an error listing the ones there are, and two processes refreshing two accounts at once
-//! each keep their own rotated token.
+//! is an error listing the ones there are, two processes refreshing two accounts at once each
+//! keep their own rotated token, and "sign-out wins" holds per account (removing an account
+//! while another process renews it leaves it signed out, and the other account untouched).
 
 #[path = "shared/cli_process.rs"]
 mod cli_process;
 
-use cli_process::{approve, cli, finish, run_ok, store_path, store_sign_in, stored, text};
+use cli_process::{
+    approve, cli, finish, run_ok, store_path, store_sign_in, stored, text, wait_until,
+};
 use emulator::{EmulatedAccount, Emulator, EmulatorOptions, RedirectPorts, callback_ports};
 use openai_subscribed::credentials::StoredCredentials;
 use std::io::{BufRead as _, BufReader};
@@ -274,4 +277,65 @@ fn a_usage_limit_prints_the_line_that_switches_to_an_account_with_room() {
     assert_eq!(status_email(&emulator, dir, &[]), "ada@example.com");
     // Typing the line goes on with Bob.
     run_ok(cli(&emulator, dir).args(["--account", "bob@example.com", "chat", "hi"]));
+}
+
+#[test]
+fn removing_an_account_while_another_process_renews_it_leaves_only_that_one_signed_out() {
+    let emulator = Emulator::start_with(EmulatorOptions {
+        redirect_ports: RedirectPorts::RealIssuer,
+        ..EmulatorOptions::default()
+    })
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    store_sign_in(dir, &emulator.mint_tokens(3600));
+    emulator.set_account(bob());
+    login(&emulator, dir);
+    let (bob_path, _) = extra_records(dir).pop().unwrap();
+    // Bob's access token is inside the renewal margin; his renewal waits at the issuer.
+    let bob_dir = tempfile::tempdir().unwrap();
+    store_sign_in(bob_dir.path(), &emulator.mint_tokens(60));
+    std::fs::copy(store_path(bob_dir.path()), &bob_path).unwrap();
+    let ada_before = stored(dir).unwrap();
+    emulator.set_token_delay(Duration::from_secs(2));
+    let before = emulator.stats().token_requests;
+
+    let models = cli(&emulator, dir)
+        .args(["--account", "bob@example.com", "models"])
+        .spawn()
+        .unwrap();
+    assert!(
+        wait_until(Duration::from_secs(60), || emulator.stats().token_requests
+            > before),
+        "Bob's renewal was not sent"
+    );
+    // Bob is removed meanwhile; the revocation does not reach the issuer (as when it is
+    // unreachable), so the renewal in flight is answered with new tokens after the sign-out.
+    let unreachable = {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        format!("http://127.0.0.1:{port}")
+    };
+    let remove = finish(
+        cli(&emulator, dir)
+            .env("OPENAI_SUBSCRIBED_AUTH_URL", unreachable)
+            .args(["accounts", "remove", "bob@example.com"])
+            .spawn()
+            .unwrap(),
+    );
+    assert!(remove.status.success(), "{}", text(&remove.stderr));
+    finish(models);
+
+    // Sign-out wins for Bob: his record stays deleted, the late tokens are not written back.
+    assert!(!bob_path.exists(), "Bob's sign-out was undone");
+    // Ada's record is untouched, and she is the only account.
+    assert_eq!(stored(dir).unwrap(), ada_before);
+    let list = stdout(&emulator, dir, &["accounts"]);
+    assert_eq!(list.lines().count(), 1, "{list}");
+    assert!(list.starts_with("* ada@example.com"), "{list}");
+    emulator.set_token_delay(Duration::ZERO);
+    run_ok(cli(&emulator, dir).args(["chat", "hi"]));
 }
