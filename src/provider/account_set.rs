@@ -7,8 +7,11 @@
 //! provider observes only the active account's entity; the others sit loaded and idle (a
 //! renewal they started finishes on its own, tracked app-wide like any other).
 //!
-//! The set keeps the [`AccountIndex`] in memory and writes it in the background, one write
-//! after another, whenever an account joins, leaves or becomes active.
+//! The set keeps the [`AccountIndex`] in memory; whenever an account joins, leaves or becomes
+//! active, the change is applied here at once and to the stored list in the background (one
+//! write after another, each re-reading the list under its lock: [`AccountIndex::update`]).
+//! A process started with `--account` ([`AccountChoice::Named`]) uses that account without
+//! making it the active one for the others.
 
 use crate::accounts::{AccountEntry, AccountId, AccountIndex, IndexLocation, Slot};
 use crate::auth;
