@@ -13,7 +13,7 @@ target="${CARGO_TARGET_DIR:-target}"
 
 cargo build -p openai_subscribed_cli --example card --example agent_panel
 for theme in light dark; do
-  for state in signed-out no-browser browser device-code error signed-in limit official weekly-limit warning rate-limit; do
+  for state in signed-out no-browser browser device-code error signed-in limit official weekly-limit warning rate-limit accounts switch-offer; do
     CAPTURE_WAIT=${CAPTURE_WAIT:-6} bash scripts/screenshot.sh "docs/card-$state-$theme.png" \
       "$target/debug/examples/card" --state "$state" --theme "$theme"
   done

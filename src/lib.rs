@@ -55,6 +55,7 @@
     clippy::arithmetic_side_effects
 )]
 
+pub mod accounts;
 mod atomic_file;
 pub mod auth;
 pub mod backend_request;

@@ -7,6 +7,7 @@
 //! sign-in is never split between two stores.
 
 use super::{CredentialStore, FileStore, KeychainStore, RefreshLock, StoredCredentials};
+use crate::accounts::{IndexLocation, Slot};
 use anyhow::Result;
 use futures::FutureExt as _;
 use futures::future::LocalBoxFuture;
@@ -40,6 +41,16 @@ impl AutoStore {
             keychain,
             file,
             choice: Arc::new(Mutex::new(AutoChoice::Undecided)),
+        }
+    }
+
+    /// The store of the account in `slot`; it follows this store's choice (made once, for
+    /// every account, so that no account is split from the others).
+    pub fn for_slot(&self, slot: &Slot) -> Self {
+        Self {
+            keychain: self.keychain.for_slot(slot),
+            file: self.file.for_slot(slot),
+            choice: self.choice.clone(),
         }
     }
 
@@ -119,6 +130,16 @@ impl CredentialStore for AutoStore {
 
     fn delete(&self, cx: &AsyncApp) -> LocalBoxFuture<'static, Result<()>> {
         self.route(cx, |store, cx| store.delete(cx))
+    }
+
+    fn account_store(&self, slot: &Slot) -> Option<Arc<dyn CredentialStore>> {
+        Some(Arc::new(self.for_slot(slot)))
+    }
+
+    /// Beside the credentials file whichever store is in use: known before the first operation
+    /// decides, and the same either way.
+    fn account_index(&self) -> Option<IndexLocation> {
+        Some(self.file.index_location())
     }
 
     /// The lock of the store in use (the keychain's until the first operation decides).

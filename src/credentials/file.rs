@@ -14,6 +14,7 @@
 //! may hold the only copy of a rotated refresh token); any other abandoned one is removed.
 
 use super::{CredentialStore, RefreshLock, StoredCredentials};
+use crate::accounts::{IndexLocation, Slot};
 use crate::atomic_file::{self, TempPattern};
 use anyhow::{Context as _, Result};
 use futures::FutureExt as _;
@@ -64,6 +65,39 @@ impl FileStore {
     /// The file's path.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The directory where further accounts and their list are kept: `<file>.accounts/`.
+    fn accounts_directory(&self) -> PathBuf {
+        let mut name = self
+            .path
+            .file_name()
+            .map(|name| name.to_os_string())
+            .unwrap_or_else(|| FILE_NAME.into());
+        name.push(".accounts");
+        self.path.with_file_name(name)
+    }
+
+    /// The store of the account in `slot`: this file for the primary slot, else
+    /// `<file>.accounts/<slot>/<file name>` (a directory of its own, so that each store's
+    /// temporary files, lock and journal are its own).
+    pub fn for_slot(&self, slot: &Slot) -> Self {
+        match slot {
+            Slot::Primary => self.clone(),
+            Slot::Extra(name) => Self::new(
+                self.accounts_directory().join(name).join(
+                    self.path
+                        .file_name()
+                        .map(|name| name.to_os_string())
+                        .unwrap_or_else(|| FILE_NAME.into()),
+                ),
+            ),
+        }
+    }
+
+    /// Where the list of accounts is kept: `<file>.accounts/index.json`.
+    pub(crate) fn index_location(&self) -> IndexLocation {
+        IndexLocation::File(self.accounts_directory().join("index.json"))
     }
 
     /// Reads the record (blocking).
@@ -248,6 +282,14 @@ impl CredentialStore for FileStore {
 
     fn refresh_lock(&self) -> Option<RefreshLock> {
         Some(RefreshLock::beside(&self.path))
+    }
+
+    fn account_store(&self, slot: &Slot) -> Option<Arc<dyn CredentialStore>> {
+        Some(Arc::new(self.for_slot(slot)))
+    }
+
+    fn account_index(&self) -> Option<IndexLocation> {
+        Some(self.index_location())
     }
 }
 

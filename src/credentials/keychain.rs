@@ -7,6 +7,7 @@
 //! keychain) and the encoded [`StoredCredentials`] as its secret.
 
 use super::{CredentialStore, RefreshLock, StoredCredentials};
+use crate::accounts::{IndexLocation, Slot};
 use anyhow::{Context as _, Result};
 use credentials_provider::CredentialsProvider;
 use futures::FutureExt as _;
@@ -50,6 +51,29 @@ impl KeychainStore {
     /// The entry's key.
     pub fn url(&self) -> &str {
         &self.url
+    }
+
+    /// The store of the account in `slot`: this entry for the primary slot, else the entry keyed
+    /// `<url>#account-<slot>`.
+    pub fn for_slot(&self, slot: &Slot) -> Self {
+        match slot {
+            Slot::Primary => self.clone(),
+            Slot::Extra(name) => Self {
+                url: format!("{}#account-{name}", self.url),
+                keychain: self.keychain.clone(),
+            },
+        }
+    }
+
+    /// Where the list of accounts is kept: beside the refresh lock,
+    /// `keychain-<hash>.accounts.json` in the config directory.
+    pub(crate) fn index_location(&self) -> Option<IndexLocation> {
+        let lock = self.refresh_lock()?;
+        let name = lock.path().file_name()?.to_string_lossy().into_owned();
+        let stem = name.strip_suffix("refresh.lock").unwrap_or(&name);
+        Some(IndexLocation::File(
+            lock.path().with_file_name(format!("{stem}accounts.json")),
+        ))
     }
 }
 
@@ -108,6 +132,14 @@ impl CredentialStore for KeychainStore {
         Some(RefreshLock::new(
             directory.join(format!("keychain-{short}.refresh.lock")),
         ))
+    }
+
+    fn account_store(&self, slot: &Slot) -> Option<Arc<dyn CredentialStore>> {
+        Some(Arc::new(self.for_slot(slot)))
+    }
+
+    fn account_index(&self) -> Option<IndexLocation> {
+        self.index_location()
     }
 
     fn delete(&self, cx: &AsyncApp) -> LocalBoxFuture<'static, Result<()>> {

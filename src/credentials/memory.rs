@@ -5,11 +5,13 @@
 //! does to a sign-in.
 
 use super::{CredentialStore, StoredCredentials};
+use crate::accounts::{IndexLocation, Slot};
 use anyhow::{Result, anyhow};
 use futures::FutureExt as _;
 use futures::future::LocalBoxFuture;
 use gpui::AsyncApp;
 use parking_lot::Mutex;
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
@@ -23,6 +25,10 @@ pub struct MemoryStore {
 #[derive(Default)]
 struct Inner {
     entry: Mutex<Option<Vec<u8>>>,
+    /// The further accounts' stores, by slot name (only the primary store's map is used).
+    slots: Mutex<HashMap<String, MemoryStore>>,
+    /// The account list.
+    index: Arc<Mutex<Option<Vec<u8>>>>,
     fail_writes: AtomicBool,
     writes: AtomicUsize,
 }
@@ -61,6 +67,21 @@ impl MemoryStore {
         self.inner.fail_writes.store(fail, Ordering::SeqCst);
     }
 
+    /// The store of the account in `slot` (this one for the primary slot); clones of this store
+    /// share it.
+    pub fn for_slot(&self, slot: &Slot) -> Self {
+        match slot {
+            Slot::Primary => self.clone(),
+            Slot::Extra(name) => self
+                .inner
+                .slots
+                .lock()
+                .entry(name.clone())
+                .or_default()
+                .clone(),
+        }
+    }
+
     /// How many writes succeeded.
     pub fn writes(&self) -> usize {
         self.inner.writes.load(Ordering::SeqCst)
@@ -95,5 +116,13 @@ impl CredentialStore for MemoryStore {
     fn delete(&self, _cx: &AsyncApp) -> LocalBoxFuture<'static, Result<()>> {
         self.set_raw(None);
         async move { Ok(()) }.boxed_local()
+    }
+
+    fn account_store(&self, slot: &Slot) -> Option<Arc<dyn CredentialStore>> {
+        Some(Arc::new(self.for_slot(slot)))
+    }
+
+    fn account_index(&self) -> Option<IndexLocation> {
+        Some(IndexLocation::Memory(self.inner.index.clone()))
     }
 }

@@ -2,7 +2,10 @@
 //!
 //! Each store keeps **one entry**, a [`StoredCredentials`] record, behind the
 //! [`CredentialStore`] trait (read / write / delete, asynchronous, shaped like Zed's trait of
-//! the same name). The auth state machine ([`crate::auth`]) is the only caller.
+//! the same name). The auth state machine ([`crate::auth`]) is the only caller. Several
+//! accounts ([`crate::accounts`]) are several stores: [`CredentialStore::account_store`] gives
+//! the store of each further slot (another keychain key, another file in its own directory), and
+//! [`CredentialStore::account_index`] where the list of accounts is kept.
 //!
 //! - [`KeychainStore`]: the platform keychain through gpui (`App::read_credentials` etc.): macOS
 //!   Keychain, Windows Credential Manager, the Secret Service on Linux.
@@ -36,9 +39,11 @@ pub use record::{CREDENTIALS_FORMAT_VERSION, MAX_RECORD_BYTES, StoredCredentials
 pub use refresh_lock::RefreshLock;
 pub(crate) use refresh_lock::{LockError, RefreshLockGuard};
 
+use crate::accounts::{IndexLocation, Slot};
 use anyhow::Result;
 use futures::future::LocalBoxFuture;
 use gpui::AsyncApp;
+use std::sync::Arc;
 
 /// One stored sign-in: read, replace or forget it.
 ///
@@ -65,6 +70,18 @@ pub trait CredentialStore: Send + Sync + 'static {
     /// The lock that serialises refreshes of this record across processes, for stores that other
     /// processes share (`None`: the record lives in this process only).
     fn refresh_lock(&self) -> Option<RefreshLock> {
+        None
+    }
+
+    /// The store of the account kept in `slot` beside this one ([`Slot::Primary`]: this store's
+    /// own entry), with its own lock and everything else kept beside a record. `None`: this
+    /// store holds one account only.
+    fn account_store(&self, _slot: &Slot) -> Option<Arc<dyn CredentialStore>> {
+        None
+    }
+
+    /// Where the list of accounts kept in this store lives (`None`: one account only).
+    fn account_index(&self) -> Option<IndexLocation> {
         None
     }
 }

@@ -190,7 +190,15 @@ fn send_in_turn(
                 && retries < MAX_RATE_LIMIT_RETRIES
         });
         let Some(wait) = wait else {
-            return Err(to_host_error(error));
+            let offer = if is_usage_limit(&error) {
+                state
+                    .read_with(&cx, |state, cx| state.switch_offer(cx))
+                    .ok()
+                    .flatten()
+            } else {
+                None
+            };
+            return Err(with_switch_offer(to_host_error(error), offer));
         };
         // The account waits, not this request alone: free the places, pause, rejoin in front.
         drop(places);
@@ -517,6 +525,46 @@ impl Sending<'_> {
             self.zstd_refusals,
         )
         .await
+    }
+}
+
+/// Whether the plan's usage limit refused the request (either route).
+fn is_usage_limit(error: &ResponsesError) -> bool {
+    match error {
+        ResponsesError::UsageLimitReached { .. } => true,
+        ResponsesError::Official(refusal) => {
+            refusal.refusal == crate::siwc::OfficialRefusal::UsageLimitReached
+        }
+        _ => false,
+    }
+}
+
+/// A usage-limit refusal's message, followed by the offer of another signed-in account with
+/// room (issue 28: switching instead of waiting; offered, never made).
+fn with_switch_offer(
+    error: LanguageModelCompletionError,
+    offer: Option<super::SwitchOffer>,
+) -> LanguageModelCompletionError {
+    match (error, offer) {
+        (
+            LanguageModelCompletionError::ProviderRejection {
+                provider,
+                status,
+                code,
+                message,
+                retry_after,
+                category,
+            },
+            Some(offer),
+        ) => LanguageModelCompletionError::ProviderRejection {
+            provider,
+            status,
+            code,
+            message: format!("{} {}.", message.trim_end(), offer.sentence),
+            retry_after,
+            category,
+        },
+        (error, _) => error,
     }
 }
 

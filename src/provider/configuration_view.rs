@@ -18,6 +18,15 @@
 //! past a threshold (`usage-warning`), the rate-limit wait (`rate-limit-wait`) and each usage bar
 //! (`usage-bar-0`, …) have one too. While the limit is reached, the window that ran out is drawn
 //! in the error colour with "ran out" in its caption, and the others are dimmed.
+//!
+//! After a usage limit, when another signed-in account has room, the card says so and offers
+//! the switch (`switch-offer`, a button; never made by itself).
+//!
+//! Signed in, the account picker ([`account_picker`]) follows the account card: every signed-in
+//! account, switch, sign out of one, add another. Signed out while other accounts stay signed in
+//! (an added sign-in was cancelled or failed), it offers them to switch back to.
+
+mod account_picker;
 
 use super::state::State;
 use super::status::{
@@ -149,6 +158,9 @@ impl Render for ConfigurationView {
     fn render(&mut self, _window: &mut Window, cx: &mut Context<Self>) -> impl IntoElement {
         let state = self.state.read(cx);
         let status = state.status(cx);
+        let accounts = state.accounts();
+        let can_add = state.can_add_account();
+        let switch_offer = state.switch_offer(cx);
         let offer = SignInOffer::for_availability(state.browser_availability());
         // No panel of its own: the host (Zed's provider list) draws the surface around it.
         let panel = v_flex()
@@ -210,6 +222,10 @@ impl Render for ConfigurationView {
                 let why_codex = Label::new(CODEX_ROUTE_WHY)
                     .size(LabelSize::XSmall)
                     .color(Color::Muted);
+                // Other accounts stay signed in: switching back is one click.
+                let panel = panel.when(!accounts.is_empty(), |panel| {
+                    panel.child(self.account_picker(accounts, false))
+                });
                 match offer {
                     // The official route, full width; the Codex route's two ways quieter below.
                     SignInOffer::BrowserFirst => panel
@@ -362,6 +378,10 @@ impl Render for ConfigurationView {
                         .size(LabelSize::Small)
                         .color(Color::Muted),
                 )
+                .when(can_add || accounts.len() > 1, |panel| {
+                    // With one account, only "Add account".
+                    panel.child(self.account_picker(accounts, can_add))
+                })
                 .when_some(plan_notice, |panel, notice| {
                     panel.child(
                         v_flex()
@@ -389,6 +409,9 @@ impl Render for ConfigurationView {
                         limit,
                         "limit-reached",
                     ))
+                })
+                .when_some(switch_offer, |panel, offer| {
+                    panel.child(self.switch_offer(offer))
                 })
                 .when(route == Route::SignInWithChatGpt, |panel| {
                     // No usage figures on this route: where the bars would be, the plan and

@@ -36,6 +36,7 @@
 //! ```
 
 pub mod account_coordinator;
+mod account_set;
 mod compaction;
 mod completion;
 mod configuration_view;
@@ -49,10 +50,11 @@ mod status;
 mod usage_cache;
 
 pub use account_coordinator::{AccountCoordinator, RequestCoordination};
+pub use account_set::{AccountChoice, AccountSummary};
 pub use configuration_view::ConfigurationView;
 pub use language_model_provider::{OpenAiSubscribedProvider, register};
 pub use model::OpenAiSubscribedModel;
-pub use state::{PlanNotice, State, StateOptions, USAGE_REFRESH_INTERVAL, UrlOpener};
+pub use state::{PlanNotice, State, StateOptions, SwitchOffer, USAGE_REFRESH_INTERVAL, UrlOpener};
 pub use status::{
     CODEX_ROUTE_WHY, ConfigurationStatus, PLAN_NOTICE_TEXT, PLAN_NOTICE_TITLE, SignInStep,
     USING_PLAN, blocking_window_line, describe_reset, rate_limit_wait_line, usage_bars,

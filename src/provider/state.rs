@@ -2,6 +2,7 @@
 //! the configuration view observe.
 
 use super::account_coordinator::{AccountCoordinator, RequestCoordination};
+use super::account_set::{AccountChoice, AccountSet, MakeAuth};
 use super::request_limiter::{ModelRequestLimiters, RequestLimiter};
 use super::status::{ConfigurationStatus, status_of};
 use super::usage_cache::UsageCache;
@@ -83,6 +84,8 @@ pub struct StateOptions {
     /// Whether a browser sign-in can work on this machine ([`BrowserAvailability::here`] by
     /// default): when not, the card says why and offers the device code first.
     pub browser: BrowserAvailability,
+    /// Which of the signed-in accounts this process starts with.
+    pub account: AccountChoice,
 }
 
 /// The one-time notice after the first sign-in on the official route (siwc.md §6): "You're
@@ -109,6 +112,7 @@ impl Default for StateOptions {
             websocket_limits: PoolLimits::default(),
             coordination: RequestCoordination::default(),
             browser: BrowserAvailability::here(),
+            account: AccountChoice::default(),
         }
     }
 }
@@ -128,7 +132,12 @@ pub struct State {
     /// The sign-in the sockets were opened with (its generation and access token): when it
     /// changes (refresh, sign-out, another account), the sockets close.
     websocket_sign_in: Option<(u64, Option<crate::secret::AccessToken>)>,
+    /// The active account's auth state machine (one of `accounts`).
     auth: Entity<auth::State>,
+    /// Every account, each with its own auth state machine (see [`AccountSet`]).
+    accounts: AccountSet,
+    /// Observes the active account's auth state (replaced on a switch).
+    auth_observation: Subscription,
     catalog: Entity<ModelCatalog>,
     usage_cache: UsageCache,
     /// Spaces out pre-connects to the backend (see [`State::preconnect`]).
@@ -178,17 +187,26 @@ impl State {
         options: StateOptions,
         cx: &mut Context<Self>,
     ) -> Self {
-        let flows = OAuthSignIn {
-            config: config.clone(),
-            http: http.clone(),
-            callback: options.callback.clone(),
-            device: options.device_code.clone(),
-            // The provider opens the page itself, through `url_opener`.
-            browser: BrowserLaunch::Manual,
+        let make_auth: MakeAuth = {
+            let (config, http) = (config.clone(), http.clone());
+            let (callback, device) = (options.callback.clone(), options.device_code.clone());
+            Rc::new(move |store, cx: &mut App| {
+                let flows = OAuthSignIn {
+                    config: config.clone(),
+                    http: http.clone(),
+                    callback: callback.clone(),
+                    device: device.clone(),
+                    // The provider opens the page itself, through `url_opener`.
+                    browser: BrowserLaunch::Manual,
+                };
+                cx.new(|cx| {
+                    auth::State::new(config.clone(), store, http.clone(), cx)
+                        .with_sign_in_flows(flows)
+                })
+            })
         };
-        let auth = cx.new(|cx| {
-            auth::State::new(config.clone(), store, http.clone(), cx).with_sign_in_flows(flows)
-        });
+        let accounts = AccountSet::open(store, &options.account, make_auth, cx);
+        let auth = accounts.active_auth().clone();
         let catalog = cx.new(|_| {
             ModelCatalog::with_options(
                 http.clone(),
@@ -206,10 +224,8 @@ impl State {
             }
         })
         .detach();
-        let subscriptions = vec![
-            cx.observe(&auth, |this, auth, cx| this.auth_changed(auth, cx)),
-            cx.observe(&catalog, |_, _, cx| cx.notify()),
-        ];
+        let auth_observation = Self::observe_auth(&auth, cx);
+        let subscriptions = vec![cx.observe(&catalog, |_, _, cx| cx.notify())];
         let websockets = Arc::new(WebSocketPool::new(options.websocket_limits));
         let websocket_expiry = websockets.close_expired_in_background(cx.background_executor());
         Self {
@@ -221,6 +237,8 @@ impl State {
             websocket_refusals: WebSocketRefusals::new(&options.cache, DEFAULT_REFUSAL_TTL),
             websocket_sign_in: None,
             auth,
+            accounts,
+            auth_observation,
             catalog,
             usage_cache: UsageCache::new(options.cache),
             preconnect_throttle: PreconnectThrottle::default(),
@@ -458,6 +476,7 @@ impl State {
     /// Cancels a running sign-in, releasing its callback port.
     pub fn cancel_sign_in(&mut self, cx: &mut Context<Self>) {
         self.auth.update(cx, |auth, cx| auth.cancel_sign_in(cx));
+        self.return_from_adding(cx);
     }
 
     /// Signs out: revokes and forgets the sign-in, the account's cached usage and models.
@@ -484,7 +503,11 @@ impl State {
         self.websockets.close_all();
         self.catalog.update(cx, |catalog, cx| catalog.clear(cx));
         cx.notify();
-        self.auth.update(cx, |auth, cx| auth.sign_out(cx))
+        let signed_out = self.accounts.active_id();
+        let task = self.auth.update(cx, |auth, cx| auth.sign_out(cx));
+        // Only this account leaves; another one, if any, becomes active.
+        self.forget_active_account(signed_out, cx);
+        task
     }
 
     /// Waits until the latest usage snapshot is on disk (a short-lived process calls this before
@@ -686,6 +709,11 @@ impl State {
     }
 
     fn auth_changed(&mut self, auth: Entity<auth::State>, cx: &mut Context<Self>) {
+        if auth != self.auth {
+            // An account that is no longer the active one.
+            return;
+        }
+        self.note_active_account(cx);
         let (generation, browser_url, account, sign_in) = {
             let auth = auth.read(cx);
             let browser_url = match auth.auth_state() {
@@ -756,6 +784,9 @@ impl State {
         cx.notify();
     }
 }
+
+mod accounts;
+pub use accounts::SwitchOffer;
 
 /// Why the usage windows could not be refreshed (the last known snapshot is kept). Cloneable:
 /// one fetch answers every caller that asked while it ran.

@@ -132,6 +132,22 @@ impl Registrations {
         Ok(id)
     }
 
+    /// Takes `id` as this host's id when none is saved yet: another account's registration on
+    /// this host already made it (one host, one id, however many accounts, siwc.md §2).
+    pub fn adopt_host_id(&self, id: &str) -> Result<()> {
+        let _serial = self.serial.lock();
+        let mut file = self.read()?;
+        if file
+            .ext_agent_host_id
+            .as_deref()
+            .is_some_and(|id| !id.is_empty())
+        {
+            return Ok(());
+        }
+        file.ext_agent_host_id = Some(id.to_string());
+        self.write(&file)
+    }
+
     /// The saved account registered with `issuer`, if any.
     pub fn account(&self, issuer: &str) -> Result<Option<SavedAccount>> {
         let _serial = self.serial.lock();

@@ -2,8 +2,10 @@
 //! finds another signed-in account whose windows have room, and [`switch_offer`] says so. The
 //! switch is offered, never made.
 //!
-//! Several signed-in accounts come with issue 26 (not built yet). This is the hook it will call:
-//! a function of this account's snapshot and the others' snapshots, tested here with two.
+//! The provider's [`State::switch_offer`](crate::provider::State::switch_offer) calls it with the
+//! active account's snapshot and the other signed-in accounts' last snapshots (an account with
+//! none, or on the route that reports no figures, counts as having room: nothing says it has
+//! none).
 
 use super::limits::UsageLimits;
 use chrono::{DateTime, Utc};
@@ -13,8 +15,8 @@ use chrono::{DateTime, Utc};
 pub struct AccountUsage {
     /// How the account is shown ("bob@example.com · Pro").
     pub label: String,
-    /// Its latest snapshot.
-    pub usage: UsageLimits,
+    /// Its latest snapshot, if it has one.
+    pub usage: Option<UsageLimits>,
 }
 
 /// Whether an account can take a request now: no window used up (one that has reset counts as
@@ -37,21 +39,30 @@ pub fn has_room(usage: &UsageLimits, now: DateTime<Utc>) -> bool {
 
 /// The other account with the most room (the lowest most-used window), if any has room.
 pub fn account_with_room(others: &[AccountUsage], now: DateTime<Utc>) -> Option<&AccountUsage> {
-    let fullest = |usage: &UsageLimits| {
+    others
+        .iter()
+        .filter(|other| {
+            other
+                .usage
+                .as_ref()
+                .is_none_or(|usage| has_room(usage, now))
+        })
+        .min_by(|a, b| fullest(a.usage.as_ref()).total_cmp(&fullest(b.usage.as_ref())))
+}
+
+/// The most-used window's share (0 with no snapshot).
+fn fullest(usage: Option<&UsageLimits>) -> f64 {
+    usage.map_or(0.0, |usage| {
         usage
             .windows
             .iter()
             .map(|window| window.used_percent)
             .fold(0.0_f64, f64::max)
-    };
-    others
-        .iter()
-        .filter(|other| has_room(&other.usage, now))
-        .min_by(|a, b| fullest(&a.usage).total_cmp(&fullest(&b.usage)))
+    })
 }
 
-/// "bob@example.com · Pro has room (its fullest window is at 20 %): switch to it in the
-/// provider's settings to go on now." `None` when this account has room or no other has.
+/// "bob@example.com · Pro has room (its fullest window is at 20 %): switch to it to go on
+/// now." `None` when this account has room or no other has.
 pub fn switch_offer(
     this: &UsageLimits,
     others: &[AccountUsage],
@@ -61,15 +72,14 @@ pub fn switch_offer(
         return None;
     }
     let other = account_with_room(others, now)?;
-    let fullest = other
-        .usage
-        .windows
-        .iter()
-        .map(|window| window.used_percent)
-        .fold(0.0_f64, f64::max);
+    let room = match &other.usage {
+        Some(usage) if !usage.windows.is_empty() => {
+            format!("its fullest window is at {:.0} %", fullest(Some(usage)))
+        }
+        _ => "no limit of its own has been seen".to_string(),
+    };
     Some(format!(
-        "{} has room (its fullest window is at {fullest:.0} %): switch to it in the provider's \
-         settings to go on now",
+        "{} has room ({room}): switch to it to go on now",
         other.label
     ))
 }
@@ -107,17 +117,27 @@ mod tests {
         let this = snapshot(99.0, 100.0, now);
         let full = AccountUsage {
             label: "carol@example.com · Plus".into(),
-            usage: snapshot(100.0, 50.0, now),
+            usage: Some(snapshot(100.0, 50.0, now)),
         };
         let roomy = AccountUsage {
             label: "bob@example.com · Pro".into(),
-            usage: snapshot(20.0, 12.0, now),
+            usage: Some(snapshot(20.0, 12.0, now)),
+        };
+        let unknown = AccountUsage {
+            label: "dev@example.invalid".into(),
+            usage: None,
         };
         let offer = switch_offer(&this, &[full.clone(), roomy], now).unwrap();
         assert_eq!(
             offer,
-            "bob@example.com · Pro has room (its fullest window is at 20 %): switch to it in \
-             the provider's settings to go on now"
+            "bob@example.com · Pro has room (its fullest window is at 20 %): switch to it to go \
+             on now"
+        );
+        // An account with no snapshot has room as far as anyone knows.
+        assert_eq!(
+            switch_offer(&this, &[full.clone(), unknown], now).unwrap(),
+            "dev@example.invalid has room (no limit of its own has been seen): switch to it to \
+             go on now"
         );
         assert_eq!(switch_offer(&this, std::slice::from_ref(&full), now), None);
         // This account has room: nothing to offer.

@@ -11,11 +11,13 @@
 //! weekly window past the 80 % warning), `rate-limit` (waiting for ChatGPT's rate limit),
 //! `official` (signed in by Sign in with ChatGPT, with the one-time plan notice), `no-browser`
 //! (signed out on a machine reached over SSH: the card says why and offers the device code
-//! first). Every other state is drawn as on a machine where a browser works, whatever the machine
+//! first), `accounts` (three accounts signed in, one by Sign in with ChatGPT: the account
+//! picker), `switch-offer` (the active account hit its limit; another signed-in one has room and
+//! the card offers the switch). Every other state is drawn as on a machine where a browser works, whatever the machine
 //! rendering it. Themes: `light`, `dark`.
 //! `scripts/screenshots.sh` renders all of them into `docs/`.
 
-use emulator::{Emulator, Fault, UsageLevels};
+use emulator::{EmulatedAccount, Emulator, Fault, UsageLevels};
 use futures::StreamExt as _;
 use gpui::{
     App, AppContext as _, Application, Bounds, Context, Entity, IntoElement, ParentElement as _,
@@ -28,7 +30,7 @@ use openai_subscribed::credentials::MemoryStore;
 use openai_subscribed::models::CacheLocation;
 use openai_subscribed::oauth::BrowserAvailability;
 use openai_subscribed::provider::{
-    ConfigurationView, OpenAiSubscribedProvider, StateOptions, UrlOpener,
+    ConfigurationView, OpenAiSubscribedProvider, PlanNotice, StateOptions, UrlOpener,
 };
 use reqwest_client::ReqwestHttpClient;
 use std::rc::Rc;
@@ -52,6 +54,10 @@ enum CardState {
     RateLimit,
     /// Signed out over SSH: no browser can work, so the device code comes first.
     NoBrowser,
+    /// Three accounts signed in (two on the Codex route, one by Sign in with ChatGPT).
+    Accounts,
+    /// Two accounts; the active one hit its usage limit, the other has room.
+    SwitchOffer,
 }
 
 impl CardState {
@@ -68,6 +74,8 @@ impl CardState {
             "warning" => Self::Warning,
             "rate-limit" => Self::RateLimit,
             "no-browser" => Self::NoBrowser,
+            "accounts" => Self::Accounts,
+            "switch-offer" => Self::SwitchOffer,
             _ => return None,
         })
     }
@@ -153,6 +161,10 @@ fn main() {
                     CardState::NoBrowser => BrowserAvailability::RemoteSession,
                     _ => BrowserAvailability::Available,
                 },
+                plan_notice: match card_state {
+                    CardState::Accounts => PlanNotice::Dismissed,
+                    _ => PlanNotice::NotDismissed,
+                },
                 ..StateOptions::default()
             };
             let provider = Arc::new(OpenAiSubscribedProvider::with_options(
@@ -176,6 +188,14 @@ fn main() {
                         description: "missing_codex_entitlement".into(),
                     });
                     state.update(cx, |state, cx| state.sign_in(SignInMethod::Browser, cx));
+                }
+                CardState::Accounts => {
+                    state.update(cx, |state, cx| state.sign_in(SignInMethod::Browser, cx));
+                    add_accounts(provider.clone(), emulator.clone(), cx);
+                }
+                CardState::SwitchOffer => {
+                    state.update(cx, |state, cx| state.sign_in(SignInMethod::Browser, cx));
+                    offer_a_switch(provider.clone(), emulator.clone(), cx);
                 }
                 CardState::Official => state.update(cx, |state, cx| {
                     state.sign_in(SignInMethod::SignInWithChatGpt, cx)
@@ -211,7 +231,12 @@ fn main() {
                 }
             }
 
-            let bounds = Bounds::centered(None, size(px(560.), px(340.)), cx);
+            let height = match card_state {
+                CardState::Accounts => px(420.),
+                CardState::SwitchOffer => px(470.),
+                _ => px(340.),
+            };
+            let bounds = Bounds::centered(None, size(px(560.), height), cx);
             cx.open_window(
                 WindowOptions {
                     window_bounds: Some(WindowBounds::Windowed(bounds)),
@@ -225,6 +250,91 @@ fn main() {
             .expect("a window opens");
             cx.activate(true);
         });
+}
+
+/// Once Ada is signed in, adds the official route's account, then Bob's on the Codex route
+/// (each through the real sign-in against the emulator), then asks once for the usage bars.
+fn add_accounts(provider: Arc<OpenAiSubscribedProvider>, emulator: Arc<Emulator>, cx: &mut App) {
+    cx.spawn(async move |cx| {
+        let state = provider.state().clone();
+        let count = |cx: &mut gpui::AsyncApp| {
+            state
+                .read_with(cx, |state, _| state.accounts().len())
+                .unwrap_or(0)
+        };
+        let steps: [&dyn Fn(); 2] = [&|| {}, &|| {
+            emulator.set_account(EmulatedAccount {
+                email: "bob@example.com".into(),
+                account_id: "acct_bob".into(),
+                plan: "pro".into(),
+                user_id: "user_bob".into(),
+            })
+        }];
+        let methods = [SignInMethod::SignInWithChatGpt, SignInMethod::Browser];
+        for (listed, (step, method)) in steps.into_iter().zip(methods).enumerate() {
+            for _ in 0..400 {
+                if count(cx) > listed {
+                    break;
+                }
+                cx.background_executor()
+                    .timer(Duration::from_millis(50))
+                    .await;
+            }
+            step();
+            state
+                .update(cx, |state, cx| state.add_account(method, cx))
+                .ok();
+        }
+        cx.update(|cx| ask_once_signed_in(provider.clone(), cx))
+            .ok();
+    })
+    .detach();
+}
+
+/// Once Ada is signed in, adds Bob (Codex route), switches back to Ada, and sends one request
+/// that her plan's usage limit refuses: the card then offers Bob, who has room.
+fn offer_a_switch(provider: Arc<OpenAiSubscribedProvider>, emulator: Arc<Emulator>, cx: &mut App) {
+    cx.spawn(async move |cx| {
+        let state = provider.state().clone();
+        let wait_for = async |cx: &mut gpui::AsyncApp, accounts: usize| {
+            for _ in 0..400 {
+                let listed = state
+                    .read_with(cx, |state, _| state.accounts().len())
+                    .unwrap_or(0);
+                if listed >= accounts {
+                    return;
+                }
+                cx.background_executor()
+                    .timer(Duration::from_millis(50))
+                    .await;
+            }
+        };
+        wait_for(cx, 1).await;
+        emulator.set_account(EmulatedAccount {
+            email: "bob@example.com".into(),
+            account_id: "acct_bob".into(),
+            plan: "pro".into(),
+            user_id: "user_bob".into(),
+        });
+        state
+            .update(cx, |state, cx| state.add_account(SignInMethod::Browser, cx))
+            .ok();
+        wait_for(cx, 2).await;
+        state
+            .update(cx, |state, cx| {
+                if let Some(ada) = state.accounts().first() {
+                    let ada = ada.id.clone();
+                    state.switch_account(&ada, cx);
+                }
+            })
+            .ok();
+        emulator.inject(Fault::ResponsesUsageLimit {
+            resets_in_secs: 72 * 60,
+        });
+        cx.update(|cx| ask_once_signed_in(provider.clone(), cx))
+            .ok();
+    })
+    .detach();
 }
 
 /// Once signed in, one short request: its answer (or refusal) carries the usage headers.

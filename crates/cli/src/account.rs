@@ -85,16 +85,24 @@ pub async fn login(context: CommandContext, args: LoginArgs, cx: &mut AsyncApp) 
     };
     let method = sign_in_method(&args)?;
     let (provider, _) = context.loaded_provider(opener, cx).await?;
+    // Signed in already: this sign-in adds another account beside it (the same account signed
+    // in again replaces its older sign-in).
     if let Some(who) = who(&provider, cx)? {
-        outln!(
-            "Already signed in as {who}. Run `openai-subscribed logout` first to switch accounts."
-        );
-        return Ok(());
+        let can_add = provider
+            .state()
+            .read_with(cx, |state, _| state.can_add_account())?;
+        if !can_add {
+            outln!(
+                "Already signed in as {who}. This credential store keeps one account: run                  `openai-subscribed logout` first to switch accounts."
+            );
+            return Ok(());
+        }
+        errln!("Signed in as {who}; adding another account.");
     }
 
     provider
         .state()
-        .update(cx, |state, cx| state.sign_in(method, cx))?;
+        .update(cx, |state, cx| state.add_account(method, cx))?;
 
     let mut spinner = Spinner::new("Waiting for you to approve the sign-in (Ctrl-C to cancel)…");
     let mut shown_code = false;
@@ -144,6 +152,10 @@ pub async fn login(context: CommandContext, args: LoginArgs, cx: &mut AsyncApp) 
     }
     let who = who(&provider, cx)?.unwrap_or_else(|| "your ChatGPT account".into());
     outln!("Signed in as {who}");
+    let saved = provider
+        .state()
+        .update(cx, |state, _| state.accounts_saved())?;
+    saved.await;
     let plan_use = auth.read_with(cx, |auth, _| auth.plan_use())?;
     if let Some(plan_use @ openai_subscribed::siwc::PlanUse::NotGranted) = plan_use {
         outln!("{}", plan_use.sentence());
@@ -162,6 +174,19 @@ pub async fn logout(context: CommandContext, cx: &mut AsyncApp) -> Result<()> {
     match was {
         Some(who) => outln!("Signed out {who}."),
         None => outln!("Not signed in."),
+    }
+    // The other accounts stay signed in; say which one is now in use.
+    let (saved, next) = provider.state().update(cx, |state, _| {
+        let next = state
+            .accounts()
+            .into_iter()
+            .find(|account| account.active)
+            .map(|account| account.label);
+        (state.accounts_saved(), next)
+    })?;
+    saved.await;
+    if let Some(next) = next {
+        outln!("Now using {}.", one_line(&next, 120));
     }
     if let Revocation::Failed(reason) = revocation {
         errln!(

@@ -25,6 +25,9 @@ pub const ENV_WARN_AT: &str = "OPENAI_SUBSCRIBED_WARN_AT";
 /// Environment variable for `--request-compression` (`zstd` or `none`).
 pub const ENV_REQUEST_COMPRESSION: &str = "OPENAI_SUBSCRIBED_REQUEST_COMPRESSION";
 
+/// Environment variable for `--account` (a label, email or id of a signed-in account).
+pub const ENV_ACCOUNT: &str = "OPENAI_SUBSCRIBED_ACCOUNT";
+
 /// Environment variable for `--transport` (`websocket` or `http`).
 pub const ENV_TRANSPORT: &str = "OPENAI_SUBSCRIBED_TRANSPORT";
 /// The endpoints and client version from the `OPENAI_SUBSCRIBED_*` environment variables alone
@@ -184,6 +187,10 @@ pub struct GlobalArgs {
     /// sends and `usage` marks the window; `off` for none. Never blocks a request.
     #[arg(long, global = true, env = ENV_WARN_AT, value_name = "PERCENTS", default_value = "80,95", value_parser = parse_thresholds)]
     pub warn_at: UsageWarningThresholds,
+    /// Which signed-in account to use, for this command only (a label, email or id from
+    /// `openai-subscribed accounts`) [default: the active account].
+    #[arg(long, global = true, env = ENV_ACCOUNT, value_name = "LABEL|ID")]
+    pub account: Option<String>,
 }
 
 /// `--warn-at 80,95`.
@@ -221,8 +228,10 @@ fn parse_seconds(text: &str) -> Result<Duration, String> {
 pub enum Command {
     /// Sign in with ChatGPT (browser, or a device code for SSH and busy ports).
     Login(LoginArgs),
-    /// Sign out: revoke the sign-in and forget it.
+    /// Sign out of the active account (or `--account`): revoke its sign-in and forget it.
     Logout,
+    /// The signed-in accounts; switch the active one, or remove one.
+    Accounts(AccountsArgs),
     /// Who is signed in.
     Status(JsonFlag),
     /// The models your plan offers.
@@ -260,6 +269,7 @@ pub const GLOBAL_OPTIONS_UNUSED: &[(&str, Unused)] = &[
     ("status", Unused::These(STATUS_UNUSED)),
     ("models", Unused::These(SIGN_IN_UNUSED)),
     ("usage", Unused::These(USAGE_UNUSED)),
+    ("accounts", Unused::These(ACCOUNTS_UNUSED)),
     ("emulator", Unused::All),
     ("demo", Unused::All),
 ];
@@ -300,6 +310,19 @@ const USAGE_UNUSED: &[&str] = &[
     "event_idle_timeout",
     "request_compression",
     "transport",
+];
+/// `accounts` names its account itself; `remove` revokes on either route's issuer.
+const ACCOUNTS_UNUSED: &[&str] = &[
+    "backend_url",
+    "siwc_api_url",
+    "client_version",
+    "first_byte_timeout",
+    "stream_idle_timeout",
+    "event_idle_timeout",
+    "request_compression",
+    "transport",
+    "warn_at",
+    "account",
 ];
 const STATUS_UNUSED: &[&str] = &[
     "backend_url",
@@ -362,6 +385,36 @@ pub struct LoginArgs {
     /// busy); the Codex route's only.
     #[arg(long)]
     pub device: bool,
+}
+
+/// `accounts [list|switch|remove]`.
+#[derive(Debug, Args)]
+pub struct AccountsArgs {
+    /// What to do [default: list].
+    #[command(subcommand)]
+    pub action: Option<AccountsAction>,
+    /// Print JSON instead of text (the list).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `accounts` actions.
+#[derive(Debug, Subcommand)]
+pub enum AccountsAction {
+    /// List the signed-in accounts, marking the active one.
+    List,
+    /// Make another signed-in account the active one.
+    Switch {
+        /// Its label, email or id.
+        #[arg(value_name = "LABEL|ID")]
+        name: String,
+    },
+    /// Sign out of one account (revoked and forgotten); the others stay signed in.
+    Remove {
+        /// Its label, email or id.
+        #[arg(value_name = "LABEL|ID")]
+        name: String,
+    },
 }
 
 /// `--json`.

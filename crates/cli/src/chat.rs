@@ -518,6 +518,20 @@ async fn explain(
     if let Some(line) = blocking {
         errln!("{line}");
     }
+    // Another signed-in account has room: the line to type (never switched by itself).
+    let offer = provider
+        .state()
+        .read_with(cx, |state, cx| state.switch_offer(cx))
+        .ok()
+        .flatten()
+        .filter(|_| usage_limit);
+    if let Some(offer) = offer {
+        let label = openai_subscribed::printable::one_line(&offer.label, 120);
+        errln!(
+            "To go on now with {label}: `openai-subscribed accounts switch \"{label}\"`, or add \
+             `--account \"{label}\"` to this command."
+        );
+    }
     match &error {
         // The host's "no API key" means the sign-in went away while this ran: say why, when the
         // auth state knows, and what to do.

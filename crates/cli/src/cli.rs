@@ -8,6 +8,7 @@
 //! | command | module |
 //! |---|---|
 //! | `login [--no-browser] [--device]`, `logout`, `status [--json]` | [`account`] |
+//! | `accounts [list\|switch\|remove] [--json]` | [`accounts`] |
 //! | `models [--json]` | [`models`], [`model_listing`] |
 //! | `chat [--model] [--effort] [--json] [--fast] [--thread FILE [--compact]] PROMPT` | [`chat`], [`thread_file`] |
 //! | `usage [--json]` | [`usage`] |
@@ -20,6 +21,7 @@
 //! the wait for renewals), [`stop_signal`].
 
 pub mod account;
+pub mod accounts;
 pub mod args;
 pub mod chat;
 pub mod context;
@@ -74,6 +76,9 @@ fn run_headless_command(context: context::CommandContext, command: Command) -> E
             context.run(async move |context, cx| account::login(context, args, cx).await)
         }
         Command::Logout => context.run(async move |context, cx| account::logout(context, cx).await),
+        Command::Accounts(args) => {
+            context.run(async move |context, cx| accounts::run(context, args, cx).await)
+        }
         Command::Status(flag) => {
             context.run(async move |context, cx| account::status(context, flag.json, cx).await)
         }

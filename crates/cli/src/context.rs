@@ -6,11 +6,14 @@ use super::headless::run_headless;
 use anyhow::Result;
 use gpui::AsyncApp;
 use http_client::HttpClient;
+use openai_subscribed::accounts::AccountIndex;
 use openai_subscribed::auth::AuthError;
 use openai_subscribed::config::Config;
 use openai_subscribed::credentials::{CredentialStore, StoreKind};
 use openai_subscribed::oauth::CallbackServerOptions;
-use openai_subscribed::provider::{OpenAiSubscribedProvider, StateOptions, UrlOpener};
+use openai_subscribed::provider::{
+    AccountChoice, OpenAiSubscribedProvider, StateOptions, UrlOpener,
+};
 use openai_subscribed::responses::StreamTimeouts;
 use reqwest_client::ReqwestHttpClient;
 use std::path::PathBuf;
@@ -30,6 +33,8 @@ pub struct CommandContext {
     pub http: Arc<dyn HttpClient>,
     /// How long each phase of a streamed answer may stall.
     pub stream_timeouts: StreamTimeouts,
+    /// `--account`: the account this command uses (else the active one).
+    pub account: Option<String>,
 }
 
 impl CommandContext {
@@ -48,6 +53,7 @@ impl CommandContext {
             store_path: args.store_path.clone(),
             http,
             stream_timeouts: args.stream_timeouts(),
+            account: args.account.clone().filter(|name| !name.trim().is_empty()),
         })
     }
 
@@ -79,17 +85,30 @@ impl CommandContext {
                 app_name: "openai-subscribed in your terminal".into(),
                 ..CallbackServerOptions::default()
             },
+            account: match &self.account {
+                Some(name) => AccountChoice::Named(name.clone()),
+                None => AccountChoice::Active,
+            },
             ..StateOptions::default()
         };
-        cx.update(|cx| {
-            OpenAiSubscribedProvider::with_options(
+        cx.update(|cx| -> Result<OpenAiSubscribedProvider> {
+            let store = self.credentials(cx);
+            // An `--account` that names no account is an error that lists the ones there are.
+            if let Some(name) = &self.account {
+                let index = store
+                    .account_index()
+                    .map(|location| AccountIndex::load(&location))
+                    .unwrap_or_default();
+                index.find(name)?;
+            }
+            Ok(OpenAiSubscribedProvider::with_options(
                 self.http.clone(),
-                self.credentials(cx),
+                store,
                 self.config.clone(),
                 options,
                 cx,
-            )
-        })
+            ))
+        })?
     }
 
     /// Builds the provider and waits for its stored sign-in to load; says whether someone is

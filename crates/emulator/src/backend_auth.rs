@@ -60,7 +60,11 @@ pub fn check(state: &SharedState, headers: &HeaderMap) -> Result<(), Rejection> 
         )
         .into());
     }
-    if account != state.options.account.account_id {
+    // The token's own account (tokens of several accounts may be live at once).
+    let expected = state
+        .access_token_account(token)
+        .unwrap_or_else(|| state.options.account.account_id.clone());
+    if account != expected {
         return Err(api_error(
             StatusCode::FORBIDDEN,
             "invalid_request_error",

@@ -469,6 +469,31 @@ impl Emulator {
         Ok(())
     }
 
+    /// New grants from now on (sign-ins, device codes, minted tokens) belong to `account`, so
+    /// that several accounts can be signed in at once; earlier grants and their refreshes keep
+    /// their own account, and the backend checks `ChatGPT-Account-Id` against each token's.
+    pub fn set_account(&self, account: EmulatedAccount) {
+        self.state.set_account(account);
+    }
+
+    /// Serves `catalog_json` from `/models` to the ChatGPT account `account_id` only (the
+    /// others keep the shared catalog).
+    pub fn serve_catalog_for_account(
+        &self,
+        account_id: &str,
+        catalog_json: &str,
+    ) -> anyhow::Result<()> {
+        let catalog = models::Catalog::parse(catalog_json).map_err(anyhow::Error::msg)?;
+        self.state.set_account_catalog(account_id, catalog);
+        Ok(())
+    }
+
+    /// Whether the backend would accept this access token now (issued, not revoked, not
+    /// expired): how tests see which account's tokens a sign-out revoked.
+    pub fn access_token_is_live(&self, token: &str) -> bool {
+        self.state.check_access_token(token).is_ok()
+    }
+
     /// Revokes every access token issued so far (they answer 401 from now on), as when the
     /// user signs out everywhere. Refresh tokens stay usable.
     pub fn revoke_access_tokens(&self) {

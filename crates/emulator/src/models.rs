@@ -153,7 +153,11 @@ pub async fn list_models(
         );
     };
 
-    let catalog = state.catalog();
+    let account = headers
+        .get(backend_auth::ACCOUNT_HEADER)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default();
+    let catalog = state.catalog_for(account);
     let etag = catalog.etag(state.models_revision());
     let etag_header = HeaderValue::from_str(&etag).expect("an ETag is a valid header value");
     let revalidated = headers

@@ -199,6 +199,12 @@ struct Inner {
     /// The catalog `/models` serves, when not the default real one.
     catalog: Option<Arc<super::models::Catalog>>,
     prompt_cache: HashMap<String, u64>,
+    /// Whose tokens new grants carry, when not `options.account` (`Emulator::set_account`).
+    current_account: Option<super::EmulatedAccount>,
+    /// Whose tokens each grant (token family) carries: refreshes stay with their account.
+    family_accounts: HashMap<u64, super::EmulatedAccount>,
+    /// Catalogs served to one ChatGPT account only (`Emulator::serve_catalog_for_account`).
+    account_catalogs: HashMap<String, Arc<super::models::Catalog>>,
     last_responses_request: Option<RecordedRequest>,
     issuer_requests: std::collections::VecDeque<IssuerRequest>,
     responses_in_flight: HashMap<String, usize>,
@@ -544,6 +550,36 @@ impl SharedState {
         served.unwrap_or_else(super::models::default_catalog)
     }
 
+    /// New grants (sign-ins, minted tokens) from now on belong to `account`; the tokens of
+    /// earlier grants, and their refreshes, keep theirs.
+    pub fn set_account(&self, account: super::EmulatedAccount) {
+        self.inner.lock().current_account = Some(account);
+    }
+
+    /// The ChatGPT account id an access token belongs to, if the issuer issued it.
+    pub fn access_token_account(&self, token: &str) -> Option<String> {
+        let inner = self.inner.lock();
+        let family = inner.access_tokens.get(token)?.family;
+        inner
+            .family_accounts
+            .get(&family)
+            .map(|account| account.account_id.clone())
+    }
+
+    /// The catalog served to `account_id`: its own, if it has one, else the shared one.
+    pub fn catalog_for(&self, account_id: &str) -> Arc<super::models::Catalog> {
+        let own = self.inner.lock().account_catalogs.get(account_id).cloned();
+        own.unwrap_or_else(|| self.catalog())
+    }
+
+    /// Serves `catalog` to `account_id` only, from now on.
+    pub fn set_account_catalog(&self, account_id: &str, catalog: super::models::Catalog) {
+        self.inner
+            .lock()
+            .account_catalogs
+            .insert(account_id.to_string(), Arc::new(catalog));
+    }
+
     /// Serves another catalog from now on (its `ETag` changes with it).
     pub fn set_catalog(&self, catalog: super::models::Catalog) {
         self.inner.lock().catalog = Some(Arc::new(catalog));
@@ -573,9 +609,18 @@ impl SharedState {
     fn issue_in_family(&self, inner: &mut Inner, family: u64, lifetime_secs: i64) -> IssuedTokens {
         let issued_at = now_secs();
         let expires_at = issued_at.saturating_add(lifetime_secs);
+        let current = inner
+            .current_account
+            .clone()
+            .unwrap_or_else(|| self.options.account.clone());
+        let account = inner
+            .family_accounts
+            .entry(family)
+            .or_insert(current)
+            .clone();
         let mint = |kind, token_id: &str| {
             let claims = Claims {
-                account: &self.options.account,
+                account: &account,
                 issuer: &self.issuer_url,
                 issued_at,
                 expires_at,
