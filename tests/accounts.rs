@@ -5,28 +5,26 @@
 
 mod support;
 
-use emulator::{EmulatedAccount, Emulator, MintedTokens};
-use futures::{FutureExt as _, StreamExt as _};
+use emulator::{EmulatedAccount, Emulator};
+use futures::StreamExt as _;
 use gpui::{AppContext as _, TestAppContext};
 use language_model::*;
 use openai_subscribed::accounts::{AccountIndex, Slot};
 use openai_subscribed::auth::SignInMethod;
 use openai_subscribed::config::Config;
-use openai_subscribed::credentials::{CredentialStore, FileStore, StoredCredentials};
+use openai_subscribed::credentials::{CredentialStore, FileStore};
 use openai_subscribed::models::CacheLocation;
-use openai_subscribed::oauth::{CallbackServerOptions, TokenResponse, TokenSet};
+use openai_subscribed::oauth::CallbackServerOptions;
 use openai_subscribed::provider::{
     AccountChoice, OpenAiSubscribedProvider, StateOptions, UrlOpener,
 };
 use openai_subscribed::route::Route;
-use openai_subscribed::secret::{AccessToken, IdToken, RefreshToken};
 use parking_lot::Mutex;
 use reqwest_client::ReqwestHttpClient;
-use std::future::Future;
 use std::path::PathBuf;
 use std::rc::Rc;
 use std::sync::Arc;
-use std::time::Duration;
+use support::{approve_in_browser, block, stored_credentials, wait_until};
 
 struct Harness {
     emulator: Arc<Emulator>,
@@ -86,57 +84,6 @@ fn provider(
         store_path,
         _dir: dir,
     }
-}
-
-fn record(minted: &MintedTokens) -> StoredCredentials {
-    let response = TokenResponse {
-        id_token: Some(IdToken::new(minted.id_token.clone())),
-        access_token: AccessToken::new(minted.access_token.clone()),
-        refresh_token: Some(RefreshToken::new(minted.refresh_token.clone())),
-        expires_in: None,
-    };
-    let tokens = TokenSet::from_response(response, None, chrono::Utc::now()).unwrap();
-    StoredCredentials::from_token_set(&tokens)
-}
-
-fn block<F: Future>(cx: &mut TestAppContext, future: F) -> F::Output {
-    let mut future = Box::pin(future);
-    for _ in 0..3000 {
-        cx.run_until_parked();
-        if let Some(output) = (&mut future).now_or_never() {
-            return output;
-        }
-        cx.executor().advance_clock(Duration::from_millis(10));
-        std::thread::sleep(Duration::from_millis(2));
-    }
-    panic!("the future did not finish");
-}
-
-fn wait_until(cx: &mut TestAppContext, mut condition: impl FnMut(&mut TestAppContext) -> bool) {
-    for _ in 0..3000 {
-        cx.run_until_parked();
-        if condition(cx) {
-            return;
-        }
-        cx.executor().advance_clock(Duration::from_millis(10));
-        std::thread::sleep(Duration::from_millis(2));
-    }
-    panic!("the condition never held");
-}
-
-/// Plays the browser: follows the authorize URL's redirects to the loopback callback.
-fn approve_in_browser(url: url::Url) -> std::thread::JoinHandle<u16> {
-    std::thread::spawn(move || {
-        use http_client::{AsyncBody, HttpClient as _, HttpRequestExt as _, RedirectPolicy};
-        let http = ReqwestHttpClient::new("browser").unwrap();
-        let request = http_client::Request::builder()
-            .uri(url.as_str())
-            .follow_redirects(RedirectPolicy::FollowAll)
-            .body(AsyncBody::empty())
-            .unwrap();
-        let response = futures::executor::block_on(http.send(request)).unwrap();
-        response.status().as_u16()
-    })
 }
 
 /// Adds an account through the real browser sign-in and waits until it is the active one.
@@ -252,7 +199,7 @@ async fn two_codex_accounts_switch_models_and_bearer_and_sign_out_one(cx: &mut T
     // Ada signed in the way one account always was: the credentials file.
     std::fs::write(
         dir.path().join("chatgpt-credentials.json"),
-        record(&emulator.mint_tokens(3600)).encode(),
+        stored_credentials(&emulator.mint_tokens(3600)).encode(),
     )
     .unwrap();
     let h = provider(cx, emulator.clone(), dir, AccountChoice::Active);
@@ -559,7 +506,7 @@ async fn the_card_adds_switches_and_signs_out_of_one_account(cx: &mut TestAppCon
     let dir = Arc::new(tempfile::tempdir().unwrap());
     std::fs::write(
         dir.path().join("chatgpt-credentials.json"),
-        record(&emulator.mint_tokens(3600)).encode(),
+        stored_credentials(&emulator.mint_tokens(3600)).encode(),
     )
     .unwrap();
     let h = provider(cx, emulator.clone(), dir, AccountChoice::Active);
@@ -639,7 +586,7 @@ async fn a_usage_limit_offers_another_account_with_room_and_never_one_without(
     let dir = Arc::new(tempfile::tempdir().unwrap());
     std::fs::write(
         dir.path().join("chatgpt-credentials.json"),
-        record(&emulator.mint_tokens(3600)).encode(),
+        stored_credentials(&emulator.mint_tokens(3600)).encode(),
     )
     .unwrap();
     let h = provider(cx, emulator.clone(), dir, AccountChoice::Active);
@@ -717,7 +664,7 @@ async fn signing_out_of_an_idle_account_still_loading_revokes_its_tokens(cx: &mu
     let dir = Arc::new(tempfile::tempdir().unwrap());
     std::fs::write(
         dir.path().join("chatgpt-credentials.json"),
-        record(&emulator.mint_tokens(3600)).encode(),
+        stored_credentials(&emulator.mint_tokens(3600)).encode(),
     )
     .unwrap();
     let first = provider(cx, emulator.clone(), dir.clone(), AccountChoice::Active);

@@ -4,22 +4,23 @@
 //! headers (`session-id` and `thread-id`), and four requests at once to start (the
 //! rest queued with their position, and a dropped one leaving the line).
 
+mod support;
+
 use emulator::{Emulator, MintedTokens};
-use futures::{FutureExt as _, StreamExt as _};
+use futures::StreamExt as _;
 use gpui::TestAppContext;
 use http_client::{AsyncBody, HttpClient as _};
 use language_model::*;
 use openai_subscribed::config::Config;
-use openai_subscribed::credentials::{CredentialStore, MemoryStore, StoredCredentials};
+use openai_subscribed::credentials::{CredentialStore, MemoryStore};
 use openai_subscribed::models::CacheLocation;
-use openai_subscribed::oauth::{TokenResponse, TokenSet};
 use openai_subscribed::provider::{OpenAiSubscribedProvider, StateOptions};
-use openai_subscribed::secret::{AccessToken, IdToken, RefreshToken};
 use reqwest_client::ReqwestHttpClient;
 use serde_json::{Value, json};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
+use support::{block_within, stored_credentials};
 
 struct Harness {
     emulator: Emulator,
@@ -33,14 +34,7 @@ fn signed_in(cx: &mut TestAppContext) -> Harness {
     cx.executor().allow_parking();
     let emulator = Emulator::start().unwrap();
     let minted = emulator.mint_tokens(3600);
-    let response = TokenResponse {
-        id_token: Some(IdToken::new(minted.id_token.clone())),
-        access_token: AccessToken::new(minted.access_token.clone()),
-        refresh_token: Some(RefreshToken::new(minted.refresh_token.clone())),
-        expires_in: None,
-    };
-    let tokens = TokenSet::from_response(response, None, chrono::Utc::now()).unwrap();
-    let store = MemoryStore::with(&StoredCredentials::from_token_set(&tokens));
+    let store = MemoryStore::with(&stored_credentials(&minted));
     let cache = tempfile::tempdir().unwrap();
     let options = StateOptions {
         cache: CacheLocation::Directory(cache.path().to_path_buf()),
@@ -70,21 +64,6 @@ fn signed_in(cx: &mut TestAppContext) -> Harness {
         provider,
         _cache: cache,
     }
-}
-
-/// Drives `future` while real sockets deliver, advancing gpui's fake clock a little each round.
-/// Bounded (at least 30 s): panics instead of hanging.
-fn block<F: Future>(cx: &mut TestAppContext, future: F) -> F::Output {
-    let mut future = Box::pin(future);
-    for _ in 0..15_000 {
-        cx.run_until_parked();
-        if let Some(output) = (&mut future).now_or_never() {
-            return output;
-        }
-        cx.executor().advance_clock(Duration::from_millis(10));
-        std::thread::sleep(Duration::from_millis(2));
-    }
-    panic!("the future did not finish");
 }
 
 fn user(text: &str) -> LanguageModelRequestMessage {
@@ -565,4 +544,9 @@ async fn a_dropped_request_frees_its_place_in_line_and_its_slot(cx: &mut TestApp
             .map(|request| !request.body.to_string().contains("leaving"))
             .unwrap()
     );
+}
+
+/// [`block_within`] with room for this file's longest waits.
+fn block<F: Future>(cx: &mut TestAppContext, future: F) -> F::Output {
+    block_within(cx, 15_000, future)
 }

@@ -18,7 +18,7 @@ use parking_lot::Mutex;
 use reqwest_client::ReqwestHttpClient;
 use std::rc::Rc;
 use std::sync::Arc;
-use std::time::Duration;
+use support::wait_until;
 use theme::{Appearance, GlobalTheme, Theme};
 
 /// A signed-out provider on a machine where a browser sign-in is as `browser` says, with its card
@@ -78,19 +78,6 @@ fn status(cx: &mut TestAppContext, h: &Harness) -> ConfigurationStatus {
     h.provider
         .state()
         .read_with(cx, |state, cx| state.status(cx))
-}
-
-/// Waits (bounded) until `condition` holds, while real sockets deliver.
-fn wait_until(cx: &mut TestAppContext, mut condition: impl FnMut(&mut TestAppContext) -> bool) {
-    for _ in 0..3000 {
-        cx.run_until_parked();
-        if condition(cx) {
-            return;
-        }
-        cx.executor().advance_clock(Duration::from_millis(10));
-        std::thread::sleep(Duration::from_millis(2));
-    }
-    panic!("the condition never held");
 }
 
 fn click(cx: &mut VisualTestContext, selector: &'static str) {

@@ -6,22 +6,23 @@
 //! retriers: a provider with `RequestCoordination::Independent`, each refused request waiting
 //! its own `Retry-After` and trying again, as Zed's agent does with `retry_after`.
 
+mod support;
+
 use emulator::{ConcurrencyLimit, Emulator, MintedTokens};
-use futures::{FutureExt as _, StreamExt as _};
+use futures::StreamExt as _;
 use gpui::TestAppContext;
 use language_model::*;
 use openai_subscribed::config::Config;
-use openai_subscribed::credentials::{CredentialStore, MemoryStore, StoredCredentials};
+use openai_subscribed::credentials::{CredentialStore, MemoryStore};
 use openai_subscribed::models::CacheLocation;
-use openai_subscribed::oauth::{TokenResponse, TokenSet};
 use openai_subscribed::provider::{
     ConfigurationStatus, OpenAiSubscribedProvider, RequestCoordination, StateOptions,
 };
-use openai_subscribed::secret::{AccessToken, IdToken, RefreshToken};
 use reqwest_client::ReqwestHttpClient;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
+use support::{block_within, stored_credentials};
 
 /// How many completions run at once.
 const COMPLETIONS: usize = 32;
@@ -45,14 +46,7 @@ fn provider_for(
     minted: &MintedTokens,
     coordination: RequestCoordination,
 ) -> (Arc<OpenAiSubscribedProvider>, tempfile::TempDir) {
-    let response = TokenResponse {
-        id_token: Some(IdToken::new(minted.id_token.clone())),
-        access_token: AccessToken::new(minted.access_token.clone()),
-        refresh_token: Some(RefreshToken::new(minted.refresh_token.clone())),
-        expires_in: None,
-    };
-    let tokens = TokenSet::from_response(response, None, chrono::Utc::now()).unwrap();
-    let store = MemoryStore::with(&StoredCredentials::from_token_set(&tokens));
+    let store = MemoryStore::with(&stored_credentials(minted));
     let cache = tempfile::tempdir().unwrap();
     let options = StateOptions {
         cache: CacheLocation::Directory(cache.path().to_path_buf()),
@@ -91,22 +85,6 @@ fn signed_in(cx: &mut TestAppContext, coordination: RequestCoordination) -> Harn
         provider,
         _cache: cache,
     }
-}
-
-/// Drives `future` while real sockets deliver, advancing gpui's fake clock a little each round
-/// (so a `Retry-After` of 1 s passes in about 0.2 s of real time). Bounded: panics instead of
-/// hanging.
-fn block<F: Future>(cx: &mut TestAppContext, future: F) -> F::Output {
-    let mut future = Box::pin(future);
-    for _ in 0..30_000 {
-        cx.run_until_parked();
-        if let Some(output) = (&mut future).now_or_never() {
-            return output;
-        }
-        cx.executor().advance_clock(Duration::from_millis(10));
-        std::thread::sleep(Duration::from_millis(2));
-    }
-    panic!("the future did not finish");
 }
 
 fn request(index: usize) -> LanguageModelRequest {
@@ -344,4 +322,9 @@ async fn a_usage_limit_is_never_waited_out(cx: &mut TestAppContext) {
         .state()
         .read_with(cx, |state, cx| state.rate_limit_wait(cx));
     assert_eq!(paused, None);
+}
+
+/// [`block_within`] with room for this file's longest waits.
+fn block<F: Future>(cx: &mut TestAppContext, future: F) -> F::Output {
+    block_within(cx, 30_000, future)
 }

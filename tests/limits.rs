@@ -5,22 +5,19 @@
 mod support;
 
 use emulator::{Emulator, Fault, UsageLevels};
-use futures::{FutureExt as _, StreamExt as _};
+use futures::StreamExt as _;
 use gpui::{TestAppContext, VisualTestContext};
 use language_model::*;
 use openai_subscribed::config::Config;
-use openai_subscribed::credentials::{CredentialStore, MemoryStore, StoredCredentials};
+use openai_subscribed::credentials::{CredentialStore, MemoryStore};
 use openai_subscribed::models::CacheLocation;
-use openai_subscribed::oauth::{TokenResponse, TokenSet};
 use openai_subscribed::provider::{
     ConfigurationStatus, ConfigurationView, OpenAiSubscribedProvider, StateOptions,
 };
-use openai_subscribed::secret::{AccessToken, IdToken, RefreshToken};
 use openai_subscribed::usage::UsageWarningThresholds;
 use reqwest_client::ReqwestHttpClient;
-use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
+use support::{block, stored_credentials};
 use theme::{Appearance, GlobalTheme, Theme};
 
 struct Harness {
@@ -33,14 +30,7 @@ fn signed_in(cx: &mut TestAppContext, config: impl FnOnce(&mut Config)) -> Harne
     support::allow_parking(cx);
     let emulator = Emulator::start().unwrap();
     let minted = emulator.mint_tokens(3600);
-    let response = TokenResponse {
-        id_token: Some(IdToken::new(minted.id_token.clone())),
-        access_token: AccessToken::new(minted.access_token.clone()),
-        refresh_token: Some(RefreshToken::new(minted.refresh_token.clone())),
-        expires_in: None,
-    };
-    let tokens = TokenSet::from_response(response, None, chrono::Utc::now()).unwrap();
-    let store = MemoryStore::with(&StoredCredentials::from_token_set(&tokens));
+    let store = MemoryStore::with(&stored_credentials(&minted));
     let cache = tempfile::tempdir().unwrap();
     let options = StateOptions {
         cache: CacheLocation::Directory(cache.path().to_path_buf()),
@@ -70,19 +60,6 @@ fn signed_in(cx: &mut TestAppContext, config: impl FnOnce(&mut Config)) -> Harne
     // wait for it, so that a test's own refresh asks after the levels it sets.
     refresh_usage(cx, &h);
     h
-}
-
-fn block<F: Future>(cx: &mut TestAppContext, future: F) -> F::Output {
-    let mut future = Box::pin(future);
-    for _ in 0..3000 {
-        cx.run_until_parked();
-        if let Some(output) = (&mut future).now_or_never() {
-            return output;
-        }
-        cx.executor().advance_clock(Duration::from_millis(10));
-        std::thread::sleep(Duration::from_millis(2));
-    }
-    panic!("the future did not finish");
 }
 
 fn status(cx: &mut TestAppContext, h: &Harness) -> ConfigurationStatus {

@@ -4,25 +4,24 @@
 
 mod support;
 
-use emulator::{Emulator, Fault, MintedTokens};
-use futures::{FutureExt as _, StreamExt as _};
+use emulator::{Emulator, Fault};
+use futures::StreamExt as _;
 use gpui::{Modifiers, TestAppContext, VisualTestContext};
 use language_model::*;
 use openai_subscribed::config::Config;
-use openai_subscribed::credentials::{CredentialStore, MemoryStore, StoredCredentials};
+use openai_subscribed::credentials::{CredentialStore, MemoryStore};
 use openai_subscribed::models::CacheLocation;
-use openai_subscribed::oauth::{CallbackServerOptions, TokenResponse, TokenSet};
+use openai_subscribed::oauth::CallbackServerOptions;
 use openai_subscribed::provider::{
     ConfigurationStatus, ConfigurationView, OpenAiSubscribedProvider, SignInStep, StateOptions,
     UrlOpener,
 };
-use openai_subscribed::secret::{AccessToken, IdToken, RefreshToken};
 use parking_lot::Mutex;
 use reqwest_client::ReqwestHttpClient;
-use std::future::Future;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
+use support::{approve_in_browser, block, stored_credentials, wait_until};
 use theme::{ActiveTheme as _, Appearance, GlobalTheme, Theme};
 
 /// Everything one test needs; the emulator and the cache directory live as long as it.
@@ -71,72 +70,18 @@ fn harness(cx: &mut TestAppContext, emulator: Emulator, store: MemoryStore) -> H
     }
 }
 
-fn stored(minted: &MintedTokens) -> StoredCredentials {
-    let response = TokenResponse {
-        id_token: Some(IdToken::new(minted.id_token.clone())),
-        access_token: AccessToken::new(minted.access_token.clone()),
-        refresh_token: Some(RefreshToken::new(minted.refresh_token.clone())),
-        expires_in: None,
-    };
-    let tokens = TokenSet::from_response(response, None, chrono::Utc::now()).unwrap();
-    StoredCredentials::from_token_set(&tokens)
-}
-
 /// A harness already signed in with live emulator tokens.
 fn signed_in(cx: &mut TestAppContext) -> Harness {
     let emulator = Emulator::start().unwrap();
-    let store = MemoryStore::with(&stored(&emulator.mint_tokens(3600)));
+    let store = MemoryStore::with(&stored_credentials(&emulator.mint_tokens(3600)));
     let harness = harness(cx, emulator, store);
     let authenticate = cx.update(|cx| harness.provider.authenticate(cx));
     block(cx, authenticate).expect("stored credentials load");
     harness
 }
 
-/// Drives `future` while real sockets deliver, advancing gpui's fake clock a little each round
-/// so timers fire. Bounded: panics instead of hanging.
-fn block<F: Future>(cx: &mut TestAppContext, future: F) -> F::Output {
-    let mut future = Box::pin(future);
-    for _ in 0..3000 {
-        cx.run_until_parked();
-        if let Some(output) = (&mut future).now_or_never() {
-            return output;
-        }
-        cx.executor().advance_clock(Duration::from_millis(10));
-        std::thread::sleep(Duration::from_millis(2));
-    }
-    panic!("the future did not finish");
-}
-
-/// Waits (bounded) until `condition` holds.
-fn wait_until(cx: &mut TestAppContext, mut condition: impl FnMut(&mut TestAppContext) -> bool) {
-    for _ in 0..3000 {
-        cx.run_until_parked();
-        if condition(cx) {
-            return;
-        }
-        cx.executor().advance_clock(Duration::from_millis(10));
-        std::thread::sleep(Duration::from_millis(2));
-    }
-    panic!("the condition never held");
-}
-
 fn status(cx: &mut TestAppContext, provider: &OpenAiSubscribedProvider) -> ConfigurationStatus {
     provider.state().read_with(cx, |state, cx| state.status(cx))
-}
-
-/// Plays the browser: follows the authorize URL's 302 to the loopback callback, on its own thread.
-fn approve_in_browser(url: url::Url) -> std::thread::JoinHandle<u16> {
-    std::thread::spawn(move || {
-        use http_client::{AsyncBody, HttpClient as _, HttpRequestExt as _, RedirectPolicy};
-        let http = ReqwestHttpClient::new("browser").unwrap();
-        let request = http_client::Request::builder()
-            .uri(url.as_str())
-            .follow_redirects(RedirectPolicy::FollowAll)
-            .body(AsyncBody::empty())
-            .unwrap();
-        let response = futures::executor::block_on(http.send(request)).unwrap();
-        response.status().as_u16()
-    })
 }
 
 fn click(cx: &mut VisualTestContext, selector: &'static str) {
@@ -463,7 +408,7 @@ async fn a_usage_limit_is_a_rejection_with_its_message_that_is_not_retried(
 #[gpui::test]
 async fn a_usage_answer_asked_before_a_refusal_does_not_hide_the_limit(cx: &mut TestAppContext) {
     let emulator = Emulator::start().unwrap();
-    let store = MemoryStore::with(&stored(&emulator.mint_tokens(3600)));
+    let store = MemoryStore::with(&stored_credentials(&emulator.mint_tokens(3600)));
     let held = emulator.hold_usage_answers();
     let h = harness(cx, emulator, store);
     let authenticate = cx.update(|cx| h.provider.authenticate(cx));

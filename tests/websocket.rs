@@ -9,22 +9,24 @@
 //! and the idle and age limits closing sockets on a timer before the server's age limit (and
 //! that limit, when the server reaches it first, moving the turn to a new socket).
 
+mod support;
+
 use emulator::{Emulator, Fault, WebSocketFrame, WebSocketMode};
-use futures::{FutureExt as _, StreamExt as _};
+use futures::StreamExt as _;
 use gpui::TestAppContext;
 use language_model::*;
 use openai_subscribed::config::{Config, Transport};
-use openai_subscribed::credentials::{CredentialStore, MemoryStore, StoredCredentials};
+use openai_subscribed::credentials::{CredentialStore, MemoryStore};
 use openai_subscribed::models::CacheLocation;
-use openai_subscribed::oauth::{TokenResponse, TokenSet};
 use openai_subscribed::provider::{OpenAiSubscribedModel, OpenAiSubscribedProvider, StateOptions};
 use openai_subscribed::responses::websocket::PoolLimits;
-use openai_subscribed::secret::{AccessToken, IdToken, RefreshToken};
+use openai_subscribed::secret::AccessToken;
 use reqwest_client::ReqwestHttpClient;
 use std::future::Future;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use support::{block_within, stored_credentials};
 
 struct Harness {
     emulator: Arc<Emulator>,
@@ -49,14 +51,7 @@ fn provider_for(
 ) -> Harness {
     cx.executor().allow_parking();
     let minted = emulator.mint_tokens(3600);
-    let response = TokenResponse {
-        id_token: Some(IdToken::new(minted.id_token.clone())),
-        access_token: AccessToken::new(minted.access_token.clone()),
-        refresh_token: Some(RefreshToken::new(minted.refresh_token.clone())),
-        expires_in: None,
-    };
-    let tokens = TokenSet::from_response(response, None, chrono::Utc::now()).unwrap();
-    let store = MemoryStore::with(&StoredCredentials::from_token_set(&tokens));
+    let store = MemoryStore::with(&stored_credentials(&minted));
     let options = StateOptions {
         cache: CacheLocation::Directory(cache.to_path_buf()),
         websocket_limits: limits,
@@ -86,21 +81,6 @@ fn provider_for(
         provider,
         _cache: None,
     }
-}
-
-/// Drives `future` while real sockets deliver, advancing gpui's fake clock a little each round.
-/// Bounded (at least 30 s): panics instead of hanging.
-fn block<F: Future>(cx: &mut TestAppContext, future: F) -> F::Output {
-    let mut future = Box::pin(future);
-    for _ in 0..15_000 {
-        cx.run_until_parked();
-        if let Some(output) = (&mut future).now_or_never() {
-            return output;
-        }
-        cx.executor().advance_clock(Duration::from_millis(10));
-        std::thread::sleep(Duration::from_millis(2));
-    }
-    panic!("the future did not finish");
 }
 
 /// Waits (at most 10 s) until the emulator has `count` sockets open, letting gpui's timers
@@ -758,14 +738,7 @@ fn the_http_transport_stays_available(cx: &mut TestAppContext) {
     cx.executor().allow_parking();
     let emulator = Arc::new(Emulator::start().unwrap());
     let minted = emulator.mint_tokens(3600);
-    let response = TokenResponse {
-        id_token: Some(IdToken::new(minted.id_token.clone())),
-        access_token: AccessToken::new(minted.access_token.clone()),
-        refresh_token: Some(RefreshToken::new(minted.refresh_token.clone())),
-        expires_in: None,
-    };
-    let tokens = TokenSet::from_response(response, None, chrono::Utc::now()).unwrap();
-    let store = MemoryStore::with(&StoredCredentials::from_token_set(&tokens));
+    let store = MemoryStore::with(&stored_credentials(&minted));
     let cache = tempfile::tempdir().unwrap();
     let config = Config {
         transport: Transport::Http,
@@ -886,4 +859,9 @@ fn no_error_of_the_transport_carries_the_token() {
             assert!(!text.contains(TOKEN), "{text}");
         }
     }
+}
+
+/// [`block_within`] with room for this file's longest waits.
+fn block<F: Future>(cx: &mut TestAppContext, future: F) -> F::Output {
+    block_within(cx, 15_000, future)
 }

@@ -8,8 +8,10 @@
 
 #![allow(dead_code)]
 
+#[allow(unused_imports)] // Each including test uses only some of them.
+pub use crate::support::{block, wait_until};
 use emulator::{Emulator, SiwcMintedTokens};
-use futures::{FutureExt as _, StreamExt as _};
+use futures::StreamExt as _;
 use gpui::{Modifiers, TestAppContext, VisualTestContext};
 use language_model::*;
 use openai_subscribed::config::Config;
@@ -20,10 +22,8 @@ use openai_subscribed::route::Route;
 use openai_subscribed::siwc::{OfficialSession, PlanUse};
 use parking_lot::Mutex;
 use reqwest_client::ReqwestHttpClient;
-use std::future::Future;
 use std::rc::Rc;
 use std::sync::Arc;
-use std::time::Duration;
 
 pub struct Harness {
     pub emulator: Emulator,
@@ -117,33 +117,6 @@ pub fn signed_in_with(
     let authenticate = cx.update(|cx| h.provider.authenticate(cx));
     block(cx, authenticate).expect("the stored sign-in loads");
     h
-}
-
-/// Runs `future` to its end on the test executor (bounded: about 36 s of wall time).
-pub fn block<F: Future>(cx: &mut TestAppContext, future: F) -> F::Output {
-    let mut future = Box::pin(future);
-    for _ in 0..3000 {
-        cx.run_until_parked();
-        if let Some(output) = (&mut future).now_or_never() {
-            return output;
-        }
-        cx.executor().advance_clock(Duration::from_millis(10));
-        std::thread::sleep(Duration::from_millis(2));
-    }
-    panic!("the future did not finish");
-}
-
-/// Waits (bounded, as [`block`]) until `condition` holds.
-pub fn wait_until(cx: &mut TestAppContext, mut condition: impl FnMut(&mut TestAppContext) -> bool) {
-    for _ in 0..3000 {
-        cx.run_until_parked();
-        if condition(cx) {
-            return;
-        }
-        cx.executor().advance_clock(Duration::from_millis(10));
-        std::thread::sleep(Duration::from_millis(2));
-    }
-    panic!("the condition never held");
 }
 
 /// The official route's listed models, once fetched.
