@@ -7,7 +7,10 @@
 #   bash scripts/check-drop-in.sh
 #
 # The scratch tree shares this workspace's target directory, so the dependencies it has in common
-# with the workspace build are not compiled again.
+# with the workspace build are not compiled again. Its workspace root is the folder above `zed/`:
+# cargo names a path crate's artifacts by its path relative to the workspace root, and the
+# stand-ins at `crates/ui` (say) in both trees would overwrite each other's artifacts, making every
+# later test build compile them, and everything above them, again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$(pwd)"
@@ -31,7 +34,8 @@ for crate in "${stand_ins[@]}"; do
 done
 
 # Zed's workspace: this one's [workspace] tables, with path dependencies pointing into the
-# scratch tree, and the members being the product and the stand-ins.
+# scratch tree, and the members being the product and the stand-ins (its manifest sits above
+# `zed/`, see the top).
 python3 - "$tree" "${stand_ins[@]}" <<'EOF'
 import re, sys, pathlib
 tree = pathlib.Path(sys.argv[1])
@@ -39,7 +43,7 @@ stand_ins = sys.argv[2:]
 product = (tree / "crates/openai_subscribed/Cargo.toml").read_text()
 # The workspace tables (everything before the product's [package]).
 workspace, package = product.split("\n[package]\n", 1)
-workspace = re.sub(r'members = \[[^\]]*\]', 'members = ["crates/*"]', workspace)
+workspace = re.sub(r'members = \[[^\]]*\]', 'members = ["zed/crates/*"]', workspace)
 lines = []
 for line in workspace.splitlines():
     name = line.split("=", 1)[0].strip()
@@ -47,12 +51,12 @@ for line in workspace.splitlines():
         # Only the stand-ins stay; the emulator, the command line and the product itself go.
         if name not in stand_ins:
             continue
-        line = re.sub(r'path = "crates/([^"]+)"', r'path = "crates/\1"', line)
+        line = re.sub(r'path = "crates/([^"]+)"', r'path = "zed/crates/\1"', line)
     lines.append(line)
 # Build profiles live in the workspace root: the same ones as here, so that the dependencies
 # this workspace already built are reused rather than compiled again.
 profiles = "\n".join(re.findall(r'(?ms)^\[profile[^\n]*\]\n[^\[]*', package))
-(tree / "Cargo.toml").write_text("\n".join(lines) + "\n" + profiles + "\n")
+(tree.parent / "Cargo.toml").write_text("\n".join(lines) + "\n" + profiles + "\n")
 # The product's manifest: its package and dependency tables only. Targets that need files left
 # behind (benches, integration tests) are not part of the library build.
 package = "[package]\n" + package
@@ -63,17 +67,17 @@ package += "\n[lib]\ntest = false\ndoctest = false\nbench = false\n"
 package = package.replace("[package]\n", "[package]\nautobenches = false\nautotests = false\nautoexamples = false\n", 1)
 (tree / "crates/openai_subscribed/Cargo.toml").write_text(package)
 EOF
-cp Cargo.lock "$tree/Cargo.lock"
+cp Cargo.lock "$scratch/Cargo.lock"
 
 echo "drop-in: building the product alone against the stand-ins in $tree"
 (
-  cd "$tree"
+  cd "$scratch"
   CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}" cargo build --quiet -p openai_subscribed --lib
 )
 
 # The direct (normal) dependencies, as cargo resolves them in that tree.
 actual="$(
-  cd "$tree"
+  cd "$scratch"
   cargo tree --quiet -p openai_subscribed -e normal --depth 1 --prefix none --format '{p}' \
     | tail -n +2 | awk '{print $1}' | sort -u
 )"
